@@ -1,0 +1,606 @@
+/*
+ * sekisho: the administration command line.  Its commands and output are a contract with
+ * operators' scripts and the end-to-end tests: errors go to stderr with a non-zero exit,
+ * success prints what was done.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "crypto.h"
+#include "instance.h"
+#include "log.h"
+#include "password.h"
+#include "saml.h"
+#include "spmeta.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define MAX_ARGS 32
+
+struct cli {
+	const char *dir;
+	const char *tenant;
+	struct instance in;
+	int argc;
+	char **argv;	/* the command and its own arguments */
+};
+
+static __attribute__((noreturn)) void
+usage(void)
+{
+	fputs("usage: sekisho init --dir DIR --url https://HOST[:PORT]\n"
+	    "       sekisho --dir DIR [--tenant T] COMMAND ...\n"
+	    "commands:\n"
+	    "  tenant add T [--name NAME] | tenant list\n"
+	    "  user add NAME [--email E] [--name DISPLAY] [--password-stdin]\n"
+	    "  user list | user disable NAME | user enable NAME | user remove NAME\n"
+	    "  user passwd NAME --password-stdin\n"
+	    "  group add G | group remove G | group list\n"
+	    "  group add-member G USER | group remove-member G USER | group members USER\n"
+	    "  app add-saml NAME --metadata FILE [--nameid persistent|transient|email]\n"
+	    "                    [--sign-response]\n"
+	    "  app list | app remove NAME\n"
+	    "  audit [--since DURATION] | audit verify\n"
+	    "  backup PATH\n", stderr);
+	exit(2);
+}
+
+static int
+fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sekisho: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+/* The value after option name in the command's arguments, or NULL. */
+static const char *
+opt(struct cli *c, const char *name)
+{
+	for (int i = 0; i < c->argc - 1; i++)
+		if (!strcmp(c->argv[i], name))
+			return c->argv[i + 1];
+	return NULL;
+}
+
+static int
+flag(struct cli *c, const char *name)
+{
+	for (int i = 0; i < c->argc; i++)
+		if (!strcmp(c->argv[i], name))
+			return 1;
+	return 0;
+}
+
+/* Reject options the command does not know, so a typo never passes silently. */
+static int
+check_opts(struct cli *c, const char *const *with_value, const char *const *flags)
+{
+	for (int i = 2; i < c->argc; i++) {
+		int ok = 0;
+		if (strncmp(c->argv[i], "--", 2) != 0)
+			continue;
+		for (const char *const *o = with_value; o && *o && !ok; o++)
+			if (!strcmp(c->argv[i], *o)) {
+				ok = 1;
+				i++;
+				if (i >= c->argc)
+					return fail("%s needs a value", *o);
+			}
+		for (const char *const *o = flags; o && *o && !ok; o++)
+			ok = !strcmp(c->argv[i], *o);
+		if (!ok)
+			return fail("unknown option %s", c->argv[i]);
+	}
+	return 0;
+}
+
+/* The n-th positional argument after the command words (0-based), or NULL. */
+static const char *
+arg(struct cli *c, int n, const char *const *with_value)
+{
+	int seen = 0;
+
+	for (int i = 2; i < c->argc; i++) {
+		int takes = 0;
+		for (const char *const *o = with_value; o && *o; o++)
+			if (!strcmp(c->argv[i], *o))
+				takes = 1;
+		if (takes) {
+			i++;
+			continue;
+		}
+		if (!strncmp(c->argv[i], "--", 2))
+			continue;
+		if (seen++ == n)
+			return c->argv[i];
+	}
+	return NULL;
+}
+
+static char *
+read_password(void)
+{
+	char buf[PASSWORD_MAX_LEN + 2];
+	size_t n;
+
+	if (fgets(buf, sizeof(buf), stdin) == NULL)
+		return NULL;
+	n = strlen(buf);
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	else if (n > PASSWORD_MAX_LEN) {
+		explicit_bzero(buf, sizeof(buf));
+		return NULL;
+	}
+	if (n && buf[n - 1] == '\r')
+		buf[--n] = '\0';
+	{
+		char *p = xstrdup(buf);
+		explicit_bzero(buf, sizeof(buf));
+		return p;
+	}
+}
+
+static struct password_params
+pw_params(struct cli *c)
+{
+	struct password_params pp = {
+		(uint32_t)c->in.settings.argon2_t_cost,
+		(uint32_t)(c->in.settings.argon2_m_cost / 1024),
+		(uint32_t)c->in.settings.argon2_parallelism,
+	};
+	return pp;
+}
+
+static char *
+hash_from_stdin(struct cli *c, const char **errstr)
+{
+	struct password_params pp = pw_params(c);
+	char *pw = read_password(), *h;
+
+	if (pw == NULL) {
+		*errstr = "no password on standard input";
+		return NULL;
+	}
+	if (password_check_policy(pw, errstr) == -1) {
+		freezero_str(pw);
+		return NULL;
+	}
+	h = password_hash(&pp, pw, errstr);
+	freezero_str(pw);
+	return h;
+}
+
+static int
+tenant_exists(struct cli *c)
+{
+	struct tenant t;
+	int rc = store_tenant_get(c->in.store, c->tenant, &t);
+
+	store_tenant_clear(&t);
+	if (rc != 1) {
+		fail("tenant %s: %s", c->tenant, rc == 0 ? "no such tenant" : "storage error");
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- tenant ---- */
+
+static void
+print_tenant(const struct tenant *t, void *arg)
+{
+	printf("%s\t%s\n", t->id, t->name ? t->name : "");
+}
+
+static int
+cmd_tenant(struct cli *c)
+{
+	static const char *const v[] = { "--name", NULL };
+	const char *sub = c->argc > 1 ? c->argv[1] : "", *id, *err;
+
+	if (check_opts(c, v, NULL))
+		return 1;
+	if (!strcmp(sub, "list"))
+		return store_tenant_list(c->in.store, print_tenant, NULL) < 0;
+	if (strcmp(sub, "add") || (id = arg(c, 0, v)) == NULL)
+		usage();
+	if (tenant_create(&c->in, id, opt(c, "--name") ? opt(c, "--name") : id, &err) == -1)
+		return fail("tenant %s: %s", id, err);
+	printf("tenant %s added\n", id);
+	return 0;
+}
+
+/* ---- users ---- */
+
+static void
+print_user(const struct user *u, void *arg)
+{
+	printf("%s\t%s\t%s\t%s\n", u->name, u->email ? u->email : "-",
+	    u->display_name ? u->display_name : "-", u->disabled ? "disabled" : "enabled");
+}
+
+static int
+valid_email(const char *e)
+{
+	const char *at = strchr(e, '@');
+
+	return at && at != e && at[1] && !strchr(at + 1, '@') && strlen(e) <= 254 &&
+	    strcspn(e, " \t\r\n<>\"") == strlen(e);
+}
+
+static int
+user_add(struct cli *c, const char *const *v)
+{
+	const char *name = arg(c, 0, v), *email = opt(c, "--email"), *err;
+	struct user u = { 0 };
+	char id[33];
+	unsigned char raw[16];
+	int rc;
+
+	if (name == NULL)
+		usage();
+	if (!store_valid_name(name, STORE_NAME_MAX))
+		return fail("user name must be 1-128 characters of a-z A-Z 0-9 . _ @ + -");
+	if (email && !valid_email(email))
+		return fail("%s is not an email address", email);
+	if (opt(c, "--name") && strlen(opt(c, "--name")) > 256)
+		return fail("display name longer than 256 bytes");
+	if (flag(c, "--password-stdin") && (u.pwhash = hash_from_stdin(c, &err)) == NULL)
+		return fail("%s", err);
+	crypto_random(raw, sizeof(raw));
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(id + 2 * i, 3, "%02x", raw[i]);
+	u.id = id;
+	u.name = (char *)name;
+	u.email = (char *)email;
+	u.display_name = (char *)opt(c, "--name");
+	u.created = u.pw_changed = (uint64_t)clock_now();
+	rc = store_user_add(c->in.store, c->tenant, &u, &err);
+	free(u.pwhash);
+	if (rc == -1)
+		return fail("user %s: %s", name, err);
+	printf("user %s added\n", name);
+	return 0;
+}
+
+static int
+cmd_user(struct cli *c)
+{
+	static const char *const v[] = { "--email", "--name", NULL };
+	static const char *const f[] = { "--password-stdin", NULL };
+	const char *sub = c->argc > 1 ? c->argv[1] : "", *name = arg(c, 0, v), *err;
+	int rc;
+
+	if (check_opts(c, v, f) || !tenant_exists(c))
+		return 1;
+	if (!strcmp(sub, "add"))
+		return user_add(c, v);
+	if (!strcmp(sub, "list"))
+		return store_user_list(c->in.store, c->tenant, print_user, NULL) < 0;
+	if (name == NULL)
+		usage();
+	if (!strcmp(sub, "disable") || !strcmp(sub, "enable")) {
+		rc = store_user_set_disabled(c->in.store, c->tenant, name, !strcmp(sub, "disable"));
+	} else if (!strcmp(sub, "passwd")) {
+		char *h;
+		if (!flag(c, "--password-stdin"))
+			return fail("passwd needs --password-stdin");
+		if ((h = hash_from_stdin(c, &err)) == NULL)
+			return fail("%s", err);
+		rc = store_user_set_password(c->in.store, c->tenant, name, h, clock_now());
+		free(h);
+	} else if (!strcmp(sub, "remove")) {
+		rc = store_user_remove(c->in.store, c->tenant, name);
+	} else {
+		usage();
+	}
+	if (rc != 1)
+		return fail("user %s: %s", name, rc == 0 ? "no such user" : "storage error");
+	printf("user %s %s\n", name, !strcmp(sub, "disable") ? "disabled" :
+	    !strcmp(sub, "enable") ? "enabled" : !strcmp(sub, "passwd") ? "password changed" :
+	    "removed");
+	return 0;
+}
+
+/* ---- groups ---- */
+
+static void
+print_line(const char *s, void *arg)
+{
+	printf("%s\n", s);
+}
+
+static int
+cmd_group(struct cli *c)
+{
+	const char *sub = c->argc > 1 ? c->argv[1] : "", *g = arg(c, 0, NULL), *u = arg(c, 1, NULL);
+	const char *err;
+	int rc;
+
+	if (check_opts(c, NULL, NULL) || !tenant_exists(c))
+		return 1;
+	if (!strcmp(sub, "list"))
+		return store_group_list(c->in.store, c->tenant, print_line, NULL) < 0;
+	if (g == NULL)
+		usage();
+	if (!strcmp(sub, "members")) {
+		char **groups;
+		if (store_user_groups(c->in.store, c->tenant, g, &groups) < 0)
+			return fail("storage error");
+		for (char **p = groups; *p; p++)
+			printf("%s\n", *p);
+		store_strv_free(groups);
+		return 0;
+	}
+	if (!strcmp(sub, "add")) {
+		if (!store_valid_name(g, STORE_NAME_MAX))
+			return fail("group name must be 1-128 characters of a-z A-Z 0-9 . _ @ + -");
+		if (store_group_add(c->in.store, c->tenant, g, &err) == -1)
+			return fail("group %s: %s", g, err);
+		printf("group %s added\n", g);
+		return 0;
+	}
+	if (!strcmp(sub, "remove")) {
+		if ((rc = store_group_remove(c->in.store, c->tenant, g)) != 1)
+			return fail("group %s: %s", g, rc == 0 ? "no such group" : "storage error");
+		printf("group %s removed\n", g);
+		return 0;
+	}
+	if (u == NULL)
+		usage();
+	if (!strcmp(sub, "add-member")) {
+		if (store_member_add(c->in.store, c->tenant, g, u, &err) == -1)
+			return fail("group %s: %s", g, err);
+		printf("user %s added to group %s\n", u, g);
+		return 0;
+	}
+	if (!strcmp(sub, "remove-member")) {
+		if ((rc = store_member_remove(c->in.store, c->tenant, g, u)) != 1)
+			return fail("group %s: %s", g, rc == 0 ? "not a member" : "storage error");
+		printf("user %s removed from group %s\n", u, g);
+		return 0;
+	}
+	usage();
+}
+
+/* ---- apps ---- */
+
+static void
+print_app(const struct app *a, void *arg)
+{
+	printf("%s\t%s\t%s\t%s\n", a->name, a->type, a->entity_id ? a->entity_id : "-",
+	    a->nameid_format ? a->nameid_format : "-");
+}
+
+static char *
+slurp(const char *path, size_t max, size_t *len_r, const char **errstr)
+{
+	FILE *fp = fopen(path, "r");
+	char *data;
+
+	if (fp == NULL) {
+		*errstr = strerror(errno);
+		return NULL;
+	}
+	data = xmalloc(max + 2);
+	*len_r = fread(data, 1, max + 1, fp);
+	fclose(fp);
+	if (*len_r > max) {
+		free(data);
+		*errstr = "file too large";
+		return NULL;
+	}
+	data[*len_r] = '\0';
+	if (strlen(data) != *len_r) {
+		free(data);
+		*errstr = "file contains NUL bytes";
+		return NULL;
+	}
+	return data;
+}
+
+static int
+app_add_saml(struct cli *c, const char *const *v)
+{
+	const char *name = arg(c, 0, v), *file = opt(c, "--metadata"), *err;
+	const char *nameid = opt(c, "--nameid") ? opt(c, "--nameid") : "persistent";
+	struct spmeta m;
+	struct app a = { 0 };
+	char *xml;
+	size_t len;
+	int rc;
+
+	if (name == NULL || file == NULL)
+		usage();
+	if (!store_valid_name(name, 64))
+		return fail("app name must be 1-64 characters of a-z A-Z 0-9 . _ @ + -");
+	if (strcmp(nameid, "persistent") && strcmp(nameid, "transient") && strcmp(nameid, "email"))
+		return fail("--nameid must be persistent, transient or email");
+	if ((xml = slurp(file, SPMETA_MAX_SIZE, &len, &err)) == NULL)
+		return fail("%s: %s", file, err);
+	if (spmeta_parse(xml, len, &m, &err) == -1 || saml_sp_metadata_check(xml, &err) == -1) {
+		free(xml);
+		return fail("%s: %s", file, err);
+	}
+	a.name = (char *)name;
+	a.type = "saml";
+	a.entity_id = m.entity_id;
+	a.metadata = xml;
+	a.nameid_format = (char *)nameid;
+	a.created = (uint64_t)clock_now();
+	a.sign_response = flag(c, "--sign-response");
+	rc = store_app_add(c->in.store, c->tenant, &a, &err);
+	if (rc == 0)
+		printf("app %s added (SAML SP %s, NameID %s%s%s)\n", name, m.entity_id, nameid,
+		    m.has_slo ? "" : ", no Single Logout endpoint",
+		    m.authn_requests_signed ? ", signed requests required" : "");
+	spmeta_clear(&m);
+	free(xml);
+	return rc == 0 ? 0 : fail("app %s: %s", name, err);
+}
+
+static int
+cmd_app(struct cli *c)
+{
+	static const char *const v[] = { "--metadata", "--nameid", NULL };
+	static const char *const f[] = { "--sign-response", NULL };
+	const char *sub = c->argc > 1 ? c->argv[1] : "", *name;
+	int rc;
+
+	if (check_opts(c, v, f) || !tenant_exists(c))
+		return 1;
+	if (!strcmp(sub, "add-saml"))
+		return app_add_saml(c, v);
+	if (!strcmp(sub, "list"))
+		return store_app_list(c->in.store, c->tenant, print_app, NULL) < 0;
+	if (!strcmp(sub, "remove") && (name = arg(c, 0, v)) != NULL) {
+		if ((rc = store_app_remove(c->in.store, c->tenant, name)) != 1)
+			return fail("app %s: %s", name, rc == 0 ? "no such app" : "storage error");
+		printf("app %s removed\n", name);
+		return 0;
+	}
+	usage();
+}
+
+/* ---- audit, backup ---- */
+
+static void
+print_audit(const struct audit_rec *r, void *arg)
+{
+	char t[21];
+
+	clock_iso8601((int64_t)r->time, t);
+	printf("%llu\t%s\t%s\t%s\n", (unsigned long long)r->seq, t, r->event,
+	    r->fields ? r->fields : "");
+}
+
+static int
+cmd_audit(struct cli *c)
+{
+	static const char *const v[] = { "--since", NULL };
+	const char *since = opt(c, "--since"), *err;
+	int64_t d = 0;
+	uint64_t bad;
+
+	if (check_opts(c, v, NULL) || !tenant_exists(c))
+		return 1;
+	if (c->argc > 1 && !strcmp(c->argv[1], "verify")) {
+		if (store_audit_verify(c->in.store, c->tenant, &bad, &err) == -1)
+			return fail("audit trail of %s: %s (record %llu)", c->tenant, err,
+			    (unsigned long long)bad);
+		printf("audit trail of %s intact\n", c->tenant);
+		return 0;
+	}
+	if (since && clock_parse_duration(since, &d) == -1)
+		return fail("--since takes a duration such as 30m, 8h or 7d");
+	return store_audit_list(c->in.store, c->tenant, since ? clock_now() - d : 0, print_audit,
+	    NULL) < 0;
+}
+
+static int
+cmd_backup(struct cli *c)
+{
+	const char *path, *err;
+
+	if (c->argc != 2)
+		usage();
+	path = c->argv[1];
+	if (store_backup(c->in.store, path, &err) == -1)
+		return fail("backup to %s: %s", path, err);
+	printf("backup written to %s\n", path);
+	return 0;
+}
+
+static int
+cmd_init(const char *dir, const char *url)
+{
+	struct buf err;
+
+	if (dir == NULL || url == NULL)
+		usage();
+	buf_init(&err, 0);
+	if (instance_init(dir, url, &err) == -1) {
+		fprintf(stderr, "sekisho: %s", err.data ? err.data : "init failed\n");
+		buf_free(&err);
+		return 1;
+	}
+	buf_free(&err);
+	printf("initialised %s for %s (tenant default)\n", dir, url);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli c = { .tenant = "default" };
+	char *rest[MAX_ARGS];
+	const char *url = NULL;
+	struct buf err;
+	int n = 0, rc;
+
+	log_init("sekisho", 0, LOG_LEVEL_WARN);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+			c.dir = argv[++i];
+		else if (!strcmp(argv[i], "--tenant") && i + 1 < argc)
+			c.tenant = argv[++i];
+		else if (!strcmp(argv[i], "--url") && i + 1 < argc)
+			url = argv[++i];
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			usage();
+		else if (n < MAX_ARGS)
+			rest[n++] = argv[i];
+		else
+			usage();
+	}
+	if (n == 0)
+		usage();
+	if (!strcmp(rest[0], "init"))
+		return n == 1 ? cmd_init(c.dir, url) : (usage(), 2);
+	if (c.dir == NULL)
+		return fail("--dir DIR is required");
+	if (!store_valid_name(c.tenant, 63))
+		return fail("bad tenant id");
+	buf_init(&err, 0);
+	if (instance_open(&c.in, c.dir, &err) == -1) {
+		fprintf(stderr, "sekisho: %s", err.data);
+		buf_free(&err);
+		return 1;
+	}
+	buf_free(&err);
+	c.argc = n;
+	c.argv = rest;
+	if (!strcmp(rest[0], "tenant"))
+		rc = cmd_tenant(&c);
+	else if (!strcmp(rest[0], "user"))
+		rc = cmd_user(&c);
+	else if (!strcmp(rest[0], "group"))
+		rc = cmd_group(&c);
+	else if (!strcmp(rest[0], "app"))
+		rc = cmd_app(&c);
+	else if (!strcmp(rest[0], "audit"))
+		rc = cmd_audit(&c);
+	else if (!strcmp(rest[0], "backup"))
+		rc = cmd_backup(&c);
+	else
+		usage();
+	instance_close(&c.in);
+	return rc;
+}

@@ -1,0 +1,148 @@
+/*
+ * SP metadata reading with libxml2 (network access and DTDs refused).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "spmeta.h"
+#include "xmalloc.h"
+
+#define NS_MD "urn:oasis:names:tc:SAML:2.0:metadata"
+#define PROTO "urn:oasis:names:tc:SAML:2.0:protocol"
+
+static int
+is_md(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
+	    !strcmp((const char *)n->ns->href, NS_MD) && !strcmp((const char *)n->name, name);
+}
+
+static char *
+prop(xmlNode *n, const char *name)
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+	char *s = v ? xstrdup((const char *)v) : NULL;
+
+	xmlFree(v);
+	return s;
+}
+
+static void
+read_acs_service(xmlNode *svc, struct spmeta *m)
+{
+	for (xmlNode *c = svc->children; c; c = c->next) {
+		if (!is_md(c, "RequestedAttribute") || m->nrequested == SPMETA_MAX_REQUESTED)
+			continue;
+		struct spmeta_attr *a = &m->requested[m->nrequested];
+		a->name = prop(c, "Name");
+		a->name_format = prop(c, "NameFormat");
+		a->friendly_name = prop(c, "FriendlyName");
+		if (a->name)
+			m->nrequested++;
+		else {
+			free(a->name_format);
+			free(a->friendly_name);
+		}
+	}
+}
+
+static int
+read_sp(xmlNode *sp, struct spmeta *m)
+{
+	char *v = prop(sp, "AuthnRequestsSigned"), *proto = prop(sp, "protocolSupportEnumeration");
+	int ok = proto && strstr(proto, PROTO);
+
+	m->authn_requests_signed = v && !strcmp(v, "true");
+	free(v);
+	free(proto);
+	if (!ok)
+		return -1;
+	for (xmlNode *c = sp->children; c; c = c->next) {
+		if (is_md(c, "AssertionConsumerService"))
+			m->nacs++;
+		else if (is_md(c, "SingleLogoutService"))
+			m->has_slo = 1;
+		else if (is_md(c, "AttributeConsumingService") && m->nrequested == 0)
+			read_acs_service(c, m);
+		else if (is_md(c, "KeyDescriptor")) {
+			char *use = prop(c, "use");
+			if (use == NULL || !strcmp(use, "signing"))
+				m->has_signing_key = 1;
+			free(use);
+		}
+	}
+	return 0;
+}
+
+int
+spmeta_parse(const char *xml, size_t len, struct spmeta *m, const char **errstr)
+{
+	xmlDoc *doc;
+	xmlNode *root, *sp = NULL;
+	int rc = -1;
+
+	memset(m, 0, sizeof(*m));
+	if (len > SPMETA_MAX_SIZE) {
+		*errstr = "metadata larger than 512 KiB";
+		return -1;
+	}
+	if (strstr(xml, "<!DOCTYPE") || strstr(xml, "<!ENTITY")) {
+		*errstr = "metadata must not contain a DTD";
+		return -1;
+	}
+	doc = xmlReadMemory(xml, (int)len, "metadata.xml", NULL,
+	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	if (doc == NULL) {
+		*errstr = "metadata is not well-formed XML";
+		return -1;
+	}
+	root = xmlDocGetRootElement(doc);
+	if (root == NULL || !is_md(root, "EntityDescriptor")) {
+		*errstr = "metadata root is not an md:EntityDescriptor (one SP per file)";
+		goto done;
+	}
+	m->entity_id = prop(root, "entityID");
+	if (m->entity_id == NULL || *m->entity_id == '\0' || strlen(m->entity_id) > 1024) {
+		*errstr = "metadata has no usable entityID";
+		goto done;
+	}
+	for (xmlNode *c = root->children; c; c = c->next)
+		if (is_md(c, "SPSSODescriptor")) {
+			if (sp) {
+				*errstr = "metadata has more than one SPSSODescriptor";
+				goto done;
+			}
+			sp = c;
+		}
+	if (sp == NULL || read_sp(sp, m) == -1) {
+		*errstr = "metadata has no SAML 2.0 SPSSODescriptor";
+		goto done;
+	}
+	if (m->nacs == 0) {
+		*errstr = "metadata has no AssertionConsumerService";
+		goto done;
+	}
+	rc = 0;
+done:
+	xmlFreeDoc(doc);
+	if (rc == -1)
+		spmeta_clear(m);
+	return rc;
+}
+
+void
+spmeta_clear(struct spmeta *m)
+{
+	free(m->entity_id);
+	for (size_t i = 0; i < m->nrequested; i++) {
+		free(m->requested[i].name);
+		free(m->requested[i].name_format);
+		free(m->requested[i].friendly_name);
+	}
+	memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,33 @@
+/*
+ * What Sekisho reads from a SAML service provider's metadata itself (lasso reads the
+ * rest): the entity ID, endpoints it must have, and the attributes it asks for.
+ */
+#ifndef SEKISHO_SPMETA_H
+#define SEKISHO_SPMETA_H
+
+#include <stddef.h>
+
+#define SPMETA_MAX_SIZE (512 * 1024)
+#define SPMETA_MAX_REQUESTED 32
+
+struct spmeta_attr {
+	char *name;
+	char *name_format;
+	char *friendly_name;
+};
+
+struct spmeta {
+	char *entity_id;
+	int authn_requests_signed;
+	int has_signing_key;
+	int has_slo;
+	size_t nacs;
+	struct spmeta_attr requested[SPMETA_MAX_REQUESTED];
+	size_t nrequested;
+};
+
+/* Parse metadata (an EntityDescriptor with one SPSSODescriptor).  0 or -1 with *errstr. */
+int spmeta_parse(const char *xml, size_t len, struct spmeta *m, const char **errstr);
+void spmeta_clear(struct spmeta *m);
+
+#endif

@@ -1,0 +1,476 @@
+/*
+ * libmicrohttpd glue: one request object per request, body collection under a cap, raw
+ * query capture (SAML Redirect signatures cover the bytes as sent) and response assembly
+ * with security headers.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "http.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define HTTP_MAX_HEADERS 24
+#define HTTP_MAX_URI 16384
+
+struct http_server {
+	struct MHD_Daemon *d;
+	struct http_settings hs;
+	http_handler_fn fn;
+	void *arg;
+};
+
+struct header {
+	char *name, *value;
+};
+
+struct http_req {
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	char *uri;
+	char *path;
+	const char *raw_query;
+	char method[8];
+	int started;
+	int too_large;
+	int bad_query;
+	const char *bad_why;
+	struct form query;
+	struct form form;
+	struct buf body;
+	char ip[INET6_ADDRSTRLEN];
+	/* response */
+	int status;
+	struct header hdrs[HTTP_MAX_HEADERS];
+	size_t nhdrs;
+	char *csp;
+	char *ctype;
+	char *rbody;
+	size_t rlen;
+	void *data;
+	void (*data_free)(void *);
+};
+
+static const char default_csp[] =
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'";
+
+/* ---- request accessors ---- */
+
+const char *
+http_method(const struct http_req *req)
+{
+	return req->method;
+}
+
+const char *
+http_path(const struct http_req *req)
+{
+	return req->path;
+}
+
+const char *
+http_raw_query(const struct http_req *req)
+{
+	return req->raw_query;
+}
+
+const struct form *
+http_query(const struct http_req *req)
+{
+	return &req->query;
+}
+
+const struct form *
+http_form(const struct http_req *req)
+{
+	return &req->form;
+}
+
+const struct buf *
+http_body(const struct http_req *req)
+{
+	return &req->body;
+}
+
+const char *
+http_header(const struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+struct cookie_find {
+	const char *name;
+	const char *value;
+	int count;
+};
+
+static enum MHD_Result
+cookie_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct cookie_find *cf = cls;
+
+	if (strcmp(key, cf->name) == 0) {
+		cf->value = value;
+		cf->count++;
+	}
+	return MHD_YES;
+}
+
+const char *
+http_cookie(const struct http_req *req, const char *name)
+{
+	struct cookie_find cf = { name, NULL, 0 };
+
+	MHD_get_connection_values(req->conn, MHD_COOKIE_KIND, cookie_iter, &cf);
+	return cf.count == 1 ? cf.value : NULL;
+}
+
+const char *
+http_client_ip(const struct http_req *req)
+{
+	return req->ip;
+}
+
+void
+http_set_data(struct http_req *req, void *data, void (*free_fn)(void *))
+{
+	if (req->data && req->data_free)
+		req->data_free(req->data);
+	req->data = data;
+	req->data_free = free_fn;
+}
+
+void *
+http_get_data(const struct http_req *req)
+{
+	return req->data;
+}
+
+/* ---- response ---- */
+
+void
+http_status(struct http_req *req, int status)
+{
+	req->status = status;
+}
+
+int
+http_get_status(const struct http_req *req)
+{
+	return req->status;
+}
+
+void
+http_add_header(struct http_req *req, const char *name, const char *value)
+{
+	if (req->nhdrs == HTTP_MAX_HEADERS) {
+		log_error("too many response headers (dropping %s)", name);
+		return;
+	}
+	req->hdrs[req->nhdrs].name = xstrdup(name);
+	req->hdrs[req->nhdrs].value = xstrdup(value);
+	req->nhdrs++;
+}
+
+void
+http_set_csp(struct http_req *req, const char *csp)
+{
+	free(req->csp);
+	req->csp = xstrdup(csp);
+}
+
+void
+http_body_take(struct http_req *req, const char *content_type, char *data, size_t len)
+{
+	free(req->rbody);
+	free(req->ctype);
+	req->rbody = data;
+	req->rlen = len;
+	req->ctype = xstrdup(content_type);
+}
+
+void
+http_body_copy(struct http_req *req, const char *content_type, const void *data, size_t len)
+{
+	http_body_take(req, content_type, xmemdup(data, len), len);
+}
+
+void
+http_redirect(struct http_req *req, const char *url)
+{
+	req->status = 303;
+	http_add_header(req, "Location", url);
+}
+
+void
+http_set_cookie(struct http_req *req, const char *name, const char *value, const char *path,
+    int64_t max_age)
+{
+	char *c;
+
+	if (max_age < 0)
+		c = xasprintf("%s=; Path=%s; Max-Age=0; Secure; HttpOnly; SameSite=Lax", name, path);
+	else if (max_age == HTTP_COOKIE_SESSION)
+		c = xasprintf("%s=%s; Path=%s; Secure; HttpOnly; SameSite=Lax", name, value, path);
+	else
+		c = xasprintf("%s=%s; Path=%s; Max-Age=%lld; Secure; HttpOnly; SameSite=Lax", name,
+		    value, path, (long long)max_age);
+	http_add_header(req, "Set-Cookie", c);
+	free(c);
+}
+
+/* ---- request life cycle ---- */
+
+static void
+req_free(struct http_req *req)
+{
+	if (req == NULL)
+		return;
+	if (req->data && req->data_free)
+		req->data_free(req->data);
+	form_free(&req->query);
+	form_free(&req->form);
+	buf_free(&req->body);
+	for (size_t i = 0; i < req->nhdrs; i++) {
+		free(req->hdrs[i].name);
+		free(req->hdrs[i].value);
+	}
+	free(req->csp);
+	free(req->ctype);
+	free(req->rbody);
+	free(req->uri);
+	free(req->path);
+	free(req);
+}
+
+static void *
+uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http_req *req = xcalloc(1, sizeof(*req));
+	const union MHD_ConnectionInfo *ci;
+
+	req->srv = cls;
+	req->conn = conn;
+	req->uri = xstrndup(uri, HTTP_MAX_URI + 1);
+	req->status = 200;
+	buf_init(&req->body, (size_t)req->srv->hs.max_body);
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci && ci->client_addr) {
+		const struct sockaddr *sa = ci->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, req->ip,
+			    sizeof(req->ip));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, req->ip,
+			    sizeof(req->ip));
+	}
+	return req;
+}
+
+static void
+completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	req_free(*req_cls);
+	*req_cls = NULL;
+}
+
+/* Split the URI into path and raw query; refuse paths that could be read two ways. */
+static int
+split_uri(struct http_req *req)
+{
+	char *q = strchr(req->uri, '?');
+	size_t plen = q ? (size_t)(q - req->uri) : strlen(req->uri);
+
+	if (strlen(req->uri) > HTTP_MAX_URI)
+		return -1;
+	req->path = xstrndup(req->uri, plen);
+	req->raw_query = q ? q + 1 : "";
+	if (req->path[0] != '/' || strchr(req->path, '%') || strstr(req->path, "//") ||
+	    strstr(req->path, "/./") || strstr(req->path, "/../") || strchr(req->path, '\\') ||
+	    strchr(req->path, ';'))
+		return -1;
+	plen = strlen(req->path);
+	if ((plen >= 2 && !strcmp(req->path + plen - 2, "/.")) ||
+	    (plen >= 3 && !strcmp(req->path + plen - 3, "/..")))
+		return -1;
+	for (const unsigned char *p = (const unsigned char *)req->path; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f)
+			return -1;
+	return 0;
+}
+
+static void
+add_security_headers(struct http_req *req, struct MHD_Response *r)
+{
+	if (req->srv->hs.hsts)
+		MHD_add_response_header(r, "Strict-Transport-Security",
+		    "max-age=31536000; includeSubDomains");
+	MHD_add_response_header(r, "Content-Security-Policy", req->csp ? req->csp : default_csp);
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
+}
+
+static enum MHD_Result
+send_response(struct http_req *req)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	int has_cc = 0;
+
+	if (req->rbody == NULL) {
+		char *msg = xasprintf("%d\n", req->status);
+		http_body_take(req, "text/plain; charset=utf-8", msg, strlen(msg));
+	}
+	r = MHD_create_response_from_buffer(req->rlen, req->rbody, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL)
+		return MHD_NO;
+	req->rbody = NULL;
+	add_security_headers(req, r);
+	MHD_add_response_header(r, "Content-Type", req->ctype);
+	for (size_t i = 0; i < req->nhdrs; i++) {
+		if (!strcasecmp(req->hdrs[i].name, "Cache-Control"))
+			has_cc = 1;
+		MHD_add_response_header(r, req->hdrs[i].name, req->hdrs[i].value);
+	}
+	if (!has_cc)
+		MHD_add_response_header(r, "Cache-Control", "no-store");
+	ret = MHD_queue_response(req->conn, (unsigned int)req->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+fail_early(struct http_req *req, int status)
+{
+	char *msg = xasprintf("%d\n", status);
+
+	req->status = status;
+	http_body_take(req, "text/plain; charset=utf-8", msg, strlen(msg));
+	http_add_header(req, "Connection", "close");
+	return send_response(req);
+}
+
+static int
+is_form(struct http_req *req)
+{
+	const char *ct = http_header(req, "Content-Type");
+
+	return ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+}
+
+static enum MHD_Result
+first_call(struct http_req *req, const char *method)
+{
+	const char *cl;
+	const char *err;
+
+	req->started = 1;
+	if (strcmp(method, "GET") && strcmp(method, "POST") && strcmp(method, "HEAD"))
+		return fail_early(req, 405);
+	snprintf(req->method, sizeof(req->method), "%s", method);
+	if (split_uri(req) == -1)
+		return fail_early(req, 400);
+	if (form_parse(&req->query, req->raw_query, strlen(req->raw_query), &err) == -1) {
+		req->bad_query = 1;
+		req->bad_why = err;
+	}
+	cl = http_header(req, "Content-Length");
+	if (cl) {
+		char *end;
+		unsigned long long n = strtoull(cl, &end, 10);
+		if (*end || end == cl)
+			return fail_early(req, 400);
+		if (n > (unsigned long long)req->srv->hs.max_body)
+			return fail_early(req, 413);
+	}
+	return MHD_YES;
+}
+
+static enum MHD_Result
+access_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+    const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+	struct http_server *srv = cls;
+	struct http_req *req = *req_cls;
+	const char *err;
+
+	if (req == NULL)
+		return MHD_NO;
+	if (!req->started)
+		return first_call(req, method);
+	if (*upload_data_size) {
+		if (!req->too_large && buf_append(&req->body, upload_data, *upload_data_size) == -1)
+			req->too_large = 1;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (req->too_large)
+		return fail_early(req, 413);
+	if (req->bad_query) {
+		log_info("bad query from %s: %s", req->ip, req->bad_why);
+		return fail_early(req, 400);
+	}
+	if (!strcmp(req->method, "POST") && is_form(req) && req->body.len &&
+	    form_parse(&req->form, req->body.data, req->body.len, &err) == -1) {
+		log_info("bad form from %s: %s", req->ip, err);
+		return fail_early(req, 400);
+	}
+	srv->fn(req, srv->arg);
+	return send_response(req);
+}
+
+struct http_server *
+http_start(const struct http_settings *hs, http_handler_fn fn, void *arg, const char **errstr)
+{
+	struct http_server *srv = xcalloc(1, sizeof(*srv));
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+
+	srv->hs = *hs;
+	srv->fn = fn;
+	srv->arg = arg;
+	if (hs->tls_key_pem)
+		flags |= MHD_USE_TLS;
+	srv->d = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, srv,
+	    MHD_OPTION_LISTEN_SOCKET, hs->listen_fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)hs->threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)hs->max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)hs->max_connections_per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)hs->connection_timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)hs->connection_memory,
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
+	    hs->tls_key_pem ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, hs->tls_key_pem,
+	    MHD_OPTION_HTTPS_MEM_CERT, hs->tls_cert_pem,
+	    MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+	    MHD_OPTION_END);
+	if (srv->d == NULL) {
+		*errstr = "cannot start the HTTP server";
+		free(srv);
+		return NULL;
+	}
+	return srv;
+}
+
+void
+http_stop(struct http_server *srv)
+{
+	if (srv == NULL)
+		return;
+	MHD_stop_daemon(srv->d);
+	free(srv);
+}

@@ -1,0 +1,72 @@
+/*
+ * HTTP(S) on libmicrohttpd: thread pool, connection and memory limits, body caps, and a
+ * request/response interface in our own terms for the route handlers.  Every response
+ * carries the security headers; handlers only add what is specific to them.
+ */
+#ifndef SEKISHO_HTTP_H
+#define SEKISHO_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "form.h"
+
+struct http_req;
+struct http_server;
+
+struct http_settings {
+	int listen_fd;		/* bound and listening; the server takes ownership */
+	int threads;
+	int64_t max_connections;
+	int64_t max_connections_per_ip;
+	int64_t connection_timeout;	/* seconds */
+	int64_t connection_memory;	/* bytes: request line + headers */
+	int64_t max_body;		/* bytes */
+	const char *tls_key_pem;	/* NULL: plain HTTP (behind a TLS-terminating proxy) */
+	const char *tls_cert_pem;
+	int hsts;
+};
+
+typedef void (*http_handler_fn)(struct http_req *req, void *arg);
+
+struct http_server *http_start(const struct http_settings *hs, http_handler_fn fn, void *arg,
+    const char **errstr);
+void http_stop(struct http_server *srv);
+
+/* ---- request ---- */
+const char *http_method(const struct http_req *req);
+/* The path as received, without query; never contains '%', "//" or dot segments. */
+const char *http_path(const struct http_req *req);
+/* The raw query string after '?' exactly as received ("" when none). */
+const char *http_raw_query(const struct http_req *req);
+const struct form *http_query(const struct http_req *req);
+/* Parsed urlencoded POST body (empty when the body is not a form). */
+const struct form *http_form(const struct http_req *req);
+const struct buf *http_body(const struct http_req *req);
+const char *http_header(const struct http_req *req, const char *name);
+/* A cookie's value, borrowed; NULL when absent or sent twice. */
+const char *http_cookie(const struct http_req *req, const char *name);
+const char *http_client_ip(const struct http_req *req);
+/* Per-request scratch owned by the handler layer (freed with the request). */
+void http_set_data(struct http_req *req, void *data, void (*free_fn)(void *));
+void *http_get_data(const struct http_req *req);
+
+/* ---- response ---- */
+void http_status(struct http_req *req, int status);
+int http_get_status(const struct http_req *req);
+void http_add_header(struct http_req *req, const char *name, const char *value);
+/* Replace the default Content-Security-Policy. */
+void http_set_csp(struct http_req *req, const char *csp);
+/* Takes ownership of data (malloc'd). */
+void http_body_take(struct http_req *req, const char *content_type, char *data, size_t len);
+void http_body_copy(struct http_req *req, const char *content_type, const void *data, size_t len);
+/* 303 See Other to url (absolute or path). */
+void http_redirect(struct http_req *req, const char *url);
+
+#define HTTP_COOKIE_SESSION 0	/* no Max-Age */
+/* Secure; HttpOnly; SameSite=Lax always; max_age < 0 deletes. */
+void http_set_cookie(struct http_req *req, const char *name, const char *value, const char *path,
+    int64_t max_age);
+
+#endif

@@ -1,0 +1,308 @@
+/*
+ * Opening and creating a Sekisho directory; tenant creation with its secret and keys.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "crypto.h"
+#include "encode.h"
+#include "instance.h"
+#include "log.h"
+#include "pki.h"
+#include "xmalloc.h"
+
+static int
+read_master(struct instance *in, struct buf *err)
+{
+	char *path = xasprintf("%s/master.key", in->dir);
+	struct stat sb;
+	ssize_t n;
+	int fd, rc = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		buf_printf(err, "%s: %s\n", path, strerror(errno));
+		goto done;
+	}
+	if (fstat(fd, &sb) == -1 || (sb.st_mode & 077)) {
+		buf_printf(err, "%s: must not be readable by group or others (chmod 600)\n", path);
+		goto done;
+	}
+	n = read(fd, in->master, sizeof(in->master));
+	if (n != (ssize_t)sizeof(in->master)) {
+		buf_printf(err, "%s: not a master key (expected %zu bytes)\n", path,
+		    sizeof(in->master));
+		goto done;
+	}
+	rc = 0;
+done:
+	if (fd != -1)
+		close(fd);
+	free(path);
+	return rc;
+}
+
+int
+instance_check(const char *dir, struct buf *err)
+{
+	struct settings s;
+	int rc = settings_load(dir, &s, err);
+
+	settings_free(&s);
+	return rc;
+}
+
+int
+instance_load(struct instance *in, const char *dir, struct buf *err)
+{
+	memset(in, 0, sizeof(*in));
+	in->dir = xstrdup(dir);
+	if (settings_load(dir, &in->settings, err) == -1 || read_master(in, err) == -1) {
+		instance_close(in);
+		return -1;
+	}
+	return 0;
+}
+
+int
+instance_open_store(struct instance *in, struct buf *err)
+{
+	struct store_settings ss;
+	const char *errstr;
+
+	ss.map_size = in->settings.map_size;
+	ss.map_size_max = in->settings.map_size_max;
+	if ((in->store = store_open(in->dir, &ss, &errstr)) == NULL) {
+		buf_printf(err, "%s/data: %s\n", in->dir, errstr);
+		return -1;
+	}
+	return 0;
+}
+
+int
+instance_open(struct instance *in, const char *dir, struct buf *err)
+{
+	if (instance_load(in, dir, err) == -1)
+		return -1;
+	if (instance_open_store(in, err) == -1) {
+		instance_close(in);
+		return -1;
+	}
+	return 0;
+}
+
+void
+instance_close(struct instance *in)
+{
+	store_close(in->store);
+	settings_free(&in->settings);
+	explicit_bzero(in->master, sizeof(in->master));
+	free(in->dir);
+	memset(in, 0, sizeof(*in));
+}
+
+static int
+write_file(const char *path, const void *p, size_t n, mode_t mode, struct buf *err)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	ssize_t w;
+
+	if (fd == -1) {
+		buf_printf(err, "%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	w = write(fd, p, n);
+	if (w != (ssize_t)n || fsync(fd) == -1) {
+		buf_printf(err, "%s: write failed\n", path);
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+/* host:port of an https URL, checked: no path, user info, query or fragment. */
+static int
+url_authority(const char *url, char **host_r, char **port_r)
+{
+	const char *h = url + 8, *end, *colon;
+
+	if (strncmp(url, "https://", 8) != 0 || *h == '\0')
+		return -1;
+	end = h + strcspn(h, "/?#@");
+	if (*end && strcmp(end, "/") != 0)
+		return -1;
+	if (*h == '[') {
+		const char *rb = memchr(h, ']', (size_t)(end - h));
+		if (rb == NULL)
+			return -1;
+		*host_r = xstrndup(h + 1, (size_t)(rb - h - 1));
+		colon = rb[1] == ':' ? rb + 1 : NULL;
+	} else {
+		colon = memchr(h, ':', (size_t)(end - h));
+		*host_r = xstrndup(h, (size_t)((colon ? colon : end) - h));
+	}
+	*port_r = colon ? xstrndup(colon + 1, (size_t)(end - colon - 1)) : xstrdup("443");
+	if (**host_r == '\0' || strspn(*port_r, "0123456789") != strlen(*port_r) ||
+	    **port_r == '\0') {
+		free(*host_r);
+		free(*port_r);
+		return -1;
+	}
+	return 0;
+}
+
+int
+instance_init(const char *dir, const char *url, struct buf *err)
+{
+	unsigned char master[CRYPTO_SEAL_KEY_LEN];
+	struct instance in;
+	char *path = NULL, *conf = NULL, *host = NULL, *port = NULL;
+	const char *errstr;
+	int rc = -1;
+
+	if (url_authority(url, &host, &port) == -1) {
+		buf_printf(err, "--url must be https://HOST[:PORT] without a path\n");
+		return -1;
+	}
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		buf_printf(err, "%s: %s\n", dir, strerror(errno));
+		goto done;
+	}
+	path = xasprintf("%s/sekishod.conf", dir);
+	if (access(path, F_OK) == 0) {
+		buf_printf(err, "%s already exists: %s is initialised\n", path, dir);
+		goto done;
+	}
+	conf = xasprintf("# sekishod configuration; see sekishod.conf(5).\n"
+	    "url %s\n"
+	    "listen %s:%s\n", url, host, port);
+	free(path);
+	path = xasprintf("%s/master.key", dir);
+	crypto_random(master, sizeof(master));
+	if (write_file(path, master, sizeof(master), 0600, err) == -1)
+		goto done;
+	free(path);
+	path = xasprintf("%s/sekishod.conf", dir);
+	if (write_file(path, conf, strlen(conf), 0644, err) == -1)
+		goto done;
+	if (instance_open(&in, dir, err) == -1)
+		goto done;
+	if (tenant_create(&in, "default", "Default", &errstr) == -1) {
+		buf_printf(err, "tenant default: %s\n", errstr);
+		instance_close(&in);
+		goto done;
+	}
+	instance_close(&in);
+	rc = 0;
+done:
+	explicit_bzero(master, sizeof(master));
+	free(path);
+	free(conf);
+	free(host);
+	free(port);
+	return rc;
+}
+
+static char *
+aad(const char *kind, const char *tenant, const char *a, const char *b)
+{
+	return xasprintf("%s:%s:%s:%s", kind, tenant, a ? a : "", b ? b : "");
+}
+
+int
+tenant_create(struct instance *in, const char *id, const char *name, const char **errstr)
+{
+	unsigned char secret[32];
+	struct tenant t = { 0 };
+	struct keyrec k = { 0 };
+	char *key_pem = NULL, *cert_pem = NULL, *cn = NULL, *ad = NULL;
+	char fp[96];
+	int rc = -1;
+
+	if (!store_valid_name(id, 63)) {
+		*errstr = "tenant id must be 1-63 characters of a-z A-Z 0-9 . _ @ + -";
+		return -1;
+	}
+	crypto_random(secret, sizeof(secret));
+	ad = aad("tenant", id, NULL, NULL);
+	t.id = (char *)id;
+	t.name = (char *)name;
+	t.created = (uint64_t)clock_now();
+	t.secret = crypto_seal(in->master, ad, strlen(ad), secret, sizeof(secret), &t.secret_len);
+	cn = xasprintf("Sekisho SAML signing key, tenant %s", id);
+	if (pki_self_signed(PKI_RSA2048, cn, NULL, 3650, &key_pem, &cert_pem, errstr) == -1)
+		goto done;
+	if (pki_cert_fingerprint(cert_pem, fp) == -1)
+		goto done;
+	/* kid: the first 16 hex digits of the certificate fingerprint. */
+	k.kid = xstrndup(fp, 23);
+	for (char *p = k.kid; *p; p++)
+		if (*p == ':')
+			memmove(p, p + 1, strlen(p));
+	k.use = "saml";
+	k.alg = "RS256";
+	k.created = t.created;
+	k.state = STORE_KEY_ACTIVE;
+	free(ad);
+	ad = aad("key", id, k.use, k.kid);
+	k.sealed_key = crypto_seal(in->master, ad, strlen(ad), key_pem, strlen(key_pem),
+	    &k.sealed_key_len);
+	k.cert_pem = cert_pem;
+	if (store_tenant_add(in->store, &t, errstr) == -1)
+		goto done;
+	if (store_key_add(in->store, id, &k, errstr) == -1)
+		goto done;
+	rc = 0;
+done:
+	explicit_bzero(secret, sizeof(secret));
+	free(t.secret);
+	free(k.sealed_key);
+	free(k.kid);
+	freezero_str(key_pem);
+	free(cert_pem);
+	free(cn);
+	free(ad);
+	return rc;
+}
+
+int
+tenant_derive_key(struct instance *in, const struct tenant *t, const char *purpose,
+    unsigned char out[32])
+{
+	char *ad = aad("tenant", t->id, NULL, NULL);
+	unsigned char *secret;
+	size_t len;
+
+	secret = crypto_open(in->master, ad, strlen(ad), t->secret, t->secret_len, &len);
+	free(ad);
+	if (secret == NULL || len != 32) {
+		log_error("tenant %s: secret does not open with this master key", t->id);
+		if (secret)
+			freezero(secret, len);
+		return -1;
+	}
+	crypto_hmac_sha256(secret, len, purpose, strlen(purpose), out);
+	freezero(secret, len);
+	return 0;
+}
+
+char *
+instance_unseal_key(struct instance *in, const char *tenant, const struct keyrec *k)
+{
+	char *ad = aad("key", tenant, k->use, k->kid);
+	unsigned char *pem;
+	size_t len;
+
+	pem = crypto_open(in->master, ad, strlen(ad), k->sealed_key, k->sealed_key_len, &len);
+	free(ad);
+	if (pem == NULL)
+		log_error("tenant %s: key %s does not open with this master key", tenant, k->kid);
+	return (char *)pem;
+}

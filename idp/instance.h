@@ -1,0 +1,41 @@
+/*
+ * One Sekisho directory (DIR): its settings, master key and store, shared by sekishod and
+ * the sekisho command line; and what creating a directory or a tenant involves.
+ */
+#ifndef SEKISHO_INSTANCE_H
+#define SEKISHO_INSTANCE_H
+
+#include "buf.h"
+#include "crypto.h"
+#include "settings.h"
+#include "store.h"
+
+struct instance {
+	char *dir;
+	struct settings settings;
+	struct store *store;
+	unsigned char master[CRYPTO_SEAL_KEY_LEN];
+};
+
+/* Load settings and the master key, then open the store.  0 or -1 with messages in err. */
+int instance_open(struct instance *in, const char *dir, struct buf *err);
+/* Load settings and the master key without opening the store (the daemon's parent). */
+int instance_load(struct instance *in, const char *dir, struct buf *err);
+/* Open the store of a loaded instance (the daemon's worker, after dropping privileges). */
+int instance_open_store(struct instance *in, struct buf *err);
+/* Load settings only (for "sekishod -n" before the store may be opened). */
+int instance_check(const char *dir, struct buf *err);
+void instance_close(struct instance *in);
+
+/* Create DIR with sekishod.conf, master key, database and the tenant "default". */
+int instance_init(const char *dir, const char *url, struct buf *err);
+
+/* Create a tenant: its sealed secret and its SAML signing key and certificate. */
+int tenant_create(struct instance *in, const char *id, const char *name, const char **errstr);
+/* A 32-byte key for purpose ("nameid", "csrf", ...) derived from the tenant secret. */
+int tenant_derive_key(struct instance *in, const struct tenant *t, const char *purpose,
+    unsigned char out[32]);
+/* The unsealed private key PEM of a key record (caller frees with freezero_str), or NULL. */
+char *instance_unseal_key(struct instance *in, const char *tenant, const struct keyrec *k);
+
+#endif

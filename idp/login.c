@@ -1,0 +1,348 @@
+/*
+ * The login form (ID and password, CSRF token, backoff and lockout per user and per
+ * address), the user's portal and the logout confirmation.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "clock.h"
+#include "encode.h"
+#include "log.h"
+#include "password.h"
+#include "routes.h"
+#include "xmalloc.h"
+
+#define USERNAME_MAX 128
+
+char *
+login_url(struct tenant_ctx *t, const char *pending)
+{
+	return pending ? xasprintf("%slogin?r=%s", t->path, pending) : xasprintf("%slogin", t->path);
+}
+
+/* A pending id is a base64url token; anything else is dropped rather than echoed. */
+static const char *
+pending_param(const char *r)
+{
+	if (r == NULL || strlen(r) != 43 || strspn(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+	    "qrstuvwxyz0123456789-_") != 43)
+		return NULL;
+	return r;
+}
+
+static char *
+resume_url(struct tenant_ctx *t, const char *pending)
+{
+	return pending ? xasprintf("%ssaml/resume?r=%s", t->path, pending) :
+	    xasprintf("%sportal", t->path);
+}
+
+static void
+render_form(struct idp *idp, struct tenant_ctx *t, struct http_req *req, int status,
+    const char *pending, const char *username, const char *errkey)
+{
+	const char *lang = page_lang(req);
+	struct tmpl_vars *v = tmpl_vars_new();
+	char *binding = session_pre_binding(t, req);
+	char *csrf = session_csrf_token(t, "login", binding);
+	char *action = xasprintf("%slogin", t->path);
+
+	tmpl_set(v, "title", page_msg(idp->pages, lang, "login_title"));
+	tmpl_set(v, "action", action);
+	tmpl_set(v, "csrf", csrf);
+	tmpl_set(v, "r", pending);
+	tmpl_set(v, "username", username);
+	if (errkey)
+		tmpl_set(v, "error", page_msg(idp->pages, lang, errkey));
+	if (pending) {
+		struct pending p;
+		if (store_pending_get(idp->in.store, t->id, pending, &p) == 1) {
+			const struct tenant_sp *sp = tenant_sp_find(t, p.app);
+			tmpl_set(v, "app_name", sp ? sp->app : NULL);
+		}
+		store_pending_clear(&p);
+	}
+	page_render(idp->pages, req, status, "login.html", v);
+	tmpl_vars_free(v);
+	free(binding);
+	free(csrf);
+	free(action);
+}
+
+void
+login_get(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
+{
+	const char *pending = pending_param(form_get(http_query(req), "r"));
+	struct sso_session ss;
+	struct pending p;
+	int have, force = 0;
+
+	have = session_current(idp, t, req, &ss);
+	if (have == 1 && pending && store_pending_get(idp->in.store, t->id, pending, &p) == 1) {
+		force = p.force && (int64_t)ss.s.authn_instant < (int64_t)p.created;
+		store_pending_clear(&p);
+	}
+	if (have == 1 && !force) {
+		char *url = resume_url(t, pending);
+		http_redirect(req, url);
+		free(url);
+		session_clear(&ss);
+		return;
+	}
+	if (have == 1)
+		session_clear(&ss);
+	render_form(idp, t, req, 200, pending, NULL, NULL);
+}
+
+enum gate {
+	GATE_OPEN,
+	GATE_BACKOFF,
+	GATE_LOCKED,
+};
+
+/* Whether this attempt may be checked at all, from the failure counters. */
+static enum gate
+check_gate(struct idp *idp, struct tenant_ctx *t, const char *user, const char *ip)
+{
+	const struct settings *s = &idp->in.settings;
+	struct failures fu, fi;
+	int64_t now = clock_now();
+
+	if (store_failure_get(idp->in.store, t->id, "ip", ip, &fi) == 1 &&
+	    (int64_t)fi.count >= s->login_ip_lockout_after &&
+	    (int64_t)fi.last + s->login_lockout_time > now)
+		return GATE_LOCKED;
+	if (store_failure_get(idp->in.store, t->id, "user", user, &fu) != 1)
+		return GATE_OPEN;
+	if ((int64_t)fu.count >= s->login_user_lockout_after &&
+	    (int64_t)fu.last + s->login_lockout_time > now)
+		return GATE_LOCKED;
+	if ((int64_t)fu.count >= s->login_user_backoff_after) {
+		int64_t shift = (int64_t)fu.count - s->login_user_backoff_after;
+		int64_t wait = shift >= 6 ? 60 : (int64_t)1 << shift;
+		if ((int64_t)fu.last + wait > now)
+			return GATE_BACKOFF;
+	}
+	return GATE_OPEN;
+}
+
+static void
+count_failure(struct idp *idp, struct tenant_ctx *t, const char *user, const char *ip,
+    const char *reason)
+{
+	const struct settings *s = &idp->in.settings;
+	struct failures f;
+	char count[24];
+	int64_t now = clock_now();
+
+	store_failure_add(idp->in.store, t->id, "ip", ip, now, s->login_failure_window, &f);
+	store_failure_add(idp->in.store, t->id, "user", user, now, s->login_failure_window, &f);
+	snprintf(count, sizeof(count), "%llu", (unsigned long long)f.count);
+	audit_event(idp->in.store, t->id, "login.fail", "user", user, "ip", ip, "reason", reason,
+	    "failures", count, NULL);
+}
+
+static int
+input_ok(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > max)
+		return 0;
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Password checked: start (or renew) the session and go on. */
+static void
+login_success(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct user *u,
+    const char *pending)
+{
+	struct sso_session ss, cur;
+	char *url;
+	int have = session_current(idp, t, req, &cur);
+
+	store_failure_clear(idp->in.store, t->id, "user", u->name);
+	if (have == 1 && !strcmp(cur.s.user, u->name)) {
+		/* The same user again (the SP asked for ForceAuthn): keep the session. */
+		store_session_reauth(idp->in.store, t->id, cur.hash, clock_now());
+		session_clear(&cur);
+	} else {
+		if (have == 1) {
+			session_end(idp, t, req, cur.hash);
+			session_clear(&cur);
+		}
+		if (session_start(idp, t, req, u, "pwd", &ss) < 0) {
+			page_error(idp->pages, req, 503, "error_server", NULL);
+			return;
+		}
+		session_clear(&ss);
+	}
+	audit_event(idp->in.store, t->id, "login.ok", "user", u->name, "ip", http_client_ip(req),
+	    "method", "pwd", NULL);
+	url = resume_url(t, pending);
+	http_redirect(req, url);
+	free(url);
+}
+
+void
+login_post(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
+{
+	const struct form *f = http_form(req);
+	const char *user = form_get(f, "username"), *pw = form_get(f, "password");
+	const char *pending = pending_param(form_get(f, "r"));
+	const char *ip = http_client_ip(req), *bind = http_cookie(req, SESSION_PRE_COOKIE);
+	struct user u;
+	enum gate gate;
+	int rc;
+
+	if (!session_csrf_check(t, "login", bind, form_get(f, "csrf"))) {
+		audit_event(idp->in.store, t->id, "login.fail", "ip", ip, "reason", "csrf", NULL);
+		render_form(idp, t, req, 400, pending, NULL, "login_csrf");
+		return;
+	}
+	if (!input_ok(user, USERNAME_MAX) || !input_ok(pw, PASSWORD_MAX_LEN)) {
+		audit_event(idp->in.store, t->id, "login.fail", "ip", ip, "reason", "bad_input", NULL);
+		render_form(idp, t, req, 400, pending, NULL, "login_bad_input");
+		return;
+	}
+	if ((gate = check_gate(idp, t, user, ip)) != GATE_OPEN) {
+		count_failure(idp, t, user, ip, gate == GATE_LOCKED ? "locked" : "backoff");
+		http_add_header(req, "Retry-After", gate == GATE_LOCKED ? "900" : "5");
+		render_form(idp, t, req, 429, pending, user,
+		    gate == GATE_LOCKED ? "login_locked" : "login_backoff");
+		return;
+	}
+	rc = store_user_get(idp->in.store, t->id, user, &u);
+	if (rc < 0) {
+		page_error(idp->pages, req, 503, "error_server", NULL);
+		return;
+	}
+	if (rc == 0) {
+		password_dummy_verify(&idp->pw, pw);
+		count_failure(idp, t, user, ip, "unknown_user");
+	} else if (password_verify(u.pwhash ? u.pwhash : "", pw) != 1) {
+		count_failure(idp, t, user, ip, "bad_password");
+	} else if (u.disabled) {
+		count_failure(idp, t, user, ip, "disabled");
+	} else {
+		login_success(idp, t, req, &u, pending);
+		store_user_clear(&u);
+		return;
+	}
+	store_user_clear(&u);
+	render_form(idp, t, req, 401, pending, user, "login_failed");
+}
+
+struct portal_list {
+	struct tmpl_vars *v;
+	struct tenant_ctx *t;
+};
+
+static void
+portal_app(const struct app *a, void *arg)
+{
+	struct portal_list *pl = arg;
+	struct tmpl_vars *item;
+	char *url;
+
+	if (a->type == NULL || strcmp(a->type, "saml"))
+		return;
+	item = tmpl_add_item(pl->v, "apps");
+	url = xasprintf("%ssaml/init/%s", pl->t->path, a->name);
+	tmpl_set(item, "name", a->name);
+	tmpl_set(item, "url", url);
+	free(url);
+}
+
+static char *
+session_binding(const struct sso_session *ss)
+{
+	char hex[65];
+
+	hex_encode(ss->hash, sizeof(ss->hash), hex);
+	return xstrdup(hex);
+}
+
+void
+portal_get(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
+{
+	struct sso_session ss;
+	struct portal_list pl;
+	const char *lang = page_lang(req);
+	char *binding, *csrf, *logout;
+
+	if (session_current(idp, t, req, &ss) != 1) {
+		char *url = login_url(t, NULL);
+		http_redirect(req, url);
+		free(url);
+		return;
+	}
+	pl.v = tmpl_vars_new();
+	pl.t = t;
+	store_app_list(idp->in.store, t->id, portal_app, &pl);
+	binding = session_binding(&ss);
+	csrf = session_csrf_token(t, "logout", binding);
+	logout = xasprintf("%slogout", t->path);
+	tmpl_set(pl.v, "title", page_msg(idp->pages, lang, "portal_title"));
+	tmpl_set(pl.v, "username", ss.user.name);
+	tmpl_set(pl.v, "display_name", ss.user.display_name ? ss.user.display_name : ss.user.name);
+	tmpl_set(pl.v, "csrf", csrf);
+	tmpl_set(pl.v, "logout_url", logout);
+	page_render(idp->pages, req, 200, "portal.html", pl.v);
+	tmpl_vars_free(pl.v);
+	free(binding);
+	free(csrf);
+	free(logout);
+	session_clear(&ss);
+}
+
+void
+logout_page(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
+{
+	struct sso_session ss;
+	const char *lang = page_lang(req);
+	struct tmpl_vars *v;
+	char *binding, *csrf, *url;
+	int have = session_current(idp, t, req, &ss);
+
+	if (have != 1) {
+		v = tmpl_vars_new();
+		url = login_url(t, NULL);
+		tmpl_set(v, "title", page_msg(idp->pages, lang, "logged_out_title"));
+		tmpl_set(v, "login_url", url);
+		page_render(idp->pages, req, 200, "logged_out.html", v);
+		tmpl_vars_free(v);
+		free(url);
+		return;
+	}
+	binding = session_binding(&ss);
+	if (!strcmp(http_method(req), "POST")) {
+		if (session_csrf_check(t, "logout", binding, form_get(http_form(req), "csrf"))) {
+			free(binding);
+			slo_start(idp, t, req, &ss);
+			session_clear(&ss);
+			return;
+		}
+		audit_event(idp->in.store, t->id, "logout.fail", "user", ss.user.name, "ip",
+		    http_client_ip(req), "reason", "csrf", NULL);
+	}
+	v = tmpl_vars_new();
+	csrf = session_csrf_token(t, "logout", binding);
+	url = xasprintf("%slogout", t->path);
+	tmpl_set(v, "title", page_msg(idp->pages, lang, "logout_title"));
+	tmpl_set(v, "csrf", csrf);
+	tmpl_set(v, "logout_url", url);
+	page_render(idp->pages, req, 200, "logout.html", v);
+	tmpl_vars_free(v);
+	free(csrf);
+	free(url);
+	free(binding);
+	session_clear(&ss);
+}

@@ -1,0 +1,120 @@
+/*
+ * Request dispatch: /healthz, /static/, and /t/TENANT/... to the handlers.  Errors that
+ * no handler owns (unknown tenant or path, wrong method) become pages here.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "idp.h"
+#include "log.h"
+#include "routes.h"
+#include "xmalloc.h"
+
+#define TENANT_MAX 63
+
+static int
+is_get(struct http_req *req)
+{
+	return !strcmp(http_method(req), "GET") || !strcmp(http_method(req), "HEAD");
+}
+
+static int
+is_post(struct http_req *req)
+{
+	return !strcmp(http_method(req), "POST");
+}
+
+static void
+tenant_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *rest)
+{
+	if (!strcmp(rest, "") || !strcmp(rest, "portal")) {
+		if (!is_get(req))
+			goto method;
+		if (!strcmp(rest, "")) {
+			char *url = xasprintf("%sportal", t->path);
+			http_redirect(req, url);
+			free(url);
+			return;
+		}
+		portal_get(idp, t, req);
+	} else if (!strcmp(rest, "login")) {
+		if (is_get(req))
+			login_get(idp, t, req);
+		else
+			login_post(idp, t, req);
+	} else if (!strcmp(rest, "logout")) {
+		logout_page(idp, t, req);
+	} else if (!strcmp(rest, "saml/metadata")) {
+		if (!is_get(req))
+			goto method;
+		sso_metadata(idp, t, req);
+	} else if (!strcmp(rest, "saml/sso")) {
+		sso_endpoint(idp, t, req);
+	} else if (!strcmp(rest, "saml/slo")) {
+		slo_endpoint(idp, t, req);
+	} else if (!strcmp(rest, "saml/resume")) {
+		if (!is_get(req))
+			goto method;
+		sso_resume(idp, t, req);
+	} else if (!strncmp(rest, "saml/init/", 10) && strchr(rest + 10, '/') == NULL &&
+	    rest[10]) {
+		if (!is_get(req))
+			goto method;
+		sso_init(idp, t, req, rest + 10);
+	} else {
+		page_error(idp->pages, req, 404, "error_not_found", NULL);
+	}
+	return;
+method:
+	http_add_header(req, "Allow", "GET, HEAD");
+	page_error(idp->pages, req, 405, "error_method", NULL);
+}
+
+void
+idp_handle(struct http_req *req, void *arg)
+{
+	struct idp *idp = arg;
+	const char *path = http_path(req), *slash;
+	struct tenant_ctx *t;
+	char tenant[TENANT_MAX + 1];
+	size_t tlen;
+
+	if (!strcmp(path, "/healthz")) {
+		http_body_copy(req, "text/plain; charset=utf-8", "ok\n", 3);
+		return;
+	}
+	if (!strncmp(path, "/static/", 8)) {
+		page_static(idp->pages, req, path + 8);
+		return;
+	}
+	if (!is_get(req) && !is_post(req)) {
+		page_error(idp->pages, req, 405, "error_method", NULL);
+		return;
+	}
+	if (strncmp(path, "/t/", 3) != 0) {
+		page_error(idp->pages, req, 404, "error_not_found", NULL);
+		return;
+	}
+	slash = strchr(path + 3, '/');
+	tlen = slash ? (size_t)(slash - path - 3) : strlen(path + 3);
+	if (tlen == 0 || tlen > TENANT_MAX) {
+		page_error(idp->pages, req, 404, "error_unknown_tenant", NULL);
+		return;
+	}
+	memcpy(tenant, path + 3, tlen);
+	tenant[tlen] = '\0';
+	if ((t = idp_tenant(idp, tenant)) == NULL) {
+		page_error(idp->pages, req, 404, "error_unknown_tenant", NULL);
+		return;
+	}
+	if (slash == NULL) {
+		char *url = xasprintf("%sportal", t->path);
+		http_redirect(req, url);
+		free(url);
+	} else {
+		tenant_route(idp, t, req, slash + 1);
+	}
+	idp_tenant_release(idp, t);
+}

@@ -1,0 +1,52 @@
+/*
+ * The handlers behind each path of a tenant (/t/TENANT/...), and the dispatcher.
+ */
+#ifndef SEKISHO_ROUTES_H
+#define SEKISHO_ROUTES_H
+
+#include "idp.h"
+#include "saml.h"
+#include "saml_check.h"
+#include "session.h"
+
+/* login.c: the login form, the portal and the logout page */
+void login_get(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
+void login_post(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
+void portal_get(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
+void logout_page(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
+/* The path to send a user to for logging in, continuing pending (may be NULL). */
+char *login_url(struct tenant_ctx *t, const char *pending);
+
+/* sso.c: SAML single sign-on */
+void sso_endpoint(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
+void sso_resume(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
+void sso_init(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *app);
+void sso_metadata(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
+
+/* One inbound SAML message, decoded and checked, with what lasso must be given. */
+struct inbound {
+	enum saml_binding binding;
+	const char *msg;		/* raw query (Redirect) or base64 (POST) */
+	const char *relay_state;
+	int signed_msg;
+	struct saml_msg m;
+};
+
+/*
+ * Decode and check the message named field (SAMLRequest or SAMLResponse) from either
+ * binding.  now is the time the message counts as received.  0 or -1 with *errstr.
+ */
+int sso_inbound(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *field,
+    const char *expect, const char *endpoint, int64_t now, struct inbound *in,
+    const char **errstr);
+/* Answer in the browser: a redirect or an auto-submitted form. */
+void sso_send(struct idp *idp, struct http_req *req, const struct saml_answer *ans,
+    const char *relay_state);
+
+/* slo.c: SAML single logout, and logout started here */
+void slo_endpoint(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
+/* End ss and log out of every SP that joined it; answers the request. */
+void slo_start(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    struct sso_session *ss);
+
+#endif

@@ -1,0 +1,613 @@
+/*
+ * The SAML 2.0 IdP on lasso: the only file that includes lasso.  Signatures are RSA-SHA256
+ * (lasso's default is SHA-1); by default only the Assertion is signed, one RSA signature
+ * per login.  Facts about lasso 2.8.1 that shaped this file are in LIBRARY-NOTES.md.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <lasso/lasso.h>
+#include <lasso/xml/misc_text_node.h>
+#include <lasso/xml/saml-2.0/saml2_assertion.h>
+#include <lasso/xml/saml-2.0/saml2_attribute.h>
+#include <lasso/xml/saml-2.0/saml2_attribute_statement.h>
+#include <lasso/xml/saml-2.0/saml2_attribute_value.h>
+#include <lasso/xml/saml-2.0/saml2_name_id.h>
+#include <lasso/xml/saml-2.0/saml2_strings.h>
+#include <lasso/xml/saml-2.0/saml2_subject.h>
+#include <lasso/xml/saml-2.0/samlp2_authn_request.h>
+#include <lasso/xml/saml-2.0/samlp2_logout_request.h>
+#include <lasso/xml/saml-2.0/samlp2_name_id_policy.h>
+#include <lasso/xml/saml-2.0/samlp2_status.h>
+#include <lasso/xml/saml-2.0/samlp2_status_code.h>
+#include <lasso/xml/saml-2.0/samlp2_status_response.h>
+
+#include "clock.h"
+#include "log.h"
+#include "saml.h"
+#include "xmalloc.h"
+
+struct sp_conf {
+	char *entity_id;
+	int sign_response;
+};
+
+struct saml_idp {
+	LassoServer *server;
+	char *entity_id;
+	struct sp_conf *sps;
+	size_t nsps;
+};
+
+struct saml_login {
+	LassoLogin *l;
+	const struct sp_conf *sp;
+};
+
+static void
+lasso_log_handler(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer arg)
+{
+	/* lasso's messages may quote protocol content: debug level only. */
+	if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+		log_debug("%s: %s", domain ? domain : "lasso", msg);
+}
+
+int
+saml_global_init(void)
+{
+	static const char *const domains[] = { "Lasso", "lasso", "libxml2", "libxmlsec" };
+
+	/* LASSO_FLAG=no-verify-signature would switch off every signature check. */
+	unsetenv("LASSO_FLAG");
+	if (lasso_init() != 0)
+		return -1;
+	lasso_set_flag("verify-signature");
+	/* Keep only NameID and SessionIndex per SP in sessions: no attributes at rest. */
+	lasso_set_flag("thin-sessions");
+	for (size_t i = 0; i < sizeof(domains) / sizeof(domains[0]); i++)
+		g_log_set_handler(domains[i], G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL |
+		    G_LOG_FLAG_RECURSION, lasso_log_handler, NULL);
+	return 0;
+}
+
+void
+saml_global_shutdown(void)
+{
+	lasso_shutdown();
+}
+
+static char *
+gdup(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+int
+saml_sp_metadata_check(const char *metadata, const char **errstr)
+{
+	LassoProvider *p = lasso_provider_new_from_buffer(LASSO_PROVIDER_ROLE_SP, metadata, NULL,
+	    NULL);
+
+	if (p == NULL) {
+		*errstr = "SP metadata is not valid SAML 2.0 metadata with an SPSSODescriptor and "
+		    "an AssertionConsumerService";
+		return -1;
+	}
+	g_object_unref(p);
+	return 0;
+}
+
+struct saml_idp *
+saml_idp_new(const char *metadata, const char *key_pem, const char *cert_pem,
+    const struct saml_sp_def *sps, size_t nsps, const char **errstr)
+{
+	struct saml_idp *idp = xcalloc(1, sizeof(*idp));
+	LassoKey *key;
+
+	idp->server = lasso_server_new_from_buffers(metadata, key_pem, NULL, cert_pem);
+	if (idp->server == NULL) {
+		*errstr = "lasso cannot load the IdP metadata, key or certificate";
+		free(idp);
+		return NULL;
+	}
+	idp->server->signature_method = LASSO_SIGNATURE_METHOD_RSA_SHA256;
+	idp->entity_id = xstrdup(idp->server->parent.ProviderID);
+	/* One parsed key for all SPs: lasso would otherwise parse the PEM per message. */
+	key = lasso_key_new_for_signature_from_memory(key_pem, strlen(key_pem), NULL,
+	    LASSO_SIGNATURE_METHOD_RSA_SHA256, (char *)cert_pem);
+	idp->sps = xcalloc(nsps ? nsps : 1, sizeof(*idp->sps));
+	for (size_t i = 0; i < nsps; i++) {
+		LassoProvider *p;
+		int rc = lasso_server_add_provider_from_buffer(idp->server, LASSO_PROVIDER_ROLE_SP,
+		    sps[i].metadata, NULL, NULL);
+		if (rc != 0 || (p = lasso_server_get_provider(idp->server, sps[i].entity_id)) == NULL) {
+			log_error("SP %s: lasso cannot load its metadata (%s); it is skipped",
+			    sps[i].entity_id, rc ? lasso_strerror(rc) : "entity ID mismatch");
+			continue;
+		}
+		if (key)
+			lasso_provider_set_server_signing_key(p, key);
+		idp->sps[idp->nsps].entity_id = xstrdup(sps[i].entity_id);
+		idp->sps[idp->nsps].sign_response = sps[i].sign_response;
+		idp->nsps++;
+	}
+	if (key)
+		g_object_unref(key);
+	return idp;
+}
+
+void
+saml_idp_free(struct saml_idp *idp)
+{
+	if (idp == NULL)
+		return;
+	g_object_unref(idp->server);
+	for (size_t i = 0; i < idp->nsps; i++)
+		free(idp->sps[i].entity_id);
+	free(idp->sps);
+	free(idp->entity_id);
+	free(idp);
+}
+
+static const struct sp_conf *
+find_sp(const struct saml_idp *idp, const char *entity_id)
+{
+	for (size_t i = 0; entity_id && i < idp->nsps; i++)
+		if (!strcmp(idp->sps[i].entity_id, entity_id))
+			return &idp->sps[i];
+	return NULL;
+}
+
+int
+saml_idp_has_sp(const struct saml_idp *idp, const char *entity_id)
+{
+	return find_sp(idp, entity_id) != NULL;
+}
+
+static enum saml_err
+classify(int rc)
+{
+	switch (rc) {
+	case LASSO_SERVER_ERROR_PROVIDER_NOT_FOUND:
+	case LASSO_PROFILE_ERROR_UNKNOWN_PROVIDER:
+		return SAML_ERR_UNKNOWN_SP;
+	case LASSO_PROFILE_ERROR_INVALID_PROTOCOLPROFILE:
+	case LASSO_LOGIN_ERROR_NO_DEFAULT_ENDPOINT:
+		return SAML_ERR_ACS;
+	case LASSO_DS_ERROR_SIGNATURE_NOT_FOUND:
+	case LASSO_DS_ERROR_INVALID_SIGNATURE:
+	case LASSO_DS_ERROR_SIGNATURE_VERIFICATION_FAILED:
+	case LASSO_DS_ERROR_INVALID_SIGALG:
+	case LASSO_LOGIN_ERROR_INVALID_SIGNATURE:
+	case LASSO_LOGIN_ERROR_UNSIGNED_AUTHN_REQUEST:
+	case LASSO_PROFILE_ERROR_CANNOT_VERIFY_SIGNATURE:
+		return SAML_ERR_SIGNATURE;
+	default:
+		return SAML_ERR_REQUEST;
+	}
+}
+
+void
+saml_request_info_clear(struct saml_request_info *info)
+{
+	free(info->sp);
+	free(info->request_id);
+	memset(info, 0, sizeof(*info));
+}
+
+static void
+fill_info(LassoLogin *l, struct saml_request_info *info)
+{
+	LassoSamlp2AuthnRequest *r = LASSO_SAMLP2_AUTHN_REQUEST(l->parent.request);
+
+	info->sp = gdup(l->parent.remote_providerID);
+	info->request_id = gdup(r->parent.ID);
+	info->force_authn = r->ForceAuthn;
+	info->is_passive = r->IsPassive;
+}
+
+int
+saml_login_process(struct saml_idp *idp, enum saml_binding binding, const char *msg,
+    int signed_msg, struct saml_login **login_r, struct saml_request_info *info_r,
+    enum saml_err *err, const char **errstr)
+{
+	LassoLogin *l = lasso_login_new(idp->server);
+	int rc;
+
+	memset(info_r, 0, sizeof(*info_r));
+	*login_r = NULL;
+	lasso_profile_set_signature_verify_hint(LASSO_PROFILE(l),
+	    LASSO_PROFILE_SIGNATURE_VERIFY_HINT_MAYBE);
+	rc = lasso_login_process_authn_request_msg(l, (char *)msg);
+	if (rc == 0 && signed_msg && l->parent.signature_status != 0)
+		rc = l->parent.signature_status;	/* present, so it must verify */
+	if (rc == 0 && find_sp(idp, l->parent.remote_providerID) == NULL)
+		rc = LASSO_SERVER_ERROR_PROVIDER_NOT_FOUND;
+	if (rc != 0) {
+		*err = classify(rc);
+		*errstr = lasso_strerror(rc);
+		if (l->parent.remote_providerID)
+			info_r->sp = xstrdup(l->parent.remote_providerID);
+		g_object_unref(l);
+		return -1;
+	}
+	fill_info(l, info_r);
+	*login_r = xcalloc(1, sizeof(**login_r));
+	(*login_r)->l = l;
+	(*login_r)->sp = find_sp(idp, info_r->sp);
+	*err = SAML_ERR_NONE;
+	return 0;
+}
+
+int
+saml_login_idp_initiated(struct saml_idp *idp, const char *sp, struct saml_login **login_r,
+    struct saml_request_info *info_r, enum saml_err *err, const char **errstr)
+{
+	LassoLogin *l;
+	LassoSamlp2AuthnRequest *r;
+	int rc;
+
+	memset(info_r, 0, sizeof(*info_r));
+	*login_r = NULL;
+	if (find_sp(idp, sp) == NULL) {
+		*err = SAML_ERR_UNKNOWN_SP;
+		*errstr = "unknown service provider";
+		return -1;
+	}
+	l = lasso_login_new(idp->server);
+	rc = lasso_login_init_idp_initiated_authn_request(l, sp);
+	if (rc == 0) {
+		r = LASSO_SAMLP2_AUTHN_REQUEST(l->parent.request);
+		g_free(r->ProtocolBinding);
+		r->ProtocolBinding = g_strdup(LASSO_SAML2_METADATA_BINDING_POST);
+		rc = lasso_login_process_authn_request_msg(l, NULL);
+	}
+	if (rc != 0) {
+		*err = classify(rc);
+		*errstr = lasso_strerror(rc);
+		g_object_unref(l);
+		return -1;
+	}
+	fill_info(l, info_r);
+	free(info_r->request_id);
+	info_r->request_id = NULL;
+	*login_r = xcalloc(1, sizeof(**login_r));
+	(*login_r)->l = l;
+	(*login_r)->sp = find_sp(idp, sp);
+	*err = SAML_ERR_NONE;
+	return 0;
+}
+
+void
+saml_login_free(struct saml_login *login)
+{
+	if (login == NULL)
+		return;
+	g_object_unref(login->l);
+	free(login);
+}
+
+void
+saml_answer_clear(struct saml_answer *a)
+{
+	free(a->url);
+	free(a->field);
+	free(a->body);
+	free(a->sp_state);
+	memset(a, 0, sizeof(*a));
+}
+
+static void
+take_message(LassoProfile *p, const char *field, struct saml_answer *ans)
+{
+	ans->url = gdup(p->msg_url);
+	if (p->msg_body) {
+		ans->field = xstrdup(field);
+		ans->body = xstrdup(p->msg_body);
+	}
+}
+
+static void
+add_attribute(LassoSaml2Assertion *a, const struct saml_attr *attr)
+{
+	LassoSaml2AttributeStatement *st;
+	LassoSaml2Attribute *at;
+
+	if (a->AttributeStatement) {
+		st = a->AttributeStatement->data;
+	} else {
+		st = LASSO_SAML2_ATTRIBUTE_STATEMENT(lasso_saml2_attribute_statement_new());
+		a->AttributeStatement = g_list_append(NULL, st);
+	}
+	at = LASSO_SAML2_ATTRIBUTE(lasso_saml2_attribute_new());
+	at->Name = g_strdup(attr->name);
+	at->NameFormat = g_strdup(attr->name_format);
+	at->FriendlyName = g_strdup(attr->friendly_name);
+	for (size_t i = 0; i < attr->nvalues; i++) {
+		LassoSaml2AttributeValue *v =
+		    LASSO_SAML2_ATTRIBUTE_VALUE(lasso_saml2_attribute_value_new());
+		LassoMiscTextNode *t = lasso_misc_text_node_new_with_string(attr->values[i]);
+		t->text_child = TRUE;
+		v->any = g_list_append(v->any, t);
+		at->AttributeValue = g_list_append(at->AttributeValue, v);
+	}
+	st->Attribute = g_list_append(st->Attribute, at);
+}
+
+static void
+set_name_id(LassoLogin *l, LassoSaml2Assertion *a, const char *format, const char *value,
+    const char *idp_entity)
+{
+	LassoSaml2NameID *nid = LASSO_SAML2_NAME_ID(lasso_saml2_name_id_new_with_string(
+	    (char *)value));
+
+	nid->Format = g_strdup(format);
+	nid->NameQualifier = g_strdup(idp_entity);
+	nid->SPNameQualifier = g_strdup(l->parent.remote_providerID);
+	if (a->Subject->NameID)
+		g_object_unref(a->Subject->NameID);
+	a->Subject->NameID = nid;
+}
+
+int
+saml_login_respond(struct saml_idp *idp, struct saml_login *login,
+    const struct saml_subject *subject, struct saml_answer *ans, const char **errstr)
+{
+	LassoLogin *l = login->l;
+	LassoSamlp2AuthnRequest *r = LASSO_SAMLP2_AUTHN_REQUEST(l->parent.request);
+	LassoSaml2Assertion *a;
+	LassoSession *session;
+	char inst[21], nb[21], noa[21];
+	int rc;
+
+	memset(ans, 0, sizeof(*ans));
+	/* Our format, AllowCreate set: avoids lasso's "federation not found" (601). */
+	if (r->NameIDPolicy == NULL)
+		r->NameIDPolicy = LASSO_SAMLP2_NAME_ID_POLICY(lasso_samlp2_name_id_policy_new());
+	g_free(r->NameIDPolicy->Format);
+	r->NameIDPolicy->Format = g_strdup(subject->nameid_format);
+	r->NameIDPolicy->AllowCreate = TRUE;
+	if ((rc = lasso_login_validate_request_msg(l, TRUE, TRUE)) != 0)
+		goto fail;
+	clock_iso8601(subject->authn_instant, inst);
+	clock_iso8601(subject->now - 60, nb);
+	clock_iso8601(subject->now + subject->lifetime, noa);
+	if ((rc = lasso_login_build_assertion(l, subject->authn_context, inst, NULL, nb, noa)) != 0)
+		goto fail;
+	a = LASSO_SAML2_ASSERTION(lasso_login_get_assertion(l));
+	if (a == NULL || a->Subject == NULL) {
+		*errstr = "lasso built no assertion";
+		if (a)
+			g_object_unref(a);
+		return -1;
+	}
+	set_name_id(l, a, subject->nameid_format, subject->nameid, idp->entity_id);
+	for (size_t i = 0; i < subject->nattrs; i++)
+		add_attribute(a, &subject->attrs[i]);
+	g_object_unref(a);
+	if (!login->sp || !login->sp->sign_response)
+		lasso_profile_set_signature_hint(LASSO_PROFILE(l),
+		    LASSO_PROFILE_SIGNATURE_HINT_FORBID);
+	if ((rc = lasso_login_build_authn_response_msg(l)) != 0)
+		goto fail;
+	take_message(LASSO_PROFILE(l), "SAMLResponse", ans);
+	session = lasso_profile_get_session(LASSO_PROFILE(l));
+	if (session) {
+		char *d = lasso_session_dump(session);
+		if (d && *d)
+			ans->sp_state = xstrdup(d);
+		g_free(d);
+	}
+	if (ans->url == NULL || ans->body == NULL) {
+		*errstr = "lasso built no response";
+		saml_answer_clear(ans);
+		return -1;
+	}
+	return 0;
+fail:
+	*errstr = lasso_strerror(rc);
+	return -1;
+}
+
+/* Replace the second-level status code of a built-but-not-serialised response. */
+static void
+set_status(LassoNode *response, const char *top, const char *sub)
+{
+	LassoSamlp2StatusResponse *sr = LASSO_SAMLP2_STATUS_RESPONSE(response);
+	LassoSamlp2StatusCode *code;
+
+	if (sr->Status == NULL)
+		sr->Status = LASSO_SAMLP2_STATUS(lasso_samlp2_status_new());
+	if (sr->Status->StatusCode == NULL)
+		sr->Status->StatusCode = LASSO_SAMLP2_STATUS_CODE(lasso_samlp2_status_code_new());
+	code = sr->Status->StatusCode;
+	g_free(code->Value);
+	code->Value = g_strdup(top);
+	if (code->StatusCode) {
+		g_object_unref(code->StatusCode);
+		code->StatusCode = NULL;
+	}
+	if (sub) {
+		code->StatusCode = LASSO_SAMLP2_STATUS_CODE(lasso_samlp2_status_code_new());
+		code->StatusCode->Value = g_strdup(sub);
+	}
+	if (sr->Status->StatusMessage) {
+		g_free(sr->Status->StatusMessage);
+		sr->Status->StatusMessage = NULL;
+	}
+}
+
+int
+saml_login_deny(struct saml_login *login, int no_passive, struct saml_answer *ans,
+    const char **errstr)
+{
+	LassoLogin *l = login->l;
+	int rc;
+
+	memset(ans, 0, sizeof(*ans));
+	(void)lasso_login_validate_request_msg(l, FALSE, TRUE);
+	set_status(l->parent.response, LASSO_SAML2_STATUS_CODE_RESPONDER,
+	    no_passive ? LASSO_SAML2_STATUS_CODE_NO_PASSIVE : LASSO_SAML2_STATUS_CODE_REQUEST_DENIED);
+	if ((rc = lasso_login_build_authn_response_msg(l)) != 0) {
+		*errstr = lasso_strerror(rc);
+		return -1;
+	}
+	take_message(LASSO_PROFILE(l), "SAMLResponse", ans);
+	return ans->url ? 0 : -1;
+}
+
+/* ---- Single Logout ---- */
+
+static int
+logout_answer(LassoLogout *lo, struct saml_answer *ans, const char **errstr)
+{
+	int rc = lasso_logout_build_response_msg(lo);
+
+	if (rc != 0 || lo->parent.msg_url == NULL) {
+		*errstr = rc ? lasso_strerror(rc) : "no logout endpoint for the SP";
+		return -1;
+	}
+	take_message(LASSO_PROFILE(lo), "SAMLResponse", ans);
+	return 0;
+}
+
+/* An SP that sent no SessionIndex means all of its sessions for that NameID. */
+static void
+default_session_index(LassoLogout *lo)
+{
+	LassoSamlp2LogoutRequest *req = LASSO_SAMLP2_LOGOUT_REQUEST(lo->parent.request);
+	GList *have = lasso_samlp2_logout_request_get_session_indexes(req), *ours;
+
+	if (have) {
+		g_list_free_full(have, g_free);
+		return;
+	}
+	ours = lasso_session_get_session_indexes(lo->parent.session, lo->parent.remote_providerID,
+	    LASSO_NODE(req->NameID));
+	if (ours)
+		lasso_samlp2_logout_request_set_session_indexes(req, ours);
+	g_list_free_full(ours, g_free);
+}
+
+int
+saml_slo_request(struct saml_idp *idp, enum saml_binding binding, const char *msg,
+    const char *sp_state, char **origin_state, struct saml_answer *ans, const char **errstr)
+{
+	LassoLogout *lo = lasso_logout_new(idp->server);
+	int rc, ret = -1;
+
+	memset(ans, 0, sizeof(*ans));
+	*origin_state = NULL;
+	rc = lasso_logout_process_request_msg(lo, (char *)msg);
+	if (lo->parent.remote_providerID == NULL || !find_sp(idp, lo->parent.remote_providerID)) {
+		*errstr = rc ? lasso_strerror(rc) : "unknown service provider";
+		goto done;
+	}
+	if (rc != 0) {
+		/* Never validate after a failed process: lasso would log the user out. */
+		*errstr = lasso_strerror(rc);
+		ret = logout_answer(lo, ans, errstr) == 0 ? 0 : -1;
+		goto done;
+	}
+	if (sp_state == NULL) {
+		/* No session here for this SP: nothing to end, and nobody else's to touch. */
+		(void)lasso_logout_validate_request(lo);
+		set_status(lo->parent.response, LASSO_SAML2_STATUS_CODE_SUCCESS, NULL);
+		ret = logout_answer(lo, ans, errstr) == 0 ? 0 : -1;
+		*errstr = "no session for this SP";
+		goto done;
+	}
+	if ((rc = lasso_profile_set_session_from_dump(LASSO_PROFILE(lo), sp_state)) != 0) {
+		*errstr = lasso_strerror(rc);
+		goto done;
+	}
+	default_session_index(lo);
+	if ((rc = lasso_logout_validate_request(lo)) != 0) {
+		*errstr = lasso_strerror(rc);
+		ret = logout_answer(lo, ans, errstr) == 0 ? 0 : -1;
+		goto done;
+	}
+	{
+		char *d = lasso_logout_dump(lo);
+		*origin_state = gdup(d);
+		g_free(d);
+	}
+	ret = *origin_state ? 1 : -1;
+done:
+	g_object_unref(lo);
+	return ret;
+}
+
+int
+saml_slo_init(struct saml_idp *idp, const char *sp, const char *sp_state, const char *relay,
+    struct saml_answer *ans, char **pending, const char **errstr)
+{
+	LassoLogout *lo = lasso_logout_new(idp->server);
+	char *d;
+	int rc, ret = -1;
+
+	memset(ans, 0, sizeof(*ans));
+	*pending = NULL;
+	if ((rc = lasso_profile_set_session_from_dump(LASSO_PROFILE(lo), sp_state)) != 0 ||
+	    (rc = lasso_logout_init_request(lo, (char *)sp, LASSO_HTTP_METHOD_ANY)) != 0) {
+		*errstr = lasso_strerror(rc);
+		goto done;
+	}
+	g_free(lo->parent.msg_relayState);
+	lo->parent.msg_relayState = g_strdup(relay);
+	if ((rc = lasso_logout_build_request_msg(lo)) != 0) {
+		*errstr = lasso_strerror(rc);
+		goto done;
+	}
+	take_message(LASSO_PROFILE(lo), "SAMLRequest", ans);
+	d = lasso_logout_dump(lo);
+	*pending = gdup(d);
+	g_free(d);
+	ret = ans->url && *pending ? 0 : -1;
+done:
+	g_object_unref(lo);
+	return ret;
+}
+
+int
+saml_slo_response(struct saml_idp *idp, const char *pending, enum saml_binding binding,
+    const char *msg, const char **errstr)
+{
+	LassoLogout *lo = lasso_logout_new_from_dump(idp->server, pending);
+	int rc;
+
+	if (lo == NULL) {
+		*errstr = "logout state does not load";
+		return -1;
+	}
+	rc = lasso_logout_process_response_msg(lo, (char *)msg);
+	g_object_unref(lo);
+	if (rc == 0)
+		return 1;
+	*errstr = lasso_strerror(rc);
+	if (rc == LASSO_PROFILE_ERROR_REQUEST_DENIED || rc == LASSO_LOGOUT_ERROR_PARTIAL_LOGOUT ||
+	    rc == LASSO_LOGOUT_ERROR_UNKNOWN_PRINCIPAL)
+		return 0;
+	return -1;
+}
+
+int
+saml_slo_answer(struct saml_idp *idp, const char *origin_state, int partial,
+    struct saml_answer *ans, const char **errstr)
+{
+	LassoLogout *lo = lasso_logout_new_from_dump(idp->server, origin_state);
+	int rc;
+
+	memset(ans, 0, sizeof(*ans));
+	if (lo == NULL) {
+		*errstr = "logout state does not load";
+		return -1;
+	}
+	set_status(lo->parent.response, LASSO_SAML2_STATUS_CODE_SUCCESS,
+	    partial ? LASSO_SAML2_STATUS_CODE_PARTIAL_LOGOUT : NULL);
+	rc = logout_answer(lo, ans, errstr);
+	g_object_unref(lo);
+	return rc;
+}

@@ -1,0 +1,105 @@
+/*
+ * The settings table of sekishod.conf and its loading.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "settings.h"
+#include "xmalloc.h"
+
+#define S(key, type, member, def, min, max) \
+	{ key, type, offsetof(struct settings, member), def, min, max }
+
+static const struct conf_entry table[] = {
+	S("url", CONF_STRING, url, NULL, 0, 0),
+	S("listen", CONF_STRING, listen, NULL, 0, 0),
+	S("tls", CONF_BOOL, tls, "yes", 0, 0),
+	S("tls_cert", CONF_STRING, tls_cert, NULL, 0, 0),
+	S("tls_key", CONF_STRING, tls_key, NULL, 0, 0),
+	S("user", CONF_STRING, user, NULL, 0, 0),
+	S("log_level", CONF_STRING, log_level, "info", 0, 0),
+	S("threads", CONF_INT, threads, "0", 0, 256),
+	S("max_connections", CONF_INT, max_connections, "1024", 1, 65536),
+	S("max_connections_per_ip", CONF_INT, max_connections_per_ip, "128", 1, 65536),
+	S("connection_timeout", CONF_DURATION, connection_timeout, "30s", 1, 3600),
+	S("connection_memory", CONF_SIZE, connection_memory, "32k", 8192, 1048576),
+	S("max_body", CONF_SIZE, max_body, "256k", 4096, 16777216),
+	S("map_size", CONF_SIZE, map_size, "64m", 1048576, 1LL << 40),
+	S("map_size_max", CONF_SIZE, map_size_max, "16g", 1048576, 1LL << 44),
+	S("session_idle_timeout", CONF_DURATION, session_idle_timeout, "2h", 60, 30 * 86400),
+	S("session_max_lifetime", CONF_DURATION, session_max_lifetime, "12h", 60, 90 * 86400),
+	S("argon2_t_cost", CONF_INT, argon2_t_cost, "2", 1, 100),
+	S("argon2_m_cost", CONF_SIZE, argon2_m_cost, "19m", 8192, 4LL << 30),
+	S("argon2_parallelism", CONF_INT, argon2_parallelism, "1", 1, 64),
+	S("login_failure_window", CONF_DURATION, login_failure_window, "15m", 60, 86400),
+	S("login_user_backoff_after", CONF_INT, login_user_backoff_after, "3", 1, 1000),
+	S("login_user_lockout_after", CONF_INT, login_user_lockout_after, "10", 1, 10000),
+	S("login_lockout_time", CONF_DURATION, login_lockout_time, "15m", 1, 86400),
+	S("login_ip_lockout_after", CONF_INT, login_ip_lockout_after, "100", 1, 1000000),
+	S("saml_assertion_lifetime", CONF_DURATION, saml_assertion_lifetime, "5m", 30, 300),
+	S("saml_clock_skew", CONF_DURATION, saml_clock_skew, "3m", 0, 600),
+	S("saml_max_message", CONF_SIZE, saml_max_message, "256k", 4096, 4194304),
+	S("pending_login_lifetime", CONF_DURATION, pending_login_lifetime, "15m", 60, 86400),
+	S("audit_retention", CONF_DURATION, audit_retention, "396d", 86400, 3650 * 86400LL),
+	S("templates_dir", CONF_STRING, templates_dir, NULL, 0, 0),
+	{ NULL, CONF_STRING, 0, NULL, 0, 0 }
+};
+
+int
+settings_load(const char *dir, struct settings *s, struct buf *err)
+{
+	const struct conf_entry *const tables[] = { table, NULL };
+	void *const objs[] = { s, NULL };
+	char *path = xasprintf("%s/sekishod.conf", dir);
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	conf_defaults(table, s);
+	rc = conf_load(path, tables, objs, err);
+	if (rc == 0 && s->url == NULL) {
+		buf_printf(err, "%s: url is required\n", path);
+		rc = -1;
+	}
+	if (rc == 0 && strncmp(s->url, "https://", 8) != 0) {
+		buf_printf(err, "%s: url must start with https://\n", path);
+		rc = -1;
+	}
+	if (rc == 0 && s->url[strlen(s->url) - 1] == '/')
+		s->url[strlen(s->url) - 1] = '\0';
+	if (rc == 0 && s->map_size > s->map_size_max) {
+		buf_printf(err, "%s: map_size is larger than map_size_max\n", path);
+		rc = -1;
+	}
+	if (rc == 0 && s->log_level && strcmp(s->log_level, "error") && strcmp(s->log_level, "warn") &&
+	    strcmp(s->log_level, "info") && strcmp(s->log_level, "debug")) {
+		buf_printf(err, "%s: log_level must be error, warn, info or debug\n", path);
+		rc = -1;
+	}
+	if (rc == 0 && s->tls_cert == NULL)
+		s->tls_cert = xasprintf("%s/tls/server.crt", dir);
+	if (rc == 0 && s->tls_key == NULL)
+		s->tls_key = xasprintf("%s/tls/server.key", dir);
+	free(path);
+	return rc;
+}
+
+void
+settings_free(struct settings *s)
+{
+	conf_free(table, s);
+}
+
+const char *const *
+settings_keys(void)
+{
+	static const char *keys[sizeof(table) / sizeof(table[0])];
+
+	for (size_t i = 0; table[i].key; i++)
+		keys[i] = table[i].key;
+	return keys;
+}

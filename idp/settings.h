@@ -1,0 +1,52 @@
+/*
+ * sekishod.conf: every setting, its type, default and bounds in one table (settings.c);
+ * docs/sekishod.conf.5 documents each key.
+ */
+#ifndef SEKISHO_SETTINGS_H
+#define SEKISHO_SETTINGS_H
+
+#include <stdint.h>
+
+#include "buf.h"
+
+struct settings {
+	char *url;			/* public base URL, https://host[:port] */
+	char *listen;			/* host:port to bind; default from url */
+	char *tls_cert;			/* PEM files; default DIR/tls/server.{crt,key} */
+	char *tls_key;
+	int tls;			/* serve HTTPS (off only behind a TLS proxy) */
+	char *user;			/* drop privileges to this user when started as root */
+	char *log_level;
+	int64_t threads;		/* 0: one per core */
+	int64_t max_connections;
+	int64_t max_connections_per_ip;
+	int64_t connection_timeout;
+	int64_t connection_memory;
+	int64_t max_body;
+	int64_t map_size;
+	int64_t map_size_max;
+	int64_t session_idle_timeout;
+	int64_t session_max_lifetime;
+	int64_t argon2_t_cost;
+	int64_t argon2_m_cost;
+	int64_t argon2_parallelism;
+	int64_t login_failure_window;
+	int64_t login_user_backoff_after;
+	int64_t login_user_lockout_after;
+	int64_t login_lockout_time;
+	int64_t login_ip_lockout_after;
+	int64_t saml_assertion_lifetime;
+	int64_t saml_clock_skew;
+	int64_t saml_max_message;
+	int64_t pending_login_lifetime;
+	int64_t audit_retention;
+	char *templates_dir;		/* optional directory overriding built-in pages */
+};
+
+/* Defaults, then DIR/sekishod.conf.  0, or -1 with "file:line: message" lines in err. */
+int settings_load(const char *dir, struct settings *s, struct buf *err);
+void settings_free(struct settings *s);
+/* The settings table, for documentation checks in the tests. */
+const char *const *settings_keys(void);
+
+#endif

@@ -1,0 +1,466 @@
+/*
+ * SAML single sign-on endpoints: SP-initiated (HTTP-Redirect and HTTP-POST), parking a
+ * request while the user logs in, IdP-initiated, and the metadata.  Every refusal gets a
+ * page, an audit record and changes nothing.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "clock.h"
+#include "crypto.h"
+#include "encode.h"
+#include "log.h"
+#include "routes.h"
+#include "saml.h"
+#include "saml_check.h"
+#include "xmalloc.h"
+
+#define RELAY_STATE_MAX 80
+
+
+static void
+reject(struct idp *idp, struct tenant_ctx *t, struct http_req *req, int status,
+    const char *msgkey, const char *event, const char *sp, const char *reason)
+{
+	audit_event(idp->in.store, t->id, event, "sp", sp, "ip", http_client_ip(req), "reason",
+	    reason, NULL);
+	page_error(idp->pages, req, status, msgkey, "hint_contact_admin");
+}
+
+int
+sso_inbound(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *field,
+    const char *expect, const char *endpoint, int64_t now, struct inbound *in,
+    const char **errstr)
+{
+	const struct settings *s = &idp->in.settings;
+	const struct form *q = http_query(req), *f = http_form(req);
+	int post = !strcmp(http_method(req), "POST");
+	const struct form *src = post ? f : q;
+	const char *value = form_get(src, field), *sig, *sigalg;
+	char *xml;
+	size_t len;
+
+	memset(in, 0, sizeof(*in));
+	if (value == NULL) {
+		*errstr = "no SAML message";
+		return -1;
+	}
+	in->relay_state = form_get(src, "RelayState");
+	if (in->relay_state && strlen(in->relay_state) > RELAY_STATE_MAX) {
+		*errstr = "RelayState longer than 80 bytes";
+		return -1;
+	}
+	if (post) {
+		in->binding = SAML_BINDING_POST;
+		in->msg = value;
+		if (form_get(q, field) || form_get(q, "Signature")) {
+			*errstr = "SAML parameters in both query and body";
+			return -1;
+		}
+		xml = saml_check_decode_post(value, (size_t)s->saml_max_message, &len, errstr);
+	} else {
+		in->binding = SAML_BINDING_REDIRECT;
+		in->msg = http_raw_query(req);
+		sig = form_get(q, "Signature");
+		sigalg = form_get(q, "SigAlg");
+		if ((sig == NULL) != (sigalg == NULL)) {
+			*errstr = "Signature and SigAlg must come together";
+			return -1;
+		}
+		if (sigalg && !saml_check_sigalg(sigalg)) {
+			*errstr = "signature algorithm not allowed";
+			return -1;
+		}
+		in->signed_msg = sig != NULL;
+		xml = saml_check_decode_redirect(value, (size_t)s->saml_max_message, &len, errstr);
+	}
+	if (xml == NULL)
+		return -1;
+	if (saml_check_message(&in->m, xml, len, expect, endpoint, now, s->saml_clock_skew,
+	    errstr) == -1)
+		return -1;
+	if (in->binding == SAML_BINDING_REDIRECT && in->m.signed_xml) {
+		*errstr = "HTTP-Redirect message with an embedded signature";
+		return -1;
+	}
+	if (in->binding == SAML_BINDING_POST)
+		in->signed_msg = in->m.signed_xml;
+	return 0;
+}
+
+static const char *
+err_page(enum saml_err e)
+{
+	switch (e) {
+	case SAML_ERR_UNKNOWN_SP: return "error_unknown_app";
+	case SAML_ERR_ACS: return "error_saml_acs";
+	case SAML_ERR_INTERNAL: return "error_server";
+	default: return "error_saml_request";
+	}
+}
+
+void
+sso_send(struct idp *idp, struct http_req *req, const struct saml_answer *ans,
+    const char *relay_state)
+{
+	if (ans->field)
+		page_post(idp->pages, req, ans->url, ans->field, ans->body, relay_state);
+	else
+		http_redirect(req, ans->url);
+}
+
+static char *
+persistent_id(struct tenant_ctx *t, const struct user *u, const char *sp)
+{
+	unsigned char mac[CRYPTO_SHA256_LEN];
+	char *msg = xasprintf("%s%c%s", u->id, 0, sp);
+	size_t n = strlen(u->id) + 1 + strlen(sp);
+
+	crypto_hmac_sha256(t->nameid_key, sizeof(t->nameid_key), msg, n, mac);
+	free(msg);
+	return b64url_encode(mac, sizeof(mac));
+}
+
+/* Values of user attribute src, as a list. */
+static size_t
+attr_values(const struct user *u, char **groups, int src, const char **vals, size_t max)
+{
+	size_t n = 0;
+
+	switch (src) {
+	case ATTRMAP_EMAIL:
+		if (u->email)
+			vals[n++] = u->email;
+		break;
+	case ATTRMAP_DISPLAY_NAME:
+		vals[n++] = u->display_name ? u->display_name : u->name;
+		break;
+	case ATTRMAP_USERNAME:
+		vals[n++] = u->name;
+		break;
+	case ATTRMAP_GROUPS:
+		for (char **g = groups; g && *g && n < max; g++)
+			vals[n++] = *g;
+		break;
+	}
+	return n;
+}
+
+#define MAX_VALUES 256
+
+/* Build and send the Response for a user with a session, and record the SSO. */
+static void
+respond(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_session *ss,
+    struct saml_login *login, const struct saml_request_info *info, const char *relay_state)
+{
+	const struct tenant_sp *sp = tenant_sp_find(t, info->sp);
+	struct saml_attr attrs[ATTRMAP_MAX];
+	const char *vals[ATTRMAP_MAX][MAX_VALUES];
+	struct saml_subject subj = { 0 };
+	struct saml_answer ans = { 0 };
+	struct session_sp rec = { 0 };
+	char **groups = NULL, *nameid = NULL;
+	const char *errstr;
+	int64_t now = clock_now();
+	int rc;
+
+	if (sp == NULL) {
+		reject(idp, t, req, 400, "error_unknown_app", "saml.sso.reject", info->sp, "unknown_sp");
+		return;
+	}
+	subj.nameid_format = sp->nameid_format;
+	if (!strcmp(sp->nameid_format, SAML_NAMEID_PERSISTENT))
+		nameid = persistent_id(t, &ss->user, sp->entity_id);
+	else if (!strcmp(sp->nameid_format, SAML_NAMEID_TRANSIENT))
+		nameid = crypto_random_token(32);
+	else if (ss->user.email)
+		nameid = xstrdup(ss->user.email);
+	if (nameid == NULL) {
+		audit_event(idp->in.store, t->id, "saml.sso.deny", "user", ss->user.name, "sp",
+		    info->sp, "reason", "no_email", NULL);
+		if (saml_login_deny(login, 0, &ans, &errstr) == 0)
+			sso_send(idp, req, &ans, relay_state);
+		else
+			page_error(idp->pages, req, 500, "error_server", NULL);
+		saml_answer_clear(&ans);
+		return;
+	}
+	store_user_groups(idp->in.store, t->id, ss->user.name, &groups);
+	for (size_t i = 0; i < sp->nattrs; i++) {
+		attrs[subj.nattrs].name = sp->attrs[i].name;
+		attrs[subj.nattrs].name_format = sp->attrs[i].name_format;
+		attrs[subj.nattrs].friendly_name = sp->attrs[i].friendly_name;
+		attrs[subj.nattrs].values = vals[subj.nattrs];
+		attrs[subj.nattrs].nvalues = attr_values(&ss->user, groups, sp->attrs[i].source,
+		    vals[subj.nattrs], MAX_VALUES);
+		if (attrs[subj.nattrs].nvalues)
+			subj.nattrs++;
+	}
+	subj.attrs = attrs;
+	subj.nameid = nameid;
+	subj.authn_context = SAML_AC_PASSWORD;
+	subj.authn_instant = (int64_t)ss->s.authn_instant;
+	subj.now = now;
+	subj.lifetime = idp->in.settings.saml_assertion_lifetime;
+	if (saml_login_respond(t->saml, login, &subj, &ans, &errstr) == -1) {
+		log_error("tenant %s sp %s: cannot build response: %s", t->id, info->sp, errstr);
+		reject(idp, t, req, 500, "error_server", "saml.sso.fail", info->sp, "build_failed");
+		goto done;
+	}
+	rec.entity_id = (char *)sp->entity_id;
+	rec.state = ans.sp_state;
+	rec.when = (uint64_t)now;
+	rc = store_session_sso(idp->in.store, t->id, ss->hash, info->request_id,
+	    now + idp->in.settings.saml_clock_skew + idp->in.settings.pending_login_lifetime, &rec,
+	    now, &errstr);
+	if (rc < 0) {
+		/* Nothing leaves unless the record of it committed. */
+		if (rc == STORE_FULL)
+			reject(idp, t, req, 507, "error_storage_full", "saml.sso.fail", info->sp,
+			    "storage_full");
+		else if (!strcmp(errstr, "replayed request"))
+			reject(idp, t, req, 400, "error_saml_replay", "saml.sso.reject", info->sp,
+			    "replay");
+		else
+			reject(idp, t, req, 503, "error_session", "saml.sso.fail", info->sp, errstr);
+		goto done;
+	}
+	audit_event(idp->in.store, t->id, "saml.sso", "user", ss->user.name, "sp", info->sp,
+	    "app", sp->app, "ip", http_client_ip(req), "request", info->request_id, NULL);
+	sso_send(idp, req, &ans, relay_state);
+done:
+	saml_answer_clear(&ans);
+	store_strv_free(groups);
+	freezero_str(nameid);
+}
+
+/* Park the request and send the user to the login form. */
+static void
+park(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *kind,
+    const char *sp, const char *state, const char *relay, int force, int64_t received)
+{
+	struct pending p = { 0 };
+	char *id = crypto_random_token(32), *url;
+
+	p.kind = (char *)kind;
+	p.app = (char *)sp;
+	p.state = (char *)state;
+	p.relay_state = (char *)relay;
+	p.created = (uint64_t)received;
+	p.expires = (uint64_t)(received + idp->in.settings.pending_login_lifetime);
+	p.force = (uint64_t)force;
+	if (store_pending_put(idp->in.store, t->id, id, &p) < 0) {
+		page_error(idp->pages, req, 503, "error_server", NULL);
+		free(id);
+		return;
+	}
+	url = login_url(t, id);
+	http_redirect(req, url);
+	free(url);
+	free(id);
+}
+
+/* Process a checked AuthnRequest (fresh, or resumed after login). */
+static void
+handle_authn(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct inbound *in,
+    int64_t received)
+{
+	struct saml_login *login = NULL;
+	struct saml_request_info info = { 0 };
+	struct saml_answer ans = { 0 };
+	struct sso_session ss;
+	enum saml_err err;
+	const char *errstr;
+	int have;
+
+	if (tenant_sp_find(t, in->m.issuer) == NULL) {
+		reject(idp, t, req, 400, "error_unknown_app", "saml.sso.reject", in->m.issuer,
+		    "unknown_sp");
+		return;
+	}
+	if (saml_login_process(t->saml, in->binding, in->msg, in->signed_msg, &login, &info, &err,
+	    &errstr) == -1) {
+		reject(idp, t, req, 400, err_page(err), "saml.sso.reject", in->m.issuer, errstr);
+		saml_request_info_clear(&info);
+		return;
+	}
+	if (store_replay_seen(idp->in.store, t->id, "saml", info.request_id) != 0) {
+		reject(idp, t, req, 400, "error_saml_replay", "saml.sso.reject", info.sp, "replay");
+		goto done;
+	}
+	have = session_current(idp, t, req, &ss);
+	if (have == 1 && info.force_authn && (int64_t)ss.s.authn_instant < received) {
+		session_clear(&ss);	/* the SP wants a fresh login */
+		have = 0;
+	}
+	if (have == 1) {
+		respond(idp, t, req, &ss, login, &info, in->relay_state);
+		session_clear(&ss);
+	} else if (have < 0) {
+		page_error(idp->pages, req, 503, "error_server", NULL);
+	} else if (info.is_passive) {
+		audit_event(idp->in.store, t->id, "saml.sso.deny", "sp", info.sp, "reason",
+		    "no_passive", NULL);
+		if (saml_login_deny(login, 1, &ans, &errstr) == 0)
+			sso_send(idp, req, &ans, in->relay_state);
+		saml_answer_clear(&ans);
+	} else {
+		/* No session (or it ended on the way back from the form): log in first. */
+		park(idp, t, req, in->binding == SAML_BINDING_POST ? "saml-post" : "saml-redirect",
+		    info.sp, in->msg, in->relay_state, info.force_authn, received);
+	}
+done:
+	saml_login_free(login);
+	saml_request_info_clear(&info);
+}
+
+void
+sso_endpoint(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
+{
+	struct inbound in;
+	const char *errstr;
+	char *endpoint = xasprintf("%s/saml/sso", t->base);
+	int64_t now = clock_now();
+
+	if (sso_inbound(idp, t, req, "SAMLRequest", "AuthnRequest", endpoint, now, &in,
+	    &errstr) == -1)
+		reject(idp, t, req, 400, "error_saml_request", "saml.sso.reject", in.m.issuer, errstr);
+	else
+		handle_authn(idp, t, req, &in, now);
+	saml_check_clear(&in.m);
+	free(endpoint);
+}
+
+/* IdP-initiated SSO for the SP entity, for a user who may still have to log in. */
+static void
+init_continue(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *entity,
+    const char *relay)
+{
+	struct saml_login *login = NULL;
+	struct saml_request_info info;
+	struct sso_session ss;
+	enum saml_err err;
+	const char *errstr;
+	int have = session_current(idp, t, req, &ss);
+
+	if (have < 0) {
+		page_error(idp->pages, req, 503, "error_server", NULL);
+		return;
+	}
+	if (have == 0) {
+		park(idp, t, req, "saml-init", entity, "", relay, 0, clock_now());
+		return;
+	}
+	if (saml_login_idp_initiated(t->saml, entity, &login, &info, &err, &errstr) == -1)
+		reject(idp, t, req, 400, err_page(err), "saml.sso.reject", entity, errstr);
+	else
+		respond(idp, t, req, &ss, login, &info, relay);
+	saml_login_free(login);
+	saml_request_info_clear(&info);
+	session_clear(&ss);
+}
+
+void
+sso_init(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *app)
+{
+	const char *relay = form_get(http_query(req), "RelayState");
+	const struct tenant_sp *sp = NULL;
+
+	for (size_t i = 0; i < t->nsps && sp == NULL; i++)
+		if (!strcmp(t->sps[i].app, app))
+			sp = &t->sps[i];
+	if (sp == NULL) {
+		page_error(idp->pages, req, 404, "error_unknown_app", NULL);
+		return;
+	}
+	if (relay && strlen(relay) > RELAY_STATE_MAX) {
+		reject(idp, t, req, 400, "error_bad_request", "saml.sso.reject", sp->entity_id,
+		    "RelayState longer than 80 bytes");
+		return;
+	}
+	init_continue(idp, t, req, sp->entity_id, relay);
+}
+
+void
+sso_metadata(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
+{
+	http_add_header(req, "Cache-Control", "public, max-age=3600");
+	http_body_copy(req, "application/samlmetadata+xml", t->saml_metadata,
+	    strlen(t->saml_metadata));
+}
+
+/* After the login form: answer the parked request. */
+void
+sso_resume(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
+{
+	const char *r = form_get(http_query(req), "r");
+	struct pending p;
+	struct sso_session ss;
+	int have;
+
+	if (r == NULL || store_pending_get(idp->in.store, t->id, r, &p) != 1 ||
+	    (int64_t)p.expires < clock_now()) {
+		if (r)
+			store_pending_clear(&p);
+		page_error(idp->pages, req, 400, "error_expired", NULL);
+		return;
+	}
+	have = session_current(idp, t, req, &ss);
+	if (have != 1 || (p.force && (int64_t)ss.s.authn_instant < (int64_t)p.created)) {
+		char *url = login_url(t, r);
+		if (have == 1)
+			session_clear(&ss);
+		http_redirect(req, url);
+		free(url);
+		store_pending_clear(&p);
+		return;
+	}
+	session_clear(&ss);
+	store_pending_clear(&p);
+	/* One use: whoever takes it first continues; a second tab gets the expiry page. */
+	if (store_pending_take(idp->in.store, t->id, r, &p) != 1) {
+		page_error(idp->pages, req, 400, "error_expired", NULL);
+		return;
+	}
+	if (!strcmp(p.kind, "saml-init")) {
+		init_continue(idp, t, req, p.app, p.relay_state);
+	} else {
+		struct inbound in = { 0 };
+		const char *errstr;
+		char *endpoint = xasprintf("%s/saml/sso", t->base);
+		char *xml;
+		size_t len;
+		int post = !strcmp(p.kind, "saml-post");
+
+		in.binding = post ? SAML_BINDING_POST : SAML_BINDING_REDIRECT;
+		in.msg = p.state;
+		in.relay_state = p.relay_state;
+		xml = post ? saml_check_decode_post(p.state, (size_t)idp->in.settings.saml_max_message,
+		    &len, &errstr) : NULL;
+		if (!post) {
+			struct form q;
+			if (form_parse(&q, p.state, strlen(p.state), &errstr) == 0 &&
+			    form_get(&q, "SAMLRequest")) {
+				xml = saml_check_decode_redirect(form_get(&q, "SAMLRequest"),
+				    (size_t)idp->in.settings.saml_max_message, &len, &errstr);
+				in.signed_msg = form_get(&q, "Signature") != NULL;
+			}
+			form_free(&q);
+		}
+		if (xml == NULL || saml_check_message(&in.m, xml, len, "AuthnRequest", endpoint,
+		    (int64_t)p.created, idp->in.settings.saml_clock_skew, &errstr) == -1) {
+			reject(idp, t, req, 400, "error_saml_request", "saml.sso.reject", p.app,
+			    "parked request invalid");
+		} else {
+			if (post)
+				in.signed_msg = in.m.signed_xml;
+			handle_authn(idp, t, req, &in, (int64_t)p.created);
+		}
+		saml_check_clear(&in.m);
+		free(endpoint);
+	}
+	store_pending_clear(&p);
+}

@@ -1,0 +1,443 @@
+/*
+ * The LMDB backend of the store: environment, named databases, transactions with growth of
+ * the map when it fills, keys and record helpers.  The only file that includes <lmdb.h>.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lmdb.h>
+
+#include "crypto.h"
+#include "log.h"
+#include "store_int.h"
+#include "xmalloc.h"
+
+struct store {
+	MDB_env *env;
+	MDB_dbi dbi[DB__COUNT];
+	pthread_rwlock_t resize_lock;	/* writers of the map size exclude all transactions */
+	size_t map_max;
+};
+
+struct store_txn {
+	struct store *st;
+	MDB_txn *txn;
+	int err;	/* first LMDB error seen inside the transaction */
+};
+
+static const char *const db_names[DB__COUNT] = {
+	[DB_META] = "meta",
+	[DB_TENANTS] = "tenants",
+	[DB_KEYS] = "keys",
+	[DB_USERS] = "users",
+	[DB_USERS_EMAIL] = "users_by_email",
+	[DB_USER_SESSIONS] = "user_sessions",
+	[DB_GROUPS] = "groups",
+	[DB_MEMBERS] = "members",
+	[DB_APPS] = "apps",
+	[DB_APPS_ENTITY] = "apps_by_entity",
+	[DB_SESSIONS] = "sessions",
+	[DB_SESSION_SPS] = "session_sps",
+	[DB_PENDING] = "pending",
+	[DB_REPLAY] = "replay",
+	[DB_LOGOUT] = "logout",
+	[DB_FAILURES] = "failures",
+	[DB_AUDIT] = "audit",
+};
+
+#define SCHEMA_VERSION "1"
+
+struct store *
+store_open(const char *dir, const struct store_settings *ss, const char **errstr)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	char *path = xasprintf("%s/data", dir);
+	MDB_txn *txn = NULL;
+	int rc;
+
+	*errstr = "cannot open the database";
+	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+		log_error("mkdir %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	st->map_max = (size_t)ss->map_size_max;
+	pthread_rwlock_init(&st->resize_lock, NULL);
+	if ((rc = mdb_env_create(&st->env)) || (rc = mdb_env_set_maxdbs(st->env, DB__COUNT + 4)) ||
+	    (rc = mdb_env_set_maxreaders(st->env, 256)) ||
+	    (rc = mdb_env_set_mapsize(st->env, (size_t)ss->map_size)) ||
+	    (rc = mdb_env_open(st->env, path, MDB_NOTLS, 0600))) {
+		log_error("%s: %s", path, mdb_strerror(rc));
+		goto fail;
+	}
+	(void)store_reader_check(st);
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)))
+		goto lmdb_fail;
+	for (int i = 0; i < DB__COUNT; i++)
+		if ((rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &st->dbi[i])))
+			goto lmdb_fail;
+	{
+		MDB_val k = { 6, "schema" }, v = { 1, SCHEMA_VERSION }, cur;
+		rc = mdb_get(txn, st->dbi[DB_META], &k, &cur);
+		if (rc == MDB_NOTFOUND)
+			rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
+		else if (rc == 0 && (cur.mv_size != 1 || memcmp(cur.mv_data, SCHEMA_VERSION, 1))) {
+			*errstr = "database has an unknown schema version";
+			mdb_txn_abort(txn);
+			goto fail;
+		}
+		if (rc)
+			goto lmdb_fail;
+	}
+	if ((rc = mdb_txn_commit(txn))) {
+		txn = NULL;
+		goto lmdb_fail;
+	}
+	free(path);
+	return st;
+lmdb_fail:
+	log_error("%s: %s", path, mdb_strerror(rc));
+	if (txn)
+		mdb_txn_abort(txn);
+fail:
+	free(path);
+	if (st->env)
+		mdb_env_close(st->env);
+	free(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	mdb_env_close(st->env);
+	pthread_rwlock_destroy(&st->resize_lock);
+	free(st);
+}
+
+int
+store_reader_check(struct store *st)
+{
+	int dead = 0;
+
+	if (mdb_reader_check(st->env, &dead) == 0 && dead > 0)
+		log_warn("cleared %d stale reader slot(s)", dead);
+	return dead;
+}
+
+int
+store_backup(struct store *st, const char *path, const char **errstr)
+{
+	int rc;
+
+	if (mkdir(path, 0700) == -1) {
+		*errstr = "cannot create the backup directory (it must not exist)";
+		return -1;
+	}
+	if ((rc = mdb_env_copy2(st->env, path, MDB_CP_COMPACT))) {
+		log_error("mdb_env_copy2 %s: %s", path, mdb_strerror(rc));
+		*errstr = "backup failed";
+		return -1;
+	}
+	return 0;
+}
+
+/* Double the map (up to the maximum) while no transaction of this process is open. */
+static int
+grow(struct store *st)
+{
+	MDB_envinfo info;
+	size_t next;
+	int rc = -1;
+
+	pthread_rwlock_wrlock(&st->resize_lock);
+	mdb_env_info(st->env, &info);
+	next = info.me_mapsize * 2;
+	if (next > st->map_max)
+		next = st->map_max;
+	if (next > info.me_mapsize && mdb_env_set_mapsize(st->env, next) == 0) {
+		log_info("database map grown to %zu MiB", next >> 20);
+		rc = 0;
+	} else {
+		log_error("database is full (%zu MiB, map_size_max reached)", info.me_mapsize >> 20);
+	}
+	pthread_rwlock_unlock(&st->resize_lock);
+	return rc;
+}
+
+static void
+adopt_size(struct store *st)
+{
+	pthread_rwlock_wrlock(&st->resize_lock);
+	mdb_env_set_mapsize(st->env, 0);
+	pthread_rwlock_unlock(&st->resize_lock);
+}
+
+int
+store_run(struct store *st, int rw, store_txn_fn fn, void *arg)
+{
+	struct store_txn t = { .st = st };
+	int rc, r;
+
+	for (int attempt = 0; attempt < 8; attempt++) {
+		pthread_rwlock_rdlock(&st->resize_lock);
+		rc = mdb_txn_begin(st->env, NULL, rw ? 0 : MDB_RDONLY, &t.txn);
+		if (rc == MDB_MAP_RESIZED) {
+			pthread_rwlock_unlock(&st->resize_lock);
+			adopt_size(st);
+			continue;
+		}
+		if (rc) {
+			pthread_rwlock_unlock(&st->resize_lock);
+			log_error("mdb_txn_begin: %s", mdb_strerror(rc));
+			return -1;
+		}
+		t.err = 0;
+		r = fn(&t, arg);
+		if (r < 0 || !rw) {
+			mdb_txn_abort(t.txn);
+			rc = t.err;
+		} else {
+			rc = mdb_txn_commit(t.txn);
+			if (rc)
+				r = -1;
+		}
+		pthread_rwlock_unlock(&st->resize_lock);
+		if (rc == MDB_MAP_FULL) {
+			if (grow(st) == -1)
+				return STORE_FULL;
+			continue;
+		}
+		if (rc == MDB_MAP_RESIZED) {
+			adopt_size(st);
+			continue;
+		}
+		if (rc)
+			log_error("transaction failed: %s", mdb_strerror(rc));
+		return r;
+	}
+	log_error("transaction retried too often");
+	return -1;
+}
+
+static int
+fail(struct store_txn *t, int rc, const char *what)
+{
+	if (t->err == 0)
+		t->err = rc;
+	if (rc != MDB_MAP_FULL)
+		log_error("%s: %s", what, mdb_strerror(rc));
+	return -1;
+}
+
+int
+stx_get(struct store_txn *t, enum store_db db, const struct store_key *k, const void **v_r,
+    size_t *len_r)
+{
+	MDB_val key = { k->len, (void *)k->b }, val;
+	int rc;
+
+	if (k->overflow)
+		return -1;
+	rc = mdb_get(t->txn, t->st->dbi[db], &key, &val);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return fail(t, rc, "mdb_get");
+	*v_r = val.mv_data;
+	*len_r = val.mv_size;
+	return 1;
+}
+
+int
+stx_put(struct store_txn *t, enum store_db db, const struct store_key *k, const void *v,
+    size_t len, int flags)
+{
+	MDB_val key = { k->len, (void *)k->b }, val = { len, (void *)v };
+	int rc;
+
+	if (k->overflow)
+		return -1;
+	rc = mdb_put(t->txn, t->st->dbi[db], &key, &val,
+	    (flags & STX_NOOVERWRITE) ? MDB_NOOVERWRITE : 0);
+	if (rc == MDB_KEYEXIST)
+		return 1;
+	if (rc)
+		return fail(t, rc, "mdb_put");
+	return 0;
+}
+
+int
+stx_del(struct store_txn *t, enum store_db db, const struct store_key *k)
+{
+	MDB_val key = { k->len, (void *)k->b };
+	int rc;
+
+	if (k->overflow)
+		return -1;
+	rc = mdb_del(t->txn, t->st->dbi[db], &key, NULL);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return fail(t, rc, "mdb_del");
+	return 1;
+}
+
+static int
+iter(struct store_txn *t, enum store_db db, const struct store_key *prefix, stx_iter_fn fn,
+    void *arg, int may_delete)
+{
+	MDB_cursor *cur;
+	MDB_val key = { prefix->len, (void *)prefix->b }, val;
+	MDB_cursor_op op = prefix->len ? MDB_SET_RANGE : MDB_FIRST;
+	int rc, r = 0;
+
+	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[db], &cur)))
+		return fail(t, rc, "mdb_cursor_open");
+	while ((rc = mdb_cursor_get(cur, &key, &val, op)) == 0) {
+		op = MDB_NEXT;
+		if (key.mv_size < prefix->len || memcmp(key.mv_data, prefix->b, prefix->len))
+			break;
+		r = fn(key.mv_data, key.mv_size, val.mv_data, val.mv_size, arg);
+		if (r == 2 && may_delete) {
+			if ((rc = mdb_cursor_del(cur, 0))) {
+				mdb_cursor_close(cur);
+				return fail(t, rc, "mdb_cursor_del");
+			}
+			r = 0;
+		}
+		if (r != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return fail(t, rc, "mdb_cursor_get");
+	return r < 0 ? -1 : 0;
+}
+
+int
+stx_iter(struct store_txn *t, enum store_db db, const struct store_key *prefix, stx_iter_fn fn,
+    void *arg)
+{
+	return iter(t, db, prefix, fn, arg, 0);
+}
+
+int
+stx_iter_del(struct store_txn *t, enum store_db db, const struct store_key *prefix,
+    stx_iter_fn fn, void *arg)
+{
+	return iter(t, db, prefix, fn, arg, 1);
+}
+
+int
+stx_put_rec(struct store_txn *t, enum store_db db, const struct store_key *k,
+    const struct rec_field *fields, const void *obj, int flags)
+{
+	struct buf b;
+	int rc;
+
+	rec_encode(fields, REC_VERSION, obj, &b);
+	rc = stx_put(t, db, k, b.data, b.len, flags);
+	buf_free(&b);
+	return rc;
+}
+
+int
+stx_get_rec(struct store_txn *t, enum store_db db, const struct store_key *k,
+    const struct rec_field *fields, void *obj)
+{
+	const void *v;
+	size_t len;
+	int rc = stx_get(t, db, k, &v, &len);
+
+	if (rc != 1)
+		return rc;
+	if (rec_decode(fields, obj, v, len) == -1) {
+		log_error("corrupt record in %s", db_names[db]);
+		return -1;
+	}
+	return 1;
+}
+
+int
+stx_bump_generation(struct store_txn *t, const char *tenant)
+{
+	struct store_key k;
+	const void *v;
+	size_t len;
+	uint64_t gen = 0;
+	unsigned char be[8];
+
+	skey_init(&k, tenant);
+	skey_add(&k, "generation");
+	if (stx_get(t, DB_META, &k, &v, &len) == 1 && len == 8)
+		(void)rec_u64(v, len, &gen);
+	gen++;
+	for (int i = 0; i < 8; i++)
+		be[i] = (unsigned char)(gen >> (56 - 8 * i));
+	return stx_put(t, DB_META, &k, be, 8, 0) == 0 ? 0 : -1;
+}
+
+/* ---- keys ---- */
+
+void
+skey_init(struct store_key *k, const char *tenant)
+{
+	k->len = 0;
+	k->overflow = 0;
+	skey_add_bytes(k, tenant, strlen(tenant));
+}
+
+void
+skey_add_bytes(struct store_key *k, const void *p, size_t n)
+{
+	if (k->overflow || n > STORE_KEY_MAX - k->len) {
+		k->overflow = 1;
+		return;
+	}
+	memcpy(k->b + k->len, p, n);
+	k->len += n;
+}
+
+void
+skey_add(struct store_key *k, const char *part)
+{
+	skey_add_bytes(k, "", 1);
+	skey_add_bytes(k, part, strlen(part));
+}
+
+void
+skey_add_hash(struct store_key *k, const void *p, size_t n)
+{
+	unsigned char h[CRYPTO_SHA256_LEN];
+
+	crypto_sha256(p, n, h);
+	skey_add_bytes(k, "", 1);
+	skey_add_bytes(k, h, sizeof(h));
+}
+
+void
+skey_prefix(struct store_key *k)
+{
+	skey_add_bytes(k, "", 1);
+}
+
+int
+store_valid_name(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	for (; *s; s++, n++) {
+		char c = *s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '.' || c == '_' || c == '@' || c == '+' || c == '-'))
+			return 0;
+	}
+	return n >= 1 && n <= max;
+}

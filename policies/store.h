@@ -1,0 +1,247 @@
+/*
+ * The store: Sekisho's own operations on its persistent data (tenants, keys, users, groups,
+ * apps, sessions, pending logins, replay caches, failure counters, audit).  Callers never
+ * see a transaction or a byte layout; invariants are enforced inside one write transaction.
+ * The embedded backend is LMDB (store.c).
+ *
+ * Conventions: functions that look something up return 1 found, 0 not found, -1 error.
+ * Others return 0 or -1, with *errstr (a static string) saying why.  STORE_FULL (-2)
+ * means the database is full and could not grow: callers answer 507.
+ * Structs filled by the store own their strings: release them with the *_clear function.
+ */
+#ifndef SEKISHO_STORE_H
+#define SEKISHO_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_FULL (-2)
+
+#define STORE_NAME_MAX 128	/* user, group and app names, tenant ids */
+
+struct store;
+
+/* 1 when s is a valid user, group, app or tenant name: 1..max bytes of [A-Za-z0-9._@+-]. */
+int store_valid_name(const char *s, size_t max);
+
+struct store_settings {
+	int64_t map_size;	/* initial map size, bytes */
+	int64_t map_size_max;	/* growth stops here */
+};
+
+/* Open (creating if needed) the environment in dir/data.  NULL with *errstr. */
+struct store *store_open(const char *dir, const struct store_settings *ss, const char **errstr);
+void store_close(struct store *st);
+/* Clear reader slots left by dead processes; returns how many. */
+int store_reader_check(struct store *st);
+/* Compacting hot copy into path (a new directory); 0 or -1. */
+int store_backup(struct store *st, const char *path, const char **errstr);
+/* Purge expired sessions, pending logins, replay entries, logout states and counters. */
+int store_expire(struct store *st, int64_t now, int64_t session_idle);
+
+/* ---- tenants ---- */
+struct tenant {
+	char *id;
+	char *name;
+	uint64_t created;
+	unsigned char *secret;	/* sealed tenant secret (NameID and CSRF keys derive from it) */
+	size_t secret_len;
+};
+int store_tenant_add(struct store *st, const struct tenant *t, const char **errstr);
+int store_tenant_get(struct store *st, const char *id, struct tenant *t_r);
+int store_tenant_list(struct store *st, void (*cb)(const struct tenant *t, void *arg), void *arg);
+/* The generation counter changes whenever apps or keys of the tenant change. */
+int store_tenant_generation(struct store *st, const char *id, uint64_t *gen_r);
+void store_tenant_clear(struct tenant *t);
+
+/* ---- signing keys ---- */
+enum store_key_state {
+	STORE_KEY_ACTIVE = 1,	/* signs */
+	STORE_KEY_NEXT = 2,	/* published, not yet signing */
+	STORE_KEY_RETIRED = 3,	/* published for verification only */
+};
+struct keyrec {
+	char *kid;
+	char *use;		/* "saml", "oidc" */
+	char *alg;		/* "RS256", "ES256" */
+	uint64_t created;
+	uint64_t state;
+	unsigned char *sealed_key;	/* PEM private key sealed with the master key */
+	size_t sealed_key_len;
+	char *cert_pem;
+};
+int store_key_add(struct store *st, const char *tenant, const struct keyrec *k, const char **errstr);
+int store_key_list(struct store *st, const char *tenant, const char *use,
+    void (*cb)(const struct keyrec *k, void *arg), void *arg);
+void store_keyrec_clear(struct keyrec *k);
+
+/* ---- users ---- */
+struct user {
+	char *id;		/* immutable random id (pairwise identifiers derive from it) */
+	char *name;
+	char *email;
+	char *display_name;
+	char *pwhash;
+	uint64_t disabled;
+	uint64_t created;
+	uint64_t pw_changed;
+};
+int store_user_add(struct store *st, const char *tenant, const struct user *u, const char **errstr);
+int store_user_get(struct store *st, const char *tenant, const char *name, struct user *u_r);
+int store_user_get_by_email(struct store *st, const char *tenant, const char *email,
+    struct user *u_r);
+/* Disabling, re-enabling or a new password end every session of the user.  1/0/-1. */
+int store_user_set_disabled(struct store *st, const char *tenant, const char *name, int disabled);
+int store_user_set_password(struct store *st, const char *tenant, const char *name,
+    const char *pwhash, int64_t now);
+int store_user_remove(struct store *st, const char *tenant, const char *name);
+int store_user_list(struct store *st, const char *tenant,
+    void (*cb)(const struct user *u, void *arg), void *arg);
+void store_user_clear(struct user *u);
+
+/* ---- groups ---- */
+int store_group_add(struct store *st, const char *tenant, const char *group, const char **errstr);
+int store_group_remove(struct store *st, const char *tenant, const char *group);
+int store_group_list(struct store *st, const char *tenant,
+    void (*cb)(const char *group, void *arg), void *arg);
+int store_member_add(struct store *st, const char *tenant, const char *group, const char *user,
+    const char **errstr);
+int store_member_remove(struct store *st, const char *tenant, const char *group, const char *user);
+/* The user's groups, sorted, as a new NULL-terminated array (free with store_strv_free). */
+int store_user_groups(struct store *st, const char *tenant, const char *user, char ***groups_r);
+void store_strv_free(char **v);
+
+/* ---- apps (service providers and clients) ---- */
+struct app {
+	char *name;
+	char *type;		/* "saml" */
+	char *entity_id;	/* SAML entityID */
+	char *metadata;		/* SP metadata XML as registered */
+	char *nameid_format;	/* "persistent", "transient", "email" */
+	uint64_t created;
+	uint64_t sign_response;	/* sign the Response as well as the Assertion */
+};
+int store_app_add(struct store *st, const char *tenant, const struct app *a, const char **errstr);
+int store_app_get(struct store *st, const char *tenant, const char *name, struct app *a_r);
+int store_app_get_by_entity(struct store *st, const char *tenant, const char *entity_id,
+    struct app *a_r);
+int store_app_remove(struct store *st, const char *tenant, const char *name);
+int store_app_list(struct store *st, const char *tenant,
+    void (*cb)(const struct app *a, void *arg), void *arg);
+void store_app_clear(struct app *a);
+
+/* ---- SSO sessions (keyed by the SHA-256 of the cookie value) ---- */
+struct session {
+	char *user;
+	char *methods;		/* "pwd" ... */
+	uint64_t created;
+	uint64_t last_seen;
+	uint64_t authn_instant;
+	uint64_t expires;	/* absolute end */
+};
+/* Per service provider that received an assertion in this session (for Single Logout). */
+struct session_sp {
+	char *entity_id;
+	char *state;		/* protocol state (lasso session dump with that SP's assertion) */
+	uint64_t when;
+};
+int store_session_add(struct store *st, const char *tenant, const unsigned char id_hash[32],
+    const struct session *s);
+int store_session_get(struct store *st, const char *tenant, const unsigned char id_hash[32],
+    struct session *s_r);
+int store_session_touch(struct store *st, const char *tenant, const unsigned char id_hash[32],
+    int64_t now);
+/* The user authenticated again in this session: authn_instant and last_seen move. */
+int store_session_reauth(struct store *st, const char *tenant, const unsigned char id_hash[32],
+    int64_t now);
+/* Ends the session and forgets its SPs; 1/0/-1. */
+int store_session_delete(struct store *st, const char *tenant, const unsigned char id_hash[32]);
+/*
+ * Record an SSO in one transaction: the request id is remembered until replay_until (a
+ * second use fails with *errstr "replayed request"), the SP joins the session, last_seen
+ * moves.  request_id may be NULL (IdP-initiated).  Fails when the session has ended.
+ */
+int store_session_sso(struct store *st, const char *tenant, const unsigned char id_hash[32],
+    const char *request_id, int64_t replay_until, const struct session_sp *sp, int64_t now,
+    const char **errstr);
+int store_session_sps(struct store *st, const char *tenant, const unsigned char id_hash[32],
+    void (*cb)(const struct session_sp *sp, void *arg), void *arg);
+void store_session_clear(struct session *s);
+void store_session_sp_clear(struct session_sp *sp);
+
+/* ---- replay cache for protocol message ids (SAML request ids, later jti) ---- */
+/* 1 when id was already recorded (without recording it), 0 not, -1 error. */
+int store_replay_seen(struct store *st, const char *tenant, const char *kind, const char *id);
+/* 0 newly recorded, 1 already seen (replay), -1 error. */
+int store_replay_check(struct store *st, const char *tenant, const char *kind, const char *id,
+    int64_t until);
+
+/* ---- logins waiting for the user to authenticate (keyed by a random id's hash) ---- */
+struct pending {
+	char *kind;		/* "saml-redirect", "saml-post", "saml-init" */
+	char *app;		/* SP entity ID */
+	char *state;		/* the request as received (raw query or base64 message) */
+	char *relay_state;
+	uint64_t created;
+	uint64_t expires;
+	uint64_t force;		/* the SP asked for a fresh authentication */
+};
+int store_pending_put(struct store *st, const char *tenant, const char *id, const struct pending *p);
+int store_pending_get(struct store *st, const char *tenant, const char *id, struct pending *p_r);
+/* Get and delete in one transaction: a pending login resumes once.  1/0/-1. */
+int store_pending_take(struct store *st, const char *tenant, const char *id, struct pending *p_r);
+void store_pending_clear(struct pending *p);
+
+/* ---- Single Logout in progress (keyed by a random id carried in RelayState) ---- */
+struct logout_state {
+	char *origin;		/* entity id of the SP that asked, or NULL (IdP-initiated) */
+	char *state;		/* protocol state for the answer to origin */
+	char *remaining;	/* "entity-id TAB base64(state)" lines of SPs still to visit */
+	char *current;		/* the SP being asked now */
+	char *current_state;	/* protocol state for its answer */
+	char *relay_state;	/* origin's RelayState, to echo (POST binding) */
+	char *user;
+	uint64_t partial;	/* some SP did not confirm */
+	uint64_t expires;
+};
+int store_logout_put(struct store *st, const char *tenant, const char *id,
+    const struct logout_state *l);
+int store_logout_get(struct store *st, const char *tenant, const char *id,
+    struct logout_state *l_r);
+int store_logout_delete(struct store *st, const char *tenant, const char *id);
+void store_logout_clear(struct logout_state *l);
+
+/* ---- authentication failure counters (per user and per address) ---- */
+struct failures {
+	uint64_t count;
+	uint64_t first;
+	uint64_t last;
+};
+/* Count one failure; a count older than window starts again.  Returns the new state. */
+int store_failure_add(struct store *st, const char *tenant, const char *scope, const char *key,
+    int64_t now, int64_t window, struct failures *f_r);
+int store_failure_get(struct store *st, const char *tenant, const char *scope, const char *key,
+    struct failures *f_r);
+int store_failure_clear(struct store *st, const char *tenant, const char *scope, const char *key);
+
+/* ---- audit trail (append-only, hash-chained per tenant) ---- */
+struct audit_rec {
+	uint64_t seq;
+	uint64_t time;
+	char *event;
+	char *fields;		/* "key=value ..." as in the log line */
+	unsigned char *prev;	/* SHA-256 of the previous record */
+	size_t prev_len;
+};
+int store_audit_append(struct store *st, const char *tenant, int64_t now, const char *event,
+    const char *fields);
+int store_audit_list(struct store *st, const char *tenant, int64_t since,
+    void (*cb)(const struct audit_rec *r, void *arg), void *arg);
+/* Check the chain; 0 intact, -1 with *errstr and the first bad sequence number. */
+int store_audit_verify(struct store *st, const char *tenant, uint64_t *bad_seq_r,
+    const char **errstr);
+/* Remove records older than before, keeping the chain verifiable from the new start. */
+int store_audit_prune(struct store *st, const char *tenant, int64_t before);
+void store_audit_clear(struct audit_rec *r);
+
+#endif

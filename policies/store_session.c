@@ -1,0 +1,695 @@
+/*
+ * Store operations on SSO sessions, the SPs that joined them, pending logins, Single
+ * Logout state, replay caches and failure counters, and their expiry.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store_int.h"
+#include "xmalloc.h"
+
+#define F(tag, type, st, m) { tag, type, offsetof(struct st, m), 0 }
+
+static const struct rec_field session_fields[] = {
+	F(1, REC_STR, session, user),
+	F(2, REC_STR, session, methods),
+	F(3, REC_U64, session, created),
+	F(4, REC_U64, session, last_seen),
+	F(5, REC_U64, session, authn_instant),
+	F(6, REC_U64, session, expires),
+	REC_END
+};
+
+static const struct rec_field sp_fields[] = {
+	F(1, REC_STR, session_sp, entity_id),
+	F(2, REC_STR, session_sp, state),
+	F(3, REC_U64, session_sp, when),
+	REC_END
+};
+
+static const struct rec_field pending_fields[] = {
+	F(1, REC_STR, pending, kind),
+	F(2, REC_STR, pending, app),
+	F(3, REC_STR, pending, state),
+	F(4, REC_STR, pending, relay_state),
+	F(5, REC_U64, pending, expires),
+	F(6, REC_U64, pending, created),
+	F(7, REC_U64, pending, force),
+	REC_END
+};
+
+static const struct rec_field logout_fields[] = {
+	F(1, REC_STR, logout_state, origin),
+	F(2, REC_STR, logout_state, state),
+	F(3, REC_STR, logout_state, remaining),
+	F(4, REC_STR, logout_state, current),
+	F(5, REC_STR, logout_state, relay_state),
+	F(6, REC_STR, logout_state, user),
+	F(7, REC_U64, logout_state, expires),
+	F(8, REC_STR, logout_state, current_state),
+	F(9, REC_U64, logout_state, partial),
+	REC_END
+};
+
+static const struct rec_field failure_fields[] = {
+	F(1, REC_U64, failures, count),
+	F(2, REC_U64, failures, first),
+	F(3, REC_U64, failures, last),
+	REC_END
+};
+
+void
+store_session_clear(struct session *s)
+{
+	rec_clear(session_fields, s);
+}
+
+void
+store_session_sp_clear(struct session_sp *sp)
+{
+	rec_clear(sp_fields, sp);
+}
+
+void
+store_pending_clear(struct pending *p)
+{
+	rec_clear(pending_fields, p);
+}
+
+void
+store_logout_clear(struct logout_state *l)
+{
+	rec_clear(logout_fields, l);
+}
+
+static void
+session_key(struct store_key *k, const char *tenant, const unsigned char hash[32])
+{
+	skey_init(k, tenant);
+	skey_add_bytes(k, "", 1);
+	skey_add_bytes(k, hash, 32);
+}
+
+static void
+user_session_key(struct store_key *k, const char *tenant, const char *user,
+    const unsigned char hash[32])
+{
+	skey_init(k, tenant);
+	skey_add(k, user);
+	skey_add_bytes(k, "", 1);
+	skey_add_bytes(k, hash, 32);
+}
+
+struct session_op {
+	const char *tenant;
+	const unsigned char *hash;
+	const struct session *in;
+	struct session *out;
+	const char *request_id;
+	int64_t replay_until;
+	const struct session_sp *sp;
+	int64_t now;
+	void (*cb)(const struct session_sp *, void *);
+	void *arg;
+	const char *err;
+	int reauth;
+};
+
+static int
+session_add_tx(struct store_txn *t, void *arg)
+{
+	struct session_op *op = arg;
+	struct store_key k, uk;
+
+	session_key(&k, op->tenant, op->hash);
+	user_session_key(&uk, op->tenant, op->in->user, op->hash);
+	if (stx_put_rec(t, DB_SESSIONS, &k, session_fields, op->in, STX_NOOVERWRITE) != 0)
+		return -1;
+	return stx_put(t, DB_USER_SESSIONS, &uk, "", 0, 0) == 0 ? 0 : -1;
+}
+
+int
+store_session_add(struct store *st, const char *tenant, const unsigned char id_hash[32],
+    const struct session *s)
+{
+	struct session_op op = { .tenant = tenant, .hash = id_hash, .in = s };
+
+	return store_run(st, 1, session_add_tx, &op);
+}
+
+static int
+session_get_tx(struct store_txn *t, void *arg)
+{
+	struct session_op *op = arg;
+	struct store_key k;
+
+	session_key(&k, op->tenant, op->hash);
+	store_session_clear(op->out);
+	return stx_get_rec(t, DB_SESSIONS, &k, session_fields, op->out);
+}
+
+int
+store_session_get(struct store *st, const char *tenant, const unsigned char id_hash[32],
+    struct session *s_r)
+{
+	struct session_op op = { .tenant = tenant, .hash = id_hash, .out = s_r };
+
+	memset(s_r, 0, sizeof(*s_r));
+	return store_run(st, 0, session_get_tx, &op);
+}
+
+static int
+touch_auth(struct store_txn *t, const struct store_key *k, int64_t now, int reauth)
+{
+	struct session s = { 0 };
+	int rc;
+
+	if ((rc = stx_get_rec(t, DB_SESSIONS, k, session_fields, &s)) != 1)
+		return rc;
+	s.last_seen = (uint64_t)now;
+	if (reauth)
+		s.authn_instant = (uint64_t)now;
+	rc = stx_put_rec(t, DB_SESSIONS, k, session_fields, &s, 0);
+	store_session_clear(&s);
+	return rc == 0 ? 1 : -1;
+}
+
+static int
+touch(struct store_txn *t, const struct store_key *k, int64_t now)
+{
+	return touch_auth(t, k, now, 0);
+}
+
+static int
+session_touch_tx(struct store_txn *t, void *arg)
+{
+	struct session_op *op = arg;
+	struct store_key k;
+
+	session_key(&k, op->tenant, op->hash);
+	return touch_auth(t, &k, op->now, op->reauth);
+}
+
+int
+store_session_reauth(struct store *st, const char *tenant, const unsigned char id_hash[32],
+    int64_t now)
+{
+	struct session_op op = { .tenant = tenant, .hash = id_hash, .now = now, .reauth = 1 };
+
+	return store_run(st, 1, session_touch_tx, &op);
+}
+
+int
+store_session_touch(struct store *st, const char *tenant, const unsigned char id_hash[32],
+    int64_t now)
+{
+	struct session_op op = { .tenant = tenant, .hash = id_hash, .now = now };
+
+	return store_run(st, 1, session_touch_tx, &op);
+}
+
+static int
+del_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	return 2;
+}
+
+int
+stx_session_delete(struct store_txn *t, const char *tenant, const char *user,
+    const unsigned char hash[32])
+{
+	struct store_key k;
+	int rc;
+
+	session_key(&k, tenant, hash);
+	if ((rc = stx_del(t, DB_SESSIONS, &k)) < 0)
+		return -1;
+	skey_prefix(&k);
+	if (stx_iter_del(t, DB_SESSION_SPS, &k, del_cb, NULL) < 0)
+		return -1;
+	if (user) {
+		user_session_key(&k, tenant, user, hash);
+		if (stx_del(t, DB_USER_SESSIONS, &k) < 0)
+			return -1;
+	}
+	return rc;
+}
+
+static int
+session_delete_tx(struct store_txn *t, void *arg)
+{
+	struct session_op *op = arg;
+	struct store_key k;
+	struct session s = { 0 };
+	int rc;
+
+	session_key(&k, op->tenant, op->hash);
+	if ((rc = stx_get_rec(t, DB_SESSIONS, &k, session_fields, &s)) != 1)
+		return rc;
+	rc = stx_session_delete(t, op->tenant, s.user, op->hash);
+	store_session_clear(&s);
+	return rc;
+}
+
+int
+store_session_delete(struct store *st, const char *tenant, const unsigned char id_hash[32])
+{
+	struct session_op op = { .tenant = tenant, .hash = id_hash };
+
+	return store_run(st, 1, session_delete_tx, &op);
+}
+
+static int
+replay_put(struct store_txn *t, const char *tenant, const char *kind, const char *id,
+    int64_t until)
+{
+	struct store_key k;
+	struct buf b;
+	int rc;
+
+	skey_init(&k, tenant);
+	skey_add(&k, kind);
+	skey_add_hash(&k, id, strlen(id));
+	rec_begin(&b, REC_VERSION);
+	rec_put_u64(&b, 1, (uint64_t)until);
+	rc = stx_put(t, DB_REPLAY, &k, b.data, b.len, STX_NOOVERWRITE);
+	buf_free(&b);
+	return rc;
+}
+
+static int
+session_sso_tx(struct store_txn *t, void *arg)
+{
+	struct session_op *op = arg;
+	struct store_key k;
+	int rc;
+
+	session_key(&k, op->tenant, op->hash);
+	if ((rc = touch(t, &k, op->now)) != 1) {
+		op->err = rc == 0 ? "session ended" : op->err;
+		return -1;
+	}
+	if (op->request_id) {
+		rc = replay_put(t, op->tenant, "saml", op->request_id, op->replay_until);
+		if (rc != 0) {
+			op->err = rc == 1 ? "replayed request" : op->err;
+			return -1;
+		}
+	}
+	skey_add_hash(&k, op->sp->entity_id, strlen(op->sp->entity_id));
+	return stx_put_rec(t, DB_SESSION_SPS, &k, sp_fields, op->sp, 0) == 0 ? 0 : -1;
+}
+
+int
+store_session_sso(struct store *st, const char *tenant, const unsigned char id_hash[32],
+    const char *request_id, int64_t replay_until, const struct session_sp *sp, int64_t now,
+    const char **errstr)
+{
+	struct session_op op = { .tenant = tenant, .hash = id_hash, .request_id = request_id,
+		.replay_until = replay_until, .sp = sp, .now = now, .err = "storage error" };
+	int rc = store_run(st, 1, session_sso_tx, &op);
+
+	if (rc < 0)
+		*errstr = rc == STORE_FULL ? "database full" : op.err;
+	return rc < 0 ? rc : 0;
+}
+
+static int
+sps_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct session_op *op = arg;
+	struct session_sp sp = { 0 };
+
+	if (rec_decode(sp_fields, &sp, val, vlen) == -1)
+		return -1;
+	op->cb(&sp, op->arg);
+	store_session_sp_clear(&sp);
+	return 0;
+}
+
+static int
+session_sps_tx(struct store_txn *t, void *arg)
+{
+	struct session_op *op = arg;
+	struct store_key k;
+
+	session_key(&k, op->tenant, op->hash);
+	skey_prefix(&k);
+	return stx_iter(t, DB_SESSION_SPS, &k, sps_cb, op);
+}
+
+int
+store_session_sps(struct store *st, const char *tenant, const unsigned char id_hash[32],
+    void (*cb)(const struct session_sp *sp, void *arg), void *arg)
+{
+	struct session_op op = { .tenant = tenant, .hash = id_hash, .cb = cb, .arg = arg };
+
+	return store_run(st, 0, session_sps_tx, &op);
+}
+
+/* ---- replay cache ---- */
+
+struct replay_op {
+	const char *tenant, *kind, *id;
+	int64_t until;
+};
+
+static int
+replay_tx(struct store_txn *t, void *arg)
+{
+	struct replay_op *op = arg;
+
+	return replay_put(t, op->tenant, op->kind, op->id, op->until);
+}
+
+static int
+replay_seen_tx(struct store_txn *t, void *arg)
+{
+	struct replay_op *op = arg;
+	struct store_key k;
+	const void *v;
+	size_t len;
+
+	skey_init(&k, op->tenant);
+	skey_add(&k, op->kind);
+	skey_add_hash(&k, op->id, strlen(op->id));
+	return stx_get(t, DB_REPLAY, &k, &v, &len);
+}
+
+int
+store_replay_seen(struct store *st, const char *tenant, const char *kind, const char *id)
+{
+	struct replay_op op = { tenant, kind, id, 0 };
+
+	return store_run(st, 0, replay_seen_tx, &op);
+}
+
+int
+store_replay_check(struct store *st, const char *tenant, const char *kind, const char *id,
+    int64_t until)
+{
+	struct replay_op op = { tenant, kind, id, until };
+
+	return store_run(st, 1, replay_tx, &op);
+}
+
+/* ---- pending logins and logout states: records keyed by a random id's hash ---- */
+
+struct idrec_op {
+	enum store_db db;
+	const struct rec_field *fields;
+	const char *tenant, *id;
+	const void *in;
+	void *out;
+	int take;
+};
+
+static void
+idrec_key(struct store_key *k, const struct idrec_op *op)
+{
+	skey_init(k, op->tenant);
+	skey_add_hash(k, op->id, strlen(op->id));
+}
+
+static int
+idrec_put_tx(struct store_txn *t, void *arg)
+{
+	struct idrec_op *op = arg;
+	struct store_key k;
+
+	idrec_key(&k, op);
+	return stx_put_rec(t, op->db, &k, op->fields, op->in, 0);
+}
+
+static int
+idrec_get_tx(struct store_txn *t, void *arg)
+{
+	struct idrec_op *op = arg;
+	struct store_key k;
+	int rc;
+
+	idrec_key(&k, op);
+	rec_clear(op->fields, op->out);
+	rc = stx_get_rec(t, op->db, &k, op->fields, op->out);
+	if (rc == 1 && op->take && stx_del(t, op->db, &k) < 0)
+		return -1;
+	return rc;
+}
+
+static int
+idrec_run(struct store *st, struct idrec_op *op, store_txn_fn fn, int rw)
+{
+	return store_run(st, rw, fn, op);
+}
+
+int
+store_pending_put(struct store *st, const char *tenant, const char *id, const struct pending *p)
+{
+	struct idrec_op op = { DB_PENDING, pending_fields, tenant, id, p, NULL, 0 };
+
+	return idrec_run(st, &op, idrec_put_tx, 1);
+}
+
+int
+store_pending_get(struct store *st, const char *tenant, const char *id, struct pending *p_r)
+{
+	struct idrec_op op = { DB_PENDING, pending_fields, tenant, id, NULL, p_r, 0 };
+
+	memset(p_r, 0, sizeof(*p_r));
+	return idrec_run(st, &op, idrec_get_tx, 0);
+}
+
+int
+store_pending_take(struct store *st, const char *tenant, const char *id, struct pending *p_r)
+{
+	struct idrec_op op = { DB_PENDING, pending_fields, tenant, id, NULL, p_r, 1 };
+
+	memset(p_r, 0, sizeof(*p_r));
+	return idrec_run(st, &op, idrec_get_tx, 1);
+}
+
+int
+store_logout_put(struct store *st, const char *tenant, const char *id,
+    const struct logout_state *l)
+{
+	struct idrec_op op = { DB_LOGOUT, logout_fields, tenant, id, l, NULL, 0 };
+
+	return idrec_run(st, &op, idrec_put_tx, 1);
+}
+
+int
+store_logout_get(struct store *st, const char *tenant, const char *id, struct logout_state *l_r)
+{
+	struct idrec_op op = { DB_LOGOUT, logout_fields, tenant, id, NULL, l_r, 0 };
+
+	memset(l_r, 0, sizeof(*l_r));
+	return idrec_run(st, &op, idrec_get_tx, 0);
+}
+
+static int
+idrec_del_tx(struct store_txn *t, void *arg)
+{
+	struct idrec_op *op = arg;
+	struct store_key k;
+
+	idrec_key(&k, op);
+	return stx_del(t, op->db, &k);
+}
+
+int
+store_logout_delete(struct store *st, const char *tenant, const char *id)
+{
+	struct idrec_op op = { DB_LOGOUT, logout_fields, tenant, id, NULL, NULL, 0 };
+
+	return idrec_run(st, &op, idrec_del_tx, 1);
+}
+
+/* ---- failure counters ---- */
+
+struct failure_op {
+	const char *tenant, *scope, *key;
+	int64_t now, window;
+	struct failures *out;
+};
+
+static void
+failure_key(struct store_key *k, const struct failure_op *op)
+{
+	skey_init(k, op->tenant);
+	skey_add(k, op->scope);
+	skey_add_hash(k, op->key, strlen(op->key));
+}
+
+static int
+failure_add_tx(struct store_txn *t, void *arg)
+{
+	struct failure_op *op = arg;
+	struct store_key k;
+	struct failures f = { 0 };
+
+	failure_key(&k, op);
+	if (stx_get_rec(t, DB_FAILURES, &k, failure_fields, &f) < 0)
+		return -1;
+	if (f.count == 0 || (int64_t)f.first + op->window < op->now) {
+		f.count = 0;
+		f.first = (uint64_t)op->now;
+	}
+	f.count++;
+	f.last = (uint64_t)op->now;
+	*op->out = f;
+	return stx_put_rec(t, DB_FAILURES, &k, failure_fields, &f, 0);
+}
+
+int
+store_failure_add(struct store *st, const char *tenant, const char *scope, const char *key,
+    int64_t now, int64_t window, struct failures *f_r)
+{
+	struct failure_op op = { tenant, scope, key, now, window, f_r };
+
+	memset(f_r, 0, sizeof(*f_r));
+	return store_run(st, 1, failure_add_tx, &op);
+}
+
+static int
+failure_get_tx(struct store_txn *t, void *arg)
+{
+	struct failure_op *op = arg;
+	struct store_key k;
+
+	failure_key(&k, op);
+	memset(op->out, 0, sizeof(*op->out));
+	return stx_get_rec(t, DB_FAILURES, &k, failure_fields, op->out);
+}
+
+int
+store_failure_get(struct store *st, const char *tenant, const char *scope, const char *key,
+    struct failures *f_r)
+{
+	struct failure_op op = { tenant, scope, key, 0, 0, f_r };
+
+	return store_run(st, 0, failure_get_tx, &op);
+}
+
+static int
+failure_clear_tx(struct store_txn *t, void *arg)
+{
+	struct failure_op *op = arg;
+	struct store_key k;
+
+	failure_key(&k, op);
+	return stx_del(t, DB_FAILURES, &k);
+}
+
+int
+store_failure_clear(struct store *st, const char *tenant, const char *scope, const char *key)
+{
+	struct failure_op op = { tenant, scope, key, 0, 0, NULL };
+
+	return store_run(st, 1, failure_clear_tx, &op);
+}
+
+/* ---- expiry ---- */
+
+struct expire_op {
+	struct store_txn *t;
+	int64_t now, idle;
+	size_t n;
+};
+
+static int
+expire_session_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct expire_op *op = arg;
+	struct session s = { 0 };
+	struct store_key k;
+	const char *tenant = key;
+	size_t tlen = strnlen(tenant, klen);
+	int expired;
+
+	if (tlen + 1 + 32 != klen || rec_decode(session_fields, &s, val, vlen) == -1)
+		return 0;
+	expired = (int64_t)s.expires < op->now || (int64_t)s.last_seen + op->idle < op->now;
+	if (expired) {
+		/* SPs and the user index go with it; the cursor deletes the session itself. */
+		session_key(&k, tenant, (const unsigned char *)key + tlen + 1);
+		skey_prefix(&k);
+		if (stx_iter_del(op->t, DB_SESSION_SPS, &k, del_cb, NULL) < 0)
+			expired = -1;
+		user_session_key(&k, tenant, s.user, (const unsigned char *)key + tlen + 1);
+		if (expired == 1 && stx_del(op->t, DB_USER_SESSIONS, &k) < 0)
+			expired = -1;
+		op->n++;
+	}
+	store_session_clear(&s);
+	return expired < 0 ? -1 : expired ? 2 : 0;
+}
+
+/* Records whose first u64 field (tag 1) or a field with tag t is an expiry time. */
+static int
+expire_field(const void *val, size_t vlen, uint8_t want, int64_t *t_r)
+{
+	struct rec_reader r;
+	const unsigned char *v;
+	size_t len;
+	uint8_t tag;
+	uint64_t u;
+
+	if (rec_open(&r, val, vlen) == -1)
+		return -1;
+	while (rec_next(&r, &tag, &v, &len) == 1)
+		if (tag == want && rec_u64(v, len, &u) == 0) {
+			*t_r = (int64_t)u;
+			return 0;
+		}
+	return -1;
+}
+
+struct expire_tag {
+	struct expire_op *op;
+	uint8_t tag;
+	int64_t grace;
+};
+
+static int
+expire_tag_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct expire_tag *et = arg;
+	int64_t t;
+
+	if (expire_field(val, vlen, et->tag, &t) == -1 || t + et->grace < et->op->now) {
+		et->op->n++;
+		return 2;
+	}
+	return 0;
+}
+
+static int
+expire_tx(struct store_txn *t, void *arg)
+{
+	struct expire_op *op = arg;
+	struct store_key all = { .len = 0 };
+	struct expire_tag pend = { op, 5, 0 }, lo = { op, 7, 0 }, rep = { op, 1, 0 };
+	struct expire_tag fail = { op, 3, 86400 };
+
+	op->t = t;
+	op->n = 0;
+	if (stx_iter_del(t, DB_SESSIONS, &all, expire_session_cb, op) < 0 ||
+	    stx_iter_del(t, DB_PENDING, &all, expire_tag_cb, &pend) < 0 ||
+	    stx_iter_del(t, DB_LOGOUT, &all, expire_tag_cb, &lo) < 0 ||
+	    stx_iter_del(t, DB_REPLAY, &all, expire_tag_cb, &rep) < 0 ||
+	    stx_iter_del(t, DB_FAILURES, &all, expire_tag_cb, &fail) < 0)
+		return -1;
+	return (int)op->n;
+}
+
+int
+store_expire(struct store *st, int64_t now, int64_t session_idle)
+{
+	struct expire_op op = { .now = now, .idle = session_idle };
+
+	return store_run(st, 1, expire_tx, &op);
+}
