@@ -42,6 +42,7 @@ usage(void)
 	    "  user add NAME [--email E] [--name DISPLAY] [--password-stdin]\n"
 	    "  user list | user disable NAME | user enable NAME | user remove NAME\n"
 	    "  user passwd NAME --password-stdin\n"
+	    "  user import FILE [--password-stdin]   (lines: NAME TAB EMAIL TAB DISPLAY NAME)\n"
 	    "  group add G | group remove G | group list\n"
 	    "  group add-member G USER | group remove-member G USER | group members USER\n"
 	    "  app add-saml NAME --metadata FILE [--nameid persistent|transient|email]\n"
@@ -280,6 +281,130 @@ user_add(struct cli *c, const char *const *v)
 	return 0;
 }
 
+struct import_line {
+	char *name, *email, *display;
+	int lineno;
+};
+
+static void
+free_lines(struct import_line *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(l[i].name);
+		free(l[i].email);
+		free(l[i].display);
+	}
+	free(l);
+}
+
+/* Parse and check every line first: a bad file changes nothing. */
+static struct import_line *
+read_import(struct cli *c, const char *path, size_t *n_r)
+{
+	struct import_line *l = NULL;
+	char line[2048];
+	size_t n = 0;
+	int lineno = 0, bad = 0;
+	FILE *fp = fopen(path, "r");
+
+	if (fp == NULL) {
+		fail("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	while (fgets(line, sizeof(line), fp)) {
+		char *f[3] = { NULL, NULL, NULL }, *p = line, *nl = strchr(line, '\n');
+		struct user u;
+		int k = 0;
+		lineno++;
+		if (nl == NULL && !feof(fp)) {
+			bad = fail("%s:%d: line too long", path, lineno);
+			break;
+		}
+		if (nl)
+			*nl = '\0';
+		if (*line == '\0' || *line == '#')
+			continue;
+		for (f[k++] = p; k < 3 && (p = strchr(p, '\t')) != NULL; f[k++] = ++p)
+			p[0] = '\0';
+		if (p && strchr(p, '\t'))
+			bad = fail("%s:%d: more than three fields", path, lineno);
+		else if (!store_valid_name(f[0], STORE_NAME_MAX))
+			bad = fail("%s:%d: bad user name", path, lineno);
+		else if (f[1] && *f[1] && !valid_email(f[1]))
+			bad = fail("%s:%d: bad email address", path, lineno);
+		else if (f[2] && strlen(f[2]) > 256)
+			bad = fail("%s:%d: display name longer than 256 bytes", path, lineno);
+		else if (store_user_get(c->in.store, c->tenant, f[0], &u) != 0)
+			bad = fail("%s:%d: user %s already exists", path, lineno, f[0]);
+		else
+			for (size_t i = 0; i < n && !bad; i++)
+				if (!strcmp(l[i].name, f[0]))
+					bad = fail("%s:%d: user %s repeated", path, lineno, f[0]);
+		store_user_clear(&u);
+		if (bad)
+			break;
+		l = xreallocarray(l, n + 1, sizeof(*l));
+		l[n].name = xstrdup(f[0]);
+		l[n].email = f[1] && *f[1] ? xstrdup(f[1]) : NULL;
+		l[n].display = f[2] && *f[2] ? xstrdup(f[2]) : NULL;
+		l[n].lineno = lineno;
+		n++;
+	}
+	fclose(fp);
+	if (bad) {
+		free_lines(l, n);
+		return NULL;
+	}
+	*n_r = n;
+	return l ? l : xcalloc(1, sizeof(*l));
+}
+
+static int
+user_import(struct cli *c, const char *path)
+{
+	struct password_params pp = pw_params(c);
+	struct import_line *l;
+	char *pw = NULL;
+	const char *err;
+	size_t n, done = 0;
+
+	if ((l = read_import(c, path, &n)) == NULL)
+		return 1;
+	if (flag(c, "--password-stdin")) {
+		if ((pw = read_password()) == NULL || password_check_policy(pw, &err) == -1) {
+			free_lines(l, n);
+			freezero_str(pw);
+			return fail("%s", pw ? err : "no password on standard input");
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct user u = { 0 };
+		unsigned char raw[16];
+		char id[33];
+		crypto_random(raw, sizeof(raw));
+		for (size_t j = 0; j < sizeof(raw); j++)
+			snprintf(id + 2 * j, 3, "%02x", raw[j]);
+		u.id = id;
+		u.name = l[i].name;
+		u.email = l[i].email;
+		u.display_name = l[i].display;
+		u.created = u.pw_changed = (uint64_t)clock_now();
+		if (pw && (u.pwhash = password_hash(&pp, pw, &err)) == NULL)
+			break;
+		if (store_user_add(c->in.store, c->tenant, &u, &err) == -1) {
+			fail("%s:%d: user %s: %s", path, l[i].lineno, u.name, err);
+			free(u.pwhash);
+			break;
+		}
+		free(u.pwhash);
+		done++;
+	}
+	freezero_str(pw);
+	free_lines(l, n);
+	printf("%zu users imported\n", done);
+	return done == n ? 0 : 1;
+}
+
 static int
 cmd_user(struct cli *c)
 {
@@ -296,6 +421,8 @@ cmd_user(struct cli *c)
 		return store_user_list(c->in.store, c->tenant, print_user, NULL) < 0;
 	if (name == NULL)
 		usage();
+	if (!strcmp(sub, "import"))
+		return user_import(c, name);
 	if (!strcmp(sub, "disable") || !strcmp(sub, "enable")) {
 		rc = store_user_set_disabled(c->in.store, c->tenant, name, !strcmp(sub, "disable"));
 	} else if (!strcmp(sub, "passwd")) {
@@ -435,6 +562,8 @@ app_add_saml(struct cli *c, const char *const *v)
 		return fail("--nameid must be persistent, transient or email");
 	if ((xml = slurp(file, SPMETA_MAX_SIZE, &len, &err)) == NULL)
 		return fail("%s: %s", file, err);
+	if (saml_global_init() == -1)
+		return fail("lasso initialisation failed");
 	if (spmeta_parse(xml, len, &m, &err) == -1 || saml_sp_metadata_check(xml, &err) == -1) {
 		free(xml);
 		return fail("%s: %s", file, err);

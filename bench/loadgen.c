@@ -1,0 +1,230 @@
+/*
+ * A small HTTPS load generator for the benchmarks: T threads, each with one keep-alive
+ * TLS connection, POSTing a fresh SAML AuthnRequest per request (unique ID, current
+ * IssueInstant) with a session cookie.  Closed loop (as fast as answers come) or open loop
+ * at a fixed total rate, where latency counts from the scheduled send time so a stalled
+ * server is not hidden (no coordinated omission).  Prints throughput and percentiles.
+ *
+ * usage: loadgen HOST PORT PATH COOKIE ISSUER DESTINATION THREADS SECONDS [RATE]
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+
+#define MAX_SAMPLES 2000000
+
+static const char *host, *path, *cookie, *issuer, *dest;
+static int port, seconds;
+static double rate;	/* per thread; 0: closed loop */
+static _Atomic long ok_count, err_count;
+static double *samples;
+static _Atomic long nsamples;
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static SSL *
+connect_tls(SSL_CTX *ctx)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	SSL *ssl;
+
+	inet_pton(AF_INET, host, &sa.sin_addr);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		close(fd);
+		return NULL;
+	}
+	ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, fd);
+	if (SSL_connect(ssl) != 1) {
+		SSL_free(ssl);
+		close(fd);
+		return NULL;
+	}
+	return ssl;
+}
+
+static void
+close_tls(SSL *ssl)
+{
+	int fd = SSL_get_fd(ssl);
+
+	SSL_free(ssl);
+	close(fd);
+}
+
+/* Read one HTTP response (Content-Length framed); returns the status or -1. */
+static int
+read_response(SSL *ssl, char *buf, size_t size)
+{
+	size_t have = 0;
+	char *hdr_end = NULL, *cl;
+	long body = -1;
+
+	for (;;) {
+		int n = SSL_read(ssl, buf + have, (int)(size - have - 1));
+		if (n <= 0)
+			return -1;
+		have += (size_t)n;
+		buf[have] = '\0';
+		if (hdr_end == NULL && (hdr_end = strstr(buf, "\r\n\r\n")) != NULL) {
+			cl = strcasestr(buf, "\r\nContent-Length:");
+			body = cl && cl < hdr_end ? strtol(cl + 17, NULL, 10) : 0;
+		}
+		if (hdr_end && (long)(have - (size_t)(hdr_end + 4 - buf)) >= body)
+			return atoi(buf + 9);
+		if (have + 1 >= size)
+			return -1;
+	}
+}
+
+static char *
+authn_request(unsigned long seq, pthread_t self)
+{
+	char xml[1024], ts[32], *b64, *enc, *out;
+	time_t t = time(NULL);
+	struct tm tm;
+	int n;
+
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = snprintf(xml, sizeof(xml),
+	    "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" "
+	    "xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_bench%lx%lu\" "
+	    "Version=\"2.0\" IssueInstant=\"%s\" Destination=\"%s\">"
+	    "<saml:Issuer>%s</saml:Issuer></samlp:AuthnRequest>",
+	    (unsigned long)self, seq, ts, dest, issuer);
+	b64 = malloc(4 * ((size_t)n + 2) / 3 + 4);
+	EVP_EncodeBlock((unsigned char *)b64, (unsigned char *)xml, n);
+	/* form-encode the base64: + / = */
+	enc = malloc(strlen(b64) * 3 + 1);
+	out = enc;
+	for (char *p = b64; *p; p++) {
+		if (*p == '+' || *p == '/' || *p == '=')
+			out += snprintf(out, 4, "%%%02X", (unsigned char)*p);
+		else
+			*out++ = *p;
+	}
+	*out = '\0';
+	free(b64);
+	return enc;
+}
+
+static void *
+run(void *arg)
+{
+	SSL_CTX *ctx = arg;
+	SSL *ssl = connect_tls(ctx);
+	char *resp = malloc(1 << 20), req[16384];
+	double start = now_s(), next = start, end = start + seconds;
+	unsigned long seq = 0;
+
+	while (ssl && now_s() < end) {
+		char *body;
+		double t0;
+		int n, status;
+
+		if (rate > 0) {
+			double wait = next - now_s();
+			if (wait > 0)
+				usleep((useconds_t)(wait * 1e6));
+			t0 = next;
+			next += 1.0 / rate;
+		} else {
+			t0 = now_s();
+		}
+		body = authn_request(seq++, pthread_self());
+		n = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: %s:%d\r\n"
+		    "Cookie: sekisho_sid=%s\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+		    "Content-Length: %zu\r\n\r\nSAMLRequest=%s", path, host, port, cookie,
+		    strlen(body) + 12, body);
+		free(body);
+		if (SSL_write(ssl, req, n) != n || (status = read_response(ssl, resp, 1 << 20)) < 0) {
+			err_count++;
+			close_tls(ssl);
+			ssl = connect_tls(ctx);
+			continue;
+		}
+		if (status == 200 && strstr(resp, "SAMLResponse"))
+			ok_count++;
+		else
+			err_count++;
+		{
+			long i = nsamples++;
+			if (i < MAX_SAMPLES)
+				samples[i] = now_s() - t0;
+		}
+	}
+	if (ssl)
+		close_tls(ssl);
+	free(resp);
+	return NULL;
+}
+
+static int
+cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+main(int argc, char **argv)
+{
+	pthread_t th[256];
+	SSL_CTX *ctx;
+	int threads;
+	long n;
+
+	if (argc < 9) {
+		fprintf(stderr, "usage: loadgen HOST PORT PATH COOKIE ISSUER DESTINATION THREADS "
+		    "SECONDS [RATE]\n");
+		return 2;
+	}
+	host = argv[1];
+	port = atoi(argv[2]);
+	path = argv[3];
+	cookie = argv[4];
+	issuer = argv[5];
+	dest = argv[6];
+	threads = atoi(argv[7]);
+	seconds = atoi(argv[8]);
+	if (threads < 1 || threads > 256)
+		return 2;
+	rate = argc > 9 ? atof(argv[9]) / threads : 0;
+	samples = calloc(MAX_SAMPLES, sizeof(double));
+	ctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);	/* loopback benchmark only */
+	for (int i = 0; i < threads; i++)
+		pthread_create(&th[i], NULL, run, ctx);
+	for (int i = 0; i < threads; i++)
+		pthread_join(th[i], NULL);
+	n = nsamples < MAX_SAMPLES ? nsamples : MAX_SAMPLES;
+	qsort(samples, (size_t)n, sizeof(double), cmp);
+	printf("ok=%ld errors=%ld rate=%.1f/s p50=%.2fms p90=%.2fms p99=%.2fms max=%.2fms\n",
+	    ok_count, err_count, ok_count / (double)seconds,
+	    n ? samples[n / 2] * 1e3 : 0, n ? samples[n * 9 / 10] * 1e3 : 0,
+	    n ? samples[n * 99 / 100] * 1e3 : 0, n ? samples[n - 1] * 1e3 : 0);
+	return err_count > ok_count / 100 ? 1 : 0;
+}

@@ -1,0 +1,301 @@
+"""Shared helpers for the end-to-end scenarios.
+
+Each scenario (tests/e2e/test_*.py) starts its own sekishod on 127.0.0.1 with a fresh
+directory (sekisho init), drives it with real peers, and prints TAP lines through
+`Tap`.  Nothing here needs a server started by hand.
+
+Environment (set by tests/run): SEKISHO_BUILDDIR (binaries), SEKISHO_SRCDIR.
+SEKISHO_WRAPPER, when set, is a command prefix for sekishod (valgrind, for example).
+SEKISHO_KEEP=1 keeps the temporary directories for inspection.
+"""
+import html.parser
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.parse
+
+import requests
+import urllib3
+
+urllib3.disable_warnings()
+
+BUILDDIR = os.environ.get("SEKISHO_BUILDDIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+SRCDIR = os.environ.get("SEKISHO_SRCDIR") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", ".."))
+SEKISHOD = os.path.join(BUILDDIR, "idp", "sekishod")
+SEKISHO = os.path.join(BUILDDIR, "cli", "sekisho")
+PEERS = os.path.join(SRCDIR, "tests", "e2e", "peers")
+
+
+class Tap:
+    """TAP output: one line per check.  A scenario's exit status is non-zero on failure."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, name, detail=None):
+        self.n += 1
+        if cond:
+            print("ok %d - %s" % (self.n, name), flush=True)
+        else:
+            self.failed += 1
+            print("not ok %d - %s" % (self.n, name), flush=True)
+            if detail is not None:
+                for line in str(detail).splitlines()[:40]:
+                    print("#   " + line, flush=True)
+        return bool(cond)
+
+    def eq(self, got, want, name):
+        return self.ok(got == want, name, "got %r, want %r" % (got, want))
+
+    def run(self, name, fn, *args):
+        """Run fn(*args); an exception is a failed check named name."""
+        try:
+            return fn(*args)
+        except Exception:
+            self.ok(False, name, traceback.format_exc())
+            return None
+
+    def done(self):
+        print("1..%d" % self.n, flush=True)
+        sys.exit(1 if self.failed else 0)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, timeout=20.0, host="127.0.0.1"):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+class Server:
+    """A sekishod instance in a temporary directory.
+
+    extra_config: lines appended to sekishod.conf (the fast argon2 settings below keep
+    hundreds of logins cheap in tests; production defaults are in sekishod.conf(5)).
+    """
+
+    FAST = ["argon2_t_cost 1", "argon2_m_cost 64k"]
+
+    def __init__(self, extra_config=(), port=None, start=True):
+        self.tmp = tempfile.mkdtemp(prefix="sekisho-e2e-")
+        self.dir = os.path.join(self.tmp, "dir")
+        self.port = port or free_port()
+        self.url = "https://127.0.0.1:%d" % self.port
+        self.proc = None
+        self.log_path = os.path.join(self.tmp, "sekishod.log")
+        self.cli("init", "--url", self.url, dir_first=False)
+        with open(os.path.join(self.dir, "sekishod.conf"), "a") as f:
+            for line in list(self.FAST) + list(extra_config):
+                f.write(line + "\n")
+        if start:
+            self.start()
+
+    @property
+    def ca(self):
+        """The server's self-signed certificate, to verify TLS against."""
+        return os.path.join(self.dir, "tls", "server.crt")
+
+    def base(self, tenant="default"):
+        return "%s/t/%s" % (self.url, tenant)
+
+    def cli(self, *args, input=None, check=True, dir_first=True, tenant=None):
+        cmd = [SEKISHO]
+        if dir_first:
+            cmd += ["--dir", self.dir]
+        if tenant:
+            cmd += ["--tenant", tenant]
+        cmd += list(args)
+        if not dir_first:
+            cmd += ["--dir", self.dir]
+        r = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=120)
+        if check and r.returncode != 0:
+            raise RuntimeError("%s failed (%d): %s%s" % (" ".join(cmd), r.returncode,
+                                                        r.stdout, r.stderr))
+        return r
+
+    def add_user(self, name, password, email=None, display=None, tenant=None):
+        args = ["user", "add", name, "--password-stdin"]
+        if email:
+            args += ["--email", email]
+        if display:
+            args += ["--name", display]
+        return self.cli(*args, input=password + "\n", tenant=tenant)
+
+    def start(self):
+        wrapper = shlex.split(os.environ.get("SEKISHO_WRAPPER", ""))
+        self.logf = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(wrapper + [SEKISHOD, "--dir", self.dir, "-f"],
+                                     stdout=self.logf, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        end = time.time() + (120 if wrapper else 20)
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError("sekishod exited: %s" % self.log())
+            try:
+                r = requests.get(self.url + "/healthz", verify=self.ca, timeout=2)
+                if r.status_code == 200:
+                    return
+            except (requests.RequestException, OSError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("sekishod did not come up: %s" % self.log())
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+        if getattr(self, "logf", None):
+            self.logf.close()
+            self.logf = None
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def audit(self, tenant=None):
+        """The audit records as a list of (event, fields) tuples."""
+        out = self.cli("audit", tenant=tenant).stdout
+        recs = []
+        for line in out.splitlines():
+            parts = line.split("\t", 3)
+            if len(parts) == 4:
+                recs.append((parts[2], parts[3]))
+        return recs
+
+    def close(self):
+        self.stop()
+        if os.environ.get("SEKISHO_KEEP") != "1":
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class _Forms(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.forms = []
+        self._cur = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self._cur = {"action": a.get("action", ""), "method": a.get("method", "get").lower(),
+                         "id": a.get("id"), "fields": {}}
+            self.forms.append(self._cur)
+        elif tag == "input" and self._cur is not None and a.get("name"):
+            self._cur["fields"][a["name"]] = a.get("value", "")
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._cur = None
+
+
+def parse_forms(text):
+    p = _Forms()
+    p.feed(text)
+    return p.forms
+
+
+class Browser:
+    """A scripted browser: a cookie jar, redirects followed, Sekisho's auto-POST forms
+    submitted as a browser running their script would.  verify: CA file(s) to trust."""
+
+    UA = "sekisho-e2e/1.0"
+
+    def __init__(self, verify=True, lang=None):
+        self.s = requests.Session()
+        self.s.trust_env = False
+        self.s.headers["User-Agent"] = self.UA
+        if lang:
+            self.s.headers["Accept-Language"] = lang
+        self.verify = verify
+        self.history = []
+
+    def _req(self, method, url, **kw):
+        kw.setdefault("verify", self.verify)
+        kw.setdefault("timeout", 30)
+        kw.setdefault("allow_redirects", False)
+        r = self.s.request(method, url, **kw)
+        self.history.append(r)
+        return r
+
+    def get(self, url, **kw):
+        return self.follow(self._req("GET", url, **kw))
+
+    def post(self, url, data, **kw):
+        return self.follow(self._req("POST", url, data=data, **kw))
+
+    def follow(self, r, max_hops=20, autopost=True):
+        """Follow redirects and auto-submitting forms (id sekisho-post) until a page."""
+        for _ in range(max_hops):
+            if r.status_code in (301, 302, 303, 307) and "Location" in r.headers:
+                url = urllib.parse.urljoin(r.url, r.headers["Location"])
+                r = self._req("GET", url)
+                continue
+            if autopost and r.status_code == 200 and 'id="sekisho-post"' in r.text:
+                form = [f for f in parse_forms(r.text) if f["id"] == "sekisho-post"][0]
+                r = self._req("POST", urllib.parse.urljoin(r.url, form["action"]),
+                              data=form["fields"])
+                continue
+            return r
+        raise RuntimeError("too many redirects")
+
+    def login_form(self, r):
+        """The Sekisho login form on page r, or None."""
+        for f in parse_forms(r.text):
+            if "password" in f["fields"] and "csrf" in f["fields"]:
+                return f
+        return None
+
+    def submit_login(self, r, username, password):
+        f = self.login_form(r)
+        if f is None:
+            raise RuntimeError("no login form on %s (%d): %s" % (r.url, r.status_code,
+                                                                 r.text[:500]))
+        data = dict(f["fields"])
+        data["username"] = username
+        data["password"] = password
+        return self.post(urllib.parse.urljoin(r.url, f["action"]), data)
+
+
+def grep_secret_leaks(text, secrets):
+    """The secrets (strings) that appear in text."""
+    return [s for s in secrets if s and s in text]
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, shell=isinstance(cmd, str), capture_output=True, text=True,
+                          **kw)
