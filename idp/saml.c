@@ -25,7 +25,9 @@
 #include <lasso/xml/saml-2.0/samlp2_status_response.h>
 
 #include "clock.h"
+#include "encode.h"
 #include "log.h"
+#include "pki.h"
 #include "saml.h"
 #include "xmalloc.h"
 
@@ -37,6 +39,7 @@ struct sp_conf {
 struct saml_idp {
 	LassoServer *server;
 	char *entity_id;
+	char *keyinfo;		/* <KeyInfo> with our certificate, for signatures made without it */
 	struct sp_conf *sps;
 	size_t nsps;
 };
@@ -104,7 +107,8 @@ saml_idp_new(const char *metadata, const char *key_pem, const char *cert_pem,
     const struct saml_sp_def *sps, size_t nsps, const char **errstr)
 {
 	struct saml_idp *idp = xcalloc(1, sizeof(*idp));
-	LassoKey *key;
+	LassoKey *key, *with_cert;
+	char *b64;
 
 	idp->server = lasso_server_new_from_buffers(metadata, key_pem, NULL, cert_pem);
 	if (idp->server == NULL) {
@@ -114,9 +118,21 @@ saml_idp_new(const char *metadata, const char *key_pem, const char *cert_pem,
 	}
 	idp->server->signature_method = LASSO_SIGNATURE_METHOD_RSA_SHA256;
 	idp->entity_id = xstrdup(idp->server->parent.ProviderID);
-	/* One parsed key for all SPs: lasso would otherwise parse the PEM per message. */
+	/*
+	 * One parsed key for all SPs: lasso would otherwise parse the PEM per message.  The
+	 * key carries no certificate because xmlsec copies the key three times per response
+	 * and, with OpenSSL 3, copying a certificate costs a third of a login; with_cert is
+	 * for SPs whose whole Response is signed (see fix_keyinfo for the others).
+	 */
 	key = lasso_key_new_for_signature_from_memory(key_pem, strlen(key_pem), NULL,
+	    LASSO_SIGNATURE_METHOD_RSA_SHA256, NULL);
+	with_cert = lasso_key_new_for_signature_from_memory(key_pem, strlen(key_pem), NULL,
 	    LASSO_SIGNATURE_METHOD_RSA_SHA256, (char *)cert_pem);
+	if ((b64 = pki_cert_base64(cert_pem)) != NULL) {
+		idp->keyinfo = xasprintf("<KeyInfo><X509Data><X509Certificate>%s</X509Certificate>"
+		    "</X509Data></KeyInfo>", b64);
+		free(b64);
+	}
 	idp->sps = xcalloc(nsps ? nsps : 1, sizeof(*idp->sps));
 	for (size_t i = 0; i < nsps; i++) {
 		LassoProvider *p;
@@ -127,14 +143,16 @@ saml_idp_new(const char *metadata, const char *key_pem, const char *cert_pem,
 			    sps[i].entity_id, rc ? lasso_strerror(rc) : "entity ID mismatch");
 			continue;
 		}
-		if (key)
-			lasso_provider_set_server_signing_key(p, key);
+		if (sps[i].sign_response ? with_cert != NULL : key != NULL)
+			lasso_provider_set_server_signing_key(p, sps[i].sign_response ? with_cert : key);
 		idp->sps[idp->nsps].entity_id = xstrdup(sps[i].entity_id);
 		idp->sps[idp->nsps].sign_response = sps[i].sign_response;
 		idp->nsps++;
 	}
 	if (key)
 		g_object_unref(key);
+	if (with_cert)
+		g_object_unref(with_cert);
 	return idp;
 }
 
@@ -148,6 +166,7 @@ saml_idp_free(struct saml_idp *idp)
 		free(idp->sps[i].entity_id);
 	free(idp->sps);
 	free(idp->entity_id);
+	free(idp->keyinfo);
 	free(idp);
 }
 
@@ -309,6 +328,35 @@ take_message(LassoProfile *p, const char *field, struct saml_answer *ans)
 	}
 }
 
+/*
+ * Signatures made with the certificate-less key carry the bare RSA key in KeyInfo.  Put
+ * the certificate there instead, as SPs expect: KeyInfo is neither in SignedInfo nor in
+ * the digest (the enveloped-signature transform removes the whole Signature), so this
+ * changes nothing that is signed.  Only for responses whose Response is not signed.
+ */
+static void
+fix_keyinfo(const struct saml_idp *idp, struct saml_answer *ans)
+{
+	unsigned char *xml;
+	char *start, *end, *out;
+	size_t len;
+
+	if (idp->keyinfo == NULL || ans->body == NULL ||
+	    (xml = b64_decode(ans->body, strlen(ans->body), 1, 1 << 22, &len)) == NULL)
+		return;
+	start = strstr((char *)xml, "<KeyInfo>");
+	end = start ? strstr(start, "</KeyInfo>") : NULL;
+	if (start && end && strstr(end + 1, "<KeyInfo>") == NULL &&
+	    strstr(start, "<RSAKeyValue>") && strstr(start, "<RSAKeyValue>") < end) {
+		*start = '\0';
+		out = xasprintf("%s%s%s", (char *)xml, idp->keyinfo, end + strlen("</KeyInfo>"));
+		free(ans->body);
+		ans->body = b64_encode(out, strlen(out));
+		free(out);
+	}
+	free(xml);
+}
+
 static void
 add_attribute(LassoSaml2Assertion *a, const struct saml_attr *attr)
 {
@@ -393,6 +441,8 @@ saml_login_respond(struct saml_idp *idp, struct saml_login *login,
 	if ((rc = lasso_login_build_authn_response_msg(l)) != 0)
 		goto fail;
 	take_message(LASSO_PROFILE(l), "SAMLResponse", ans);
+	if (!login->sp || !login->sp->sign_response)
+		fix_keyinfo(idp, ans);
 	session = lasso_profile_get_session(LASSO_PROFILE(l));
 	if (session) {
 		char *d = lasso_session_dump(session);
