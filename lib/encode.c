@@ -120,11 +120,11 @@ decode(const char *s, size_t len, int url, size_t max, size_t *len_r)
 unsigned char *
 b64_decode(const char *s, size_t len, int ws, size_t max, size_t *len_r)
 {
-	struct buf clean;
+	char *clean = xmalloc(len + 1);
 	unsigned char *out;
-	size_t pad = 0;
+	size_t n = 0, pad = 0;
 
-	buf_init(&clean, 0);
+	/* One pass to drop whitespace and padding (checked), then the strict decoder. */
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 		if (ws && (c == ' ' || c == '\t' || c == '\r' || c == '\n'))
@@ -134,17 +134,17 @@ b64_decode(const char *s, size_t len, int ws, size_t max, size_t *len_r)
 			continue;
 		}
 		if (pad) {	/* data after padding */
-			buf_free(&clean);
+			free(clean);
 			return NULL;
 		}
-		buf_putc(&clean, c);
+		clean[n++] = c;
 	}
-	if (pad > 2 || (clean.len + pad) % 4 != 0 || (pad && clean.len % 4 == 0)) {
-		buf_free(&clean);
+	if (pad > 2 || (n + pad) % 4 != 0 || (pad && n % 4 == 0)) {
+		free(clean);
 		return NULL;
 	}
-	out = decode(clean.data ? clean.data : "", clean.len, 0, max, len_r);
-	buf_free(&clean);
+	out = decode(clean, n, 0, max, len_r);
+	free(clean);
 	return out;
 }
 

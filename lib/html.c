@@ -3,24 +3,31 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "html.h"
 
 int
 html_escape(struct buf *b, const char *s)
 {
-	for (; *s; s++) {
+	while (*s) {
+		size_t run = strcspn(s, "&<>\"'");
 		const char *e = NULL;
+
+		if (run && buf_append(b, s, run) == -1)
+			return -1;
+		s += run;
 		switch (*s) {
 		case '&': e = "&amp;"; break;
 		case '<': e = "&lt;"; break;
 		case '>': e = "&gt;"; break;
 		case '"': e = "&quot;"; break;
 		case '\'': e = "&#39;"; break;
-		default:
-			break;
+		default: return 0;
 		}
-		if (e ? buf_puts(b, e) : buf_putc(b, *s))
+		if (buf_puts(b, e) == -1)
 			return -1;
+		s++;
 	}
 	return 0;
 }
