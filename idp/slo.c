@@ -146,6 +146,9 @@ begin(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_se
 	buf_init(&sl.out, 0);
 	store_session_sps(idp->in.store, t->id, ss->hash, collect_sp, &sl);
 	session_end(idp, t, req, ss->hash);
+	/* Recorded now: an SP that never answers must not hide that the session ended. */
+	audit_event(idp->in.store, t->id, "logout.start", "user", ss->user.name, "origin", origin,
+	    "ip", http_client_ip(req), NULL);
 	l.origin = origin ? xstrdup(origin) : NULL;
 	l.state = origin_state;
 	l.remaining = buf_steal(&sl.out, NULL);
