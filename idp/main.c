@@ -304,14 +304,17 @@ supervise(const char *dir, struct instance *in, int fd, char *key, char *cert)
 	for (;;) {
 		int64_t started = clock_mono_ms();
 		int status = 0;
-		pid_t pid = fork(), w;
+		pid_t pid, w;
+
+		fflush(NULL);	/* the child exits through exit(): nothing buffered twice */
+		pid = fork();
 
 		if (pid == -1) {
 			log_error("fork: %s", strerror(errno));
 			return 1;
 		}
 		if (pid == 0)
-			_exit(worker(in, fd, key, cert));
+			exit(worker(in, fd, key, cert));	/* exit(): leak checkers run */
 		while ((w = waitpid(pid, &status, 0)) == -1 && errno == EINTR) {
 			if (got_term || got_hup)
 				kill(pid, SIGTERM);

@@ -35,6 +35,13 @@ SEKISHOD = os.path.join(BUILDDIR, "idp", "sekishod")
 SEKISHO = os.path.join(BUILDDIR, "cli", "sekisho")
 PEERS = os.path.join(SRCDIR, "tests", "e2e", "peers")
 
+# Reports of AddressSanitizer, UBSan, LeakSanitizer or valgrind found in server logs; a
+# scenario with any fails (Tap.done adds the failing check).
+SANITIZER_FINDINGS = []
+_SANITIZER_RE = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: |"
+                           r"ERROR SUMMARY: [1-9]|definitely lost: [1-9]|"
+                           r"indirectly lost: [1-9]")
+
 
 class Tap:
     """TAP output: one line per check.  A scenario's exit status is non-zero on failure."""
@@ -67,6 +74,9 @@ class Tap:
             return None
 
     def done(self):
+        if os.environ.get("SEKISHO_WRAPPER") or SANITIZER_FINDINGS:
+            self.ok(not SANITIZER_FINDINGS, "no sanitizer or valgrind findings in server logs",
+                    "\n".join(SANITIZER_FINDINGS))
         print("1..%d" % self.n, flush=True)
         sys.exit(1 if self.failed else 0)
 
@@ -199,7 +209,12 @@ class Server:
 
     def close(self):
         self.stop()
-        if os.environ.get("SEKISHO_KEEP") != "1":
+        log = self.log()
+        for m in _SANITIZER_RE.finditer(log):
+            start = max(0, log.rfind("\n", 0, max(0, m.start() - 2000)))
+            SANITIZER_FINDINGS.append("%s: %s" % (self.log_path, log[start:m.end() + 3000]))
+            break
+        if os.environ.get("SEKISHO_KEEP") != "1" and not SANITIZER_FINDINGS:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
