@@ -95,11 +95,16 @@ spmeta_parse(const char *xml, size_t len, struct spmeta *m, const char **errstr)
 		*errstr = "metadata must not contain a DTD";
 		return -1;
 	}
-	doc = xmlReadMemory(xml, (int)len, "metadata.xml", NULL,
+	/* UTF-8 only: a declared UTF-7 or UTF-16 encoding would hide a DTD from strstr. */
+	doc = xmlReadMemory(xml, (int)len, "metadata.xml", "UTF-8",
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (doc == NULL) {
-		*errstr = "metadata is not well-formed XML";
+		*errstr = "metadata is not well-formed UTF-8 XML";
 		return -1;
+	}
+	if (doc->intSubset || doc->extSubset) {
+		*errstr = "metadata must not contain a DTD";
+		goto done;
 	}
 	root = xmlDocGetRootElement(doc);
 	if (root == NULL || !is_md(root, "EntityDescriptor")) {

@@ -17,6 +17,7 @@
 #include "instance.h"
 #include "log.h"
 #include "pki.h"
+#include "url.h"
 #include "xmalloc.h"
 
 static int
@@ -127,37 +128,6 @@ write_file(const char *path, const void *p, size_t n, mode_t mode, struct buf *e
 	return close(fd);
 }
 
-/* host:port of an https URL, checked: no path, user info, query or fragment. */
-static int
-url_authority(const char *url, char **host_r, char **port_r)
-{
-	const char *h = url + 8, *end, *colon;
-
-	if (strncmp(url, "https://", 8) != 0 || *h == '\0')
-		return -1;
-	end = h + strcspn(h, "/?#@");
-	if (*end && strcmp(end, "/") != 0)
-		return -1;
-	if (*h == '[') {
-		const char *rb = memchr(h, ']', (size_t)(end - h));
-		if (rb == NULL)
-			return -1;
-		*host_r = xstrndup(h + 1, (size_t)(rb - h - 1));
-		colon = rb[1] == ':' ? rb + 1 : NULL;
-	} else {
-		colon = memchr(h, ':', (size_t)(end - h));
-		*host_r = xstrndup(h, (size_t)((colon ? colon : end) - h));
-	}
-	*port_r = colon ? xstrndup(colon + 1, (size_t)(end - colon - 1)) : xstrdup("443");
-	if (**host_r == '\0' || strspn(*port_r, "0123456789") != strlen(*port_r) ||
-	    **port_r == '\0') {
-		free(*host_r);
-		free(*port_r);
-		return -1;
-	}
-	return 0;
-}
-
 int
 instance_init(const char *dir, const char *url, struct buf *err)
 {
@@ -167,7 +137,7 @@ instance_init(const char *dir, const char *url, struct buf *err)
 	const char *errstr;
 	int rc = -1;
 
-	if (url_authority(url, &host, &port) == -1) {
+	if (url_https_authority(url, &host, &port) == -1) {
 		buf_printf(err, "--url must be https://HOST[:PORT] without a path\n");
 		return -1;
 	}
@@ -182,7 +152,8 @@ instance_init(const char *dir, const char *url, struct buf *err)
 	}
 	conf = xasprintf("# sekishod configuration; see sekishod.conf(5).\n"
 	    "url %s\n"
-	    "listen %s:%s\n", url, host, port);
+	    "listen %s%s%s:%s\n", url, strchr(host, ':') ? "[" : "", host,
+	    strchr(host, ':') ? "]" : "", port);
 	free(path);
 	path = xasprintf("%s/master.key", dir);
 	crypto_random(master, sizeof(master));

@@ -93,6 +93,13 @@ saml_check_decode_redirect(const char *b64, size_t max, size_t *len_r, const cha
 	z.avail_out = (uInt)max;
 	rc = inflate(&z, Z_FINISH);
 	*len_r = z.total_out;
+	if (rc == Z_STREAM_END && z.avail_in != 0) {
+		*errstr = "data after the end of the DEFLATE stream";
+		inflateEnd(&z);
+		free(raw);
+		free(out);
+		return NULL;
+	}
 	inflateEnd(&z);
 	free(raw);
 	if (rc != Z_STREAM_END) {
@@ -346,7 +353,7 @@ saml_check_message(struct saml_msg *m, char *xml, size_t len, const char *expect
 		*errstr = "message contains a DTD";
 		return -1;
 	}
-	doc = xmlReadMemory(xml, (int)len, "saml.xml", NULL,
+	doc = xmlReadMemory(xml, (int)len, "saml.xml", "UTF-8",
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (doc == NULL) {
 		*errstr = "message is not well-formed XML";

@@ -10,6 +10,7 @@
 
 #include "conf.h"
 #include "settings.h"
+#include "url.h"
 #include "xmalloc.h"
 
 #define S(key, type, member, def, min, max) \
@@ -65,9 +66,15 @@ settings_load(const char *dir, struct settings *s, struct buf *err)
 		buf_printf(err, "%s: url is required\n", path);
 		rc = -1;
 	}
-	if (rc == 0 && strncmp(s->url, "https://", 8) != 0) {
-		buf_printf(err, "%s: url must start with https://\n", path);
-		rc = -1;
+	if (rc == 0) {
+		char *host, *port;
+		if (url_https_authority(s->url, &host, &port) == -1) {
+			buf_printf(err, "%s: url must be https://HOST[:PORT] without a path\n", path);
+			rc = -1;
+		} else {
+			free(host);
+			free(port);
+		}
 	}
 	if (rc == 0 && s->url[strlen(s->url) - 1] == '/')
 		s->url[strlen(s->url) - 1] = '\0';

@@ -106,8 +106,15 @@ clock_parse_iso8601(const char *s, int64_t *t_r)
 	tm.tm_mday = d;
 	tm.tm_hour = h;
 	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*t_r = (int64_t)timegm(&tm);
+	tm.tm_sec = sec > 59 ? 59 : sec;	/* a leap second counts as :59 */
+	{
+		time_t t = timegm(&tm);
+		struct tm back;
+		/* timegm normalises 30 February into March: refuse dates that move. */
+		if (gmtime_r(&t, &back) == NULL || back.tm_mday != d || back.tm_mon != mo - 1)
+			return -1;
+		*t_r = (int64_t)t;
+	}
 	return 0;
 }
 

@@ -1,5 +1,5 @@
 /*
- * HTML escaping: & < > " ' and control characters; enough for text and quoted attributes.
+ * HTML escaping: & < > " and '; enough for text and quoted attributes.
  */
 #include "config.h"
 

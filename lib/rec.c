@@ -150,7 +150,7 @@ rec_decode(const struct rec_field *fields, void *obj, const void *p, size_t n)
 	int rc;
 
 	if (rec_open(&r, p, n) == -1)
-		return -1;
+		goto bad;
 	while ((rc = rec_next(&r, &tag, &val, &len)) == 1) {
 		const struct rec_field *f = field_by_tag(fields, tag);
 		if (f == NULL)

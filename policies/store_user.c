@@ -310,7 +310,17 @@ int
 store_user_add(struct store *st, const char *tenant, const struct user *u, const char **errstr)
 {
 	struct user_op op = { .tenant = tenant, .in = u, .err = "cannot store the user" };
-	int rc = store_run(st, 1, user_add_tx, &op);
+	int rc;
+
+	if (!store_valid_name(u->name, STORE_NAME_MAX)) {
+		*errstr = "invalid user name";
+		return -1;
+	}
+	if (u->email && strlen(u->email) > 254) {
+		*errstr = "email address longer than 254 bytes";
+		return -1;
+	}
+	rc = store_run(st, 1, user_add_tx, &op);
 
 	if (rc < 0)
 		*errstr = rc == STORE_FULL ? "database full" : op.err;
