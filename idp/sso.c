@@ -151,6 +151,58 @@ attr_values(const struct user *u, char **groups, int src, const char **vals, siz
 
 #define MAX_VALUES 256
 
+/* The user's attributes under the names this SP gets; values point into u and groups. */
+static size_t
+fill_attrs(const struct tenant_sp *sp, const struct user *u, char **groups,
+    struct saml_attr attrs[ATTRMAP_MAX], const char *vals[ATTRMAP_MAX][MAX_VALUES])
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sp->nattrs; i++) {
+		attrs[n].name = sp->attrs[i].name;
+		attrs[n].name_format = sp->attrs[i].name_format;
+		attrs[n].friendly_name = sp->attrs[i].friendly_name;
+		attrs[n].values = vals[n];
+		attrs[n].nvalues = attr_values(u, groups, sp->attrs[i].source, vals[n], MAX_VALUES);
+		if (attrs[n].nvalues)
+			n++;
+	}
+	return n;
+}
+
+/* The NameID value for this SP's format, or NULL (no email for an email NameID). */
+static char *
+make_nameid(struct tenant_ctx *t, const struct tenant_sp *sp, const struct user *u)
+{
+	if (!strcmp(sp->nameid_format, SAML_NAMEID_PERSISTENT))
+		return persistent_id(t, u, sp->entity_id);
+	if (!strcmp(sp->nameid_format, SAML_NAMEID_TRANSIENT))
+		return crypto_random_token(32);
+	return u->email ? xstrdup(u->email) : NULL;
+}
+
+/* Record the SSO (replay, SP joins the session); only then may the answer leave. */
+static int
+record_sso(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_session *ss,
+    const struct tenant_sp *sp, const struct saml_request_info *info, char *sp_state,
+    int64_t now)
+{
+	const struct settings *set = &idp->in.settings;
+	struct session_sp rec = { (char *)sp->entity_id, sp_state, (uint64_t)now };
+	const char *errstr;
+	int rc = store_session_sso(idp->in.store, t->id, ss->hash, info->request_id,
+	    now + set->saml_clock_skew + set->pending_login_lifetime, &rec, now, &errstr);
+
+	if (rc == STORE_FULL)
+		reject(idp, t, req, 507, "error_storage_full", "saml.sso.fail", info->sp,
+		    "storage_full");
+	else if (rc < 0 && !strcmp(errstr, "replayed request"))
+		reject(idp, t, req, 400, "error_saml_replay", "saml.sso.reject", info->sp, "replay");
+	else if (rc < 0)
+		reject(idp, t, req, 503, "error_session", "saml.sso.fail", info->sp, errstr);
+	return rc < 0 ? -1 : 0;
+}
+
 /* Build and send the Response for a user with a session, and record the SSO. */
 static void
 respond(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_session *ss,
@@ -161,24 +213,15 @@ respond(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_
 	const char *vals[ATTRMAP_MAX][MAX_VALUES];
 	struct saml_subject subj = { 0 };
 	struct saml_answer ans = { 0 };
-	struct session_sp rec = { 0 };
-	char **groups = NULL, *nameid = NULL;
+	char **groups = NULL, *nameid;
 	const char *errstr;
 	int64_t now = clock_now();
-	int rc;
 
 	if (sp == NULL) {
 		reject(idp, t, req, 400, "error_unknown_app", "saml.sso.reject", info->sp, "unknown_sp");
 		return;
 	}
-	subj.nameid_format = sp->nameid_format;
-	if (!strcmp(sp->nameid_format, SAML_NAMEID_PERSISTENT))
-		nameid = persistent_id(t, &ss->user, sp->entity_id);
-	else if (!strcmp(sp->nameid_format, SAML_NAMEID_TRANSIENT))
-		nameid = crypto_random_token(32);
-	else if (ss->user.email)
-		nameid = xstrdup(ss->user.email);
-	if (nameid == NULL) {
+	if ((nameid = make_nameid(t, sp, &ss->user)) == NULL) {
 		audit_event(idp->in.store, t->id, "saml.sso.deny", "user", ss->user.name, "sp",
 		    info->sp, "reason", "no_email", NULL);
 		if (saml_login_deny(login, 0, &ans, &errstr) == 0)
@@ -189,18 +232,10 @@ respond(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_
 		return;
 	}
 	store_user_groups(idp->in.store, t->id, ss->user.name, &groups);
-	for (size_t i = 0; i < sp->nattrs; i++) {
-		attrs[subj.nattrs].name = sp->attrs[i].name;
-		attrs[subj.nattrs].name_format = sp->attrs[i].name_format;
-		attrs[subj.nattrs].friendly_name = sp->attrs[i].friendly_name;
-		attrs[subj.nattrs].values = vals[subj.nattrs];
-		attrs[subj.nattrs].nvalues = attr_values(&ss->user, groups, sp->attrs[i].source,
-		    vals[subj.nattrs], MAX_VALUES);
-		if (attrs[subj.nattrs].nvalues)
-			subj.nattrs++;
-	}
-	subj.attrs = attrs;
+	subj.nameid_format = sp->nameid_format;
 	subj.nameid = nameid;
+	subj.attrs = attrs;
+	subj.nattrs = fill_attrs(sp, &ss->user, groups, attrs, vals);
 	subj.authn_context = SAML_AC_PASSWORD;
 	subj.authn_instant = (int64_t)ss->s.authn_instant;
 	subj.now = now;
@@ -208,30 +243,11 @@ respond(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_
 	if (saml_login_respond(t->saml, login, &subj, &ans, &errstr) == -1) {
 		log_error("tenant %s sp %s: cannot build response: %s", t->id, info->sp, errstr);
 		reject(idp, t, req, 500, "error_server", "saml.sso.fail", info->sp, "build_failed");
-		goto done;
+	} else if (record_sso(idp, t, req, ss, sp, info, ans.sp_state, now) == 0) {
+		audit_event(idp->in.store, t->id, "saml.sso", "user", ss->user.name, "sp", info->sp,
+		    "app", sp->app, "ip", http_client_ip(req), "request", info->request_id, NULL);
+		sso_send(idp, req, &ans, relay_state);
 	}
-	rec.entity_id = (char *)sp->entity_id;
-	rec.state = ans.sp_state;
-	rec.when = (uint64_t)now;
-	rc = store_session_sso(idp->in.store, t->id, ss->hash, info->request_id,
-	    now + idp->in.settings.saml_clock_skew + idp->in.settings.pending_login_lifetime, &rec,
-	    now, &errstr);
-	if (rc < 0) {
-		/* Nothing leaves unless the record of it committed. */
-		if (rc == STORE_FULL)
-			reject(idp, t, req, 507, "error_storage_full", "saml.sso.fail", info->sp,
-			    "storage_full");
-		else if (!strcmp(errstr, "replayed request"))
-			reject(idp, t, req, 400, "error_saml_replay", "saml.sso.reject", info->sp,
-			    "replay");
-		else
-			reject(idp, t, req, 503, "error_session", "saml.sso.fail", info->sp, errstr);
-		goto done;
-	}
-	audit_event(idp->in.store, t->id, "saml.sso", "user", ss->user.name, "sp", info->sp,
-	    "app", sp->app, "ip", http_client_ip(req), "request", info->request_id, NULL);
-	sso_send(idp, req, &ans, relay_state);
-done:
 	saml_answer_clear(&ans);
 	store_strv_free(groups);
 	freezero_str(nameid);
