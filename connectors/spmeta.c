@@ -52,6 +52,42 @@ read_acs_service(xmlNode *svc, struct spmeta *m)
 }
 
 static int
+is_ds(const xmlNode *n, const char *name)
+{
+	return n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
+	    !strcmp((const char *)n->ns->href, "http://www.w3.org/2000/09/xmldsig#") &&
+	    !strcmp((const char *)n->name, name);
+}
+
+/* KeyDescriptor/ds:KeyInfo/ds:X509Data/ds:X509Certificate, whitespace removed. */
+static void
+read_signing_certs(xmlNode *kd, struct spmeta *m)
+{
+	for (xmlNode *ki = kd->children; ki; ki = ki->next) {
+		if (!is_ds(ki, "KeyInfo"))
+			continue;
+		for (xmlNode *xd = ki->children; xd; xd = xd->next) {
+			if (!is_ds(xd, "X509Data"))
+				continue;
+			for (xmlNode *c = xd->children; c; c = c->next) {
+				xmlChar *v;
+				char *out, *o;
+				if (!is_ds(c, "X509Certificate") || m->ncerts == SPMETA_MAX_CERTS)
+					continue;
+				v = xmlNodeGetContent(c);
+				o = out = xmalloc(strlen((const char *)v) + 1);
+				for (const xmlChar *p = v; *p; p++)
+					if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+						*o++ = (char)*p;
+				*o = '\0';
+				xmlFree(v);
+				m->signing_certs[m->ncerts++] = out;
+			}
+		}
+	}
+}
+
+static int
 read_sp(xmlNode *sp, struct spmeta *m)
 {
 	char *v = prop(sp, "AuthnRequestsSigned"), *proto = prop(sp, "protocolSupportEnumeration");
@@ -71,8 +107,10 @@ read_sp(xmlNode *sp, struct spmeta *m)
 			read_acs_service(c, m);
 		else if (is_md(c, "KeyDescriptor")) {
 			char *use = prop(c, "use");
-			if (use == NULL || !strcmp(use, "signing"))
+			if (use == NULL || !strcmp(use, "signing")) {
 				m->has_signing_key = 1;
+				read_signing_certs(c, m);
+			}
 			free(use);
 		}
 	}
@@ -149,5 +187,7 @@ spmeta_clear(struct spmeta *m)
 		free(m->requested[i].name_format);
 		free(m->requested[i].friendly_name);
 	}
+	for (size_t i = 0; i < m->ncerts; i++)
+		free(m->signing_certs[i]);
 	memset(m, 0, sizeof(*m));
 }

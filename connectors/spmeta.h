@@ -9,6 +9,7 @@
 
 #define SPMETA_MAX_SIZE (512 * 1024)
 #define SPMETA_MAX_REQUESTED 32
+#define SPMETA_MAX_CERTS 4
 
 struct spmeta_attr {
 	char *name;
@@ -24,6 +25,8 @@ struct spmeta {
 	size_t nacs;
 	struct spmeta_attr requested[SPMETA_MAX_REQUESTED];
 	size_t nrequested;
+	char *signing_certs[SPMETA_MAX_CERTS];	/* base64 DER, whitespace removed */
+	size_t ncerts;
 };
 
 /* Parse metadata (an EntityDescriptor with one SPSSODescriptor).  0 or -1 with *errstr. */

@@ -104,6 +104,12 @@ http_body(const struct http_req *req)
 }
 
 const char *
+http_input_error(const struct http_req *req)
+{
+	return req->bad_query ? req->bad_why : NULL;
+}
+
+const char *
 http_header(const struct http_req *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
@@ -385,6 +391,7 @@ first_call(struct http_req *req, const char *method)
 	if (split_uri(req) == -1)
 		return fail_early(req, 400);
 	if (form_parse(&req->query, req->raw_query, strlen(req->raw_query), &err) == -1) {
+		form_free(&req->query);
 		req->bad_query = 1;
 		req->bad_why = err;
 	}
@@ -420,14 +427,11 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url, const ch
 	}
 	if (req->too_large)
 		return fail_early(req, 413);
-	if (req->bad_query) {
-		log_info("bad query from %s: %s", req->ip, req->bad_why);
-		return fail_early(req, 400);
-	}
-	if (!strcmp(req->method, "POST") && is_form(req) && req->body.len &&
+	if (!req->bad_query && !strcmp(req->method, "POST") && is_form(req) && req->body.len &&
 	    form_parse(&req->form, req->body.data, req->body.len, &err) == -1) {
-		log_info("bad form from %s: %s", req->ip, err);
-		return fail_early(req, 400);
+		form_free(&req->form);
+		req->bad_query = 1;
+		req->bad_why = err;
 	}
 	srv->fn(req, srv->arg);
 	return send_response(req);

@@ -44,6 +44,12 @@ const struct form *http_query(const struct http_req *req);
 /* Parsed urlencoded POST body (empty when the body is not a form). */
 const struct form *http_form(const struct http_req *req);
 const struct buf *http_body(const struct http_req *req);
+/*
+ * Why the query or the form body could not be parsed (duplicated or malformed
+ * parameters), or NULL.  Such a request reaches the handler with both left empty, so it
+ * can answer with a page and an audit record.
+ */
+const char *http_input_error(const struct http_req *req);
 const char *http_header(const struct http_req *req, const char *name);
 /* A cookie's value, borrowed; NULL when absent or sent twice. */
 const char *http_cookie(const struct http_req *req, const char *name);

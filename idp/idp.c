@@ -52,6 +52,7 @@ tenant_ctx_free(struct tenant_ctx *t)
 		free(t->sps[i].entity_id);
 		free(t->sps[i].nameid_format);
 		attrmap_clear(t->sps[i].attrs, t->sps[i].nattrs);
+		saml_keys_free(t->sps[i].keys);
 	}
 	free(t->sps);
 	free(t->saml_metadata);
@@ -149,6 +150,8 @@ add_app(const struct app *a, void *arg)
 	sp->entity_id = xstrdup(a->entity_id);
 	sp->nameid_format = xstrdup(nameid_uri(a->nameid_format));
 	sp->nattrs = attrmap_for_sp(&m, sp->attrs);
+	sp->keys = saml_keys_new(m.signing_certs, m.ncerts);
+	sp->authn_requests_signed = m.authn_requests_signed;
 	b->defs[b->n].entity_id = sp->entity_id;
 	b->defs[b->n].metadata = b->metadata[b->n];
 	b->defs[b->n].sign_response = a->sign_response != 0;

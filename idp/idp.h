@@ -14,6 +14,7 @@
 #include "instance.h"
 #include "page.h"
 #include "password.h"
+#include "saml_redirect.h"
 
 struct saml_idp;
 
@@ -24,6 +25,8 @@ struct tenant_sp {
 	char *nameid_format;	/* URI */
 	struct attrmap_entry attrs[ATTRMAP_MAX];
 	size_t nattrs;
+	struct saml_keys *keys;		/* signing keys from its metadata */
+	int authn_requests_signed;	/* its metadata says AuthnRequestsSigned="true" */
 };
 
 struct tenant_ctx {

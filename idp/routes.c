@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "idp.h"
 #include "log.h"
 #include "routes.h"
@@ -29,6 +30,14 @@ is_post(struct http_req *req)
 static void
 tenant_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *rest)
 {
+	if (http_input_error(req)) {
+		const char *event = !strcmp(rest, "saml/sso") ? "saml.sso.reject" :
+		    !strcmp(rest, "saml/slo") ? "saml.slo.reject" : "request.reject";
+		audit_event(idp->in.store, t->id, event, "path", http_path(req), "ip",
+		    http_client_ip(req), "reason", http_input_error(req), NULL);
+		page_error(idp->pages, req, 400, "error_bad_request", NULL);
+		return;
+	}
 	if (!strcmp(rest, "") || !strcmp(rest, "portal")) {
 		if (!is_get(req))
 			goto method;
@@ -91,6 +100,11 @@ idp_handle(struct http_req *req, void *arg)
 	}
 	if (!is_get(req) && !is_post(req)) {
 		page_error(idp->pages, req, 405, "error_method", NULL);
+		return;
+	}
+	if (http_input_error(req) && strncmp(path, "/t/", 3) != 0) {
+		log_info("bad request from %s: %s", http_client_ip(req), http_input_error(req));
+		page_error(idp->pages, req, 400, "error_bad_request", NULL);
 		return;
 	}
 	if (strncmp(path, "/t/", 3) != 0) {

@@ -26,18 +26,24 @@ void sso_metadata(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
 /* One inbound SAML message, decoded and checked, with what lasso must be given. */
 struct inbound {
 	enum saml_binding binding;
-	const char *msg;		/* raw query (Redirect) or base64 (POST) */
+	const char *msg;		/* Redirect: the query without Signature and SigAlg
+					   (verified here); POST: the base64 message */
+	char *owned;			/* msg when allocated here */
 	const char *relay_state;
 	int signed_msg;
+	const struct tenant_sp *sp;	/* the Issuer, a registered SP */
 	struct saml_msg m;
 };
+void sso_inbound_clear(struct inbound *in);
 
 /*
  * Decode and check the message named field (SAMLRequest or SAMLResponse) from either
- * binding.  now is the time the message counts as received.  0 or -1 with *errstr.
+ * binding, from a registered SP.  HTTP-Redirect signatures are verified here; signed_req
+ * says a Redirect message must be signed (besides AuthnRequests of SPs whose metadata
+ * says so).  now is the time the message counts as received.  0 or -1 with *errstr.
  */
 int sso_inbound(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *field,
-    const char *expect, const char *endpoint, int64_t now, struct inbound *in,
+    const char *expect, const char *endpoint, int64_t now, int signed_req, struct inbound *in,
     const char **errstr);
 /* Answer in the browser: a redirect or an auto-submitted form. */
 void sso_send(struct idp *idp, struct http_req *req, const struct saml_answer *ans,

@@ -192,6 +192,17 @@ saml_idp_has_sp(const struct saml_idp *idp, const char *entity_id)
 	return find_sp(idp, entity_id) != NULL;
 }
 
+/*
+ * HTTP-Redirect signatures were verified by the caller (saml_redirect.c) and removed from
+ * the query, so lasso must not judge them; POST signatures are lasso's to check.
+ */
+static void
+set_verify_hint(LassoProfile *p, enum saml_binding binding)
+{
+	lasso_profile_set_signature_verify_hint(p, binding == SAML_BINDING_REDIRECT ?
+	    LASSO_PROFILE_SIGNATURE_VERIFY_HINT_IGNORE : LASSO_PROFILE_SIGNATURE_VERIFY_HINT_MAYBE);
+}
+
 static enum saml_err
 classify(int rc)
 {
@@ -244,11 +255,13 @@ saml_login_process(struct saml_idp *idp, enum saml_binding binding, const char *
 
 	memset(info_r, 0, sizeof(*info_r));
 	*login_r = NULL;
-	lasso_profile_set_signature_verify_hint(LASSO_PROFILE(l),
-	    LASSO_PROFILE_SIGNATURE_VERIFY_HINT_MAYBE);
+	set_verify_hint(LASSO_PROFILE(l), binding);
 	rc = lasso_login_process_authn_request_msg(l, (char *)msg);
-	if (rc == 0 && signed_msg && l->parent.signature_status != 0)
+	if (rc == 0 && binding == SAML_BINDING_POST && signed_msg &&
+	    l->parent.signature_status != 0)
 		rc = l->parent.signature_status;	/* present, so it must verify */
+	if (rc == 0 && l->protocolProfile != LASSO_LOGIN_PROTOCOL_PROFILE_BRWS_POST)
+		rc = LASSO_PROFILE_ERROR_INVALID_PROTOCOLPROFILE;	/* answers go by POST only */
 	if (rc == 0 && find_sp(idp, l->parent.remote_providerID) == NULL)
 		rc = LASSO_SERVER_ERROR_PROVIDER_NOT_FOUND;
 	if (rc != 0) {
@@ -557,6 +570,7 @@ saml_slo_request(struct saml_idp *idp, enum saml_binding binding, const char *ms
 
 	memset(ans, 0, sizeof(*ans));
 	*origin_state = NULL;
+	set_verify_hint(LASSO_PROFILE(lo), binding);
 	rc = lasso_logout_process_request_msg(lo, (char *)msg);
 	if (lo->parent.remote_providerID == NULL || !find_sp(idp, lo->parent.remote_providerID)) {
 		*errstr = rc ? lasso_strerror(rc) : "unknown service provider";
@@ -639,6 +653,7 @@ saml_slo_response(struct saml_idp *idp, const char *pending, enum saml_binding b
 		*errstr = "logout state does not load";
 		return -1;
 	}
+	set_verify_hint(LASSO_PROFILE(lo), binding);
 	rc = lasso_logout_process_response_msg(lo, (char *)msg);
 	g_object_unref(lo);
 	if (rc == 0)

@@ -60,10 +60,11 @@ struct saml_request_info {
 };
 
 /*
- * Process an AuthnRequest: the raw query (Redirect) or the base64 SAMLRequest (POST).
- * signed_msg says whether the message carried a signature, which must then verify even
- * if the SP's metadata does not ask for signed requests.  0 with a login to answer;
- * -1 with *err and *errstr.
+ * Process an AuthnRequest: for HTTP-Redirect the query whose signature the caller has
+ * verified and removed (saml_redirect.h); for HTTP-POST the base64 SAMLRequest, where
+ * signed_msg says it carried a signature, which must then verify even if the SP's
+ * metadata does not ask for signed requests.  The same holds for the logout functions.
+ * 0 with a login to answer; -1 with *err and *errstr.
  */
 int saml_login_process(struct saml_idp *idp, enum saml_binding binding, const char *msg,
     int signed_msg, struct saml_login **login_r, struct saml_request_info *info_r,

@@ -39,6 +39,11 @@ static const char *const good_digests[] = {
 	NULL
 };
 
+static const char *const good_c14n[] = {
+	"http://www.w3.org/2001/10/xml-exc-c14n#",
+	NULL
+};
+
 static const char *const good_transforms[] = {
 	"http://www.w3.org/2000/09/xmldsig#enveloped-signature",
 	"http://www.w3.org/2001/10/xml-exc-c14n#",
@@ -237,6 +242,10 @@ check_signature(xmlNode *root, const char *id, const char **errstr)
 	if ((si = child(sig, NS_DS, "SignedInfo")) == NULL ||
 	    count_children(si, NS_DS, "Reference") != 1)
 		return -1;
+	if (!attr_in(child(si, NS_DS, "CanonicalizationMethod"), "Algorithm", good_c14n)) {
+		*errstr = "canonicalization method not allowed";
+		return -1;
+	}
 	if (!attr_in(child(si, NS_DS, "SignatureMethod"), "Algorithm", good_sigalgs)) {
 		*errstr = "signature algorithm not allowed";
 		return -1;

@@ -185,10 +185,6 @@ logout_request(struct idp *idp, struct tenant_ctx *t, struct http_req *req, stru
 	const char *errstr;
 	int have, rc;
 
-	if (tenant_sp_find(t, in->m.issuer) == NULL) {
-		slo_reject(idp, t, req, in->m.issuer, "unknown_sp");
-		return;
-	}
 	have = session_current(idp, t, req, &ss);
 	buf_init(&sl.out, 0);
 	if (have == 1)
@@ -254,14 +250,15 @@ slo_endpoint(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	struct inbound in;
 	const char *errstr;
 
+	/* Logout messages are signed: they end sessions. */
 	if (sso_inbound(idp, t, req, is_response ? "SAMLResponse" : "SAMLRequest",
-	    is_response ? "LogoutResponse" : "LogoutRequest", endpoint, clock_now(), &in,
+	    is_response ? "LogoutResponse" : "LogoutRequest", endpoint, clock_now(), 1, &in,
 	    &errstr) == -1)
 		slo_reject(idp, t, req, in.m.issuer, errstr);
 	else if (is_response)
 		logout_response(idp, t, req, &in);
 	else
 		logout_request(idp, t, req, &in);
-	saml_check_clear(&in.m);
+	sso_inbound_clear(&in);
 	free(endpoint);
 }

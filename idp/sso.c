@@ -30,16 +30,52 @@ reject(struct idp *idp, struct tenant_ctx *t, struct http_req *req, int status,
 	page_error(idp->pages, req, status, msgkey, "hint_contact_admin");
 }
 
+void
+sso_inbound_clear(struct inbound *in)
+{
+	saml_check_clear(&in->m);
+	free(in->owned);
+	in->owned = NULL;
+}
+
+/* The Redirect binding: signature verified here, lasso gets the query without it. */
+static int
+redirect_inbound(struct tenant_ctx *t, struct http_req *req, const char *field,
+    int signed_req, struct inbound *in, const char **errstr)
+{
+	const struct form *q = http_query(req);
+	int rc;
+
+	/* lasso splits queries at ';' too: a query must read one way only. */
+	if (strchr(http_raw_query(req), ';')) {
+		*errstr = "';' in a SAML query";
+		return -1;
+	}
+	if (in->m.signed_xml) {
+		*errstr = "HTTP-Redirect message with an embedded signature";
+		return -1;
+	}
+	if ((rc = saml_redirect_verify(in->sp->keys, q, field, errstr)) == -1)
+		return -1;
+	if (rc == 0 && (signed_req || (!strcmp(in->m.root, "AuthnRequest") &&
+	    in->sp->authn_requests_signed))) {
+		*errstr = "unsigned message from an SP that must sign it";
+		return -1;
+	}
+	in->signed_msg = rc == 1;
+	in->msg = in->owned = saml_redirect_unsigned(q, field);
+	return 0;
+}
+
 int
 sso_inbound(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *field,
-    const char *expect, const char *endpoint, int64_t now, struct inbound *in,
+    const char *expect, const char *endpoint, int64_t now, int signed_req, struct inbound *in,
     const char **errstr)
 {
 	const struct settings *s = &idp->in.settings;
-	const struct form *q = http_query(req), *f = http_form(req);
 	int post = !strcmp(http_method(req), "POST");
-	const struct form *src = post ? f : q;
-	const char *value = form_get(src, field), *sig, *sigalg;
+	const struct form *q = http_query(req), *src = post ? http_form(req) : q;
+	const char *value = form_get(src, field);
 	char *xml;
 	size_t len;
 
@@ -53,41 +89,24 @@ sso_inbound(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const c
 		*errstr = "RelayState longer than 80 bytes";
 		return -1;
 	}
-	if (post) {
-		in->binding = SAML_BINDING_POST;
-		in->msg = value;
-		if (form_get(q, field) || form_get(q, "Signature")) {
-			*errstr = "SAML parameters in both query and body";
-			return -1;
-		}
-		xml = saml_check_decode_post(value, (size_t)s->saml_max_message, &len, errstr);
-	} else {
-		in->binding = SAML_BINDING_REDIRECT;
-		in->msg = http_raw_query(req);
-		sig = form_get(q, "Signature");
-		sigalg = form_get(q, "SigAlg");
-		if ((sig == NULL) != (sigalg == NULL)) {
-			*errstr = "Signature and SigAlg must come together";
-			return -1;
-		}
-		if (sigalg && !saml_check_sigalg(sigalg)) {
-			*errstr = "signature algorithm not allowed";
-			return -1;
-		}
-		in->signed_msg = sig != NULL;
-		xml = saml_check_decode_redirect(value, (size_t)s->saml_max_message, &len, errstr);
-	}
-	if (xml == NULL)
-		return -1;
-	if (saml_check_message(&in->m, xml, len, expect, endpoint, now, s->saml_clock_skew,
-	    errstr) == -1)
-		return -1;
-	if (in->binding == SAML_BINDING_REDIRECT && in->m.signed_xml) {
-		*errstr = "HTTP-Redirect message with an embedded signature";
+	in->binding = post ? SAML_BINDING_POST : SAML_BINDING_REDIRECT;
+	if (post && (form_get(q, field) || form_get(q, "Signature"))) {
+		*errstr = "SAML parameters in both query and body";
 		return -1;
 	}
-	if (in->binding == SAML_BINDING_POST)
-		in->signed_msg = in->m.signed_xml;
+	xml = post ? saml_check_decode_post(value, (size_t)s->saml_max_message, &len, errstr) :
+	    saml_check_decode_redirect(value, (size_t)s->saml_max_message, &len, errstr);
+	if (xml == NULL || saml_check_message(&in->m, xml, len, expect, endpoint, now,
+	    s->saml_clock_skew, errstr) == -1)
+		return -1;
+	if ((in->sp = tenant_sp_find(t, in->m.issuer)) == NULL) {
+		*errstr = "unknown_sp";
+		return -1;
+	}
+	if (!post)
+		return redirect_inbound(t, req, field, signed_req, in, errstr);
+	in->msg = value;
+	in->signed_msg = in->m.signed_xml;
 	return 0;
 }
 
@@ -292,11 +311,6 @@ handle_authn(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct
 	const char *errstr;
 	int have;
 
-	if (tenant_sp_find(t, in->m.issuer) == NULL) {
-		reject(idp, t, req, 400, "error_unknown_app", "saml.sso.reject", in->m.issuer,
-		    "unknown_sp");
-		return;
-	}
 	if (saml_login_process(t->saml, in->binding, in->msg, in->signed_msg, &login, &info, &err,
 	    &errstr) == -1) {
 		reject(idp, t, req, 400, err_page(err), "saml.sso.reject", in->m.issuer, errstr);
@@ -341,12 +355,13 @@ sso_endpoint(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	char *endpoint = xasprintf("%s/saml/sso", t->base);
 	int64_t now = clock_now();
 
-	if (sso_inbound(idp, t, req, "SAMLRequest", "AuthnRequest", endpoint, now, &in,
+	if (sso_inbound(idp, t, req, "SAMLRequest", "AuthnRequest", endpoint, now, 0, &in,
 	    &errstr) == -1)
-		reject(idp, t, req, 400, "error_saml_request", "saml.sso.reject", in.m.issuer, errstr);
+		reject(idp, t, req, 400, strcmp(errstr, "unknown_sp") ? "error_saml_request" :
+		    "error_unknown_app", "saml.sso.reject", in.m.issuer, errstr);
 	else
 		handle_authn(idp, t, req, &in, now);
-	saml_check_clear(&in.m);
+	sso_inbound_clear(&in);
 	free(endpoint);
 }
 
@@ -408,6 +423,45 @@ sso_metadata(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	    strlen(t->saml_metadata));
 }
 
+/*
+ * A parked AuthnRequest, as stored on arrival: the base64 message (POST, whose signature
+ * lasso checks again) or the query already verified and stripped of its signature.
+ */
+static void
+resume_parked(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const struct pending *p)
+{
+	const struct settings *s = &idp->in.settings;
+	struct inbound in = { 0 };
+	const char *errstr = "parked request invalid";
+	char *endpoint = xasprintf("%s/saml/sso", t->base), *xml = NULL;
+	int post = !strcmp(p->kind, "saml-post");
+	struct form q = { 0 };
+	size_t len;
+
+	in.binding = post ? SAML_BINDING_POST : SAML_BINDING_REDIRECT;
+	in.msg = p->state;
+	in.relay_state = p->relay_state;
+	if (post)
+		xml = saml_check_decode_post(p->state, (size_t)s->saml_max_message, &len, &errstr);
+	else if (form_parse(&q, p->state, strlen(p->state), &errstr) == 0 &&
+	    form_get(&q, "SAMLRequest"))
+		xml = saml_check_decode_redirect(form_get(&q, "SAMLRequest"),
+		    (size_t)s->saml_max_message, &len, &errstr);
+	form_free(&q);
+	if (xml == NULL || saml_check_message(&in.m, xml, len, "AuthnRequest", endpoint,
+	    (int64_t)p->created, s->saml_clock_skew, &errstr) == -1 ||
+	    (in.sp = tenant_sp_find(t, in.m.issuer)) == NULL) {
+		reject(idp, t, req, 400, "error_saml_request", "saml.sso.reject", p->app,
+		    "parked request invalid");
+	} else {
+		in.signed_msg = in.m.signed_xml;
+		handle_authn(idp, t, req, &in, (int64_t)p->created);
+	}
+	sso_inbound_clear(&in);
+	free(endpoint);
+}
+
 /* After the login form: answer the parked request. */
 void
 sso_resume(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
@@ -444,39 +498,7 @@ sso_resume(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	if (!strcmp(p.kind, "saml-init")) {
 		init_continue(idp, t, req, p.app, p.relay_state);
 	} else {
-		struct inbound in = { 0 };
-		const char *errstr;
-		char *endpoint = xasprintf("%s/saml/sso", t->base);
-		char *xml;
-		size_t len;
-		int post = !strcmp(p.kind, "saml-post");
-
-		in.binding = post ? SAML_BINDING_POST : SAML_BINDING_REDIRECT;
-		in.msg = p.state;
-		in.relay_state = p.relay_state;
-		xml = post ? saml_check_decode_post(p.state, (size_t)idp->in.settings.saml_max_message,
-		    &len, &errstr) : NULL;
-		if (!post) {
-			struct form q;
-			if (form_parse(&q, p.state, strlen(p.state), &errstr) == 0 &&
-			    form_get(&q, "SAMLRequest")) {
-				xml = saml_check_decode_redirect(form_get(&q, "SAMLRequest"),
-				    (size_t)idp->in.settings.saml_max_message, &len, &errstr);
-				in.signed_msg = form_get(&q, "Signature") != NULL;
-			}
-			form_free(&q);
-		}
-		if (xml == NULL || saml_check_message(&in.m, xml, len, "AuthnRequest", endpoint,
-		    (int64_t)p.created, idp->in.settings.saml_clock_skew, &errstr) == -1) {
-			reject(idp, t, req, 400, "error_saml_request", "saml.sso.reject", p.app,
-			    "parked request invalid");
-		} else {
-			if (post)
-				in.signed_msg = in.m.signed_xml;
-			handle_authn(idp, t, req, &in, (int64_t)p.created);
-		}
-		saml_check_clear(&in.m);
-		free(endpoint);
+		resume_parked(idp, t, req, &p);
 	}
 	store_pending_clear(&p);
 }

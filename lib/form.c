@@ -32,6 +32,11 @@ form_parse(struct form *fm, const char *s, size_t len, const char **errstr)
 			*errstr = "too many parameters";
 			return -1;
 		}
+		/* Names are plain: an encoded name would give one parameter two spellings. */
+		if (memchr(p, '%', (size_t)(ne - p)) || memchr(p, '+', (size_t)(ne - p))) {
+			*errstr = "encoded parameter name";
+			return -1;
+		}
 		name = url_decode(p, (size_t)(ne - p), 1, NULL);
 		value = eq ? url_decode(eq + 1, (size_t)(pe - eq - 1), 1, NULL) : xstrdup("");
 		if (name == NULL || value == NULL) {

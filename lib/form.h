@@ -1,6 +1,7 @@
 /*
  * application/x-www-form-urlencoded parsing for query strings and POST bodies.  A name
- * that appears twice is an error: SAML and OAuth messages must not be ambiguous.
+ * that appears twice, or that is percent-encoded, is an error: SAML and OAuth messages
+ * must read one way only.
  */
 #ifndef SEKISHO_FORM_H
 #define SEKISHO_FORM_H
