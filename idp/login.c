@@ -104,6 +104,17 @@ enum gate {
 	GATE_LOCKED,
 };
 
+/* Seconds to wait after the last failure once a user has count failures: 1, 2, 4 ... 60. */
+static int64_t
+backoff_wait(const struct settings *s, uint64_t count)
+{
+	int64_t shift = (int64_t)count - s->login_user_backoff_after;
+
+	if (shift < 0)
+		return 0;
+	return shift >= 6 ? 60 : (int64_t)1 << shift;
+}
+
 /* Whether this attempt may be checked at all, from the failure counters. */
 static enum gate
 check_gate(struct idp *idp, struct tenant_ctx *t, const char *user, const char *ip)
@@ -121,16 +132,14 @@ check_gate(struct idp *idp, struct tenant_ctx *t, const char *user, const char *
 	if ((int64_t)fu.count >= s->login_user_lockout_after &&
 	    (int64_t)fu.last + s->login_lockout_time > now)
 		return GATE_LOCKED;
-	if ((int64_t)fu.count >= s->login_user_backoff_after) {
-		int64_t shift = (int64_t)fu.count - s->login_user_backoff_after;
-		int64_t wait = shift >= 6 ? 60 : (int64_t)1 << shift;
-		if ((int64_t)fu.last + wait > now)
-			return GATE_BACKOFF;
-	}
+	if ((int64_t)fu.count >= s->login_user_backoff_after &&
+	    (int64_t)fu.last + backoff_wait(s, fu.count) > now)
+		return GATE_BACKOFF;
 	return GATE_OPEN;
 }
 
-static void
+/* Failures are counted, refused attempts too: returns the user's count after this one. */
+static uint64_t
 count_failure(struct idp *idp, struct tenant_ctx *t, const char *user, const char *ip,
     const char *reason)
 {
@@ -144,6 +153,7 @@ count_failure(struct idp *idp, struct tenant_ctx *t, const char *user, const cha
 	snprintf(count, sizeof(count), "%llu", (unsigned long long)f.count);
 	audit_event(idp->in.store, t->id, "login.fail", "user", user, "ip", ip, "reason", reason,
 	    "failures", count, NULL);
+	return f.count;
 }
 
 static int
@@ -213,8 +223,13 @@ login_post(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 		return;
 	}
 	if ((gate = check_gate(idp, t, user, ip)) != GATE_OPEN) {
-		count_failure(idp, t, user, ip, gate == GATE_LOCKED ? "locked" : "backoff");
-		http_add_header(req, "Retry-After", gate == GATE_LOCKED ? "900" : "5");
+		uint64_t n = count_failure(idp, t, user, ip,
+		    gate == GATE_LOCKED ? "locked" : "backoff");
+		char retry[24];
+		/* This attempt counted too, so the wait starts again from now. */
+		snprintf(retry, sizeof(retry), "%lld", (long long)(gate == GATE_LOCKED ?
+		    idp->in.settings.login_lockout_time : backoff_wait(&idp->in.settings, n)));
+		http_add_header(req, "Retry-After", retry);
 		render_form(idp, t, req, 429, pending, user,
 		    gate == GATE_LOCKED ? "login_locked" : "login_backoff");
 		return;

@@ -16,7 +16,7 @@
 #include "xmalloc.h"
 
 #define COOKIE_LEN 43		/* base64url of 32 bytes */
-#define TOUCH_INTERVAL 60	/* seconds between last_seen updates */
+#define TOUCH_INTERVAL 60	/* at most this many seconds between last_seen updates */
 #define CSRF_LIFETIME 3600
 
 static int
@@ -73,7 +73,10 @@ session_current(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 		store_session_delete(idp->in.store, t->id, ss->hash);
 		goto invalid;
 	}
-	if (now - (int64_t)ss->s.last_seen > TOUCH_INTERVAL) {
+	/* Touch often enough that a session in use never reaches its idle timeout. */
+	if (now - (int64_t)ss->s.last_seen >
+	    (set->session_idle_timeout / 10 < TOUCH_INTERVAL ? set->session_idle_timeout / 10 :
+	    TOUCH_INTERVAL)) {
 		store_session_touch(idp->in.store, t->id, ss->hash, now);
 		ss->s.last_seen = (uint64_t)now;
 	}

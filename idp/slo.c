@@ -240,6 +240,36 @@ logout_response(struct idp *idp, struct tenant_ctx *t, struct http_req *req, str
 	store_logout_clear(&l);
 }
 
+/*
+ * A LogoutResponse we refuse still belongs to a logout in progress: count that SP as not
+ * confirmed and go on with the others, so one SP cannot stop the logout of the rest.
+ * 1 when there was such a logout.
+ */
+static int
+carry_on(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *id,
+    const char *why)
+{
+	struct logout_state l;
+
+	if (id == NULL || strlen(id) > 80 || store_logout_get(idp->in.store, t->id, id, &l) != 1)
+		return 0;
+	if ((int64_t)l.expires < clock_now() || l.current == NULL) {
+		store_logout_clear(&l);
+		return 0;
+	}
+	audit_event(idp->in.store, t->id, "saml.slo.reject", "sp", l.current, "ip",
+	    http_client_ip(req), "reason", why, NULL);
+	audit_event(idp->in.store, t->id, "saml.slo.partial", "user", l.user, "sp", l.current,
+	    "reason", "LogoutResponse refused", NULL);
+	l.partial = 1;
+	free(l.current);
+	free(l.current_state);
+	l.current = l.current_state = NULL;
+	advance(idp, t, req, id, &l);
+	store_logout_clear(&l);
+	return 1;
+}
+
 void
 slo_endpoint(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 {
@@ -253,9 +283,10 @@ slo_endpoint(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	/* Logout messages are signed: they end sessions. */
 	if (sso_inbound(idp, t, req, is_response ? "SAMLResponse" : "SAMLRequest",
 	    is_response ? "LogoutResponse" : "LogoutRequest", endpoint, clock_now(), 1, &in,
-	    &errstr) == -1)
-		slo_reject(idp, t, req, in.m.issuer, errstr);
-	else if (is_response)
+	    &errstr) == -1) {
+		if (!is_response || !carry_on(idp, t, req, form_get(src, "RelayState"), errstr))
+			slo_reject(idp, t, req, in.m.issuer, errstr);
+	} else if (is_response)
 		logout_response(idp, t, req, &in);
 	else
 		logout_request(idp, t, req, &in);
