@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lasso/lasso.h>
 #include <lasso/xml/misc_text_node.h>
@@ -109,12 +110,34 @@ saml_sp_metadata_check(const char *metadata, const char **errstr)
 	return 0;
 }
 
+/* A signing key with its certificate, the certificate passed to lasso as a file. */
+static LassoKey *
+key_with_cert(const char *key_pem, const char *cert_pem)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *path = xasprintf("%s/sekisho-cert-XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp");
+	LassoKey *k = NULL;
+	int fd = mkstemp(path);
+
+	if (fd != -1 && write(fd, cert_pem, strlen(cert_pem)) == (ssize_t)strlen(cert_pem))
+		k = lasso_key_new_for_signature_from_memory(key_pem, strlen(key_pem), NULL,
+		    LASSO_SIGNATURE_METHOD_RSA_SHA256, path);
+	if (fd != -1) {
+		close(fd);
+		unlink(path);
+	}
+	if (k == NULL)
+		log_error("cannot make the signing key with its certificate");
+	free(path);
+	return k;
+}
+
 struct saml_idp *
 saml_idp_new(const char *metadata, const char *key_pem, const char *cert_pem,
     const struct saml_sp_def *sps, size_t nsps, const char **errstr)
 {
 	struct saml_idp *idp = xcalloc(1, sizeof(*idp));
-	LassoKey *key, *with_cert;
+	LassoKey *key, *with_cert = NULL;
 	char *b64;
 
 	idp->server = lasso_server_new_from_buffers(metadata, key_pem, NULL, cert_pem);
@@ -128,13 +151,16 @@ saml_idp_new(const char *metadata, const char *key_pem, const char *cert_pem,
 	/*
 	 * One parsed key for all SPs: lasso would otherwise parse the PEM per message.  The
 	 * key carries no certificate because xmlsec copies the key three times per response
-	 * and, with OpenSSL 3, copying a certificate costs a third of a login; with_cert is
-	 * for SPs whose whole Response is signed (see fix_keyinfo for the others).
+	 * and, with OpenSSL 3, copying a certificate costs a third of a login (fix_keyinfo
+	 * puts the certificate back into KeyInfo).  SPs whose whole Response is signed get
+	 * a key with the certificate, which lasso reads from a file (given as text, xmlsec
+	 * tries it as a file name first and leaks a BIO each time).
 	 */
 	key = lasso_key_new_for_signature_from_memory(key_pem, strlen(key_pem), NULL,
 	    LASSO_SIGNATURE_METHOD_RSA_SHA256, NULL);
-	with_cert = lasso_key_new_for_signature_from_memory(key_pem, strlen(key_pem), NULL,
-	    LASSO_SIGNATURE_METHOD_RSA_SHA256, (char *)cert_pem);
+	for (size_t i = 0; i < nsps && with_cert == NULL; i++)
+		if (sps[i].sign_response)
+			with_cert = key_with_cert(key_pem, cert_pem);
 	if ((b64 = pki_cert_base64(cert_pem)) != NULL) {
 		idp->keyinfo = xasprintf("<KeyInfo><X509Data><X509Certificate>%s</X509Certificate>"
 		    "</X509Data></KeyInfo>", b64);

@@ -35,6 +35,18 @@ SEKISHOD = os.path.join(BUILDDIR, "idp", "sekishod")
 SEKISHO = os.path.join(BUILDDIR, "cli", "sekisho")
 PEERS = os.path.join(SRCDIR, "tests", "e2e", "peers")
 
+
+def _sanitized():
+    """True when sekishod was built with AddressSanitizer (configure --enable-asan)."""
+    try:
+        with open(SEKISHOD, "rb") as f:
+            return b"__asan_init" in f.read()
+    except OSError:
+        return False
+
+
+SANITIZED = _sanitized()
+
 # Reports of AddressSanitizer, UBSan, LeakSanitizer or valgrind found in server logs; a
 # scenario with any fails (Tap.done adds the failing check).
 SANITIZER_FINDINGS = []

@@ -982,10 +982,15 @@ def memory_under_bad_input(idp, alice):
         BAD_INPUTS, took, statuses))
     vm = [m["VmRSS"] for m in mem]
     heap = [m["RssAnon"] for m in mem]
-    t.ok(vm[2] - vm[0] < RSS_SLACK_KIB, "worker VmRSS flat over %d bad inputs: %d -> %d KiB"
-         % (BAD_INPUTS, vm[0], vm[2]))
-    t.ok(heap[2] - heap[1] < HEAP_SLACK_KIB, "worker heap flat over the last %d: %s KiB"
-         % (BAD_INPUTS - BAD_INPUTS // 2, " -> ".join(map(str, heap))))
+    if st.SANITIZED:
+        # ASan's quarantine keeps freed memory: RSS says nothing there, LeakSanitizer
+        # (checked at the end of the scenario) says whether anything leaked.
+        t.ok(True, "memory growth not judged under a sanitizer build (LeakSanitizer is)")
+    else:
+        t.ok(vm[2] - vm[0] < RSS_SLACK_KIB, "worker VmRSS flat over %d bad inputs: %d -> %d "
+             "KiB" % (BAD_INPUTS, vm[0], vm[2]))
+        t.ok(heap[2] - heap[1] < HEAP_SLACK_KIB, "worker heap flat over the last %d: %s KiB"
+             % (BAD_INPUTS - BAD_INPUTS // 2, " -> ".join(map(str, heap))))
     t.eq(idp.worker_pid(), pid, "the same worker served them all (no crash)")
     t.ok(len(idp.srv.audit()) - audit_before >= BAD_INPUTS,
          "every bad input left an audit record")
