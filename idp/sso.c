@@ -209,9 +209,16 @@ record_sso(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct s
 {
 	const struct settings *set = &idp->in.settings;
 	struct session_sp rec = { (char *)sp->entity_id, sp_state, (uint64_t)now };
+	struct audit_entry ae;
 	const char *errstr;
-	int rc = store_session_sso(idp->in.store, t->id, ss->hash, info->request_id,
-	    now + set->saml_clock_skew + set->pending_login_lifetime, &rec, now, &errstr);
+	int rc;
+
+	audit_entry_make(&ae, "saml.sso", "user", ss->user.name, "sp", info->sp, "app", sp->app,
+	    "ip", http_client_ip(req), "request", info->request_id, NULL);
+	rc = store_session_sso(idp->in.store, t->id, ss->hash, info->request_id,
+	    now + set->saml_clock_skew + set->pending_login_lifetime, &rec, now, &ae, &errstr);
+	if (rc == 0)
+		audit_entry_log(&ae, t->id);
 
 	if (rc == STORE_FULL)
 		reject(idp, t, req, 507, "error_storage_full", "saml.sso.fail", info->sp,
@@ -264,8 +271,6 @@ respond(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_
 		log_error("tenant %s sp %s: cannot build response: %s", t->id, info->sp, errstr);
 		reject(idp, t, req, 500, "error_server", "saml.sso.fail", info->sp, "build_failed");
 	} else if (record_sso(idp, t, req, ss, sp, info, ans.sp_state, now) == 0) {
-		audit_event(idp->in.store, t->id, "saml.sso", "user", ss->user.name, "sp", info->sp,
-		    "app", sp->app, "ip", http_client_ip(req), "request", info->request_id, NULL);
 		sso_send(idp, req, &ans, relay_state);
 	}
 	saml_answer_clear(&ans);

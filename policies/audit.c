@@ -102,6 +102,16 @@ static int
 append_tx(struct store_txn *t, void *arg)
 {
 	struct audit_op *op = arg;
+
+	return stx_audit_append(t, op->tenant, op->now, op->event, op->fields);
+}
+
+int
+stx_audit_append(struct store_txn *t, const char *tenant, int64_t now, const char *event,
+    const char *fields)
+{
+	struct audit_op one = { .tenant = tenant, .now = now, .event = event, .fields = fields };
+	struct audit_op *op = &one;
 	struct chain_point head = { 0 };
 	unsigned char zero[32] = { 0 }, h[32];
 	struct audit_rec r = { 0 };
@@ -285,26 +295,50 @@ store_audit_prune(struct store *st, const char *tenant, int64_t before)
 	return store_run(st, 1, prune_tx, &op);
 }
 
+static void
+make_fields(struct audit_entry *e, const char *event, va_list ap)
+{
+	size_t n = 0;
+	const char *k, *v;
+
+	e->event = event;
+	e->fields[0] = '\0';
+	while ((k = va_arg(ap, const char *)) != NULL) {
+		v = va_arg(ap, const char *);
+		if (v == NULL || n + 2 >= sizeof(e->fields))
+			continue;
+		if (n)
+			e->fields[n++] = ' ';
+		n += log_kv(e->fields + n, sizeof(e->fields) - n, k, v);
+	}
+}
+
+void
+audit_entry_make(struct audit_entry *e, const char *event, ...)
+{
+	va_list ap;
+
+	va_start(ap, event);
+	make_fields(e, event, ap);
+	va_end(ap);
+}
+
+void
+audit_entry_log(const struct audit_entry *e, const char *tenant)
+{
+	log_msg(LOG_LEVEL_INFO, NULL, "audit event=%s tenant=%s %s", e->event, tenant, e->fields);
+}
+
 void
 audit_event(struct store *st, const char *tenant, const char *event, ...)
 {
-	char fields[1536];
-	size_t n = 0;
-	const char *k, *v;
+	struct audit_entry e;
 	va_list ap;
 
-	fields[0] = '\0';
 	va_start(ap, event);
-	while ((k = va_arg(ap, const char *)) != NULL) {
-		v = va_arg(ap, const char *);
-		if (v == NULL || n + 2 >= sizeof(fields))
-			continue;
-		if (n)
-			fields[n++] = ' ';
-		n += log_kv(fields + n, sizeof(fields) - n, k, v);
-	}
+	make_fields(&e, event, ap);
 	va_end(ap);
-	log_msg(LOG_LEVEL_INFO, NULL, "audit event=%s tenant=%s %s", event, tenant, fields);
-	if (st && store_audit_append(st, tenant, clock_now(), event, fields) == -1)
+	audit_entry_log(&e, tenant);
+	if (st && store_audit_append(st, tenant, clock_now(), event, e.fields) == -1)
 		log_error("audit record for %s could not be stored", event);
 }

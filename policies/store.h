@@ -20,6 +20,7 @@
 #define STORE_NAME_MAX 128	/* user, group and app names, tenant ids */
 
 struct store;
+struct audit_entry;
 
 /* 1 when s is a valid user, group, app or tenant name: 1..max bytes of [A-Za-z0-9._@+-]. */
 int store_valid_name(const char *s, size_t max);
@@ -160,10 +161,11 @@ int store_session_delete(struct store *st, const char *tenant, const unsigned ch
  * Record an SSO in one transaction: the request id is remembered until replay_until (a
  * second use fails with *errstr "replayed request"), the SP joins the session, last_seen
  * moves.  request_id may be NULL (IdP-initiated).  Fails when the session has ended.
+ * The audit record (optional) is written in the same transaction.
  */
 int store_session_sso(struct store *st, const char *tenant, const unsigned char id_hash[32],
     const char *request_id, int64_t replay_until, const struct session_sp *sp, int64_t now,
-    const char **errstr);
+    const struct audit_entry *audit, const char **errstr);
 int store_session_sps(struct store *st, const char *tenant, const unsigned char id_hash[32],
     void (*cb)(const struct session_sp *sp, void *arg), void *arg);
 void store_session_clear(struct session *s);

@@ -83,6 +83,10 @@ int stx_get_rec(struct store_txn *t, enum store_db db, const struct store_key *k
 /* Bump the tenant's configuration generation (apps, keys, tenant settings changed). */
 int stx_bump_generation(struct store_txn *t, const char *tenant);
 
+/* Append an audit record inside a write transaction (audit.c). */
+int stx_audit_append(struct store_txn *t, const char *tenant, int64_t now, const char *event,
+    const char *fields);
+
 /* Delete a session and its SPs; with user set, also its entry in the user's index. */
 int stx_session_delete(struct store_txn *t, const char *tenant, const char *user,
     const unsigned char hash[32]);

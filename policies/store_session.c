@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "log.h"
 #include "store_int.h"
 #include "xmalloc.h"
@@ -112,6 +113,7 @@ struct session_op {
 	const char *request_id;
 	int64_t replay_until;
 	const struct session_sp *sp;
+	const struct audit_entry *audit;
 	int64_t now;
 	void (*cb)(const struct session_sp *, void *);
 	void *arg;
@@ -301,16 +303,22 @@ session_sso_tx(struct store_txn *t, void *arg)
 		}
 	}
 	skey_add_hash(&k, op->sp->entity_id, strlen(op->sp->entity_id));
-	return stx_put_rec(t, DB_SESSION_SPS, &k, sp_fields, op->sp, 0) == 0 ? 0 : -1;
+	if (stx_put_rec(t, DB_SESSION_SPS, &k, sp_fields, op->sp, 0) != 0)
+		return -1;
+	if (op->audit && stx_audit_append(t, op->tenant, op->now, op->audit->event,
+	    op->audit->fields) != 0)
+		return -1;
+	return 0;
 }
 
 int
 store_session_sso(struct store *st, const char *tenant, const unsigned char id_hash[32],
     const char *request_id, int64_t replay_until, const struct session_sp *sp, int64_t now,
-    const char **errstr)
+    const struct audit_entry *audit, const char **errstr)
 {
 	struct session_op op = { .tenant = tenant, .hash = id_hash, .request_id = request_id,
-		.replay_until = replay_until, .sp = sp, .now = now, .err = "storage error" };
+		.replay_until = replay_until, .sp = sp, .now = now, .audit = audit,
+		.err = "storage error" };
 	int rc = store_run(st, 1, session_sso_tx, &op);
 
 	if (rc < 0)

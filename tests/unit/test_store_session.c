@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "crypto.h"
 #include "log.h"
+#include "audit.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -234,6 +235,38 @@ test_store_session_lifecycle(void **state)
 }
 
 static void
+count_audit(const struct audit_rec *r, void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* The SSO's audit record commits with the SSO, or not at all. */
+static void
+test_store_session_sso_audit_same_transaction(void **state)
+{
+	struct fx *fx = *state;
+	struct session_sp sp = { .entity_id = "https://sp1", .state = "dump1", .when = T0 };
+	struct audit_entry ae;
+	unsigned char h[32];
+	const char *err = NULL;
+	int n = 0;
+
+	add_session(fx, "cookie", "alice", T0, T0 + 3600);
+	hash_of("cookie", h);
+	audit_entry_make(&ae, "saml.sso", "user", "alice", "sp", "https://sp1", NULL);
+	assert_int_equal(store_session_sso(fx->st, T, h, "_a1", T0 + 600, &sp, T0 + 5, &ae, &err),
+	    0);
+	assert_int_equal(store_audit_list(fx->st, T, 0, count_audit, &n), 0);
+	assert_int_equal(n, 1);
+	/* A replay fails: no second record. */
+	assert_int_equal(store_session_sso(fx->st, T, h, "_a1", T0 + 600, &sp, T0 + 6, &ae, &err),
+	    -1);
+	n = 0;
+	assert_int_equal(store_audit_list(fx->st, T, 0, count_audit, &n), 0);
+	assert_int_equal(n, 1);
+}
+
+static void
 test_store_session_sso(void **state)
 {
 	struct fx *fx = *state;
@@ -244,14 +277,14 @@ test_store_session_sso(void **state)
 
 	add_session(fx, "cookie", "alice", T0, T0 + 3600);
 	hash_of("cookie", h);
-	assert_int_equal(store_session_sso(fx->st, T, h, "_req1", T0 + 600, &sp, T0 + 5, &err), 0);
+	assert_int_equal(store_session_sso(fx->st, T, h, "_req1", T0 + 600, &sp, T0 + 5, NULL, &err), 0);
 	assert_int_equal(session_sp_count(fx, "cookie"), 1);
 	assert_int_equal(store_session_get(fx->st, T, h, &s), 1);
 	assert_true(s.last_seen == T0 + 5);
 	store_session_clear(&s);
 	/* The same request again: replay, and nothing changes. */
 	sp.entity_id = "https://sp2";
-	assert_int_equal(store_session_sso(fx->st, T, h, "_req1", T0 + 600, &sp, T0 + 9, &err), -1);
+	assert_int_equal(store_session_sso(fx->st, T, h, "_req1", T0 + 600, &sp, T0 + 9, NULL, &err), -1);
 	assert_string_equal(err, "replayed request");
 	assert_int_equal(session_sp_count(fx, "cookie"), 1);
 	assert_int_equal(store_session_get(fx->st, T, h, &s), 1);
@@ -260,12 +293,12 @@ test_store_session_sso(void **state)
 	/* The replay cache knows the id. */
 	assert_int_equal(store_replay_seen(fx->st, T, "saml", "_req1"), 1);
 	/* Another request, another SP; the same SP again replaces its entry. */
-	assert_int_equal(store_session_sso(fx->st, T, h, "_req2", T0 + 600, &sp, T0 + 9, &err), 0);
-	assert_int_equal(store_session_sso(fx->st, T, h, "_req3", T0 + 600, &sp, T0 + 9, &err), 0);
+	assert_int_equal(store_session_sso(fx->st, T, h, "_req2", T0 + 600, &sp, T0 + 9, NULL, &err), 0);
+	assert_int_equal(store_session_sso(fx->st, T, h, "_req3", T0 + 600, &sp, T0 + 9, NULL, &err), 0);
 	assert_int_equal(session_sp_count(fx, "cookie"), 2);
 	/* IdP-initiated: no request id, no replay check. */
-	assert_int_equal(store_session_sso(fx->st, T, h, NULL, 0, &sp, T0 + 9, &err), 0);
-	assert_int_equal(store_session_sso(fx->st, T, h, NULL, 0, &sp, T0 + 9, &err), 0);
+	assert_int_equal(store_session_sso(fx->st, T, h, NULL, 0, &sp, T0 + 9, NULL, &err), 0);
+	assert_int_equal(store_session_sso(fx->st, T, h, NULL, 0, &sp, T0 + 9, NULL, &err), 0);
 }
 
 static void
@@ -278,10 +311,10 @@ test_store_session_sso_ended(void **state)
 
 	add_session(fx, "cookie", "alice", T0, T0 + 3600);
 	hash_of("cookie", h);
-	assert_int_equal(store_session_sso(fx->st, T, h, "_r1", T0 + 600, &sp, T0, &err), 0);
+	assert_int_equal(store_session_sso(fx->st, T, h, "_r1", T0 + 600, &sp, T0, NULL, &err), 0);
 	assert_int_equal(store_session_delete(fx->st, T, h), 1);
 	assert_int_equal(session_sp_count(fx, "cookie"), 0);
-	assert_int_equal(store_session_sso(fx->st, T, h, "_r2", T0 + 600, &sp, T0, &err), -1);
+	assert_int_equal(store_session_sso(fx->st, T, h, "_r2", T0 + 600, &sp, T0, NULL, &err), -1);
 	assert_string_equal(err, "session ended");
 	/* The request id of a failed SSO was not consumed. */
 	assert_int_equal(store_replay_seen(fx->st, T, "saml", "_r2"), 0);
@@ -302,13 +335,13 @@ test_store_session_disable_ends_sessions(void **state)
 	add_session(fx, "a2", "alice", T0, T0 + 3600);
 	add_session(fx, "b1", "alice2", T0, T0 + 3600);
 	hash_of("a1", h);
-	assert_int_equal(store_session_sso(fx->st, T, h, "_r", T0 + 600, &sp, T0, &err), 0);
+	assert_int_equal(store_session_sso(fx->st, T, h, "_r", T0 + 600, &sp, T0, NULL, &err), 0);
 	assert_int_equal(store_user_set_disabled(fx->st, T, "alice", 1), 1);
 	assert_int_equal(session_exists(fx, "a1"), 0);
 	assert_int_equal(session_exists(fx, "a2"), 0);
 	assert_int_equal(session_exists(fx, "b1"), 1);
 	assert_int_equal(session_sp_count(fx, "a1"), 0);
-	assert_int_equal(store_session_sso(fx->st, T, h, "_r9", T0 + 600, &sp, T0, &err), -1);
+	assert_int_equal(store_session_sso(fx->st, T, h, "_r9", T0 + 600, &sp, T0, NULL, &err), -1);
 	assert_string_equal(err, "session ended");
 	assert_int_equal(raw_count(fx, "user_sessions"), 1);
 	assert_int_equal(raw_count(fx, "session_sps"), 0);
@@ -466,7 +499,7 @@ test_store_session_expire(void **state)
 	add_session(fx, "edge", "bob", now - idle, now);
 	hash_of("dead-idle", h);
 	assert_int_equal(store_session_sso(fx->st, T, h, "_x", now + 100, &sp, now - idle - 1,
-	    &err), 0);
+	    NULL, &err), 0);
 	/* Pending logins and logout states by their expiry. */
 	p.expires = now - 1;
 	store_pending_put(fx->st, T, "p-old", &p);
@@ -599,7 +632,8 @@ sso_thread(void *p)
 
 	hash_of("cookie", h);
 	pthread_barrier_wait(a->go);
-	a->rc = store_session_sso(a->st, T, h, "_the-one-request", T0 + 600, &sp, T0 + 1, &a->err);
+	a->rc = store_session_sso(a->st, T, h, "_the-one-request", T0 + 600, &sp, T0 + 1, NULL,
+	    &a->err);
 	return NULL;
 }
 
@@ -638,6 +672,7 @@ main(void)
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		TEST(test_store_session_lifecycle),
+		TEST(test_store_session_sso_audit_same_transaction),
 		TEST(test_store_session_sso),
 		TEST(test_store_session_sso_ended),
 		TEST(test_store_session_disable_ends_sessions),
