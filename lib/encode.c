@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,21 +64,21 @@ b64url_encode(const void *p, size_t n)
 	return encode(p, n, b64_url, 0);
 }
 
-static int
-b64_value(char c, int url)
+/* Value of each byte in the standard (0) and url-safe (1) alphabets; -1 elsewhere. */
+static signed char b64_table[2][256];
+
+static void
+init_tables(void)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == (url ? '-' : '+'))
-		return 62;
-	if (c == (url ? '_' : '/'))
-		return 63;
-	return -1;
+	for (int u = 0; u < 2; u++) {
+		const char *alpha = u ? b64_url : b64_std;
+		memset(b64_table[u], -1, sizeof(b64_table[u]));
+		for (int i = 0; i < 64; i++)
+			b64_table[u][(unsigned char)alpha[i]] = (signed char)i;
+	}
 }
+
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 /* Core decoder over an alphabet-only string (no padding, no whitespace). */
 static unsigned char *
@@ -94,8 +95,9 @@ decode(const char *s, size_t len, int url, size_t max, size_t *len_r)
 	if (outlen > max)
 		return NULL;
 	out = xmalloc(outlen + 1);
+	pthread_once(&tables_once, init_tables);
 	for (size_t i = 0; i < len; i++) {
-		int v = b64_value(s[i], url);
+		int v = b64_table[url][(unsigned char)s[i]];
 		if (v < 0) {
 			free(out);
 			return NULL;
