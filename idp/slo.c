@@ -210,6 +210,23 @@ logout_request(struct idp *idp, struct tenant_ctx *t, struct http_req *req, stru
 		session_clear(&ss);
 }
 
+/* The SP being asked has answered (failed: why is set); go on with the next.  Frees l. */
+static void
+current_done(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *id,
+    struct logout_state *l, const char *why)
+{
+	if (why) {
+		audit_event(idp->in.store, t->id, "saml.slo.partial", "user", l->user, "sp",
+		    l->current, "reason", why, NULL);
+		l->partial = 1;
+	}
+	free(l->current);
+	free(l->current_state);
+	l->current = l->current_state = NULL;
+	advance(idp, t, req, id, l);
+	store_logout_clear(l);
+}
+
 static void
 logout_response(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct inbound *in)
 {
@@ -228,16 +245,7 @@ logout_response(struct idp *idp, struct tenant_ctx *t, struct http_req *req, str
 		return;
 	}
 	rc = saml_slo_response(t->saml, l.current_state, in->binding, in->msg, &errstr);
-	if (rc != 1) {
-		audit_event(idp->in.store, t->id, "saml.slo.partial", "user", l.user, "sp",
-		    in->m.issuer, "reason", errstr, NULL);
-		l.partial = 1;
-	}
-	free(l.current);
-	free(l.current_state);
-	l.current = l.current_state = NULL;
-	advance(idp, t, req, id, &l);
-	store_logout_clear(&l);
+	current_done(idp, t, req, id, &l, rc == 1 ? NULL : errstr);
 }
 
 /*
@@ -259,14 +267,7 @@ carry_on(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char
 	}
 	audit_event(idp->in.store, t->id, "saml.slo.reject", "sp", l.current, "ip",
 	    http_client_ip(req), "reason", why, NULL);
-	audit_event(idp->in.store, t->id, "saml.slo.partial", "user", l.user, "sp", l.current,
-	    "reason", "LogoutResponse refused", NULL);
-	l.partial = 1;
-	free(l.current);
-	free(l.current_state);
-	l.current = l.current_state = NULL;
-	advance(idp, t, req, id, &l);
-	store_logout_clear(&l);
+	current_done(idp, t, req, id, &l, "LogoutResponse refused");
 	return 1;
 }
 
