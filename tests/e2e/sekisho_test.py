@@ -219,6 +219,14 @@ class Server:
                 recs.append((parts[2], parts[3]))
         return recs
 
+    def audit_has(self, tap, event, *fields):
+        """A Tap check that the audit trail has an event record with all these key=value."""
+        recs = self.audit()
+        hit = [f for e, f in recs if e == event and all(
+            re.search(r"(^|\s)%s(\s|$)" % re.escape(kv), f) for kv in fields)]
+        return tap.ok(hit, "audit: %s %s" % (event, " ".join(fields)),
+                      "\n".join("%s %s" % r for r in recs[-15:]))
+
     def close(self):
         self.stop()
         log = self.log()
