@@ -92,7 +92,7 @@ read_response(SSL *ssl, char *buf, size_t size)
 			body = cl && cl < hdr_end ? strtol(cl + 17, NULL, 10) : 0;
 		}
 		if (hdr_end && (long)(have - (size_t)(hdr_end + 4 - buf)) >= body)
-			return atoi(buf + 9);
+			return (int)strtol(buf + 9, NULL, 10);
 		if (have + 1 >= size)
 			return -1;
 	}
@@ -203,13 +203,13 @@ main(int argc, char **argv)
 		return 2;
 	}
 	host = argv[1];
-	port = atoi(argv[2]);
+	port = (int)strtol(argv[2], NULL, 10);
 	path = argv[3];
 	cookie = argv[4];
 	issuer = argv[5];
 	dest = argv[6];
-	threads = atoi(argv[7]);
-	seconds = atoi(argv[8]);
+	threads = (int)strtol(argv[7], NULL, 10);
+	seconds = (int)strtol(argv[8], NULL, 10);
 	if (threads < 1 || threads > 256)
 		return 2;
 	rate = argc > 9 ? atof(argv[9]) / threads : 0;
