@@ -26,7 +26,7 @@ size_t saml_keys_count(const struct saml_keys *k);
  */
 int saml_redirect_verify(const struct saml_keys *keys, const struct form *q, const char *field,
     const char **errstr);
-/* "field=<raw>[&RelayState=<raw>]": the query lasso gets (new string). */
+/* "field=<raw>[&RelayState=<raw>]", a new string: the query handed to lasso. */
 char *saml_redirect_unsigned(const struct form *q, const char *field);
 
 #endif
