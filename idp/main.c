@@ -299,7 +299,7 @@ daemonize(void)
 static int
 supervise(const char *dir, struct instance *in, int fd, char *key, char *cert)
 {
-	int backoff = 1;
+	int backoff = 0;
 
 	for (;;) {
 		int64_t started = clock_mono_ms();
@@ -336,13 +336,19 @@ supervise(const char *dir, struct instance *in, int fd, char *key, char *cert)
 			buf_free(&err);
 			continue;
 		}
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 1 && clock_mono_ms() - started < 2000) {
+			log_error("worker failed to start");
+			return 1;	/* a start-up error: restarting will not help */
+		}
+		/* A worker that served a while comes back at once; a crash loop backs off. */
+		if (clock_mono_ms() - started >= 2000)
+			backoff = 0;
 		log_error("worker exited (%s %d); restarting in %d s",
 		    WIFSIGNALED(status) ? "signal" : "status",
 		    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), backoff);
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 1 && clock_mono_ms() - started < 2000)
-			return 1;	/* a start-up error: restarting will not help */
-		sleep((unsigned int)backoff);
-		backoff = backoff < 30 ? backoff * 2 : 30;
+		if (backoff)
+			sleep((unsigned int)backoff);
+		backoff = backoff == 0 ? 1 : backoff < 30 ? backoff * 2 : 30;
 		if (got_term)
 			return 0;
 	}
