@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "idp.h"
 #include "log.h"
+#include "oidc.h"
 #include "pki.h"
 #include "saml.h"
 #include "spmeta.h"
@@ -47,6 +48,7 @@ tenant_ctx_free(struct tenant_ctx *t)
 	if (t == NULL)
 		return;
 	saml_idp_free(t->saml);
+	oidc_tenant_free(t->oidc);
 	for (size_t i = 0; i < t->nsps; i++) {
 		free(t->sps[i].app);
 		free(t->sps[i].entity_id);
@@ -206,6 +208,10 @@ tenant_build(struct idp *idp, const char *id, uint64_t gen)
 		log_error("tenant %s: %s", id, errstr);
 		goto done;
 	}
+	if ((t->oidc = oidc_tenant_new(idp, t)) == NULL) {
+		log_error("tenant %s: OIDC configuration does not load", id);
+		goto done;
+	}
 	ok = 1;
 done:
 	store_tenant_clear(&tr);
@@ -221,8 +227,8 @@ done:
 		tenant_ctx_free(t);
 		return NULL;
 	}
-	log_info("tenant %s: configuration generation %llu loaded (%zu SAML apps)", id,
-	    (unsigned long long)gen, t->nsps);
+	log_info("tenant %s: configuration generation %llu loaded (%zu SAML apps, %zu OIDC "
+	    "clients)", id, (unsigned long long)gen, t->nsps, t->oidc->nclients);
 	return t;
 }
 

@@ -17,6 +17,7 @@
 #include "saml_redirect.h"
 
 struct saml_idp;
+struct oidc_tenant;
 
 /* What the IdP knows about one SAML SP at run time. */
 struct tenant_sp {
@@ -42,6 +43,7 @@ struct tenant_ctx {
 	char *saml_metadata;	/* our IdP metadata as published */
 	struct tenant_sp *sps;
 	size_t nsps;
+	struct oidc_tenant *oidc;
 };
 
 struct idp {

@@ -15,6 +15,7 @@
 #include "crypto.h"
 #include "encode.h"
 #include "instance.h"
+#include "jose.h"
 #include "log.h"
 #include "pki.h"
 #include "url.h"
@@ -187,16 +188,87 @@ aad(const char *kind, const char *tenant, const char *a, const char *b)
 	return xasprintf("%s:%s:%s:%s", kind, tenant, a ? a : "", b ? b : "");
 }
 
-int
-tenant_create(struct instance *in, const char *id, const char *name, const char **errstr)
+/* Seal key_pem into k (use, kid already set). */
+static void
+seal_key(struct instance *in, const char *tenant, struct keyrec *k, const char *key_pem)
 {
-	unsigned char secret[32];
-	struct tenant t = { 0 };
-	struct keyrec k = { 0 };
-	char *key_pem = NULL, *cert_pem = NULL, *cn = NULL, *ad = NULL;
+	char *ad = aad("key", tenant, k->use, k->kid);
+
+	k->sealed_key = crypto_seal(in->master, ad, strlen(ad), key_pem, strlen(key_pem),
+	    &k->sealed_key_len);
+	free(ad);
+}
+
+/* A SAML signing key and its self-signed certificate; kid from the fingerprint. */
+static int
+make_saml_key(struct instance *in, const char *tenant, uint64_t state, struct keyrec *k,
+    const char **errstr)
+{
+	char *key_pem = NULL, *cert_pem = NULL, *cn = xasprintf("Sekisho SAML signing key, "
+	    "tenant %s", tenant);
 	char fp[96];
 	int rc = -1;
 
+	if (pki_self_signed(PKI_RSA2048, cn, NULL, 3650, &key_pem, &cert_pem, errstr) == -1 ||
+	    pki_cert_fingerprint(cert_pem, fp) == -1)
+		goto done;
+	/* kid: the first 16 hex digits of the certificate fingerprint. */
+	k->kid = xstrndup(fp, 23);
+	for (char *p = k->kid; *p; p++)
+		if (*p == ':')
+			memmove(p, p + 1, strlen(p));
+	k->use = xstrdup("saml");
+	k->alg = xstrdup("RS256");
+	k->created = (uint64_t)clock_now();
+	k->state = state;
+	k->cert_pem = cert_pem;
+	cert_pem = NULL;
+	seal_key(in, tenant, k, key_pem);
+	rc = 0;
+done:
+	freezero_str(key_pem);
+	free(cert_pem);
+	free(cn);
+	return rc;
+}
+
+/* An OIDC signing key (RS256: RSA-2048, ES256: P-256); kid is its RFC 7638 thumbprint. */
+static int
+make_oidc_key(struct instance *in, const char *tenant, const char *alg, uint64_t state,
+    struct keyrec *k, const char **errstr)
+{
+	char *pem = pki_generate_key(!strcmp(alg, "ES256") ? PKI_P256 : PKI_RSA2048);
+	struct jose_key *jk = pem ? jose_key_from_pem(pem, alg, errstr) : NULL;
+
+	if (jk == NULL) {
+		if (pem == NULL)
+			*errstr = "key generation failed";
+		freezero_str(pem);
+		return -1;
+	}
+	k->kid = xstrdup(jose_key_kid(jk));
+	k->use = xstrdup("oidc");
+	k->alg = xstrdup(alg);
+	k->created = (uint64_t)clock_now();
+	k->state = state;
+	seal_key(in, tenant, k, pem);
+	jose_key_free(jk);
+	freezero_str(pem);
+	return 0;
+}
+
+int
+tenant_create(struct instance *in, const char *id, const char *name, const char **errstr)
+{
+	static const char *const algs[] = { "RS256", "ES256" };
+	unsigned char secret[32];
+	struct tenant t = { 0 };
+	struct keyrec keys[5];
+	size_t n = 0;
+	char *ad = NULL;
+	int rc = -1;
+
+	memset(keys, 0, sizeof(keys));
 	if (!store_valid_name(id, 63)) {
 		*errstr = "tenant id must be 1-63 characters of a-z A-Z 0-9 . _ @ + -";
 		return -1;
@@ -207,39 +279,59 @@ tenant_create(struct instance *in, const char *id, const char *name, const char 
 	t.name = (char *)name;
 	t.created = (uint64_t)clock_now();
 	t.secret = crypto_seal(in->master, ad, strlen(ad), secret, sizeof(secret), &t.secret_len);
-	cn = xasprintf("Sekisho SAML signing key, tenant %s", id);
-	if (pki_self_signed(PKI_RSA2048, cn, NULL, 3650, &key_pem, &cert_pem, errstr) == -1)
+	if (make_saml_key(in, id, STORE_KEY_ACTIVE, &keys[n++], errstr) == -1)
 		goto done;
-	if (pki_cert_fingerprint(cert_pem, fp) == -1)
-		goto done;
-	/* kid: the first 16 hex digits of the certificate fingerprint. */
-	k.kid = xstrndup(fp, 23);
-	for (char *p = k.kid; *p; p++)
-		if (*p == ':')
-			memmove(p, p + 1, strlen(p));
-	k.use = "saml";
-	k.alg = "RS256";
-	k.created = t.created;
-	k.state = STORE_KEY_ACTIVE;
-	free(ad);
-	ad = aad("key", id, k.use, k.kid);
-	k.sealed_key = crypto_seal(in->master, ad, strlen(ad), key_pem, strlen(key_pem),
-	    &k.sealed_key_len);
-	k.cert_pem = cert_pem;
+	/* OIDC: a signing key per algorithm, and the next one already published. */
+	for (size_t i = 0; i < 2; i++)
+		if (make_oidc_key(in, id, algs[i], STORE_KEY_ACTIVE, &keys[n++], errstr) == -1 ||
+		    make_oidc_key(in, id, algs[i], STORE_KEY_NEXT, &keys[n++], errstr) == -1)
+			goto done;
 	if (store_tenant_add(in->store, &t, errstr) == -1)
 		goto done;
-	if (store_key_add(in->store, id, &k, errstr) == -1)
-		goto done;
+	for (size_t i = 0; i < n; i++)
+		if (store_key_add(in->store, id, &keys[i], errstr) == -1)
+			goto done;
 	rc = 0;
 done:
 	explicit_bzero(secret, sizeof(secret));
 	free(t.secret);
-	free(k.sealed_key);
-	free(k.kid);
-	freezero_str(key_pem);
-	free(cert_pem);
-	free(cn);
+	for (size_t i = 0; i < n; i++)
+		store_keyrec_clear(&keys[i]);
 	free(ad);
+	return rc;
+}
+
+int
+tenant_rotate_keys(struct instance *in, const char *tenant, const char *use,
+    const char **errstr)
+{
+	static const char *const algs[] = { "RS256", "ES256" };
+	struct keyrec keys[2];
+	size_t n = 0;
+	int64_t now = clock_now();
+	int rc = -1;
+
+	memset(keys, 0, sizeof(keys));
+	if (!strcmp(use, "saml")) {
+		if (make_saml_key(in, tenant, STORE_KEY_NEXT, &keys[n++], errstr) == -1)
+			goto done;
+	} else if (!strcmp(use, "oidc")) {
+		for (size_t i = 0; i < 2; i++)
+			if (make_oidc_key(in, tenant, algs[i], STORE_KEY_NEXT, &keys[n++], errstr) == -1)
+				goto done;
+	} else {
+		*errstr = "key use must be saml or oidc";
+		goto done;
+	}
+	if (store_key_rotate(in->store, tenant, use, keys, n, now,
+	    now + in->settings.oidc_key_retire_after) < 0) {
+		*errstr = "cannot store the keys";
+		goto done;
+	}
+	rc = 0;
+done:
+	for (size_t i = 0; i < n; i++)
+		store_keyrec_clear(&keys[i]);
 	return rc;
 }
 

@@ -32,6 +32,12 @@ int instance_init(const char *dir, const char *url, struct buf *err);
 
 /* Create a tenant: its sealed secret and its SAML signing key and certificate. */
 int tenant_create(struct instance *in, const char *id, const char *name, const char **errstr);
+/*
+ * Rotate the keys of use ("saml" or "oidc"): the published NEXT keys start signing, the
+ * signing ones stay published until their tokens expire, new NEXT keys are made.
+ */
+int tenant_rotate_keys(struct instance *in, const char *tenant, const char *use,
+    const char **errstr);
 /* A 32-byte key for purpose ("nameid", "csrf", ...) derived from the tenant secret. */
 int tenant_derive_key(struct instance *in, const struct tenant *t, const char *purpose,
     unsigned char out[32]);

@@ -12,6 +12,7 @@
 #include "clock.h"
 #include "encode.h"
 #include "log.h"
+#include "oidc.h"
 #include "password.h"
 #include "routes.h"
 #include "xmalloc.h"
@@ -37,7 +38,7 @@ pending_param(const char *r)
 static char *
 resume_url(struct tenant_ctx *t, const char *pending)
 {
-	return pending ? xasprintf("%ssaml/resume?r=%s", t->path, pending) :
+	return pending ? xasprintf("%sresume?r=%s", t->path, pending) :
 	    xasprintf("%sportal", t->path);
 }
 
@@ -62,7 +63,8 @@ render_form(struct idp *idp, struct tenant_ctx *t, struct http_req *req, int sta
 		struct pending p;
 		if (store_pending_get(idp->in.store, t->id, pending, &p) == 1) {
 			const struct tenant_sp *sp = tenant_sp_find(t, p.app);
-			tmpl_set(v, "app_name", sp ? sp->app : NULL);
+			const struct oidc_client *c = oidc_client_find(t->oidc, p.app);
+			tmpl_set(v, "app_name", sp ? sp->app : c ? c->app : NULL);
 		}
 		store_pending_clear(&p);
 	}
@@ -341,7 +343,7 @@ logout_page(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	if (!strcmp(http_method(req), "POST")) {
 		if (session_csrf_check(t, "logout", binding, form_get(http_form(req), "csrf"))) {
 			free(binding);
-			slo_start(idp, t, req, &ss);
+			slo_start(idp, t, req, &ss, NULL);
 			session_clear(&ss);
 			return;
 		}

@@ -26,6 +26,7 @@
 #include "idp.h"
 #include "instance.h"
 #include "log.h"
+#include "oidc.h"
 #include "pki.h"
 #include "saml.h"
 #include "xmalloc.h"
@@ -256,8 +257,14 @@ worker(struct instance *in, int fd, char *key, char *cert)
 	hs.tls_key_pem = idp.in.settings.tls ? key : NULL;
 	hs.tls_cert_pem = idp.in.settings.tls ? cert : NULL;
 	hs.hsts = 1;
+	if (backchannel_start() == -1) {
+		log_error("cannot start the back-channel logout sender");
+		idp_free(&idp);
+		return 1;
+	}
 	if ((srv = http_start(&hs, idp_handle, &idp, &errstr)) == NULL) {
 		log_error("%s", errstr);
+		backchannel_stop();
 		idp_free(&idp);
 		return 1;
 	}
@@ -271,6 +278,7 @@ worker(struct instance *in, int fd, char *key, char *cert)
 	}
 	log_info("worker stopping");
 	http_stop(srv);
+	backchannel_stop();
 	idp_free(&idp);
 	saml_global_shutdown();
 	return 0;

@@ -273,6 +273,16 @@ void
 page_post(const struct pages *p, struct http_req *req, const char *action, const char *field,
     const char *value, const char *relay_state)
 {
+	const char *names[] = { field, "RelayState" };
+	const char *values[] = { value, relay_state };
+
+	page_post_fields(p, req, action, names, values, 2);
+}
+
+void
+page_post_fields(const struct pages *p, struct http_req *req, const char *action,
+    const char *const *names, const char *const *values, size_t n)
+{
 	struct tmpl_vars *v = tmpl_vars_new();
 	char *nonce = crypto_random_token(18), *origin = origin_of(action), *csp;
 
@@ -285,9 +295,14 @@ page_post(const struct pages *p, struct http_req *req, const char *action, const
 	    "frame-ancestors 'none'; base-uri 'none'", nonce, origin);
 	http_set_csp(req, csp);
 	tmpl_set(v, "action", action);
-	tmpl_set(v, "field", field);
-	tmpl_set(v, "value", value);
-	tmpl_set(v, "relay_state", relay_state);
+	for (size_t i = 0; i < n; i++) {
+		struct tmpl_vars *f;
+		if (values[i] == NULL)
+			continue;
+		f = tmpl_add_item(v, "fields");
+		tmpl_set(f, "name", names[i]);
+		tmpl_set(f, "value", values[i]);
+	}
 	tmpl_set(v, "nonce", nonce);
 	render(p, req, 200, "post.html", v, page_lang(req));
 	tmpl_vars_free(v);

@@ -31,6 +31,9 @@ void page_error(const struct pages *p, struct http_req *req, int status, const c
  */
 void page_post(const struct pages *p, struct http_req *req, const char *action,
     const char *field, const char *value, const char *relay_state);
+/* The same with n fields (NULL values are left out). */
+void page_post_fields(const struct pages *p, struct http_req *req, const char *action,
+    const char *const *names, const char *const *values, size_t n);
 /* Render a template as text into out (no page values added); 0 or -1. */
 int page_render_text(const struct pages *p, const char *name, const struct tmpl_vars *v,
     struct buf *out);

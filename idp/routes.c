@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "idp.h"
 #include "log.h"
+#include "oidc.h"
 #include "routes.h"
 #include "xmalloc.h"
 
@@ -25,6 +26,34 @@ static int
 is_post(struct http_req *req)
 {
 	return !strcmp(http_method(req), "POST");
+}
+
+static void
+oidc_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *ep)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(struct idp *, struct tenant_ctx *, struct http_req *);
+		int post_only;
+	} eps[] = {
+		{ "authorize", oidc_authorize, 0 }, { "token", oidc_token, 1 },
+		{ "userinfo", oidc_userinfo, 0 }, { "jwks", oidc_jwks, 0 },
+		{ "introspect", oidc_introspect, 1 }, { "revoke", oidc_revoke, 1 },
+		{ "logout", oidc_logout, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(eps) / sizeof(eps[0]); i++) {
+		if (strcmp(ep, eps[i].name))
+			continue;
+		if (eps[i].post_only && !is_post(req)) {
+			http_add_header(req, "Allow", "POST");
+			oidc_error(req, 405, "invalid_request", "POST only");
+		} else {
+			eps[i].fn(idp, t, req);
+		}
+		return;
+	}
+	page_error(idp->pages, req, 404, "error_not_found", NULL);
 }
 
 static void
@@ -63,10 +92,16 @@ tenant_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const 
 		sso_endpoint(idp, t, req);
 	} else if (!strcmp(rest, "saml/slo")) {
 		slo_endpoint(idp, t, req);
-	} else if (!strcmp(rest, "saml/resume")) {
+	} else if (!strcmp(rest, "resume")) {
 		if (!is_get(req))
 			goto method;
 		sso_resume(idp, t, req);
+	} else if (!strcmp(rest, ".well-known/openid-configuration")) {
+		if (!is_get(req))
+			goto method;
+		oidc_discovery(idp, t, req);
+	} else if (!strncmp(rest, "oidc/", 5)) {
+		oidc_route(idp, t, req, rest + 5);
 	} else if (!strncmp(rest, "saml/init/", 10) && strchr(rest + 10, '/') == NULL &&
 	    rest[10]) {
 		if (!is_get(req))

@@ -51,8 +51,11 @@ void sso_send(struct idp *idp, struct http_req *req, const struct saml_answer *a
 
 /* slo.c: SAML single logout, and logout started here */
 void slo_endpoint(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
-/* End ss and log out of every SP that joined it; answers the request. */
+/*
+ * End ss and log out of every SP and OIDC client that joined it; answers the request.
+ * return_to (may be NULL): where the browser goes at the end instead of our page.
+ */
 void slo_start(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
-    struct sso_session *ss);
+    struct sso_session *ss, const char *return_to);
 
 #endif

@@ -47,6 +47,17 @@ static const struct conf_entry table[] = {
 	S("saml_max_message", CONF_SIZE, saml_max_message, "256k", 4096, 4194304),
 	S("pending_login_lifetime", CONF_DURATION, pending_login_lifetime, "15m", 60, 86400),
 	S("audit_retention", CONF_DURATION, audit_retention, "396d", 86400, 3650 * 86400LL),
+	S("oidc_code_lifetime", CONF_DURATION, oidc_code_lifetime, "60s", 10, 600),
+	S("oidc_id_token_lifetime", CONF_DURATION, oidc_id_token_lifetime, "1h", 60, 86400),
+	S("oidc_access_token_lifetime", CONF_DURATION, oidc_access_token_lifetime, "15m", 60,
+	    86400),
+	S("oidc_refresh_token_lifetime", CONF_DURATION, oidc_refresh_token_lifetime, "30d", 300,
+	    365 * 86400LL),
+	S("oidc_assertion_max_lifetime", CONF_DURATION, oidc_assertion_max_lifetime, "10m", 60,
+	    3600),
+	S("oidc_key_retire_after", CONF_DURATION, oidc_key_retire_after, "2d", 3600,
+	    365 * 86400LL),
+	S("oidc_backchannel_timeout", CONF_DURATION, oidc_backchannel_timeout, "5s", 1, 60),
 	S("templates_dir", CONF_STRING, templates_dir, NULL, 0, 0),
 	{ NULL, CONF_STRING, 0, NULL, 0, 0 }
 };
@@ -85,6 +96,11 @@ settings_load(const char *dir, struct settings *s, struct buf *err)
 	if (rc == 0 && s->log_level && strcmp(s->log_level, "error") && strcmp(s->log_level, "warn") &&
 	    strcmp(s->log_level, "info") && strcmp(s->log_level, "debug")) {
 		buf_printf(err, "%s: log_level must be error, warn, info or debug\n", path);
+		rc = -1;
+	}
+	if (rc == 0 && s->oidc_key_retire_after < s->oidc_id_token_lifetime + 3600) {
+		buf_printf(err, "%s: oidc_key_retire_after must exceed the ID token lifetime by an "
+		    "hour (tokens are verified with retired keys until they expire)\n", path);
 		rc = -1;
 	}
 	if (rc == 0 && s->tls_cert == NULL)

@@ -40,6 +40,13 @@ struct settings {
 	int64_t saml_max_message;
 	int64_t pending_login_lifetime;
 	int64_t audit_retention;
+	int64_t oidc_code_lifetime;
+	int64_t oidc_id_token_lifetime;
+	int64_t oidc_access_token_lifetime;
+	int64_t oidc_refresh_token_lifetime;
+	int64_t oidc_assertion_max_lifetime;
+	int64_t oidc_key_retire_after;
+	int64_t oidc_backchannel_timeout;
 	char *templates_dir;		/* optional directory overriding built-in pages */
 };
 

@@ -14,6 +14,7 @@
 #include "crypto.h"
 #include "encode.h"
 #include "log.h"
+#include "oidc.h"
 #include "routes.h"
 #include "xmalloc.h"
 
@@ -24,6 +25,8 @@ struct sp_list {
 	const char *skip;	/* the SP that started (not asked again) */
 	const char *want;	/* find this SP's state */
 	char *found;
+	char **clients;		/* OIDC clients of the session */
+	size_t nclients;
 };
 
 static void
@@ -31,6 +34,12 @@ collect_sp(const struct session_sp *sp, void *arg)
 {
 	struct sp_list *l = arg;
 	char *b64;
+
+	if (sp->state == NULL) {	/* an OIDC client: no SAML state */
+		l->clients = xreallocarray(l->clients, l->nclients + 1, sizeof(char *));
+		l->clients[l->nclients++] = xstrdup(sp->entity_id);
+		return;
+	}
 
 	if (l->want && !strcmp(sp->entity_id, l->want) && sp->state && l->found == NULL)
 		l->found = xstrdup(sp->state);
@@ -121,6 +130,10 @@ advance(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char 
 	store_logout_delete(idp->in.store, t->id, id);
 	audit_event(idp->in.store, t->id, "logout", "user", l->user, "origin", l->origin,
 	    "partial", l->partial ? "yes" : "no", NULL);
+	if (l->origin == NULL && l->return_to) {
+		http_redirect(req, l->return_to);
+		return;
+	}
 	if (l->origin == NULL) {
 		logged_out_page(idp, t, req, (int)l->partial);
 		return;
@@ -134,10 +147,39 @@ advance(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char 
 	saml_answer_clear(&ans);
 }
 
+/* OIDC clients of the ended session: back-channel logout tokens (RFC-style, OIDC BCL). */
+static void
+notify_clients(struct idp *idp, struct tenant_ctx *t, struct sso_session *ss, char **clients,
+    size_t n)
+{
+	char *sid = oidc_sid(t, ss->hash);
+	int64_t now = clock_now();
+
+	for (size_t i = 0; i < n; i++) {
+		const struct oidc_client *c = oidc_client_find(t->oidc, clients[i]);
+		char *jti, *tok;
+		json_t *cl;
+		if (c == NULL || c->backchannel_uri == NULL)
+			continue;
+		jti = crypto_random_token(18);
+		cl = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:{s:{}}}", "iss", t->base,
+		    "aud", c->client_id, "sub", ss->user.id, "iat", (json_int_t)now,
+		    "exp", (json_int_t)(now + 120), "jti", jti, "sid", sid, "events",
+		    "http://schemas.openid.net/event/backchannel-logout");
+		if ((tok = jose_sign(oidc_signing_key(t->oidc, "RS256"), "logout+jwt", cl)) != NULL)
+			backchannel_send(c->backchannel_uri, tok,
+			    idp->in.settings.oidc_backchannel_timeout);
+		freezero_str(tok);
+		json_decref(cl);
+		free(jti);
+	}
+	free(sid);
+}
+
 /* Start propagation with the session already known; origin may be NULL. */
 static void
 begin(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_session *ss,
-    const char *origin, char *origin_state, const char *relay)
+    const char *origin, char *origin_state, const char *relay, const char *return_to)
 {
 	struct sp_list sl = { .skip = origin };
 	struct logout_state l = { 0 };
@@ -146,9 +188,16 @@ begin(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_se
 	buf_init(&sl.out, 0);
 	store_session_sps(idp->in.store, t->id, ss->hash, collect_sp, &sl);
 	session_end(idp, t, req, ss->hash);
+	/* Refresh tokens of the session die with it; its OIDC clients hear of it. */
+	store_revoke_session_grants(idp->in.store, t->id, ss->hash);
+	notify_clients(idp, t, ss, sl.clients, sl.nclients);
+	for (size_t i = 0; i < sl.nclients; i++)
+		free(sl.clients[i]);
+	free(sl.clients);
 	/* Recorded now: an SP that never answers must not hide that the session ended. */
 	audit_event(idp->in.store, t->id, "logout.start", "user", ss->user.name, "origin", origin,
 	    "ip", http_client_ip(req), NULL);
+	l.return_to = return_to ? xstrdup(return_to) : NULL;
 	l.origin = origin ? xstrdup(origin) : NULL;
 	l.state = origin_state;
 	l.remaining = buf_steal(&sl.out, NULL);
@@ -161,9 +210,10 @@ begin(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_se
 }
 
 void
-slo_start(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_session *ss)
+slo_start(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_session *ss,
+    const char *return_to)
 {
-	begin(idp, t, req, ss, NULL, NULL, NULL);
+	begin(idp, t, req, ss, NULL, NULL, NULL, return_to);
 }
 
 static void
@@ -190,12 +240,15 @@ logout_request(struct idp *idp, struct tenant_ctx *t, struct http_req *req, stru
 	if (have == 1)
 		store_session_sps(idp->in.store, t->id, ss.hash, collect_sp, &sl);
 	buf_free(&sl.out);
+	for (size_t i = 0; i < sl.nclients; i++)
+		free(sl.clients[i]);
+	free(sl.clients);
 	rc = saml_slo_request(t->saml, in->binding, in->msg, sl.found, &origin_state, &ans, &errstr);
 	if (rc == 1) {
 		audit_event(idp->in.store, t->id, "saml.slo", "user", ss.user.name, "sp",
 		    in->m.issuer, "ip", http_client_ip(req), NULL);
 		begin(idp, t, req, &ss, in->m.issuer, origin_state,
-		    in->binding == SAML_BINDING_POST ? in->relay_state : NULL);
+		    in->binding == SAML_BINDING_POST ? in->relay_state : NULL, NULL);
 	} else if (rc == 0) {
 		/* The SP gets its answer; nothing of ours ends unless the request was valid. */
 		audit_event(idp->in.store, t->id, sl.found ? "saml.slo.reject" : "saml.slo.nosession",

@@ -13,6 +13,7 @@
 #include "crypto.h"
 #include "encode.h"
 #include "log.h"
+#include "oidc.h"
 #include "routes.h"
 #include "saml.h"
 #include "saml_check.h"
@@ -503,6 +504,8 @@ sso_resume(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	}
 	if (!strcmp(p.kind, "saml-init")) {
 		init_continue(idp, t, req, p.app, p.relay_state);
+	} else if (!strcmp(p.kind, "oidc")) {
+		oidc_resume(idp, t, req, &p);
 	} else {
 		resume_parked(idp, t, req, &p);
 	}

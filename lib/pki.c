@@ -28,6 +28,22 @@ make_key(enum pki_keytype type)
 	return NULL;
 }
 
+static char *bio_string(BIO *bio);
+
+char *
+pki_generate_key(enum pki_keytype type)
+{
+	EVP_PKEY *key = make_key(type);
+	BIO *b = BIO_new(BIO_s_mem());
+	char *pem = NULL;
+
+	if (key && b && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL))
+		pem = bio_string(b);
+	BIO_free(b);
+	EVP_PKEY_free(key);
+	return pem;
+}
+
 static char *
 bio_string(BIO *bio)
 {

@@ -20,6 +20,8 @@ enum pki_keytype {
  */
 int pki_self_signed(enum pki_keytype type, const char *cn, const char *san, int days,
     char **key_pem_r, char **cert_pem_r, const char **errstr);
+/* A new private key as PEM (caller frees with freezero_str), or NULL. */
+char *pki_generate_key(enum pki_keytype type);
 /* SHA-256 fingerprint of a PEM certificate as "AB:CD:..." (96 bytes incl. NUL); 0 or -1. */
 int pki_cert_fingerprint(const char *cert_pem, char out[96]);
 /* The certificate's base64 DER body without PEM armour (caller frees), for metadata. */

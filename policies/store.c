@@ -48,6 +48,12 @@ static const char *const db_names[DB__COUNT] = {
 	[DB_LOGOUT] = "logout",
 	[DB_FAILURES] = "failures",
 	[DB_AUDIT] = "audit",
+	[DB_OIDC_CODES] = "oidc_codes",
+	[DB_OIDC_FAMILIES] = "oidc_families",
+	[DB_OIDC_REFRESH] = "oidc_refresh",
+	[DB_OIDC_ACCESS] = "oidc_access",
+	[DB_OIDC_BY_SESSION] = "oidc_by_session",
+	[DB_OIDC_BY_USER] = "oidc_by_user",
 };
 
 #define SCHEMA_VERSION "1"

@@ -69,11 +69,20 @@ struct keyrec {
 	uint64_t state;
 	unsigned char *sealed_key;	/* PEM private key sealed with the master key */
 	size_t sealed_key_len;
-	char *cert_pem;
+	char *cert_pem;		/* SAML: the certificate; NULL for OIDC keys */
+	uint64_t until;		/* RETIRED: published until then, then deleted */
 };
 int store_key_add(struct store *st, const char *tenant, const struct keyrec *k, const char **errstr);
 int store_key_list(struct store *st, const char *tenant, const char *use,
     void (*cb)(const struct keyrec *k, void *arg), void *arg);
+/*
+ * Rotate the keys of use in one transaction: when NEXT keys exist they become ACTIVE and
+ * ACTIVE keys become RETIRED (published until retire_until, for what they signed);
+ * RETIRED keys past their time go; the new keys (made by the caller) become NEXT.  With
+ * no NEXT key yet, a rotation only publishes the new ones.  Returns how many changed.
+ */
+int store_key_rotate(struct store *st, const char *tenant, const char *use,
+    const struct keyrec *fresh, size_t nfresh, int64_t now, int64_t retire_until);
 void store_keyrec_clear(struct keyrec *k);
 
 /* ---- users ---- */
@@ -115,12 +124,23 @@ void store_strv_free(char **v);
 /* ---- apps (service providers and clients) ---- */
 struct app {
 	char *name;
-	char *type;		/* "saml" */
-	char *entity_id;	/* SAML entityID */
+	char *type;		/* "saml" or "oidc" */
+	char *entity_id;	/* SAML entityID, or the OIDC client_id */
 	char *metadata;		/* SP metadata XML as registered */
 	char *nameid_format;	/* "persistent", "transient", "email" */
 	uint64_t created;
 	uint64_t sign_response;	/* sign the Response as well as the Assertion */
+	/* OpenID Connect clients */
+	char *secret_hash;	/* hex SHA-256 of the client secret; NULL for other methods */
+	char *auth_method;	/* client_secret_basic|client_secret_post|private_key_jwt|none */
+	char *redirect_uris;	/* newline-separated, compared byte for byte */
+	char *logout_uris;	/* post_logout_redirect_uris, newline-separated */
+	char *jwks;		/* the client's public keys (private_key_jwt), JSON */
+	char *assertion_alg;	/* the one alg accepted for its client assertions */
+	char *id_token_alg;	/* RS256 or ES256 */
+	char *access_token_format;	/* "jwt" (RFC 9068) or "opaque" */
+	char *backchannel_uri;	/* back-channel logout URI, or NULL */
+	char *grant_types;	/* comma-separated */
 };
 int store_app_add(struct store *st, const char *tenant, const struct app *a, const char **errstr);
 int store_app_get(struct store *st, const char *tenant, const char *name, struct app *a_r);
@@ -130,6 +150,106 @@ int store_app_remove(struct store *st, const char *tenant, const char *name);
 int store_app_list(struct store *st, const char *tenant,
     void (*cb)(const struct app *a, void *arg), void *arg);
 void store_app_clear(struct app *a);
+
+/* ---- OpenID Connect grants ---- */
+
+/* What an authorization code stands for until it is redeemed (keyed by its hash). */
+struct oidc_code {
+	char *client_id;
+	char *redirect_uri;
+	char *user;
+	char *scope;
+	char *nonce;
+	char *challenge;	/* PKCE S256 code_challenge */
+	char *amr;		/* space-separated */
+	char *acr;
+	char *sid;
+	unsigned char *session;	/* hash of the SSO session */
+	size_t session_len;
+	uint64_t auth_time;
+	uint64_t expires;
+	uint64_t used;
+	char *family;		/* the grant issued when it was redeemed */
+};
+
+/* A grant: the refresh tokens and access tokens of one authorization (keyed by its id). */
+struct oidc_family {
+	char *client_id;
+	char *user;		/* NULL for client_credentials */
+	char *scope;
+	char *sid;
+	char *amr;
+	char *acr;
+	unsigned char *session;
+	size_t session_len;
+	uint64_t auth_time;
+	uint64_t created;
+	uint64_t expires;	/* the refresh tokens of the grant end here at the latest */
+	uint64_t gen;		/* generation of the one live refresh token */
+	uint64_t revoked;
+};
+
+/* An issued access token (opaque value or JWT jti, keyed by its hash). */
+struct oidc_access {
+	char *family;		/* NULL for client_credentials */
+	char *client_id;
+	char *user;
+	char *scope;
+	uint64_t expires;
+	uint64_t revoked;
+};
+
+int store_code_put(struct store *st, const char *tenant, const char *code,
+    const struct oidc_code *c);
+/* What a redemption must match, and the grant it creates. */
+struct oidc_redeem {
+	const char *client_id;
+	const char *redirect_uri;
+	const char *challenge;		/* S256 of the code_verifier sent, or NULL */
+	const char *family_id;		/* the grant to create (refresh tokens), or NULL */
+	int64_t family_expires;
+};
+/*
+ * Redeem a code in one transaction.  1: first use, *c_r filled, the code marked used and
+ * the grant created from it.  2: the code was used before: the grant it produced is
+ * revoked.  3: client, redirect_uri or PKCE do not match (the code stays usable).
+ * 0: unknown or expired.  -1: error.
+ */
+int store_code_redeem(struct store *st, const char *tenant, const char *code, int64_t now,
+    const struct oidc_redeem *r, struct oidc_code *c_r);
+void store_code_clear(struct oidc_code *c);
+
+/* Issue the first refresh token of a grant; fails (0) when the grant was revoked meanwhile. */
+int store_refresh_issue(struct store *st, const char *tenant, const char *family_id,
+    const char *token, int64_t expires);
+/*
+ * Rotate: old gives way to new in one transaction.  1: done, *f_r filled.  2: old was
+ * already replaced (a replay): the whole grant is revoked.  0: unknown, expired, revoked
+ * or another client's.  -1: error.
+ */
+int store_refresh_rotate(struct store *st, const char *tenant, const char *client_id,
+    const char *old_token, const char *new_token, int64_t now, int64_t expires,
+    char **family_r, struct oidc_family *f_r);
+int store_family_get(struct store *st, const char *tenant, const char *family_id,
+    struct oidc_family *f_r);
+/* 1 revoked, 0 unknown, -1 error. */
+int store_family_revoke(struct store *st, const char *tenant, const char *family_id);
+/* Revoke every grant made in an SSO session / for a user; returns how many, -1 on error. */
+int store_revoke_session_grants(struct store *st, const char *tenant,
+    const unsigned char session[32]);
+int store_revoke_user_grants(struct store *st, const char *tenant, const char *user);
+/* What a refresh token belongs to (for revocation and introspection): 1/0/-1. */
+int store_refresh_family(struct store *st, const char *tenant, const char *token,
+    char **family_r, uint64_t *expires_r);
+void store_family_clear(struct oidc_family *f);
+
+int store_access_put(struct store *st, const char *tenant, const char *key,
+    const struct oidc_access *a);
+/* 1 live (not expired, not revoked, its grant not revoked), 0 not live, -1 error. */
+int store_access_get(struct store *st, const char *tenant, const char *key, int64_t now,
+    struct oidc_access *a_r);
+int store_access_revoke(struct store *st, const char *tenant, const char *key);
+void store_access_clear(struct oidc_access *a);
 
 /* ---- SSO sessions (keyed by the SHA-256 of the cookie value) ---- */
 struct session {
@@ -205,6 +325,7 @@ struct logout_state {
 	char *user;
 	uint64_t partial;	/* some SP did not confirm */
 	uint64_t expires;
+	char *return_to;	/* where to send the browser at the end (OIDC RP logout) */
 };
 int store_logout_put(struct store *st, const char *tenant, const char *id,
     const struct logout_state *l);

@@ -21,6 +21,16 @@ static const struct rec_field app_fields[] = {
 	F(5, REC_STR, app, nameid_format),
 	F(6, REC_U64, app, created),
 	F(7, REC_U64, app, sign_response),
+	F(8, REC_STR, app, secret_hash),
+	F(9, REC_STR, app, auth_method),
+	F(10, REC_STR, app, redirect_uris),
+	F(11, REC_STR, app, logout_uris),
+	F(12, REC_STR, app, jwks),
+	F(13, REC_STR, app, assertion_alg),
+	F(14, REC_STR, app, id_token_alg),
+	F(15, REC_STR, app, access_token_format),
+	F(16, REC_STR, app, backchannel_uri),
+	F(17, REC_STR, app, grant_types),
 	REC_END
 };
 

@@ -30,6 +30,12 @@ enum store_db {
 	DB_LOGOUT,
 	DB_FAILURES,
 	DB_AUDIT,
+	DB_OIDC_CODES,
+	DB_OIDC_FAMILIES,
+	DB_OIDC_REFRESH,
+	DB_OIDC_ACCESS,
+	DB_OIDC_BY_SESSION,
+	DB_OIDC_BY_USER,
 	DB__COUNT
 };
 
@@ -82,6 +88,9 @@ int stx_get_rec(struct store_txn *t, enum store_db db, const struct store_key *k
 
 /* Bump the tenant's configuration generation (apps, keys, tenant settings changed). */
 int stx_bump_generation(struct store_txn *t, const char *tenant);
+
+/* Revoke every OIDC grant of a user inside a write transaction (store_oidc.c). */
+int stx_revoke_user_grants(struct store_txn *t, const char *tenant, const char *user);
 
 /* Append an audit record inside a write transaction (audit.c). */
 int stx_audit_append(struct store_txn *t, const char *tenant, int64_t now, const char *event,

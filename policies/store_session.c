@@ -53,6 +53,7 @@ static const struct rec_field logout_fields[] = {
 	F(7, REC_U64, logout_state, expires),
 	F(8, REC_STR, logout_state, current_state),
 	F(9, REC_U64, logout_state, partial),
+	F(10, REC_STR, logout_state, return_to),
 	REC_END
 };
 
@@ -675,6 +676,26 @@ expire_tag_cb(const void *key, size_t klen, const void *val, size_t vlen, void *
 	return 0;
 }
 
+/* Index entries "tenant ... \0 family" whose grant has expired away. */
+static int
+dangling_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct expire_op *op = arg;
+	const char *k = key, *last = memrchr(k, '\0', klen);
+	struct store_key fk;
+	const void *v;
+	size_t len;
+	int rc;
+
+	if (last == NULL)
+		return 2;
+	skey_init(&fk, k);
+	skey_add_bytes(&fk, last, (size_t)(k + klen - last));
+	if ((rc = stx_get(op->t, DB_OIDC_FAMILIES, &fk, &v, &len)) < 0)
+		return -1;
+	return rc == 0 ? 2 : 0;
+}
+
 static int
 expire_tx(struct store_txn *t, void *arg)
 {
@@ -682,6 +703,10 @@ expire_tx(struct store_txn *t, void *arg)
 	struct store_key all = { .len = 0 };
 	struct expire_tag pend = { op, 5, 0 }, lo = { op, 7, 0 }, rep = { op, 1, 0 };
 	struct expire_tag fail = { op, 3, 86400 };
+	/* OIDC records by their expiry fields (see store_oidc.c); a day's grace keeps used
+	   codes and old refresh tokens around to detect their replay until then. */
+	struct expire_tag code = { op, 12, 86400 }, refresh = { op, 3, 86400 };
+	struct expire_tag access = { op, 5, 0 }, family = { op, 10, 86400 };
 
 	op->t = t;
 	op->n = 0;
@@ -689,7 +714,13 @@ expire_tx(struct store_txn *t, void *arg)
 	    stx_iter_del(t, DB_PENDING, &all, expire_tag_cb, &pend) < 0 ||
 	    stx_iter_del(t, DB_LOGOUT, &all, expire_tag_cb, &lo) < 0 ||
 	    stx_iter_del(t, DB_REPLAY, &all, expire_tag_cb, &rep) < 0 ||
-	    stx_iter_del(t, DB_FAILURES, &all, expire_tag_cb, &fail) < 0)
+	    stx_iter_del(t, DB_FAILURES, &all, expire_tag_cb, &fail) < 0 ||
+	    stx_iter_del(t, DB_OIDC_CODES, &all, expire_tag_cb, &code) < 0 ||
+	    stx_iter_del(t, DB_OIDC_REFRESH, &all, expire_tag_cb, &refresh) < 0 ||
+	    stx_iter_del(t, DB_OIDC_ACCESS, &all, expire_tag_cb, &access) < 0 ||
+	    stx_iter_del(t, DB_OIDC_FAMILIES, &all, expire_tag_cb, &family) < 0 ||
+	    stx_iter_del(t, DB_OIDC_BY_SESSION, &all, dangling_cb, op) < 0 ||
+	    stx_iter_del(t, DB_OIDC_BY_USER, &all, dangling_cb, op) < 0)
 		return -1;
 	return (int)op->n;
 }

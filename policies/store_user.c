@@ -30,6 +30,7 @@ static const struct rec_field keyrec_fields[] = {
 	F(5, REC_U64, keyrec, state),
 	FB(6, keyrec, sealed_key, sealed_key_len),
 	F(7, REC_STR, keyrec, cert_pem),
+	F(8, REC_U64, keyrec, until),
 	REC_END
 };
 
@@ -267,6 +268,95 @@ store_key_list(struct store *st, const char *tenant, const char *use,
 	return store_run(st, 0, key_list_tx, &op);
 }
 
+struct rotate_op {
+	const char *tenant, *use;
+	const struct keyrec *fresh;
+	size_t nfresh;
+	int64_t now, until;
+	struct store_txn *t;
+	int n;
+	int promote;		/* a NEXT key exists: rotate, not only publish */
+};
+
+static int
+count_next_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct rotate_op *op = arg;
+	struct keyrec k = { 0 };
+
+	if (rec_decode(keyrec_fields, &k, val, vlen) == -1)
+		return -1;
+	if (k.state == STORE_KEY_NEXT)
+		op->promote = 1;
+	store_keyrec_clear(&k);
+	return 0;
+}
+
+static int
+rotate_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct rotate_op *op = arg;
+	struct keyrec k = { 0 };
+	struct store_key sk;
+	int rc = 0;
+
+	if (rec_decode(keyrec_fields, &k, val, vlen) == -1)
+		return -1;
+	if (k.state == STORE_KEY_RETIRED && (int64_t)k.until < op->now) {
+		rc = 2;		/* its tokens have all expired */
+	} else if (op->promote && (k.state == STORE_KEY_ACTIVE || k.state == STORE_KEY_NEXT)) {
+		if (k.state == STORE_KEY_ACTIVE) {
+			k.state = STORE_KEY_RETIRED;
+			k.until = (uint64_t)op->until;
+		} else {
+			k.state = STORE_KEY_ACTIVE;
+		}
+		skey_init(&sk, op->tenant);
+		skey_add(&sk, k.use);
+		skey_add(&sk, k.kid);
+		rc = stx_put_rec(op->t, DB_KEYS, &sk, keyrec_fields, &k, 0) == 0 ? 0 : -1;
+	}
+	if (rc >= 0)
+		op->n++;
+	store_keyrec_clear(&k);
+	return rc;
+}
+
+static int
+rotate_tx(struct store_txn *t, void *arg)
+{
+	struct rotate_op *op = arg;
+	struct store_key k;
+
+	op->t = t;
+	op->n = 0;
+	skey_init(&k, op->tenant);
+	skey_add(&k, op->use);
+	skey_prefix(&k);
+	op->promote = 0;
+	if (stx_iter(t, DB_KEYS, &k, count_next_cb, op) < 0 ||
+	    stx_iter_del(t, DB_KEYS, &k, rotate_cb, op) < 0)
+		return -1;
+	for (size_t i = 0; i < op->nfresh; i++) {
+		skey_init(&k, op->tenant);
+		skey_add(&k, op->fresh[i].use);
+		skey_add(&k, op->fresh[i].kid);
+		if (stx_put_rec(t, DB_KEYS, &k, keyrec_fields, &op->fresh[i], STX_NOOVERWRITE) != 0)
+			return -1;
+	}
+	return stx_bump_generation(t, op->tenant) == 0 ? op->n : -1;
+}
+
+int
+store_key_rotate(struct store *st, const char *tenant, const char *use,
+    const struct keyrec *fresh, size_t nfresh, int64_t now, int64_t retire_until)
+{
+	struct rotate_op op = { .tenant = tenant, .use = use, .fresh = fresh, .nfresh = nfresh,
+		.now = now, .until = retire_until };
+
+	return store_run(st, 1, rotate_tx, &op);
+}
+
 /* ---- users ---- */
 
 struct user_op {
@@ -438,7 +528,9 @@ user_update_tx(struct store_txn *t, void *arg)
 	}
 	rc = stx_put_rec(t, DB_USERS, &k, user_fields, &u, 0);
 	store_user_clear(&u);
-	if (rc != 0 || end_user_sessions(t, op->tenant, op->name) == -1)
+	/* Disabled, re-enabled or new password: sessions and OIDC grants end. */
+	if (rc != 0 || end_user_sessions(t, op->tenant, op->name) == -1 ||
+	    stx_revoke_user_grants(t, op->tenant, op->name) < 0)
 		return -1;
 	return 1;
 }
@@ -485,7 +577,8 @@ user_remove_tx(struct store_txn *t, void *arg)
 			rc = -1;
 	}
 	store_user_clear(&u);
-	if (rc < 0 || stx_del(t, DB_USERS, &k) < 0 || end_user_sessions(t, op->tenant, op->name) < 0)
+	if (rc < 0 || stx_del(t, DB_USERS, &k) < 0 || end_user_sessions(t, op->tenant, op->name) < 0 ||
+	    stx_revoke_user_grants(t, op->tenant, op->name) < 0)
 		return -1;
 	/* memberships: keys "tenant\0u\0user\0group" and "tenant\0g\0group\0user" */
 	skey_init(&k, op->tenant);

@@ -270,7 +270,10 @@ class Browser:
 
     UA = "sekisho-e2e/1.0"
 
-    def __init__(self, verify=True, lang=None):
+    def __init__(self, verify=True, lang=None, stop_at=()):
+        """stop_at: URL prefixes not to follow (a client's redirect_uri with nothing
+        listening behind it): the redirect to them is the answer."""
+        self.stop_at = tuple(stop_at)
         self.s = requests.Session()
         self.s.trust_env = False
         self.s.headers["User-Agent"] = self.UA
@@ -298,6 +301,8 @@ class Browser:
         for _ in range(max_hops):
             if r.status_code in (301, 302, 303, 307) and "Location" in r.headers:
                 url = urllib.parse.urljoin(r.url, r.headers["Location"])
+                if self.stop_at and url.startswith(self.stop_at):
+                    return r
                 r = self._req("GET", url)
                 continue
             if autopost and r.status_code == 200 and 'id="sekisho-post"' in r.text:

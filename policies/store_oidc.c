@@ -1,0 +1,568 @@
+/*
+ * Store operations for OpenID Connect: authorization codes (one use; a second use revokes
+ * what the first produced), grants ("families") with rotating refresh tokens (a replayed
+ * token revokes the grant), access tokens, and revocation by session and by user.  Every
+ * token and code is keyed by its hash: the store never holds one that could be used.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+#include "xmalloc.h"
+
+#define F(tag, type, st, m) { tag, type, offsetof(struct st, m), 0 }
+#define FB(tag, st, m, l) { tag, REC_BYTES, offsetof(struct st, m), offsetof(struct st, l) }
+
+static const struct rec_field code_fields[] = {
+	F(1, REC_STR, oidc_code, client_id),
+	F(2, REC_STR, oidc_code, redirect_uri),
+	F(3, REC_STR, oidc_code, user),
+	F(4, REC_STR, oidc_code, scope),
+	F(5, REC_STR, oidc_code, nonce),
+	F(6, REC_STR, oidc_code, challenge),
+	F(7, REC_STR, oidc_code, amr),
+	F(8, REC_STR, oidc_code, acr),
+	F(9, REC_STR, oidc_code, sid),
+	FB(10, oidc_code, session, session_len),
+	F(11, REC_U64, oidc_code, auth_time),
+	F(12, REC_U64, oidc_code, expires),
+	F(13, REC_U64, oidc_code, used),
+	F(14, REC_STR, oidc_code, family),
+	REC_END
+};
+
+static const struct rec_field family_fields[] = {
+	F(1, REC_STR, oidc_family, client_id),
+	F(2, REC_STR, oidc_family, user),
+	F(3, REC_STR, oidc_family, scope),
+	F(4, REC_STR, oidc_family, sid),
+	F(5, REC_STR, oidc_family, amr),
+	F(6, REC_STR, oidc_family, acr),
+	FB(7, oidc_family, session, session_len),
+	F(8, REC_U64, oidc_family, auth_time),
+	F(9, REC_U64, oidc_family, created),
+	F(10, REC_U64, oidc_family, expires),
+	F(11, REC_U64, oidc_family, gen),
+	F(12, REC_U64, oidc_family, revoked),
+	REC_END
+};
+
+/* A refresh token: its grant, its generation, its end. */
+struct refresh_rec {
+	char *family;
+	uint64_t gen;
+	uint64_t expires;
+};
+
+static const struct rec_field refresh_fields[] = {
+	F(1, REC_STR, refresh_rec, family),
+	F(2, REC_U64, refresh_rec, gen),
+	F(3, REC_U64, refresh_rec, expires),
+	REC_END
+};
+
+static const struct rec_field access_fields[] = {
+	F(1, REC_STR, oidc_access, family),
+	F(2, REC_STR, oidc_access, client_id),
+	F(3, REC_STR, oidc_access, user),
+	F(4, REC_STR, oidc_access, scope),
+	F(5, REC_U64, oidc_access, expires),
+	F(6, REC_U64, oidc_access, revoked),
+	REC_END
+};
+
+void
+store_code_clear(struct oidc_code *c)
+{
+	rec_clear(code_fields, c);
+}
+
+void
+store_family_clear(struct oidc_family *f)
+{
+	rec_clear(family_fields, f);
+}
+
+void
+store_access_clear(struct oidc_access *a)
+{
+	rec_clear(access_fields, a);
+}
+
+static void
+hashed_key(struct store_key *k, const char *tenant, const char *secret)
+{
+	skey_init(k, tenant);
+	skey_add_hash(k, secret, strlen(secret));
+}
+
+static void
+family_key(struct store_key *k, const char *tenant, const char *family)
+{
+	skey_init(k, tenant);
+	skey_add(k, family);
+}
+
+/* ---- grants ---- */
+
+static int
+family_put_indexed(struct store_txn *t, const char *tenant, const char *id,
+    const struct oidc_family *f)
+{
+	struct store_key k;
+
+	family_key(&k, tenant, id);
+	if (stx_put_rec(t, DB_OIDC_FAMILIES, &k, family_fields, f, STX_NOOVERWRITE) != 0)
+		return -1;
+	if (f->session_len == 32) {
+		skey_init(&k, tenant);
+		skey_add_bytes(&k, "", 1);
+		skey_add_bytes(&k, f->session, 32);
+		skey_add(&k, id);
+		if (stx_put(t, DB_OIDC_BY_SESSION, &k, "", 0, 0) != 0)
+			return -1;
+	}
+	if (f->user) {
+		skey_init(&k, tenant);
+		skey_add(&k, f->user);
+		skey_add(&k, id);
+		if (stx_put(t, DB_OIDC_BY_USER, &k, "", 0, 0) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+revoke_tx_one(struct store_txn *t, const char *tenant, const char *id)
+{
+	struct store_key k;
+	struct oidc_family f = { 0 };
+	int rc;
+
+	family_key(&k, tenant, id);
+	if ((rc = stx_get_rec(t, DB_OIDC_FAMILIES, &k, family_fields, &f)) != 1)
+		return rc;
+	f.revoked = 1;
+	rc = stx_put_rec(t, DB_OIDC_FAMILIES, &k, family_fields, &f, 0);
+	store_family_clear(&f);
+	return rc == 0 ? 1 : -1;
+}
+
+struct code_op {
+	const char *tenant, *code;
+	const struct oidc_code *in;
+	const struct oidc_redeem *r;
+	struct oidc_code *out;
+	int64_t now;
+};
+
+static int
+same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+static int
+code_put_tx(struct store_txn *t, void *arg)
+{
+	struct code_op *op = arg;
+	struct store_key k;
+
+	hashed_key(&k, op->tenant, op->code);
+	return stx_put_rec(t, DB_OIDC_CODES, &k, code_fields, op->in, STX_NOOVERWRITE) == 0 ?
+	    0 : -1;
+}
+
+int
+store_code_put(struct store *st, const char *tenant, const char *code, const struct oidc_code *c)
+{
+	struct code_op op = { .tenant = tenant, .code = code, .in = c };
+
+	return store_run(st, 1, code_put_tx, &op) < 0 ? -1 : 0;
+}
+
+static int
+code_redeem_tx(struct store_txn *t, void *arg)
+{
+	struct code_op *op = arg;
+	struct store_key k;
+	int rc;
+
+	hashed_key(&k, op->tenant, op->code);
+	store_code_clear(op->out);
+	if ((rc = stx_get_rec(t, DB_OIDC_CODES, &k, code_fields, op->out)) != 1)
+		return rc;
+	if (op->out->used) {
+		/* A second redemption: what the first obtained is revoked too. */
+		if (op->out->family && revoke_tx_one(t, op->tenant, op->out->family) < 0)
+			return -1;
+		return 2;
+	}
+	if ((int64_t)op->out->expires < op->now)
+		return 0;
+	if (!same(op->out->client_id, op->r->client_id) ||
+	    !same(op->out->redirect_uri, op->r->redirect_uri) ||
+	    !same(op->out->challenge, op->r->challenge))
+		return 3;
+	op->out->used = 1;
+	free(op->out->family);
+	op->out->family = op->r->family_id ? xstrdup(op->r->family_id) : NULL;
+	if (stx_put_rec(t, DB_OIDC_CODES, &k, code_fields, op->out, 0) != 0)
+		return -1;
+	if (op->r->family_id) {
+		const struct oidc_code *c = op->out;
+		struct oidc_family f = { .client_id = c->client_id, .user = c->user,
+			.scope = c->scope, .sid = c->sid, .amr = c->amr, .acr = c->acr,
+			.session = c->session, .session_len = c->session_len,
+			.auth_time = c->auth_time, .created = (uint64_t)op->now,
+			.expires = (uint64_t)op->r->family_expires };
+		if (family_put_indexed(t, op->tenant, op->r->family_id, &f) != 0)
+			return -1;
+	}
+	return 1;
+}
+
+int
+store_code_redeem(struct store *st, const char *tenant, const char *code, int64_t now,
+    const struct oidc_redeem *r, struct oidc_code *c_r)
+{
+	struct code_op op = { .tenant = tenant, .code = code, .r = r, .out = c_r, .now = now };
+
+	memset(c_r, 0, sizeof(*c_r));
+	return store_run(st, 1, code_redeem_tx, &op);
+}
+
+/* ---- refresh tokens ---- */
+
+struct refresh_op {
+	const char *tenant, *family_id, *token, *old_token, *client_id;
+	int64_t now, expires;
+	char **family_r;
+	struct oidc_family *out;
+};
+
+static int
+refresh_issue_tx(struct store_txn *t, void *arg)
+{
+	struct refresh_op *op = arg;
+	struct store_key fk, k;
+	struct oidc_family f = { 0 };
+	struct refresh_rec r = { 0 };
+	int rc;
+
+	family_key(&fk, op->tenant, op->family_id);
+	if ((rc = stx_get_rec(t, DB_OIDC_FAMILIES, &fk, family_fields, &f)) != 1)
+		return rc;
+	if (f.revoked) {
+		store_family_clear(&f);
+		return 0;
+	}
+	f.gen++;
+	r.family = (char *)op->family_id;
+	r.gen = f.gen;
+	r.expires = (uint64_t)op->expires;
+	hashed_key(&k, op->tenant, op->token);
+	rc = stx_put_rec(t, DB_OIDC_FAMILIES, &fk, family_fields, &f, 0) == 0 &&
+	    stx_put_rec(t, DB_OIDC_REFRESH, &k, refresh_fields, &r, STX_NOOVERWRITE) == 0 ? 1 : -1;
+	store_family_clear(&f);
+	return rc;
+}
+
+int
+store_refresh_issue(struct store *st, const char *tenant, const char *family_id,
+    const char *token, int64_t expires)
+{
+	struct refresh_op op = { .tenant = tenant, .family_id = family_id, .token = token,
+		.expires = expires };
+
+	return store_run(st, 1, refresh_issue_tx, &op);
+}
+
+static int
+refresh_rotate_tx(struct store_txn *t, void *arg)
+{
+	struct refresh_op *op = arg;
+	struct store_key k, fk;
+	struct refresh_rec r = { 0 };
+	int rc;
+
+	store_family_clear(op->out);
+	free(*op->family_r);
+	*op->family_r = NULL;
+	hashed_key(&k, op->tenant, op->old_token);
+	if ((rc = stx_get_rec(t, DB_OIDC_REFRESH, &k, refresh_fields, &r)) != 1)
+		return rc;
+	family_key(&fk, op->tenant, r.family);
+	*op->family_r = xstrdup(r.family);
+	if ((rc = stx_get_rec(t, DB_OIDC_FAMILIES, &fk, family_fields, op->out)) != 1)
+		goto done;
+	if (op->out->revoked || (int64_t)r.expires < op->now ||
+	    (int64_t)op->out->expires < op->now || !same(op->out->client_id, op->client_id)) {
+		rc = 0;
+		goto done;
+	}
+	if (r.gen != op->out->gen) {
+		/* An older token of the grant came back: someone else has a copy. */
+		op->out->revoked = 1;
+		rc = stx_put_rec(t, DB_OIDC_FAMILIES, &fk, family_fields, op->out, 0) == 0 ? 2 : -1;
+		goto done;
+	}
+	op->out->gen++;
+	r.gen = op->out->gen;
+	r.expires = (uint64_t)(op->expires < (int64_t)op->out->expires ? op->expires :
+	    (int64_t)op->out->expires);
+	hashed_key(&k, op->tenant, op->token);
+	rc = stx_put_rec(t, DB_OIDC_FAMILIES, &fk, family_fields, op->out, 0) == 0 &&
+	    stx_put_rec(t, DB_OIDC_REFRESH, &k, refresh_fields, &r, STX_NOOVERWRITE) == 0 ? 1 : -1;
+done:
+	rec_clear(refresh_fields, &r);
+	return rc;
+}
+
+int
+store_refresh_rotate(struct store *st, const char *tenant, const char *client_id,
+    const char *old_token, const char *new_token, int64_t now, int64_t expires,
+    char **family_r, struct oidc_family *f_r)
+{
+	struct refresh_op op = { .tenant = tenant, .client_id = client_id, .old_token = old_token,
+		.token = new_token, .now = now, .expires = expires, .family_r = family_r,
+		.out = f_r };
+
+	*family_r = NULL;
+	memset(f_r, 0, sizeof(*f_r));
+	return store_run(st, 1, refresh_rotate_tx, &op);
+}
+
+static int
+refresh_family_tx(struct store_txn *t, void *arg)
+{
+	struct refresh_op *op = arg;
+	struct store_key k;
+	struct refresh_rec r = { 0 };
+	int rc;
+
+	hashed_key(&k, op->tenant, op->token);
+	if ((rc = stx_get_rec(t, DB_OIDC_REFRESH, &k, refresh_fields, &r)) == 1) {
+		*op->family_r = xstrdup(r.family);
+		op->expires = (int64_t)r.expires;
+	}
+	rec_clear(refresh_fields, &r);
+	return rc;
+}
+
+int
+store_refresh_family(struct store *st, const char *tenant, const char *token, char **family_r,
+    uint64_t *expires_r)
+{
+	struct refresh_op op = { .tenant = tenant, .token = token, .family_r = family_r };
+	int rc;
+
+	*family_r = NULL;
+	rc = store_run(st, 0, refresh_family_tx, &op);
+	*expires_r = (uint64_t)op.expires;
+	return rc;
+}
+
+static int
+family_get_tx(struct store_txn *t, void *arg)
+{
+	struct refresh_op *op = arg;
+	struct store_key k;
+
+	family_key(&k, op->tenant, op->family_id);
+	store_family_clear(op->out);
+	return stx_get_rec(t, DB_OIDC_FAMILIES, &k, family_fields, op->out);
+}
+
+int
+store_family_get(struct store *st, const char *tenant, const char *family_id,
+    struct oidc_family *f_r)
+{
+	struct refresh_op op = { .tenant = tenant, .family_id = family_id, .out = f_r };
+
+	memset(f_r, 0, sizeof(*f_r));
+	return store_run(st, 0, family_get_tx, &op);
+}
+
+static int
+family_revoke_tx(struct store_txn *t, void *arg)
+{
+	struct refresh_op *op = arg;
+
+	return revoke_tx_one(t, op->tenant, op->family_id);
+}
+
+int
+store_family_revoke(struct store *st, const char *tenant, const char *family_id)
+{
+	struct refresh_op op = { .tenant = tenant, .family_id = family_id };
+
+	return store_run(st, 1, family_revoke_tx, &op);
+}
+
+/* ---- revocation by session and by user ---- */
+
+struct revoke_all {
+	struct store_txn *t;
+	const char *tenant;
+	size_t skip;
+	int n;
+};
+
+static int
+revoke_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct revoke_all *ra = arg;
+	char *id = xstrndup((const char *)key + ra->skip, klen - ra->skip);
+	int rc = revoke_tx_one(ra->t, ra->tenant, id);
+
+	free(id);
+	if (rc < 0)
+		return -1;
+	ra->n += rc;
+	return 2;	/* the index entry goes: the grant is dead */
+}
+
+struct revoke_op {
+	const char *tenant, *user;
+	const unsigned char *session;
+	int n;
+};
+
+static int
+revoke_index_tx(struct store_txn *t, void *arg)
+{
+	struct revoke_op *op = arg;
+	struct revoke_all ra = { .t = t, .tenant = op->tenant };
+	struct store_key k;
+	enum store_db db = op->user ? DB_OIDC_BY_USER : DB_OIDC_BY_SESSION;
+
+	skey_init(&k, op->tenant);
+	if (op->user) {
+		skey_add(&k, op->user);
+	} else {
+		skey_add_bytes(&k, "", 1);
+		skey_add_bytes(&k, op->session, 32);
+	}
+	skey_prefix(&k);
+	ra.skip = k.len;
+	if (stx_iter_del(t, db, &k, revoke_cb, &ra) < 0)
+		return -1;
+	return ra.n;
+}
+
+int
+store_revoke_session_grants(struct store *st, const char *tenant,
+    const unsigned char session[32])
+{
+	struct revoke_op op = { .tenant = tenant, .session = session };
+
+	return store_run(st, 1, revoke_index_tx, &op);
+}
+
+int
+store_revoke_user_grants(struct store *st, const char *tenant, const char *user)
+{
+	struct revoke_op op = { .tenant = tenant, .user = user };
+
+	return store_run(st, 1, revoke_index_tx, &op);
+}
+
+int
+stx_revoke_user_grants(struct store_txn *t, const char *tenant, const char *user)
+{
+	struct revoke_op op = { .tenant = tenant, .user = user };
+
+	return revoke_index_tx(t, &op);
+}
+
+/* ---- access tokens ---- */
+
+struct access_op {
+	const char *tenant, *key;
+	const struct oidc_access *in;
+	struct oidc_access *out;
+	int64_t now;
+};
+
+static int
+access_put_tx(struct store_txn *t, void *arg)
+{
+	struct access_op *op = arg;
+	struct store_key k;
+
+	hashed_key(&k, op->tenant, op->key);
+	return stx_put_rec(t, DB_OIDC_ACCESS, &k, access_fields, op->in, STX_NOOVERWRITE) == 0 ?
+	    0 : -1;
+}
+
+int
+store_access_put(struct store *st, const char *tenant, const char *key,
+    const struct oidc_access *a)
+{
+	struct access_op op = { .tenant = tenant, .key = key, .in = a };
+
+	return store_run(st, 1, access_put_tx, &op) < 0 ? -1 : 0;
+}
+
+static int
+access_get_tx(struct store_txn *t, void *arg)
+{
+	struct access_op *op = arg;
+	struct store_key k;
+	struct oidc_family f = { 0 };
+	int rc;
+
+	hashed_key(&k, op->tenant, op->key);
+	store_access_clear(op->out);
+	if ((rc = stx_get_rec(t, DB_OIDC_ACCESS, &k, access_fields, op->out)) != 1)
+		return rc;
+	if (op->out->revoked || (int64_t)op->out->expires < op->now)
+		return 0;
+	if (op->out->family == NULL)
+		return 1;
+	family_key(&k, op->tenant, op->out->family);
+	if ((rc = stx_get_rec(t, DB_OIDC_FAMILIES, &k, family_fields, &f)) < 0)
+		return -1;
+	rc = rc == 1 && !f.revoked;
+	store_family_clear(&f);
+	return rc;
+}
+
+int
+store_access_get(struct store *st, const char *tenant, const char *key, int64_t now,
+    struct oidc_access *a_r)
+{
+	struct access_op op = { .tenant = tenant, .key = key, .out = a_r, .now = now };
+
+	memset(a_r, 0, sizeof(*a_r));
+	return store_run(st, 0, access_get_tx, &op);
+}
+
+static int
+access_revoke_tx(struct store_txn *t, void *arg)
+{
+	struct access_op *op = arg;
+	struct store_key k;
+	struct oidc_access a = { 0 };
+	int rc;
+
+	hashed_key(&k, op->tenant, op->key);
+	if ((rc = stx_get_rec(t, DB_OIDC_ACCESS, &k, access_fields, &a)) != 1)
+		return rc;
+	a.revoked = 1;
+	rc = stx_put_rec(t, DB_OIDC_ACCESS, &k, access_fields, &a, 0) == 0 ? 1 : -1;
+	store_access_clear(&a);
+	return rc;
+}
+
+int
+store_access_revoke(struct store *st, const char *tenant, const char *key)
+{
+	struct access_op op = { .tenant = tenant, .key = key };
+
+	return store_run(st, 1, access_revoke_tx, &op);
+}
