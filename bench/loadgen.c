@@ -1,11 +1,14 @@
 /*
  * A small HTTPS load generator for the benchmarks: T threads, each with one keep-alive
- * TLS connection, POSTing a fresh SAML AuthnRequest per request (unique ID, current
- * IssueInstant) with a session cookie.  Closed loop (as fast as answers come) or open loop
- * at a fixed total rate, where latency counts from the scheduled send time so a stalled
- * server is not hidden (no coordinated omission).  Prints throughput and percentiles.
+ * TLS connection.  Closed loop (as fast as answers come) or open loop at a fixed total
+ * rate, where latency counts from the scheduled send time so a stalled server is not
+ * hidden (no coordinated omission).  Prints throughput and percentiles.  Modes:
+ *   saml PATH COOKIE ISSUER DESTINATION    a fresh AuthnRequest (POST) per operation
+ *   cc TOKEN_PATH BASIC                     an OAuth client_credentials grant
+ *   code AUTHZ_PATH TOKEN_PATH COOKIE CLIENT_ID REDIRECT_URI BASIC
+ *                                           authorize (with a session), then redeem the code
  *
- * usage: loadgen HOST PORT PATH COOKIE ISSUER DESTINATION THREADS SECONDS [RATE]
+ * usage: loadgen HOST PORT THREADS SECONDS RATE|0 MODE ARGS...
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -25,7 +28,8 @@
 
 #define MAX_SAMPLES 2000000
 
-static const char *host, *path, *cookie, *issuer, *dest;
+static const char *host, *path, *cookie, *issuer, *dest, *mode, *path2, *client, *redirect,
+    *basic;
 static int port, seconds;
 static double rate;	/* per thread; 0: closed loop */
 static _Atomic long ok_count, err_count;
@@ -130,19 +134,75 @@ authn_request(unsigned long seq, pthread_t self)
 	return enc;
 }
 
+/* One request/response on ssl; the status, or -1 when the connection broke. */
+static int
+exchange(SSL *ssl, const char *req, int n, char *resp)
+{
+	if (SSL_write(ssl, req, n) != n)
+		return -1;
+	return read_response(ssl, resp, 1 << 20);
+}
+
+/* One operation of the mode; 1 ok, 0 wrong answer, -1 broken connection. */
+static int
+operation(SSL *ssl, char *resp, unsigned long seq)
+{
+	char req[16384], *body, *code, *end;
+	int n, status;
+
+	if (!strcmp(mode, "saml")) {
+		body = authn_request(seq, pthread_self());
+		n = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: %s:%d\r\n"
+		    "Cookie: sekisho_sid=%s\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+		    "Content-Length: %zu\r\n\r\nSAMLRequest=%s", path, host, port, cookie,
+		    strlen(body) + 12, body);
+		free(body);
+		if ((status = exchange(ssl, req, n, resp)) < 0)
+			return -1;
+		return status == 200 && strstr(resp, "SAMLResponse") != NULL;
+	}
+	if (!strcmp(mode, "cc")) {
+		n = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: %s:%d\r\n"
+		    "Authorization: Basic %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+		    "Content-Length: 29\r\n\r\ngrant_type=client_credentials", path, host, port,
+		    basic);
+		if ((status = exchange(ssl, req, n, resp)) < 0)
+			return -1;
+		return status == 200 && strstr(resp, "access_token") != NULL;
+	}
+	/* code: authorize with the session cookie, then redeem at the token endpoint */
+	n = snprintf(req, sizeof(req), "GET %s?response_type=code&scope=openid&client_id=%s&"
+	    "redirect_uri=%s&state=s%lu HTTP/1.1\r\nHost: %s:%d\r\nCookie: sekisho_sid=%s\r\n\r\n",
+	    path, client, redirect, seq, host, port, cookie);
+	if ((status = exchange(ssl, req, n, resp)) < 0)
+		return -1;
+	if (status != 303 || (code = strstr(resp, "code=")) == NULL)
+		return 0;
+	code += 5;
+	end = code + strcspn(code, "&\r\n");
+	body = NULL;
+	n = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: %s:%d\r\n"
+	    "Authorization: Basic %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+	    "Content-Length: %zu\r\n\r\ngrant_type=authorization_code&redirect_uri=%s&code=%.*s",
+	    path2, host, port, basic, strlen("grant_type=authorization_code&redirect_uri=&code=") +
+	    strlen(redirect) + (size_t)(end - code), redirect, (int)(end - code), code);
+	if ((status = exchange(ssl, req, n, resp)) < 0)
+		return -1;
+	return status == 200 && strstr(resp, "id_token") != NULL;
+}
+
 static void *
 run(void *arg)
 {
 	SSL_CTX *ctx = arg;
 	SSL *ssl = connect_tls(ctx);
-	char *resp = malloc(1 << 20), req[16384];
+	char *resp = malloc(1 << 20);
 	double start = now_s(), next = start, end = start + seconds;
 	unsigned long seq = 0;
 
 	while (ssl && now_s() < end) {
-		char *body;
 		double t0;
-		int n, status;
+		int rc;
 
 		if (rate > 0) {
 			double wait = next - now_s();
@@ -153,19 +213,13 @@ run(void *arg)
 		} else {
 			t0 = now_s();
 		}
-		body = authn_request(seq++, pthread_self());
-		n = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: %s:%d\r\n"
-		    "Cookie: sekisho_sid=%s\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-		    "Content-Length: %zu\r\n\r\nSAMLRequest=%s", path, host, port, cookie,
-		    strlen(body) + 12, body);
-		free(body);
-		if (SSL_write(ssl, req, n) != n || (status = read_response(ssl, resp, 1 << 20)) < 0) {
+		if ((rc = operation(ssl, resp, seq++)) < 0) {
 			err_count++;
 			close_tls(ssl);
 			ssl = connect_tls(ctx);
 			continue;
 		}
-		if (status == 200 && strstr(resp, "SAMLResponse"))
+		if (rc == 1)
 			ok_count++;
 		else
 			err_count++;
@@ -197,22 +251,37 @@ main(int argc, char **argv)
 	int threads;
 	long n;
 
-	if (argc < 9) {
-		fprintf(stderr, "usage: loadgen HOST PORT PATH COOKIE ISSUER DESTINATION THREADS "
-		    "SECONDS [RATE]\n");
+	if (argc < 8) {
+		fprintf(stderr, "usage: loadgen HOST PORT THREADS SECONDS RATE|0 MODE ARGS...\n");
 		return 2;
 	}
 	host = argv[1];
 	port = (int)strtol(argv[2], NULL, 10);
-	path = argv[3];
-	cookie = argv[4];
-	issuer = argv[5];
-	dest = argv[6];
-	threads = (int)strtol(argv[7], NULL, 10);
-	seconds = (int)strtol(argv[8], NULL, 10);
+	threads = (int)strtol(argv[3], NULL, 10);
+	seconds = (int)strtol(argv[4], NULL, 10);
+	rate = strtod(argv[5], NULL) / (threads > 0 ? threads : 1);
+	mode = argv[6];
+	if (!strcmp(mode, "saml") && argc == 11) {
+		path = argv[7];
+		cookie = argv[8];
+		issuer = argv[9];
+		dest = argv[10];
+	} else if (!strcmp(mode, "cc") && argc == 9) {
+		path = argv[7];
+		basic = argv[8];
+	} else if (!strcmp(mode, "code") && argc == 13) {
+		path = argv[7];
+		path2 = argv[8];
+		cookie = argv[9];
+		client = argv[10];
+		redirect = argv[11];
+		basic = argv[12];
+	} else {
+		fprintf(stderr, "loadgen: bad mode or arguments\n");
+		return 2;
+	}
 	if (threads < 1 || threads > 256)
 		return 2;
-	rate = argc > 9 ? atof(argv[9]) / threads : 0;
 	samples = calloc(MAX_SAMPLES, sizeof(double));
 	ctx = SSL_CTX_new(TLS_client_method());
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);	/* loopback benchmark only */

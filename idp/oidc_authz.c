@@ -286,9 +286,9 @@ issue_code(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const st
 	c.expires = (uint64_t)(now + s->oidc_code_lifetime);
 	audit_entry_make(&ae, "oidc.authorize", "user", ss->user.name, "client", a->c->client_id,
 	    "app", a->c->app, "ip", http_client_ip(req), NULL);
-	/* The client joins the SSO session (logout reaches it), in one go with the audit. */
-	if (store_code_put(idp->in.store, t->id, code, &c) < 0 ||
-	    store_session_sso(idp->in.store, t->id, ss->hash, NULL, 0, &rec, now, &ae, &err) < 0) {
+	/* Code, the client joining the SSO session (logout reaches it) and audit: one commit. */
+	if (store_session_authorize(idp->in.store, t->id, ss->hash, &rec, code, &c, now, &ae,
+	    &err) < 0) {
 		page_error(idp->pages, req, 503, "error_server", NULL);
 	} else {
 		audit_entry_log(&ae, t->id);

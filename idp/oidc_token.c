@@ -73,9 +73,11 @@ oidc_user_claims(struct idp *idp, struct tenant_ctx *t, json_t *claims, const ch
 	}
 }
 
-/* The minted tokens of one answer. */
+/* The tokens of one answer, minted before the commit that records them. */
 struct minted {
 	char *access;
+	char *access_key;	/* what the store keys the access token by: jti or the token */
+	struct oidc_access rec;
 	char *id_token;
 	char *refresh;
 };
@@ -83,49 +85,41 @@ struct minted {
 static void
 minted_clear(struct minted *m)
 {
+	if (m->access_key != m->access)
+		free(m->access_key);
 	freezero_str(m->access);
 	freezero_str(m->id_token);
 	freezero_str(m->refresh);
 	memset(m, 0, sizeof(*m));
 }
 
-/* An access token: a JWT (RFC 9068) or a random string, recorded for revocation. */
-static char *
-mint_access(struct idp *idp, struct tenant_ctx *t, const struct oidc_client *c,
-    const struct grant_info *g, int64_t now)
+/* An access token: a JWT (RFC 9068) or a random string; its record goes with the commit. */
+static int
+mint_access(struct tenant_ctx *t, const struct settings *s, const struct oidc_client *c,
+    const struct grant_info *g, int64_t now, struct minted *m)
 {
-	const struct settings *s = &idp->in.settings;
-	struct oidc_access rec = { 0 };
-	char *jti = crypto_random_token(24), *tok = NULL;
-	const char *key = jti;
-
-	rec.family = (char *)g->family;
-	rec.client_id = (char *)c->client_id;
-	rec.user = (char *)g->user_name;
-	rec.scope = (char *)g->scope;
-	rec.expires = (uint64_t)(now + s->oidc_access_token_lifetime);
+	m->rec.family = (char *)g->family;
+	m->rec.client_id = (char *)c->client_id;
+	m->rec.user = (char *)g->user_name;
+	m->rec.scope = (char *)g->scope;
+	m->rec.expires = (uint64_t)(now + s->oidc_access_token_lifetime);
 	if (c->opaque_access) {
-		tok = crypto_random_token(32);
-		key = tok;
-	} else {
-		json_t *cl = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "iss", t->base,
-		    "sub", g->sub, "aud", c->client_id, "client_id", c->client_id,
-		    "iat", (json_int_t)now, "exp", (json_int_t)rec.expires, "jti", jti,
-		    "scope", g->scope);
-		if (g->auth_time) {
-			json_object_set_new(cl, "auth_time", json_integer((json_int_t)g->auth_time));
-			json_object_set_new(cl, "acr", json_string(g->acr));
-			json_object_set_new(cl, "amr", amr_array(g->amr));
-		}
-		tok = jose_sign(oidc_signing_key(t->oidc, "RS256"), "at+jwt", cl);
-		json_decref(cl);
+		m->access = m->access_key = crypto_random_token(32);
+		return 0;
 	}
-	if (tok == NULL || store_access_put(idp->in.store, t->id, key, &rec) < 0) {
-		freezero_str(tok);
-		tok = NULL;
+	m->access_key = crypto_random_token(24);
+	json_t *cl = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "iss", t->base,
+	    "sub", g->sub, "aud", c->client_id, "client_id", c->client_id,
+	    "iat", (json_int_t)now, "exp", (json_int_t)m->rec.expires, "jti", m->access_key,
+	    "scope", g->scope);
+	if (g->auth_time) {
+		json_object_set_new(cl, "auth_time", json_integer((json_int_t)g->auth_time));
+		json_object_set_new(cl, "acr", json_string(g->acr));
+		json_object_set_new(cl, "amr", amr_array(g->amr));
 	}
-	free(jti);
-	return tok;
+	m->access = jose_sign(oidc_signing_key(t->oidc, c->id_token_alg), "at+jwt", cl);
+	json_decref(cl);
+	return m->access ? 0 : -1;
 }
 
 static char *
@@ -148,6 +142,22 @@ mint_id_token(struct idp *idp, struct tenant_ctx *t, const struct oidc_client *c
 	return tok;
 }
 
+/* Everything for a user grant: access token, ID token (openid), refresh token (family). */
+static int
+mint(struct idp *idp, struct tenant_ctx *t, const struct oidc_client *c,
+    const struct grant_info *g, const struct user *u, const char *nonce, int64_t now,
+    struct minted *m)
+{
+	if (mint_access(t, &idp->in.settings, c, g, now, m) == -1)
+		return -1;
+	if (has_scope(g->scope, "openid") &&
+	    (m->id_token = mint_id_token(idp, t, c, g, u, nonce, now)) == NULL)
+		return -1;
+	if (g->family)
+		m->refresh = crypto_random_token(32);
+	return 0;
+}
+
 static void
 send_tokens(struct http_req *req, const struct minted *m, const char *scope, int64_t lifetime)
 {
@@ -161,7 +171,7 @@ send_tokens(struct http_req *req, const struct minted *m, const char *scope, int
 	oidc_json(req, 200, body);
 }
 
-/* The user behind a grant, if still allowed in. */
+/* The user behind a grant, if still allowed in: 1, 0, -1. */
 static int
 grant_user(struct idp *idp, struct tenant_ctx *t, const char *name, struct user *u)
 {
@@ -172,41 +182,6 @@ grant_user(struct idp *idp, struct tenant_ctx *t, const char *name, struct user 
 		return 0;
 	}
 	return rc;
-}
-
-/* Mint and send: access token, ID token (openid) and refresh token (family given). */
-static void
-issue(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct oidc_client *c,
-    const struct grant_info *g, const char *nonce, const char *event)
-{
-	const struct settings *s = &idp->in.settings;
-	struct minted m = { 0 };
-	struct user u;
-	int64_t now = clock_now();
-
-	if (grant_user(idp, t, g->user_name, &u) != 1) {
-		oidc_error(req, 400, "invalid_grant", "the user can no longer sign in");
-		return;
-	}
-	if (g->family && (m.refresh = crypto_random_token(32)) != NULL &&
-	    store_refresh_issue(idp->in.store, t->id, g->family, m.refresh,
-	    now + s->oidc_refresh_token_lifetime) != 1) {
-		oidc_error(req, 400, "invalid_grant", "the grant was revoked");
-		goto done;
-	}
-	m.access = mint_access(idp, t, c, g, now);
-	if (has_scope(g->scope, "openid"))
-		m.id_token = mint_id_token(idp, t, c, g, &u, nonce, now);
-	if (m.access == NULL || (has_scope(g->scope, "openid") && m.id_token == NULL)) {
-		oidc_error(req, 500, "server_error", NULL);
-		goto done;
-	}
-	audit_event(idp->in.store, t->id, event, "user", u.name, "client", c->client_id,
-	    "grant", g->family, NULL);
-	send_tokens(req, &m, g->scope, s->oidc_access_token_lifetime);
-done:
-	minted_clear(&m);
-	store_user_clear(&u);
 }
 
 /* S256(code_verifier), after checking its form (RFC 7636 4.1). */
@@ -224,16 +199,34 @@ s256(const char *verifier)
 }
 
 static void
+code_refused(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const struct oidc_client *c, int rc)
+{
+	audit_event(idp->in.store, t->id, rc == 2 ? "oidc.code.reuse" : "oidc.token.reject",
+	    "client", c->client_id, "ip", http_client_ip(req), "reason", rc == 2 ?
+	    "code used twice: grant revoked" : rc == 3 ? "client, redirect_uri or PKCE mismatch" :
+	    rc == 4 ? "the user can no longer sign in" : "unknown or expired code", NULL);
+	oidc_error(req, rc < 0 ? 500 : 400, rc < 0 ? "server_error" : "invalid_grant", NULL);
+}
+
+static void
 grant_code(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
     const struct oidc_client *c, const struct form *f)
 {
+	const struct settings *s = &idp->in.settings;
 	const char *code = form_get(f, "code"), *verifier = form_get(f, "code_verifier");
 	struct oidc_redeem r = { 0 };
-	struct oidc_code oc;
-	struct grant_info g = { 0 };
+	struct oidc_issue iss = { 0 };
+	struct oidc_code oc, peek;
+	struct grant_info g;
+	struct minted m = { 0 };
+	struct audit_entry ae;
+	struct user u = { 0 };
 	char *challenge = NULL, *family = NULL, *sub = NULL;
+	int64_t now = clock_now();
 	int rc;
 
+	memset(&oc, 0, sizeof(oc));
 	if (code == NULL || strlen(code) > 128) {
 		oidc_error(req, 400, "invalid_request", "code missing");
 		return;
@@ -242,35 +235,61 @@ grant_code(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 		oidc_error(req, 400, "invalid_grant", "malformed code_verifier");
 		return;
 	}
-	if (c->grant_refresh)
-		family = crypto_random_token(16);
-	r.client_id = c->client_id;
-	r.redirect_uri = form_get(f, "redirect_uri");
-	r.challenge = challenge;
-	r.family_id = family;
-	r.family_expires = clock_now() + idp->in.settings.oidc_refresh_token_lifetime;
-	rc = store_code_redeem(idp->in.store, t->id, code, clock_now(), &r, &oc);
-	if (rc != 1) {
-		audit_event(idp->in.store, t->id, rc == 2 ? "oidc.code.reuse" : "oidc.token.reject",
-		    "client", c->client_id, "ip", http_client_ip(req), "reason", rc == 2 ?
-		    "code used twice: grant revoked" : rc == 3 ? "client, redirect_uri or PKCE "
-		    "mismatch" : "unknown or expired code", NULL);
-		oidc_error(req, rc < 0 ? 500 : 400, rc < 0 ? "server_error" : "invalid_grant", NULL);
+	r = (struct oidc_redeem){ c->client_id, form_get(f, "redirect_uri"), challenge, NULL, 0 };
+	/* Tokens are minted from the code's record first, then recorded with its redemption. */
+	if ((rc = store_code_get(idp->in.store, t->id, code, &peek)) != 1 || peek.used) {
+		rc = rc < 0 ? -1 : store_code_redeem(idp->in.store, t->id, code, now, &r, NULL, &oc);
+		code_refused(idp, t, req, c, rc == 1 ? 0 : rc);
 		goto done;
 	}
-	g = (struct grant_info){ .family = family, .user_name = oc.user, .scope = oc.scope,
-		.sid = oc.sid, .amr = oc.amr, .acr = oc.acr, .auth_time = oc.auth_time };
-	sub = oidc_subject(idp, t, oc.user);
-	g.sub = sub;
-	if (sub == NULL)
-		oidc_error(req, 400, "invalid_grant", "the user can no longer sign in");
-	else
-		issue(idp, t, req, c, &g, oc.nonce, "oidc.token");
-	store_code_clear(&oc);
+	if (grant_user(idp, t, peek.user, &u) != 1 || (sub = xstrdup(u.id)) == NULL) {
+		code_refused(idp, t, req, c, 4);
+		goto done;
+	}
+	if (c->grant_refresh)
+		family = crypto_random_token(16);
+	g = (struct grant_info){ .family = family, .user_name = peek.user, .sub = sub,
+		.scope = peek.scope, .sid = peek.sid, .amr = peek.amr, .acr = peek.acr,
+		.auth_time = peek.auth_time };
+	if (mint(idp, t, c, &g, &u, peek.nonce, now, &m) == -1) {
+		oidc_error(req, 500, "server_error", NULL);
+		goto done;
+	}
+	r.family_id = family;
+	r.family_expires = now + s->oidc_refresh_token_lifetime;
+	audit_entry_make(&ae, "oidc.token", "user", u.name, "client", c->client_id, "grant",
+	    family, NULL);
+	iss = (struct oidc_issue){ m.refresh, r.family_expires, m.access_key, &m.rec, &ae };
+	if ((rc = store_code_redeem(idp->in.store, t->id, code, now, &r, &iss, &oc)) != 1) {
+		code_refused(idp, t, req, c, rc);
+		goto done;
+	}
+	audit_entry_log(&ae, t->id);
+	send_tokens(req, &m, g.scope, s->oidc_access_token_lifetime);
 done:
+	store_code_clear(&peek);
+	store_code_clear(&oc);
+	store_user_clear(&u);
+	minted_clear(&m);
 	free(challenge);
 	free(family);
 	free(sub);
+}
+
+/* A narrower scope may be asked for, never a wider one. */
+static int
+scope_within(const char *want, const char *granted)
+{
+	for (const char *p = want; p && *p; p += strspn(p, " ")) {
+		size_t len = strcspn(p, " ");
+		char *one = xstrndup(p, len);
+		int ok = has_scope(granted, one);
+		free(one);
+		if (!ok)
+			return 0;
+		p += len;
+	}
+	return 1;
 }
 
 static void
@@ -279,69 +298,63 @@ grant_refresh(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 {
 	const char *old = form_get(f, "refresh_token"), *scope = form_get(f, "scope");
 	const struct settings *s = &idp->in.settings;
-	char *fresh = crypto_random_token(32), *family = NULL, *sub = NULL;
-	struct oidc_family fam;
+	struct oidc_family peek = { 0 }, fam = { 0 };
+	struct oidc_issue iss;
 	struct grant_info g;
 	struct minted m = { 0 };
-	struct user u;
+	struct audit_entry ae;
+	struct user u = { 0 };
+	char *family = NULL, *family2 = NULL;
+	uint64_t exp;
 	int64_t now = clock_now();
 	int rc;
 
 	if (old == NULL || strlen(old) > 128) {
 		oidc_error(req, 400, "invalid_request", "refresh_token missing");
+		return;
+	}
+	if (store_refresh_family(idp->in.store, t->id, old, &family, &exp) != 1 ||
+	    store_family_get(idp->in.store, t->id, family, &peek) != 1) {
+		oidc_error(req, 400, "invalid_grant", NULL);
 		goto done;
 	}
-	rc = store_refresh_rotate(idp->in.store, t->id, c->client_id, old, fresh, now,
-	    now + s->oidc_refresh_token_lifetime, &family, &fam);
+	if (scope && !scope_within(scope, peek.scope)) {
+		oidc_error(req, 400, "invalid_scope", NULL);
+		goto done;
+	}
+	if (grant_user(idp, t, peek.user, &u) != 1) {
+		oidc_error(req, 400, "invalid_grant", "the user can no longer sign in");
+		goto done;
+	}
+	g = (struct grant_info){ .family = family, .user_name = peek.user, .sub = u.id,
+		.scope = scope ? scope : peek.scope, .sid = peek.sid, .amr = peek.amr,
+		.acr = peek.acr, .auth_time = peek.auth_time };
+	if (mint(idp, t, c, &g, &u, NULL, now, &m) == -1) {
+		oidc_error(req, 500, "server_error", NULL);
+		goto done;
+	}
+	audit_entry_make(&ae, "oidc.refresh", "user", u.name, "client", c->client_id, "grant",
+	    family, NULL);
+	iss = (struct oidc_issue){ NULL, 0, m.access_key, &m.rec, &ae };
+	rc = store_refresh_rotate(idp->in.store, t->id, c->client_id, old, m.refresh, now,
+	    now + s->oidc_refresh_token_lifetime, &iss, &family2, &fam);
 	if (rc != 1) {
 		if (rc == 2)
 			audit_event(idp->in.store, t->id, "oidc.refresh.reuse", "client",
-			    c->client_id, "user", fam.user, "ip", http_client_ip(req), "grant", family,
+			    c->client_id, "user", fam.user, "ip", http_client_ip(req), "grant", family2,
 			    NULL);
 		oidc_error(req, rc < 0 ? 500 : 400, rc < 0 ? "server_error" : "invalid_grant", NULL);
 		goto done;
 	}
-	/* A narrower scope may be asked for, never a wider one. */
-	for (const char *p = scope; p && *p; p += strspn(p, " ")) {
-		size_t len = strcspn(p, " ");
-		char *one = xstrndup(p, len);
-		int ok = has_scope(fam.scope, one);
-		free(one);
-		if (!ok) {
-			oidc_error(req, 400, "invalid_scope", NULL);
-			goto done;
-		}
-		p += len;
-	}
-	if ((sub = oidc_subject(idp, t, fam.user)) == NULL || grant_user(idp, t, fam.user, &u) != 1) {
-		oidc_error(req, 400, "invalid_grant", "the user can no longer sign in");
-		goto done;
-	}
-	store_user_clear(&u);
-	g = (struct grant_info){ .family = family, .user_name = fam.user, .sub = sub,
-		.scope = scope ? scope : fam.scope, .sid = fam.sid, .amr = fam.amr, .acr = fam.acr,
-		.auth_time = fam.auth_time };
-	m.refresh = fresh;
-	fresh = NULL;
-	m.access = mint_access(idp, t, c, &g, now);
-	if (has_scope(g.scope, "openid") && grant_user(idp, t, fam.user, &u) == 1) {
-		m.id_token = mint_id_token(idp, t, c, &g, &u, NULL, now);
-		store_user_clear(&u);
-	}
-	if (m.access == NULL) {
-		oidc_error(req, 500, "server_error", NULL);
-		goto done;
-	}
-	audit_event(idp->in.store, t->id, "oidc.refresh", "user", fam.user, "client",
-	    c->client_id, "grant", family, NULL);
+	audit_entry_log(&ae, t->id);
 	send_tokens(req, &m, g.scope, s->oidc_access_token_lifetime);
 done:
 	minted_clear(&m);
-	freezero_str(fresh);
+	store_family_clear(&peek);
+	store_family_clear(&fam);
+	store_user_clear(&u);
 	free(family);
-	free(sub);
-	if (old && strlen(old) <= 128)
-		store_family_clear(&fam);
+	free(family2);
 }
 
 static void
@@ -350,6 +363,7 @@ grant_client_credentials(struct idp *idp, struct tenant_ctx *t, struct http_req 
 {
 	struct grant_info g = { .sub = c->client_id, .scope = "" };
 	struct minted m = { 0 };
+	struct audit_entry ae;
 	const char *scope = form_get(f, "scope");
 
 	if (!c->grant_client_credentials || !strcmp(c->auth_method, "none")) {
@@ -361,13 +375,14 @@ grant_client_credentials(struct idp *idp, struct tenant_ctx *t, struct http_req 
 		return;
 	}
 	g.scope = scope ? scope : "";
-	if ((m.access = mint_access(idp, t, c, &g, clock_now())) == NULL) {
+	audit_entry_make(&ae, "oidc.client_credentials", "client", c->client_id, NULL);
+	if (mint_access(t, &idp->in.settings, c, &g, clock_now(), &m) == -1 ||
+	    store_access_put(idp->in.store, t->id, m.access_key, &m.rec, &ae) < 0) {
 		oidc_error(req, 500, "server_error", NULL);
-		return;
+	} else {
+		audit_entry_log(&ae, t->id);
+		send_tokens(req, &m, g.scope, idp->in.settings.oidc_access_token_lifetime);
 	}
-	audit_event(idp->in.store, t->id, "oidc.client_credentials", "client", c->client_id,
-	    NULL);
-	send_tokens(req, &m, g.scope, idp->in.settings.oidc_access_token_lifetime);
 	minted_clear(&m);
 }
 

@@ -201,6 +201,18 @@ struct oidc_access {
 
 int store_code_put(struct store *st, const char *tenant, const char *code,
     const struct oidc_code *c);
+/* The code's record without using it (to mint tokens before redeeming): 1/0/-1. */
+int store_code_get(struct store *st, const char *tenant, const char *code,
+    struct oidc_code *c_r);
+
+/* What a token answer records, committed together with the grant change. */
+struct oidc_issue {
+	const char *refresh_token;	/* NULL: none */
+	int64_t refresh_expires;
+	const char *access_key;		/* opaque token or JWT jti */
+	const struct oidc_access *access;
+	const struct audit_entry *audit;
+};
 /* What a redemption must match, and the grant it creates. */
 struct oidc_redeem {
 	const char *client_id;
@@ -210,13 +222,13 @@ struct oidc_redeem {
 	int64_t family_expires;
 };
 /*
- * Redeem a code in one transaction.  1: first use, *c_r filled, the code marked used and
- * the grant created from it.  2: the code was used before: the grant it produced is
- * revoked.  3: client, redirect_uri or PKCE do not match (the code stays usable).
- * 0: unknown or expired.  -1: error.
+ * Redeem a code in one transaction.  1: first use, *c_r filled, the code marked used, the
+ * grant created from it and what iss lists recorded.  2: the code was used before: the
+ * grant it produced is revoked.  3: client, redirect_uri or PKCE do not match (the code
+ * stays usable).  0: unknown or expired.  -1: error.
  */
 int store_code_redeem(struct store *st, const char *tenant, const char *code, int64_t now,
-    const struct oidc_redeem *r, struct oidc_code *c_r);
+    const struct oidc_redeem *r, const struct oidc_issue *iss, struct oidc_code *c_r);
 void store_code_clear(struct oidc_code *c);
 
 /* Issue the first refresh token of a grant; fails (0) when the grant was revoked meanwhile. */
@@ -229,7 +241,7 @@ int store_refresh_issue(struct store *st, const char *tenant, const char *family
  */
 int store_refresh_rotate(struct store *st, const char *tenant, const char *client_id,
     const char *old_token, const char *new_token, int64_t now, int64_t expires,
-    char **family_r, struct oidc_family *f_r);
+    const struct oidc_issue *iss, char **family_r, struct oidc_family *f_r);
 int store_family_get(struct store *st, const char *tenant, const char *family_id,
     struct oidc_family *f_r);
 /* 1 revoked, 0 unknown, -1 error. */
@@ -244,7 +256,7 @@ int store_refresh_family(struct store *st, const char *tenant, const char *token
 void store_family_clear(struct oidc_family *f);
 
 int store_access_put(struct store *st, const char *tenant, const char *key,
-    const struct oidc_access *a);
+    const struct oidc_access *a, const struct audit_entry *audit);
 /* 1 live (not expired, not revoked, its grant not revoked), 0 not live, -1 error. */
 int store_access_get(struct store *st, const char *tenant, const char *key, int64_t now,
     struct oidc_access *a_r);
@@ -286,6 +298,11 @@ int store_session_delete(struct store *st, const char *tenant, const unsigned ch
 int store_session_sso(struct store *st, const char *tenant, const unsigned char id_hash[32],
     const char *request_id, int64_t replay_until, const struct session_sp *sp, int64_t now,
     const struct audit_entry *audit, const char **errstr);
+/* The same for an OIDC client, which also gets its authorization code stored. */
+int store_session_authorize(struct store *st, const char *tenant,
+    const unsigned char id_hash[32], const struct session_sp *sp, const char *code,
+    const struct oidc_code *c, int64_t now, const struct audit_entry *audit,
+    const char **errstr);
 int store_session_sps(struct store *st, const char *tenant, const unsigned char id_hash[32],
     void (*cb)(const struct session_sp *sp, void *arg), void *arg);
 void store_session_clear(struct session *s);

@@ -92,6 +92,10 @@ int stx_bump_generation(struct store_txn *t, const char *tenant);
 /* Revoke every OIDC grant of a user inside a write transaction (store_oidc.c). */
 int stx_revoke_user_grants(struct store_txn *t, const char *tenant, const char *user);
 
+/* Store an authorization code inside a write transaction (store_oidc.c). */
+int stx_code_put(struct store_txn *t, const char *tenant, const char *code,
+    const struct oidc_code *c);
+
 /* Append an audit record inside a write transaction (audit.c). */
 int stx_audit_append(struct store_txn *t, const char *tenant, int64_t now, const char *event,
     const char *fields);

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
+#include "clock.h"
 #include "store_int.h"
 #include "xmalloc.h"
 
@@ -155,6 +157,7 @@ struct code_op {
 	const char *tenant, *code;
 	const struct oidc_code *in;
 	const struct oidc_redeem *r;
+	const struct oidc_issue *iss;
 	struct oidc_code *out;
 	int64_t now;
 };
@@ -165,15 +168,69 @@ same(const char *a, const char *b)
 	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
 }
 
+int
+stx_code_put(struct store_txn *t, const char *tenant, const char *code,
+    const struct oidc_code *c)
+{
+	struct store_key k;
+
+	hashed_key(&k, tenant, code);
+	return stx_put_rec(t, DB_OIDC_CODES, &k, code_fields, c, STX_NOOVERWRITE) == 0 ? 0 : -1;
+}
+
 static int
 code_put_tx(struct store_txn *t, void *arg)
+{
+	struct code_op *op = arg;
+
+	return stx_code_put(t, op->tenant, op->code, op->in);
+}
+
+static int
+code_get_tx(struct store_txn *t, void *arg)
 {
 	struct code_op *op = arg;
 	struct store_key k;
 
 	hashed_key(&k, op->tenant, op->code);
-	return stx_put_rec(t, DB_OIDC_CODES, &k, code_fields, op->in, STX_NOOVERWRITE) == 0 ?
-	    0 : -1;
+	store_code_clear(op->out);
+	return stx_get_rec(t, DB_OIDC_CODES, &k, code_fields, op->out);
+}
+
+int
+store_code_get(struct store *st, const char *tenant, const char *code, struct oidc_code *c_r)
+{
+	struct code_op op = { .tenant = tenant, .code = code, .out = c_r };
+
+	memset(c_r, 0, sizeof(*c_r));
+	return store_run(st, 0, code_get_tx, &op);
+}
+
+/* The access token record, the refresh token (of family at generation gen) and the audit. */
+static int
+record_issue(struct store_txn *t, const char *tenant, const char *family, uint64_t gen,
+    const struct oidc_issue *iss, int64_t now)
+{
+	struct store_key k;
+
+	if (iss == NULL)
+		return 0;
+	if (iss->refresh_token && family) {
+		struct refresh_rec r = { (char *)family, gen, (uint64_t)iss->refresh_expires };
+		hashed_key(&k, tenant, iss->refresh_token);
+		if (stx_put_rec(t, DB_OIDC_REFRESH, &k, refresh_fields, &r, STX_NOOVERWRITE) != 0)
+			return -1;
+	}
+	if (iss->access_key) {
+		hashed_key(&k, tenant, iss->access_key);
+		if (stx_put_rec(t, DB_OIDC_ACCESS, &k, access_fields, iss->access,
+		    STX_NOOVERWRITE) != 0)
+			return -1;
+	}
+	if (iss->audit && stx_audit_append(t, tenant, now, iss->audit->event,
+	    iss->audit->fields) != 0)
+		return -1;
+	return 0;
 }
 
 int
@@ -218,18 +275,20 @@ code_redeem_tx(struct store_txn *t, void *arg)
 			.scope = c->scope, .sid = c->sid, .amr = c->amr, .acr = c->acr,
 			.session = c->session, .session_len = c->session_len,
 			.auth_time = c->auth_time, .created = (uint64_t)op->now,
-			.expires = (uint64_t)op->r->family_expires };
+			.expires = (uint64_t)op->r->family_expires,
+			.gen = op->iss && op->iss->refresh_token ? 1 : 0 };
 		if (family_put_indexed(t, op->tenant, op->r->family_id, &f) != 0)
 			return -1;
 	}
-	return 1;
+	return record_issue(t, op->tenant, op->r->family_id, 1, op->iss, op->now) == 0 ? 1 : -1;
 }
 
 int
 store_code_redeem(struct store *st, const char *tenant, const char *code, int64_t now,
-    const struct oidc_redeem *r, struct oidc_code *c_r)
+    const struct oidc_redeem *r, const struct oidc_issue *iss, struct oidc_code *c_r)
 {
-	struct code_op op = { .tenant = tenant, .code = code, .r = r, .out = c_r, .now = now };
+	struct code_op op = { .tenant = tenant, .code = code, .r = r, .iss = iss, .out = c_r,
+		.now = now };
 
 	memset(c_r, 0, sizeof(*c_r));
 	return store_run(st, 1, code_redeem_tx, &op);
@@ -239,6 +298,7 @@ store_code_redeem(struct store *st, const char *tenant, const char *code, int64_
 
 struct refresh_op {
 	const char *tenant, *family_id, *token, *old_token, *client_id;
+	const struct oidc_issue *iss;
 	int64_t now, expires;
 	char **family_r;
 	struct oidc_family *out;
@@ -316,7 +376,8 @@ refresh_rotate_tx(struct store_txn *t, void *arg)
 	    (int64_t)op->out->expires);
 	hashed_key(&k, op->tenant, op->token);
 	rc = stx_put_rec(t, DB_OIDC_FAMILIES, &fk, family_fields, op->out, 0) == 0 &&
-	    stx_put_rec(t, DB_OIDC_REFRESH, &k, refresh_fields, &r, STX_NOOVERWRITE) == 0 ? 1 : -1;
+	    stx_put_rec(t, DB_OIDC_REFRESH, &k, refresh_fields, &r, STX_NOOVERWRITE) == 0 &&
+	    record_issue(t, op->tenant, NULL, 0, op->iss, op->now) == 0 ? 1 : -1;
 done:
 	rec_clear(refresh_fields, &r);
 	return rc;
@@ -325,11 +386,11 @@ done:
 int
 store_refresh_rotate(struct store *st, const char *tenant, const char *client_id,
     const char *old_token, const char *new_token, int64_t now, int64_t expires,
-    char **family_r, struct oidc_family *f_r)
+    const struct oidc_issue *iss, char **family_r, struct oidc_family *f_r)
 {
 	struct refresh_op op = { .tenant = tenant, .client_id = client_id, .old_token = old_token,
-		.token = new_token, .now = now, .expires = expires, .family_r = family_r,
-		.out = f_r };
+		.token = new_token, .iss = iss, .now = now, .expires = expires,
+		.family_r = family_r, .out = f_r };
 
 	*family_r = NULL;
 	memset(f_r, 0, sizeof(*f_r));
@@ -483,6 +544,7 @@ stx_revoke_user_grants(struct store_txn *t, const char *tenant, const char *user
 
 struct access_op {
 	const char *tenant, *key;
+	const struct audit_entry *audit;
 	const struct oidc_access *in;
 	struct oidc_access *out;
 	int64_t now;
@@ -492,18 +554,17 @@ static int
 access_put_tx(struct store_txn *t, void *arg)
 {
 	struct access_op *op = arg;
-	struct store_key k;
+	struct oidc_issue iss = { .access_key = op->key, .access = op->in, .audit = op->audit };
 
-	hashed_key(&k, op->tenant, op->key);
-	return stx_put_rec(t, DB_OIDC_ACCESS, &k, access_fields, op->in, STX_NOOVERWRITE) == 0 ?
-	    0 : -1;
+	return record_issue(t, op->tenant, NULL, 0, &iss, op->now);
 }
 
 int
 store_access_put(struct store *st, const char *tenant, const char *key,
-    const struct oidc_access *a)
+    const struct oidc_access *a, const struct audit_entry *audit)
 {
-	struct access_op op = { .tenant = tenant, .key = key, .in = a };
+	struct access_op op = { .tenant = tenant, .key = key, .in = a, .audit = audit,
+		.now = clock_now() };
 
 	return store_run(st, 1, access_put_tx, &op) < 0 ? -1 : 0;
 }

@@ -115,6 +115,8 @@ struct session_op {
 	int64_t replay_until;
 	const struct session_sp *sp;
 	const struct audit_entry *audit;
+	const char *code;
+	const struct oidc_code *oc;
 	int64_t now;
 	void (*cb)(const struct session_sp *, void *);
 	void *arg;
@@ -306,10 +308,26 @@ session_sso_tx(struct store_txn *t, void *arg)
 	skey_add_hash(&k, op->sp->entity_id, strlen(op->sp->entity_id));
 	if (stx_put_rec(t, DB_SESSION_SPS, &k, sp_fields, op->sp, 0) != 0)
 		return -1;
+	if (op->code && stx_code_put(t, op->tenant, op->code, op->oc) != 0)
+		return -1;
 	if (op->audit && stx_audit_append(t, op->tenant, op->now, op->audit->event,
 	    op->audit->fields) != 0)
 		return -1;
 	return 0;
+}
+
+int
+store_session_authorize(struct store *st, const char *tenant, const unsigned char id_hash[32],
+    const struct session_sp *sp, const char *code, const struct oidc_code *c, int64_t now,
+    const struct audit_entry *audit, const char **errstr)
+{
+	struct session_op op = { .tenant = tenant, .hash = id_hash, .sp = sp, .now = now,
+		.audit = audit, .code = code, .oc = c, .err = "storage error" };
+	int rc = store_run(st, 1, session_sso_tx, &op);
+
+	if (rc < 0)
+		*errstr = rc == STORE_FULL ? "database full" : op.err;
+	return rc < 0 ? rc : 0;
 }
 
 int
