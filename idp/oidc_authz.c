@@ -33,8 +33,7 @@ struct authz {
 	char scope[128];	/* the known scopes requested, space-separated */
 };
 
-static const char *const known_scopes[] = { "openid", "profile", "email", "groups",
-	"offline_access", NULL };
+static const char *const known_scopes[] = { "openid", "profile", "email", "groups", NULL };
 
 /* Keep the scopes we know, in our order; unknown ones are ignored (RFC 6749 3.3). */
 static void

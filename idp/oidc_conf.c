@@ -138,7 +138,7 @@ build_discovery(const struct tenant_ctx *t)
 		ep[i] = xasprintf("%s/oidc/%s", t->base, names[i]);
 	doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
 	    " s:[s], s:[s,s], s:[s,s,s], s:[s], s:[s,s], s:[s,s,s,s], s:[s,s], s:[s],"
-	    " s:[s,s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s], s:[s,s], s:[s],"
+	    " s:[s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s], s:[s,s], s:[s],"
 	    " s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:[s,s,s], s:[s,s,s]}",
 	    "issuer", t->base,
 	    "authorization_endpoint", ep[0], "token_endpoint", ep[1], "userinfo_endpoint", ep[2],
@@ -153,7 +153,7 @@ build_discovery(const struct tenant_ctx *t)
 	    "private_key_jwt", "none",
 	    "token_endpoint_auth_signing_alg_values_supported", "RS256", "ES256",
 	    "code_challenge_methods_supported", "S256",
-	    "scopes_supported", "openid", "profile", "email", "groups", "offline_access",
+	    "scopes_supported", "openid", "profile", "email", "groups",
 	    "claims_supported", "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr",
 	    "amr", "sid", "name", "preferred_username", "email", "email_verified", "groups", "azp",
 	    "prompt_values_supported", "none", "login",
