@@ -166,7 +166,9 @@ notify_clients(struct idp *idp, struct tenant_ctx *t, struct sso_session *ss, ch
 		    "aud", c->client_id, "sub", ss->user.id, "iat", (json_int_t)now,
 		    "exp", (json_int_t)(now + 120), "jti", jti, "sid", sid, "events",
 		    "http://schemas.openid.net/event/backchannel-logout");
-		if ((tok = jose_sign(oidc_signing_key(t->oidc, "RS256"), "logout+jwt", cl)) != NULL)
+		/* Signed like the client's ID tokens (Back-Channel Logout 1.0, 2.4). */
+		if ((tok = jose_sign(oidc_signing_key(t->oidc, c->id_token_alg), "logout+jwt",
+		    cl)) != NULL)
 			backchannel_send(c->backchannel_uri, tok,
 			    idp->in.settings.oidc_backchannel_timeout);
 		freezero_str(tok);
