@@ -23,11 +23,13 @@
 #define JOSE_MAX_KEYS 16
 #define JOSE_MAX_TOKEN 16384
 
+#define JOSE_KID_MAX 128
+
 struct jose_key {
 	EVP_PKEY *pkey;
 	int ec;
 	char alg[8];
-	char kid[44];
+	char kid[JOSE_KID_MAX];
 };
 
 struct jose_jwks {
@@ -98,6 +100,19 @@ set_thumbprint(struct jose_key *k)
 	return 0;
 }
 
+static int
+rsa_exponent_ok(const EVP_PKEY *pkey)
+{
+	BIGNUM *e = NULL;
+	int ok;
+
+	if (!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e))
+		return 0;
+	ok = BN_is_odd(e) && BN_num_bits(e) >= 2 && BN_num_bits(e) <= 32;
+	BN_free(e);
+	return ok;
+}
+
 /* Check that pkey suits alg; fill the key. */
 static struct jose_key *
 wrap(EVP_PKEY *pkey, const char *alg, const char **errstr)
@@ -113,6 +128,12 @@ wrap(EVP_PKEY *pkey, const char *alg, const char **errstr)
 	if (!strcmp(alg, "RS256")) {
 		if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA || EVP_PKEY_get_bits(pkey) < 2048) {
 			*errstr = "RS256 needs an RSA key of at least 2048 bits";
+			EVP_PKEY_free(pkey);
+			return NULL;
+		}
+		/* e = 1 (or any even e) would let anyone "sign": only odd e >= 3. */
+		if (!rsa_exponent_ok(pkey)) {
+			*errstr = "RSA public exponent must be odd and at least 3";
 			EVP_PKEY_free(pkey);
 			return NULL;
 		}
@@ -375,13 +396,19 @@ jose_jwks_parse(const char *json, const char **errstr)
 		struct jose_key *k;
 		if (use && strcmp(use, "sig"))
 			continue;
-		if ((pkey = pkey_from_jwk(jwk, &alg)) == NULL || (k = wrap(pkey, alg, errstr)) == NULL) {
-			*errstr = "a JWKS key is not a usable RSA (2048+) or P-256 public key";
+		if (kid && (*kid == '\0' || strlen(kid) >= JOSE_KID_MAX)) {
+			*errstr = "a JWKS kid is empty or longer than 127 bytes";
 			jose_jwks_free(s);
 			s = NULL;
 			goto done;
 		}
-		if (kid && strlen(kid) < sizeof(k->kid))
+		if ((pkey = pkey_from_jwk(jwk, &alg)) == NULL || (k = wrap(pkey, alg, errstr)) == NULL) {
+			*errstr = "a JWKS key is not a usable RSA (2048+, odd e) or P-256 public key";
+			jose_jwks_free(s);
+			s = NULL;
+			goto done;
+		}
+		if (kid)
 			snprintf(k->kid, sizeof(k->kid), "%s", kid);
 		s->k[s->n++] = k;
 	}
@@ -512,6 +539,7 @@ jose_verify_own(struct jose_key *const *keys, size_t n, const char *compact, con
 	json_t *hdr = d1 ? decode_part(compact, (size_t)(d1 - compact)) : NULL, *claims = NULL;
 	const char *alg = json_string_value(json_object_get(hdr, "alg"));
 
+	*errstr = "JWT algorithm is none of our keys'";
 	/* Our own keys each have one alg: accept only those. */
 	for (size_t i = 0; alg && i < n; i++)
 		if (!strcmp(keys[i]->alg, alg)) {

@@ -359,15 +359,19 @@ refresh_rotate_tx(struct store_txn *t, void *arg)
 	*op->family_r = xstrdup(r.family);
 	if ((rc = stx_get_rec(t, DB_OIDC_FAMILIES, &fk, family_fields, op->out)) != 1)
 		goto done;
-	if (op->out->revoked || (int64_t)r.expires < op->now ||
-	    (int64_t)op->out->expires < op->now || !same(op->out->client_id, op->client_id)) {
+	if (op->out->revoked || !same(op->out->client_id, op->client_id)) {
 		rc = 0;
 		goto done;
 	}
+	/* Replay before expiry: an expired old token must still reveal the copy. */
 	if (r.gen != op->out->gen) {
 		/* An older token of the grant came back: someone else has a copy. */
 		op->out->revoked = 1;
 		rc = stx_put_rec(t, DB_OIDC_FAMILIES, &fk, family_fields, op->out, 0) == 0 ? 2 : -1;
+		goto done;
+	}
+	if ((int64_t)r.expires < op->now || (int64_t)op->out->expires < op->now) {
+		rc = 0;
 		goto done;
 	}
 	op->out->gen++;

@@ -87,7 +87,7 @@ test_clock_parse_iso8601_invalid(void **state)
 }
 
 /*
- * BUG (lib/clock.c, clock_parse_iso8601): days are only checked against 1..31, so dates that
+ * Regression test (fixed in lib/clock.c, clock_parse_iso8601): days are only checked against 1..31, so dates that
  * do not exist are accepted and timegm() silently moves them into the next month
  * ("2023-02-30T00:00:00Z" parses as 2023-03-02).  xs:dateTime has no such dates.
  */

@@ -307,7 +307,7 @@ test_rec_clear(void **state)
 }
 
 /*
- * BUG (lib/rec.c, rec_decode): rec.h promises "-1 when malformed (obj is then cleared)",
+ * Regression test (fixed in lib/rec.c, rec_decode): rec.h promises "-1 when malformed (obj is then cleared)",
  * but an empty record returns -1 before clearing, so values already in obj survive.
  */
 static void

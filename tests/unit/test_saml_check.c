@@ -347,7 +347,7 @@ test_saml_check_decode_redirect_bad_input(void **state)
 }
 
 /*
- * BUG (idp/saml_check.c, saml_check_decode_redirect): bytes after the end of the DEFLATE
+ * Regression test (fixed in idp/saml_check.c, saml_check_decode_redirect): bytes after the end of the DEFLATE
  * stream are ignored (inflate returns Z_STREAM_END with avail_in > 0 and that is accepted),
  * so one message has many encodings.  Strict decoders elsewhere refuse such input.
  */

@@ -187,7 +187,7 @@ test_settings_url_rules(void **state)
 }
 
 /*
- * BUG (idp/settings.c, settings_load): "url https://" (no host) is accepted and the
+ * Regression test (fixed in idp/settings.c, settings_load): "url https://" (no host) is accepted and the
  * trailing-slash rule turns it into "https:/".  A URL without a host should be refused.
  */
 static void

@@ -279,7 +279,7 @@ utf16le(const char *s, size_t *len_r)
 }
 
 /*
- * BUG (connectors/spmeta.c, spmeta_parse): the DTD check is strstr() on the raw bytes.  The
+ * Regression test (fixed in connectors/spmeta.c, spmeta_parse): the DTD check is strstr() on the raw bytes.  The
  * same metadata encoded as UTF-16 (NULs stop strstr) or UTF-7 ("<!" written as "+ADwAIQ-")
  * hides "<!DOCTYPE"; libxml2 then parses the internal subset and the entity is expanded into
  * the entityID.  The parsed document should be checked too (doc->intSubset, as saml_check
