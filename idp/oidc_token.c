@@ -153,7 +153,7 @@ mint(struct idp *idp, struct tenant_ctx *t, const struct oidc_client *c,
 	if (has_scope(g->scope, "openid") &&
 	    (m->id_token = mint_id_token(idp, t, c, g, u, nonce, now)) == NULL)
 		return -1;
-	if (g->family)
+	if (g->family && c->grant_refresh)
 		m->refresh = crypto_random_token(32);
 	return 0;
 }
@@ -205,7 +205,7 @@ code_refused(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 	audit_event(idp->in.store, t->id, rc == 2 ? "oidc.code.reuse" : "oidc.token.reject",
 	    "client", c->client_id, "ip", http_client_ip(req), "reason", rc == 2 ?
 	    "code used twice: grant revoked" : rc == 3 ? "client, redirect_uri or PKCE mismatch" :
-	    rc == 4 ? "the user can no longer sign in" : "unknown or expired code", NULL);
+	    rc == 4 ? "the session or the user ended" : "unknown or expired code", NULL);
 	oidc_error(req, rc < 0 ? 500 : 400, rc < 0 ? "server_error" : "invalid_grant", NULL);
 }
 
@@ -246,8 +246,9 @@ grant_code(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 		code_refused(idp, t, req, c, 4);
 		goto done;
 	}
-	if (c->grant_refresh)
-		family = crypto_random_token(16);
+	/* Always a grant, also without refresh tokens: reuse, logout and password changes
+	   revoke access tokens through it. */
+	family = crypto_random_token(16);
 	g = (struct grant_info){ .family = family, .user_name = peek.user, .sub = sub,
 		.scope = peek.scope, .sid = peek.sid, .amr = peek.amr, .acr = peek.acr,
 		.auth_time = peek.auth_time };

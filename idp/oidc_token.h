@@ -8,7 +8,7 @@
 
 /* What a set of tokens is about (borrowed strings). */
 struct grant_info {
-	const char *family;	/* NULL: no refresh token (client_credentials, no grant) */
+	const char *family;	/* the grant; NULL for client_credentials */
 	const char *user_name;
 	const char *sub;
 	const char *scope;

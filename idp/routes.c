@@ -64,7 +64,12 @@ tenant_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const 
 		    !strcmp(rest, "saml/slo") ? "saml.slo.reject" : "request.reject";
 		audit_event(idp->in.store, t->id, event, "path", http_path(req), "ip",
 		    http_client_ip(req), "reason", http_input_error(req), NULL);
-		page_error(idp->pages, req, 400, "error_bad_request", NULL);
+		/* Endpoints that clients call directly answer in JSON (RFC 6749 5.2). */
+		if (!strcmp(rest, "oidc/token") || !strcmp(rest, "oidc/introspect") ||
+		    !strcmp(rest, "oidc/revoke") || !strcmp(rest, "oidc/userinfo"))
+			oidc_error(req, 400, "invalid_request", http_input_error(req));
+		else
+			page_error(idp->pages, req, 400, "error_bad_request", NULL);
 		return;
 	}
 	if (!strcmp(rest, "") || !strcmp(rest, "portal")) {

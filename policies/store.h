@@ -225,7 +225,8 @@ struct oidc_redeem {
  * Redeem a code in one transaction.  1: first use, *c_r filled, the code marked used, the
  * grant created from it and what iss lists recorded.  2: the code was used before: the
  * grant it produced is revoked.  3: client, redirect_uri or PKCE do not match (the code
- * stays usable).  0: unknown or expired.  -1: error.
+ * stays usable).  4: the SSO session it came from has ended.  0: unknown or expired.
+ * -1: error.
  */
 int store_code_redeem(struct store *st, const char *tenant, const char *code, int64_t now,
     const struct oidc_redeem *r, const struct oidc_issue *iss, struct oidc_code *c_r);

@@ -260,6 +260,19 @@ code_redeem_tx(struct store_txn *t, void *arg)
 	}
 	if ((int64_t)op->out->expires < op->now)
 		return 0;
+	/* The SSO session it came from must still be there: logout and a new password end
+	   it, and a code issued before must not outlive that. */
+	if (op->out->session_len == 32) {
+		struct store_key sk;
+		const void *v;
+		size_t len;
+		int have;
+		skey_init(&sk, op->tenant);
+		skey_add_bytes(&sk, "", 1);
+		skey_add_bytes(&sk, op->out->session, 32);
+		if ((have = stx_get(t, DB_SESSIONS, &sk, &v, &len)) != 1)
+			return have < 0 ? -1 : 4;
+	}
 	if (!same(op->out->client_id, op->r->client_id) ||
 	    !same(op->out->redirect_uri, op->r->redirect_uri) ||
 	    !same(op->out->challenge, op->r->challenge))

@@ -42,9 +42,16 @@ put_code_in(struct fx *fx, const char *tenant, const char *code, const char *use
 		.expires = (uint64_t)expires };
 
 	if (cookie) {
+		struct session ss = { .user = (char *)user, .methods = "pwd", .created = T0,
+			.last_seen = T0, .authn_instant = T0, .expires = T0 + 86400 };
+		struct session cur;
 		hash_of(cookie, h);
 		c.session = h;
 		c.session_len = sizeof(h);
+		/* Codes come from a live SSO session, as in production. */
+		if (store_session_get(fx->st, tenant, h, &cur) == 0)
+			assert_int_equal(store_session_add(fx->st, tenant, h, &ss), 0);
+		store_session_clear(&cur);
 	}
 	assert_int_equal(store_code_put(fx->st, tenant, code, &c), 0);
 }
@@ -255,6 +262,23 @@ test_store_oidc_code_redeem_without_grant(void **state)
 }
 
 /* Client, redirect_uri and PKCE must match; a mismatch leaves the code usable. */
+/* A code whose SSO session has ended (logout, new password) redeems to nothing. */
+static void
+test_store_oidc_code_session_ended(void **state)
+{
+	struct fx *fx = *state;
+	struct oidc_redeem r = { CLIENT, REDIR, CHAL, "fam-x", T0 + 3600 };
+	struct oidc_code c;
+	unsigned char h[32];
+
+	put_code(fx, "code-s", "alice", "sso-gone", T0 + 600);
+	hash_of("sso-gone", h);
+	assert_int_equal(store_session_delete(fx->st, T, h), 1);
+	assert_int_equal(store_code_redeem(fx->st, T, "code-s", T0 + 5, &r, NULL, &c), 4);
+	store_code_clear(&c);
+	assert_int_equal(raw_count(fx, "oidc_families"), 0);
+}
+
 static void
 test_store_oidc_code_mismatch(void **state)
 {
@@ -709,8 +733,9 @@ test_store_oidc_expire(void **state)
 	assert_int_equal(raw_count(fx, "oidc_by_session"), 3);
 	assert_int_equal(raw_count(fx, "oidc_by_user"), 3);
 
-	/* c-old, f-old, r-old, a-old. */
-	assert_int_equal(store_expire(fx->st, now, 600), 4);
+	/* c-old, f-old, r-old, a-old, and the three SSO sessions the codes came from (idle
+	   since T0). */
+	assert_int_equal(store_expire(fx->st, now, 600), 7);
 	assert_int_equal(store_code_get(fx->st, T, "c-old", &c), 0);
 	assert_int_equal(store_code_get(fx->st, T, "c-grace", &c), 1);
 	store_code_clear(&c);
@@ -852,6 +877,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		TEST(test_store_oidc_code_redeem_once),
 		TEST(test_store_oidc_code_redeem_without_grant),
+		TEST(test_store_oidc_code_session_ended),
 		TEST(test_store_oidc_code_mismatch),
 		TEST(test_store_oidc_code_expiry),
 		TEST(test_store_oidc_code_redeem_records_issue),
