@@ -40,9 +40,7 @@ def loadgen(exe, server, threads, seconds, rate, *mode_args):
 
 
 def worker_pid(server):
-    kids = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True,
-                          text=True).stdout.split()
-    return int(kids[0])
+    return server.worker_pid()
 
 
 def cpu_seconds(pid):

@@ -6,12 +6,17 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "ca.h"
+#include "casvc.h"
 #include "clock.h"
 #include "crypto.h"
 #include "encode.h"
@@ -30,6 +35,7 @@ struct cli {
 	const char *dir;
 	const char *tenant;
 	struct instance in;
+	struct ca_client *ca;	/* the ca process, for commands that need the CA */
 	int argc;
 	char **argv;	/* the command and its own arguments */
 };
@@ -40,7 +46,8 @@ usage(void)
 	fputs("usage: sekisho init --dir DIR --url https://HOST[:PORT]\n"
 	    "       sekisho --dir DIR [--tenant T] COMMAND ...\n"
 	    "commands:\n"
-	    "  tenant add T [--name NAME] | tenant list\n"
+	    "  tenant add T [--name NAME] [--ca-key p256|rsa3072] | tenant list\n"
+	    "  tenant ca T [--ca-key p256|rsa3072]   (a device CA for a tenant without one)\n"
 	    "  user add NAME [--email E] [--name DISPLAY] [--password-stdin]\n"
 	    "  user list | user disable NAME | user enable NAME | user remove NAME\n"
 	    "  user passwd NAME --password-stdin\n"
@@ -55,7 +62,13 @@ usage(void)
 	    "                    [--id-token-alg RS256|ES256] [--access-token jwt|opaque]\n"
 	    "                    [--backchannel-logout-uri URI] [--grant GRANT[,GRANT...]]\n"
 	    "  app list | app remove NAME\n"
-	    "  key list [--use saml|oidc] | key rotate [--use saml|oidc]\n"
+	    "  key list [--use saml|oidc|ca] | key rotate [--use saml|oidc]\n"
+	    "  cert issue USER --label LABEL --out FILE.p12 --password-stdin [--legacy]\n"
+	    "  cert issue USER --label LABEL --csr FILE.csr --out FILE.pem\n"
+	    "  cert list [USER] [--expiring-within DURATION] | cert show SERIAL\n"
+	    "  cert revoke SERIAL [--reason REASON] | cert crl --out FILE | cert ca --out FILE\n"
+	    "  policy set [--user U | --group G | --app A | --tenant] device-required on|off|inherit\n"
+	    "  policy list\n"
 	    "  audit [--since DURATION] | audit verify\n"
 	    "  backup PATH\n", stderr);
 	exit(2);
@@ -231,25 +244,63 @@ print_tenant(const struct tenant *t, void *arg)
 	printf("%s\t%s\n", t->id, t->name ? t->name : "");
 }
 
+/* Ask the ca process for a CA for tenant; 0 or 1 (message printed). */
+static int
+create_ca(struct cli *c, const char *tenant, const char *keytype)
+{
+	struct ca_request rq = { .op = CA_OP_CREATE, .tenant = (char *)tenant,
+		.keytype = (char *)keytype };
+	struct ca_reply rp;
+	char fp[96];
+
+	if (c->ca == NULL || ca_client_call(c->ca, &rq, &rp) == -1)
+		return fail("tenant %s: the ca process is not answering", tenant);
+	if (!rp.ok) {
+		fail("tenant %s: %s", tenant, rp.error ? rp.error : "CA creation failed");
+		ca_reply_clear(&rp);
+		return 1;
+	}
+	if (pki_cert_fingerprint(rp.cert_pem, fp) == 0)
+		printf("device CA of tenant %s created (%s), SHA-256 fingerprint %s\n", tenant,
+		    keytype ? keytype : "p256", fp);
+	ca_reply_clear(&rp);
+	return 0;
+}
+
 static int
 cmd_tenant(struct cli *c)
 {
-	static const char *const v[] = { "--name", NULL };
-	const char *sub = c->argc > 1 ? c->argv[1] : "", *id, *err;
+	static const char *const v[] = { "--name", "--ca-key", NULL };
+	const char *sub = c->argc > 1 ? c->argv[1] : "", *id, *err, *kt = opt(c, "--ca-key");
 
 	if (check_opts(c, v, NULL))
 		return 1;
 	if (!strcmp(sub, "list"))
 		return store_tenant_list(c->in.store, print_tenant, NULL) < 0;
-	if (strcmp(sub, "add") || (id = arg(c, 0, v)) == NULL)
+	if ((strcmp(sub, "add") && strcmp(sub, "ca")) || (id = arg(c, 0, v)) == NULL)
 		usage();
+	if (kt && strcmp(kt, "p256") && strcmp(kt, "rsa3072"))
+		return fail("--ca-key must be p256 or rsa3072");
+	if (!strcmp(sub, "ca"))
+		return create_ca(c, id, kt);
 	if (tenant_create(&c->in, id, opt(c, "--name") ? opt(c, "--name") : id, &err) == -1)
 		return fail("tenant %s: %s", id, err);
 	printf("tenant %s added\n", id);
-	return 0;
+	return create_ca(c, id, kt);
 }
 
 /* ---- users ---- */
+
+/* Have the CRL rebuilt after revocations (quietly: a tenant may have no CA). */
+static void
+refresh_crl(struct cli *c)
+{
+	struct ca_request rq = { .op = CA_OP_CRL, .tenant = (char *)c->tenant };
+	struct ca_reply rp;
+
+	if (c->ca && ca_client_call(c->ca, &rq, &rp) == 0)
+		ca_reply_clear(&rp);
+}
 
 static void
 print_user(const struct user *u, void *arg)
@@ -456,6 +507,8 @@ cmd_user(struct cli *c)
 		free(h);
 	} else if (!strcmp(sub, "remove")) {
 		rc = store_user_remove(c->in.store, c->tenant, name);
+		if (rc == 1)
+			refresh_crl(c);	/* the user's certificates were revoked with it */
 	} else {
 		usage();
 	}
@@ -844,6 +897,345 @@ cmd_key(struct cli *c)
 	return 0;
 }
 
+/* ---- device certificates ---- */
+
+/* A file written whole or not at all: a temporary file beside it, renamed at the end. */
+struct outfile {
+	char *path;
+	char *tmp;
+	int fd;
+};
+
+static int
+out_open(struct outfile *o, const char *path)
+{
+	o->path = xstrdup(path);
+	o->tmp = xasprintf("%s.tmpXXXXXX", path);
+	if ((o->fd = mkstemp(o->tmp)) == -1) {
+		fail("%s: %s", path, strerror(errno));
+		free(o->path);
+		free(o->tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+out_commit(struct outfile *o, const void *p, size_t n, mode_t mode)
+{
+	const char *q = p;
+	int rc = 0;
+
+	while (n > 0 && rc == 0) {
+		ssize_t w = write(o->fd, q, n);
+		if (w <= 0)
+			rc = -1;
+		else
+			q += w, n -= (size_t)w;
+	}
+	if (rc == 0 && (fchmod(o->fd, mode) == -1 || fsync(o->fd) == -1))
+		rc = -1;
+	if (close(o->fd) == -1)
+		rc = -1;
+	if (rc == 0 && rename(o->tmp, o->path) == -1)
+		rc = -1;
+	if (rc == -1) {
+		fail("%s: %s", o->path, strerror(errno));
+		unlink(o->tmp);
+	}
+	free(o->path);
+	free(o->tmp);
+	return rc;
+}
+
+static void
+out_abort(struct outfile *o)
+{
+	close(o->fd);
+	unlink(o->tmp);
+	free(o->path);
+	free(o->tmp);
+}
+
+static const char *
+cert_status(const struct devcert *d, int64_t now)
+{
+	return d->revoked ? "revoked" : (int64_t)d->not_after <= now ? "expired" : "active";
+}
+
+struct cert_print {
+	int64_t now;
+	int64_t until;		/* --expiring-within: active ones expiring before this */
+	int count;
+};
+
+static void
+print_cert(const struct devcert *d, void *arg)
+{
+	struct cert_print *cp = arg;
+	char issued[21], expires[21], used[21] = "-";
+
+	if (cp->until && (d->revoked || (int64_t)d->not_after <= cp->now ||
+	    (int64_t)d->not_after > cp->until))
+		return;
+	clock_iso8601((int64_t)d->issued, issued);
+	clock_iso8601((int64_t)d->not_after, expires);
+	if (d->last_used)
+		clock_iso8601((int64_t)d->last_used, used);
+	printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d->serial, d->user, d->label,
+	    cert_status(d, cp->now), issued, expires, used);
+	cp->count++;
+}
+
+static int
+cert_issue(struct cli *c, const char *const *v)
+{
+	const char *user = arg(c, 0, v), *label = opt(c, "--label"), *out = opt(c, "--out");
+	const char *csr_path = opt(c, "--csr"), *err;
+	struct ca_request rq = { .op = CA_OP_ISSUE };
+	struct ca_reply rp = { 0 };
+	struct outfile of;
+	char *csr = NULL, *pw = NULL, expires[21];
+	size_t len;
+	int rc = 1;
+
+	if (user == NULL || label == NULL || out == NULL)
+		return fail("cert issue needs USER, --label and --out");
+	if (ca_check_label(label, &err) == -1)
+		return fail("%s", err);
+	if (csr_path) {
+		if (flag(c, "--password-stdin") || flag(c, "--legacy"))
+			return fail("--csr returns a certificate only: no --password-stdin or "
+			    "--legacy");
+		if ((csr = slurp(csr_path, 65536, &len, &err)) == NULL)
+			return fail("%s: %s", csr_path, err);
+	} else {
+		if (!flag(c, "--password-stdin"))
+			return fail("a PKCS#12 file needs --password-stdin (or give --csr)");
+		if ((pw = read_password()) == NULL || ca_check_password(pw, &err) == -1) {
+			freezero_str(pw);
+			return fail("%s", pw ? err : "no password on standard input");
+		}
+	}
+	if (out_open(&of, out) == -1)
+		goto done;
+	rq.tenant = (char *)c->tenant;
+	rq.user = (char *)user;
+	rq.label = (char *)label;
+	rq.csr = csr;
+	rq.password = pw;
+	rq.legacy = flag(c, "--legacy");
+	if (c->ca == NULL || ca_client_call(c->ca, &rq, &rp) == -1) {
+		out_abort(&of);
+		fail("the ca process is not answering");
+		goto done;
+	}
+	if (!rp.ok) {
+		out_abort(&of);
+		fail("cert issue %s: %s", user, rp.error ? rp.error : "refused");
+		rc = rp.limit ? 3 : 1;
+		goto done;
+	}
+	if ((csr ? out_commit(&of, rp.cert_pem, strlen(rp.cert_pem), 0644) :
+	    out_commit(&of, rp.p12, rp.p12_len, 0600)) == -1) {
+		fprintf(stderr, "sekisho: certificate %s was issued but not written; revoke it "
+		    "with: sekisho cert revoke %s\n", rp.serial, rp.serial);
+		goto done;
+	}
+	clock_iso8601((int64_t)rp.not_after, expires);
+	printf("certificate %s issued to %s (%s), valid until %s, written to %s\n", rp.serial,
+	    user, label, expires, out);
+	printf("serial=%s\nsha256=%s\n", rp.serial, rp.fingerprint);
+	rc = 0;
+done:
+	freezero_str(pw);
+	free(csr);
+	ca_reply_clear(&rp);
+	return rc;
+}
+
+static int
+cmd_cert(struct cli *c)
+{
+	static const char *const v[] = { "--label", "--out", "--csr", "--reason",
+		"--expiring-within", NULL };
+	static const char *const f[] = { "--password-stdin", "--legacy", NULL };
+	const char *sub = c->argc > 1 ? c->argv[1] : "", *a0 = arg(c, 0, v);
+	struct cert_print cp = { .now = clock_now() };
+	struct ca_request rq = { 0 };
+	struct ca_reply rp = { 0 };
+	struct outfile of;
+	char serial[48];
+	int rc = 1;
+
+	if (check_opts(c, v, f) || !tenant_exists(c))
+		return 1;
+	if (!strcmp(sub, "issue"))
+		return cert_issue(c, v);
+	if (!strcmp(sub, "list")) {
+		const char *within = opt(c, "--expiring-within");
+		int64_t d;
+		if (within) {
+			if (clock_parse_duration(within, &d) == -1 || d <= 0)
+				return fail("--expiring-within takes a duration such as 30d");
+			cp.until = cp.now + d;
+		}
+		if (a0) {
+			struct user u;
+			int r = store_user_get(c->in.store, c->tenant, a0, &u);
+			store_user_clear(&u);
+			if (r != 1)
+				return fail("user %s: no such user", a0);
+		}
+		return store_cert_list(c->in.store, c->tenant, a0, print_cert, &cp) < 0;
+	}
+	if (!strcmp(sub, "show")) {
+		struct devcert d;
+		char t[4][21];
+		if (a0 == NULL || ca_serial_normalise(a0, serial) == -1)
+			return fail("cert show takes a serial (hex, as openssl x509 -serial prints it)");
+		if (store_cert_get(c->in.store, c->tenant, serial, &d) != 1)
+			return fail("certificate %s: no such certificate", serial);
+		clock_iso8601((int64_t)d.issued, t[0]);
+		clock_iso8601((int64_t)d.not_before, t[1]);
+		clock_iso8601((int64_t)d.not_after, t[2]);
+		strcpy(t[3], "-");
+		if (d.last_used)
+			clock_iso8601((int64_t)d.last_used, t[3]);
+		printf("serial=%s\nuser=%s\nlabel=%s\nstatus=%s\nsha256=%s\nissued=%s\n"
+		    "not_before=%s\nnot_after=%s\nlast_used=%s\n", d.serial, d.user, d.label,
+		    cert_status(&d, cp.now), d.fingerprint, t[0], t[1], t[2], t[3]);
+		if (d.revoked) {
+			clock_iso8601((int64_t)d.revoked_at, t[0]);
+			printf("revoked=%s\nreason=%s\n", t[0], ca_reason_name((int)d.reason));
+		}
+		store_devcert_clear(&d);
+		return 0;
+	}
+	rq.tenant = (char *)c->tenant;
+	if (!strcmp(sub, "revoke")) {
+		const char *reason = opt(c, "--reason");
+		int code = reason ? ca_reason_code(reason) : 0;
+		if (a0 == NULL || ca_serial_normalise(a0, serial) == -1)
+			return fail("cert revoke takes a serial (hex, as openssl x509 -serial prints "
+			    "it)");
+		if (code < 0)
+			return fail("--reason must be one of unspecified, keyCompromise, "
+			    "affiliationChanged, superseded, cessationOfOperation, "
+			    "privilegeWithdrawn");
+		rq.op = CA_OP_REVOKE;
+		rq.serial = serial;
+		rq.reason = (uint64_t)code;
+	} else if (!strcmp(sub, "crl") || !strcmp(sub, "ca")) {
+		if (opt(c, "--out") == NULL)
+			return fail("cert %s needs --out FILE", sub);
+		if (!strcmp(sub, "ca")) {
+			char *pem = NULL;
+			/* The CA certificate is public: read from the store, no ca process. */
+			if (tenant_ca_pem(&c->in, c->tenant, &pem) != 1)
+				return fail("tenant %s has no device CA", c->tenant);
+			if (out_open(&of, opt(c, "--out")) == 0 &&
+			    out_commit(&of, pem, strlen(pem), 0644) == 0) {
+				printf("CA certificate of tenant %s written to %s\n", c->tenant,
+				    opt(c, "--out"));
+				rc = 0;
+			}
+			free(pem);
+			return rc;
+		}
+		rq.op = CA_OP_CRL;
+	} else {
+		usage();
+	}
+	if (rq.op == CA_OP_CRL && out_open(&of, opt(c, "--out")) == -1)
+		return 1;
+	if (c->ca == NULL || ca_client_call(c->ca, &rq, &rp) == -1) {
+		fail("the ca process is not answering");
+		if (rq.op == CA_OP_CRL)
+			out_abort(&of);
+		return 1;
+	}
+	if (!rp.ok) {
+		fail("cert %s: %s", sub, rp.error ? rp.error : "failed");
+		if (rq.op == CA_OP_CRL)
+			out_abort(&of);
+	} else if (rq.op == CA_OP_REVOKE) {
+		printf(rp.status == 2 ? "certificate %s was already revoked\n" :
+		    "certificate %s of %s revoked (%s); CRL %llu published\n", rp.serial,
+		    rp.user ? rp.user : "?", ca_reason_name((int)rq.reason),
+		    (unsigned long long)rp.crl_number);
+		rc = 0;
+	} else if (out_commit(&of, rp.crl, rp.crl_len, 0644) == 0) {
+		printf("CRL %llu of tenant %s written to %s\n", (unsigned long long)rp.crl_number,
+		    c->tenant, opt(c, "--out"));
+		rc = 0;
+	}
+	ca_reply_clear(&rp);
+	return rc;
+}
+
+/* ---- policies ---- */
+
+static void
+print_policy(const char *scope, const char *key, const char *value, void *arg)
+{
+	printf("%s\t%s\t%s\n", scope, key, value);
+}
+
+static int
+cmd_policy(struct cli *c)
+{
+	static const char *const v[] = { "--user", "--group", "--app", NULL };
+	static const char *const f[] = { "--tenant-wide", NULL };
+	const char *sub = c->argc > 1 ? c->argv[1] : "", *key, *val;
+	const char *u = opt(c, "--user"), *g = opt(c, "--group"), *a = opt(c, "--app");
+	char *scope;
+	int n = (u != NULL) + (g != NULL) + (a != NULL) + flag(c, "--tenant-wide"), exists = 1;
+
+	if (check_opts(c, v, f) || !tenant_exists(c))
+		return 1;
+	if (!strcmp(sub, "list"))
+		return store_policy_list(c->in.store, c->tenant, print_policy, NULL) < 0;
+	if (strcmp(sub, "set") || (key = arg(c, 0, v)) == NULL || (val = arg(c, 1, v)) == NULL ||
+	    arg(c, 2, v) != NULL)
+		usage();
+	if (n != 1)
+		return fail("policy set needs exactly one of --user U, --group G, --app A, --tenant");
+	if (strcmp(key, "device-required"))
+		return fail("unknown policy %s (known: device-required)", key);
+	if (strcmp(val, "on") && strcmp(val, "off") && strcmp(val, "inherit"))
+		return fail("device-required takes on, off or inherit");
+	if (u) {
+		struct user x;
+		exists = store_user_get(c->in.store, c->tenant, u, &x) == 1;
+		store_user_clear(&x);
+		scope = xasprintf("user:%s", u);
+	} else if (g) {
+		exists = store_group_exists(c->in.store, c->tenant, g) == 1;
+		scope = xasprintf("group:%s", g);
+	} else if (a) {
+		struct app x;
+		exists = store_app_get(c->in.store, c->tenant, a, &x) == 1;
+		store_app_clear(&x);
+		scope = xasprintf("app:%s", a);
+	} else {
+		scope = xstrdup("tenant");
+	}
+	if (!exists) {
+		fail("%s: no such %s", strchr(scope, ':') + 1, u ? "user" : g ? "group" : "app");
+		free(scope);
+		return 1;
+	}
+	if (store_policy_set(c->in.store, c->tenant, scope, "device_required",
+	    strcmp(val, "inherit") ? val : NULL) == -1) {
+		free(scope);
+		return fail("storage error");
+	}
+	printf("policy device-required of %s set to %s\n", scope, val);
+	free(scope);
+	return 0;
+}
+
 /* ---- audit, backup ---- */
 
 static void
@@ -896,7 +1288,9 @@ cmd_backup(struct cli *c)
 static int
 cmd_init(const char *dir, const char *url)
 {
+	struct cli c = { .dir = dir, .tenant = "default" };
 	struct buf err;
+	int rc;
 
 	if (dir == NULL || url == NULL)
 		usage();
@@ -908,7 +1302,18 @@ cmd_init(const char *dir, const char *url)
 	}
 	buf_free(&err);
 	printf("initialised %s for %s (tenant default)\n", dir, url);
-	return 0;
+	buf_init(&err, 0);
+	c.ca = instance_spawn_ca(dir, &err);
+	if (c.ca == NULL) {
+		fprintf(stderr, "sekisho: %s", err.data);
+		buf_free(&err);
+		return 1;
+	}
+	buf_free(&err);
+	rc = create_ca(&c, "default", NULL);
+	if (ca_client_close(c.ca) != 0)
+		rc = 1;
+	return rc;
 }
 
 int
@@ -924,6 +1329,9 @@ main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--dir") && i + 1 < argc)
 			c.dir = argv[++i];
+		else if (!strcmp(argv[i], "--tenant") && n > 0 && !strcmp(rest[0], "policy") &&
+		    (i + 1 == argc || !strcmp(argv[i + 1], "device-required")))
+			rest[n++] = "--tenant-wide";	/* policy set --tenant: the scope */
 		else if (!strcmp(argv[i], "--tenant") && i + 1 < argc)
 			c.tenant = argv[++i];
 		else if (!strcmp(argv[i], "--url") && i + 1 < argc)
@@ -944,7 +1352,18 @@ main(int argc, char **argv)
 	if (!store_valid_name(c.tenant, 63))
 		return fail("bad tenant id");
 	buf_init(&err, 0);
+	/* Commands that use the CA start the ca process first: it opens its own store. */
+	if (!strcmp(rest[0], "cert") || (!strcmp(rest[0], "tenant") && n > 1 &&
+	    (!strcmp(rest[1], "add") || !strcmp(rest[1], "ca"))) || (!strcmp(rest[0], "user") &&
+	    n > 1 && !strcmp(rest[1], "remove"))) {
+		if ((c.ca = instance_spawn_ca(c.dir, &err)) == NULL) {
+			fprintf(stderr, "sekisho: %s", err.data);
+			buf_free(&err);
+			return 1;
+		}
+	}
 	if (instance_open(&c.in, c.dir, &err) == -1) {
+		ca_client_close(c.ca);
 		fprintf(stderr, "sekisho: %s", err.data);
 		buf_free(&err);
 		return 1;
@@ -966,8 +1385,14 @@ main(int argc, char **argv)
 		rc = cmd_audit(&c);
 	else if (!strcmp(rest[0], "backup"))
 		rc = cmd_backup(&c);
+	else if (!strcmp(rest[0], "cert"))
+		rc = cmd_cert(&c);
+	else if (!strcmp(rest[0], "policy"))
+		rc = cmd_policy(&c);
 	else
 		usage();
 	instance_close(&c.in);
+	if (ca_client_close(c.ca) > 0 && rc == 0)
+		rc = 1;
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "http.h"
@@ -146,6 +147,23 @@ const char *
 http_client_ip(const struct http_req *req)
 {
 	return req->ip;
+}
+
+const unsigned char *
+http_peer_cert(const struct http_req *req, size_t *len_r)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn,
+	    MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	const gnutls_datum_t *certs;
+	unsigned int n = 0;
+
+	if (ci == NULL || ci->tls_session == NULL)
+		return NULL;
+	certs = gnutls_certificate_get_peers((gnutls_session_t)ci->tls_session, &n);
+	if (certs == NULL || n == 0 || certs[0].size == 0)
+		return NULL;
+	*len_r = certs[0].size;
+	return certs[0].data;
 }
 
 void
@@ -441,7 +459,8 @@ struct http_server *
 http_start(const struct http_settings *hs, http_handler_fn fn, void *arg, const char **errstr)
 {
 	struct http_server *srv = xcalloc(1, sizeof(*srv));
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+	    MHD_USE_ITC;
 
 	srv->hs = *hs;
 	srv->fn = fn;
@@ -450,7 +469,7 @@ http_start(const struct http_settings *hs, http_handler_fn fn, void *arg, const 
 		flags |= MHD_USE_TLS;
 	srv->d = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, srv,
 	    MHD_OPTION_LISTEN_SOCKET, hs->listen_fd,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)hs->threads,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(hs->threads > 1 ? hs->threads : 0),
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)hs->max_connections,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)hs->max_connections_per_ip,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)hs->connection_timeout,
@@ -461,6 +480,8 @@ http_start(const struct http_settings *hs, http_handler_fn fn, void *arg, const 
 	    hs->tls_key_pem ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, hs->tls_key_pem,
 	    MHD_OPTION_HTTPS_MEM_CERT, hs->tls_cert_pem,
 	    MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+	    /* Client certificates are requested, never required: our code verifies them. */
+	    hs->tls_trust_pem ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, hs->tls_trust_pem,
 	    MHD_OPTION_END);
 	if (srv->d == NULL) {
 		*errstr = "cannot start the HTTP server";
@@ -468,6 +489,16 @@ http_start(const struct http_settings *hs, http_handler_fn fn, void *arg, const 
 		return NULL;
 	}
 	return srv;
+}
+
+int
+http_stop_keep_socket(struct http_server *srv)
+{
+	MHD_socket fd = MHD_quiesce_daemon(srv->d);
+
+	MHD_stop_daemon(srv->d);
+	free(srv);
+	return fd == MHD_INVALID_SOCKET ? -1 : fd;
 }
 
 void

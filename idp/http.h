@@ -25,6 +25,7 @@ struct http_settings {
 	int64_t max_body;		/* bytes */
 	const char *tls_key_pem;	/* NULL: plain HTTP (behind a TLS-terminating proxy) */
 	const char *tls_cert_pem;
+	const char *tls_trust_pem;	/* CA certificates: ask for a client certificate */
 	int hsts;
 };
 
@@ -33,6 +34,8 @@ typedef void (*http_handler_fn)(struct http_req *req, void *arg);
 struct http_server *http_start(const struct http_settings *hs, http_handler_fn fn, void *arg,
     const char **errstr);
 void http_stop(struct http_server *srv);
+/* Stop but keep the listening socket open (returned, or -1), to start again on it. */
+int http_stop_keep_socket(struct http_server *srv);
 
 /* ---- request ---- */
 const char *http_method(const struct http_req *req);
@@ -54,6 +57,11 @@ const char *http_header(const struct http_req *req, const char *name);
 /* A cookie's value, borrowed; NULL when absent or sent twice. */
 const char *http_cookie(const struct http_req *req, const char *name);
 const char *http_client_ip(const struct http_req *req);
+/*
+ * The DER certificate the TLS client presented (borrowed, valid during the request), or
+ * NULL.  Nothing about it is verified: that is the caller's job.
+ */
+const unsigned char *http_peer_cert(const struct http_req *req, size_t *len_r);
 /* Per-request scratch owned by the handler layer (freed with the request). */
 void http_set_data(struct http_req *req, void *data, void (*free_fn)(void *));
 void *http_get_data(const struct http_req *req);

@@ -10,6 +10,7 @@
 
 #include "audit.h"
 #include "clock.h"
+#include "device.h"
 #include "idp.h"
 #include "log.h"
 #include "oidc.h"
@@ -36,6 +37,13 @@ idp_init(struct idp *idp, struct instance *in, struct buf *err)
 		instance_close(&idp->in);
 		return -1;
 	}
+	if (idp->in.settings.device_proxy_from &&
+	    ipnet_parse(idp->in.settings.device_proxy_from, &idp->proxy_from, &errstr) == -1) {
+		buf_printf(err, "device_proxy_from: %s\n", errstr);
+		pages_free(idp->pages);
+		instance_close(&idp->in);
+		return -1;
+	}
 	idp->pw.t_cost = (uint32_t)idp->in.settings.argon2_t_cost;
 	idp->pw.m_cost = (uint32_t)(idp->in.settings.argon2_m_cost / 1024);
 	idp->pw.parallelism = (uint32_t)idp->in.settings.argon2_parallelism;
@@ -49,6 +57,7 @@ tenant_ctx_free(struct tenant_ctx *t)
 		return;
 	saml_idp_free(t->saml);
 	oidc_tenant_free(t->oidc);
+	device_tenant_free(t);
 	for (size_t i = 0; i < t->nsps; i++) {
 		free(t->sps[i].app);
 		free(t->sps[i].entity_id);
@@ -210,6 +219,10 @@ tenant_build(struct idp *idp, const char *id, uint64_t gen)
 	}
 	if ((t->oidc = oidc_tenant_new(idp, t)) == NULL) {
 		log_error("tenant %s: OIDC configuration does not load", id);
+		goto done;
+	}
+	if (device_tenant_load(idp, t) == -1) {
+		log_error("tenant %s: device policies or CA do not load", id);
 		goto done;
 	}
 	ok = 1;

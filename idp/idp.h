@@ -12,12 +12,22 @@
 #include "attrmap.h"
 #include "http.h"
 #include "instance.h"
+#include "ipnet.h"
 #include "page.h"
 #include "password.h"
 #include "saml_redirect.h"
 
 struct saml_idp;
 struct oidc_tenant;
+struct devcert_ca;
+
+#define TENANT_MAX 63
+
+/* One device_required setting: scope "tenant", "group:G", "user:U" or "app:A". */
+struct tenant_policy {
+	char *scope;
+	int on;
+};
 
 /* What the IdP knows about one SAML SP at run time. */
 struct tenant_sp {
@@ -44,6 +54,10 @@ struct tenant_ctx {
 	struct tenant_sp *sps;
 	size_t nsps;
 	struct oidc_tenant *oidc;
+	char *ca_pem;		/* the device CA certificate, or NULL */
+	struct devcert_ca *devca;
+	struct tenant_policy *pols;
+	size_t npols;
 };
 
 struct idp {
@@ -52,6 +66,7 @@ struct idp {
 	struct password_params pw;
 	pthread_mutex_t lock;
 	struct tenant_ctx *tenants;
+	struct ipnet_list proxy_from;	/* may send device_proxy_header */
 };
 
 /* Take over a loaded instance (store opened here), load pages.  0 or -1 with err. */

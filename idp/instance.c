@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "casvc.h"
 #include "clock.h"
 #include "crypto.h"
 #include "encode.h"
@@ -157,6 +159,12 @@ instance_init(const char *dir, const char *url, struct buf *err)
 	    strchr(host, ':') ? "]" : "", port);
 	free(path);
 	path = xasprintf("%s/master.key", dir);
+	crypto_random(master, sizeof(master));
+	if (write_file(path, master, sizeof(master), 0600, err) == -1)
+		goto done;
+	/* The CA keys' own sealing key: only the ca process reads it. */
+	free(path);
+	path = xasprintf("%s/ca.key", dir);
 	crypto_random(master, sizeof(master));
 	if (write_file(path, master, sizeof(master), 0600, err) == -1)
 		goto done;
@@ -368,4 +376,108 @@ instance_unseal_key(struct instance *in, const char *tenant, const struct keyrec
 	if (pem == NULL)
 		log_error("tenant %s: key %s does not open with this master key", tenant, k->kid);
 	return (char *)pem;
+}
+
+/* DIR/ca.key, made on first use in directories created before device certificates. */
+static int
+read_ca_key(const char *dir, unsigned char key[CRYPTO_SEAL_KEY_LEN], struct buf *err)
+{
+	char *path = xasprintf("%s/ca.key", dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc = -1;
+	ssize_t n;
+
+	if (fd == -1 && errno == ENOENT) {
+		crypto_random(key, CRYPTO_SEAL_KEY_LEN);
+		rc = write_file(path, key, CRYPTO_SEAL_KEY_LEN, 0600, err);
+		free(path);
+		return rc;
+	}
+	if (fd == -1) {
+		buf_printf(err, "%s: %s\n", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	n = read(fd, key, CRYPTO_SEAL_KEY_LEN);
+	if (n == CRYPTO_SEAL_KEY_LEN)
+		rc = 0;
+	else
+		buf_printf(err, "%s: not a CA sealing key (expected %d bytes)\n", path,
+		    CRYPTO_SEAL_KEY_LEN);
+	close(fd);
+	free(path);
+	return rc;
+}
+
+int
+instance_ca_main(struct instance *in, int fd, volatile sig_atomic_t *stop, struct buf *err)
+{
+	unsigned char key[CRYPTO_SEAL_KEY_LEN];
+	struct casvc_conf conf = { 0 };
+	int rc;
+
+	if (read_ca_key(in->dir, key, err) == -1)
+		return -1;
+	conf.st = in->store;
+	conf.key = key;
+	conf.crl_validity = in->settings.crl_validity;
+	conf.refresh_every = fd == -1 ? 60 : 0;
+	rc = casvc_serve(fd, &conf, stop);
+	explicit_bzero(key, sizeof(key));
+	return rc;
+}
+
+struct ca_client *
+instance_spawn_ca(const char *dir, struct buf *err)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		buf_printf(err, "socketpair: %s\n", strerror(errno));
+		return NULL;
+	}
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		buf_printf(err, "fork: %s\n", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return NULL;
+	}
+	if (pid == 0) {
+		struct instance in;
+		struct buf e;
+		int rc = 1;
+
+		close(sv[0]);
+		buf_init(&e, 0);
+		if (instance_open(&in, dir, &e) == 0) {
+			rc = instance_ca_main(&in, sv[1], NULL, &e) == 0 ? 0 : 1;
+			instance_close(&in);
+		}
+		if (e.len)
+			fprintf(stderr, "sekisho (ca): %s", e.data);
+		buf_free(&e);
+		close(sv[1]);
+		exit(rc);	/* exit(): leak checkers run */
+	}
+	close(sv[1]);
+	return ca_client_new(sv[0], pid);
+}
+
+static void
+ca_pem_cb(const struct keyrec *k, void *arg)
+{
+	char **pem = arg;
+
+	if (*pem == NULL && k->state == STORE_KEY_ACTIVE && k->cert_pem)
+		*pem = xstrdup(k->cert_pem);
+}
+
+int
+tenant_ca_pem(struct instance *in, const char *tenant, char **pem_r)
+{
+	*pem_r = NULL;
+	if (store_key_list(in->store, tenant, "ca", ca_pem_cb, pem_r) < 0)
+		return -1;
+	return *pem_r ? 1 : 0;
 }

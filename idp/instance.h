@@ -5,6 +5,8 @@
 #ifndef SEKISHO_INSTANCE_H
 #define SEKISHO_INSTANCE_H
 
+#include <signal.h>
+
 #include "buf.h"
 #include "crypto.h"
 #include "settings.h"
@@ -43,5 +45,17 @@ int tenant_derive_key(struct instance *in, const struct tenant *t, const char *p
     unsigned char out[32]);
 /* The unsealed private key PEM of a key record (caller frees with freezero_str), or NULL. */
 char *instance_unseal_key(struct instance *in, const char *tenant, const struct keyrec *k);
+
+/* The tenant's device CA certificate (new PEM string): 1, 0 when it has none, -1. */
+int tenant_ca_pem(struct instance *in, const char *tenant, char **pem_r);
+
+struct ca_client;
+/*
+ * Start a ca process for dir (it opens the store and reads DIR/ca.key itself, so the
+ * caller never holds a CA key); NULL with err.  Call before opening the store.
+ */
+struct ca_client *instance_spawn_ca(const char *dir, struct buf *err);
+/* Be the ca process of an opened instance: requests on fd, or (fd -1) CRL refresh only. */
+int instance_ca_main(struct instance *in, int fd, volatile sig_atomic_t *stop, struct buf *err);
 
 #endif

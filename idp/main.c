@@ -16,12 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "device.h"
 #include "http.h"
 #include "idp.h"
 #include "instance.h"
@@ -222,16 +224,45 @@ drop_privileges(const char *user)
 	return 0;
 }
 
+/* What the parent prepares for its children: bound sockets and TLS material. */
+struct listeners {
+	int fd;			/* the main listener */
+	int dfd;		/* the device-check listener, or -1 */
+	char *key, *cert;
+	char *dkey, *dcert;	/* the device listener's (may be the main ones) */
+};
+
+/* The device-check server, asking for certificates of the CAs in trust (may be NULL). */
+static struct http_server *
+start_device(struct idp *idp, const struct http_settings *main_hs, int fd,
+    const struct listeners *l, const char *trust)
+{
+	struct http_settings hs = *main_hs;
+	struct http_server *srv;
+	const char *errstr;
+
+	hs.listen_fd = fd;
+	hs.threads = main_hs->threads > 1 ? (main_hs->threads + 1) / 2 : 1;
+	hs.tls_key_pem = idp->in.settings.device_tls ? l->dkey : NULL;
+	hs.tls_cert_pem = idp->in.settings.device_tls ? l->dcert : NULL;
+	hs.tls_trust_pem = idp->in.settings.device_tls ? trust : NULL;
+	if ((srv = http_start(&hs, device_handle, idp, &errstr)) == NULL)
+		log_error("device listener: %s", errstr);
+	return srv;
+}
+
 static int
-worker(struct instance *in, int fd, char *key, char *cert)
+worker(struct instance *in, const struct listeners *l)
 {
 	struct http_settings hs = { 0 };
-	struct http_server *srv;
+	struct http_server *srv, *dsrv = NULL;
 	struct idp idp;
 	struct buf err;
 	const char *errstr;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int64_t next = 0;
+	int64_t next = 0, next_trust = 0;
+	char *trust = NULL;
+	int rc = 0;
 
 	if (drop_privileges(in->settings.user) == -1)
 		return 1;
@@ -246,7 +277,7 @@ worker(struct instance *in, int fd, char *key, char *cert)
 		return 1;
 	}
 	buf_free(&err);
-	hs.listen_fd = fd;
+	hs.listen_fd = l->fd;
 	hs.threads = idp.in.settings.threads ? (int)idp.in.settings.threads :
 	    (int)(ncpu > 0 ? ncpu : 1);
 	hs.max_connections = idp.in.settings.max_connections;
@@ -254,8 +285,8 @@ worker(struct instance *in, int fd, char *key, char *cert)
 	hs.connection_timeout = idp.in.settings.connection_timeout;
 	hs.connection_memory = idp.in.settings.connection_memory;
 	hs.max_body = idp.in.settings.max_body;
-	hs.tls_key_pem = idp.in.settings.tls ? key : NULL;
-	hs.tls_cert_pem = idp.in.settings.tls ? cert : NULL;
+	hs.tls_key_pem = idp.in.settings.tls ? l->key : NULL;
+	hs.tls_cert_pem = idp.in.settings.tls ? l->cert : NULL;
 	hs.hsts = 1;
 	if (backchannel_start() == -1) {
 		log_error("cannot start the back-channel logout sender");
@@ -268,20 +299,71 @@ worker(struct instance *in, int fd, char *key, char *cert)
 		idp_free(&idp);
 		return 1;
 	}
-	log_info("serving %s with %d threads", idp.in.settings.url, hs.threads);
-	while (!got_term && !got_hup) {
+	if (l->dfd != -1) {
+		trust = device_trust_pem(&idp);
+		if ((dsrv = start_device(&idp, &hs, l->dfd, l, trust)) == NULL)
+			rc = 1;
+		next_trust = clock_mono_ms() + 5000;
+	}
+	log_info("serving %s with %d threads%s%s", idp.in.settings.url, hs.threads,
+	    dsrv ? ", device check at " : "", dsrv ? idp.in.settings.device_url : "");
+	while (!got_term && !got_hup && rc == 0) {
 		if (clock_mono_ms() >= next) {
 			idp_housekeeping(&idp);
 			next = clock_mono_ms() + 60000;
 		}
+		/* A new tenant CA: the device listener starts asking for its certificates too. */
+		if (dsrv && clock_mono_ms() >= next_trust) {
+			char *now = device_trust_pem(&idp);
+			if ((now == NULL) != (trust == NULL) || (now && strcmp(now, trust))) {
+				int dfd = http_stop_keep_socket(dsrv);
+				dsrv = dfd == -1 ? NULL : start_device(&idp, &hs, dfd, l, now);
+				if (dsrv == NULL)
+					rc = 1;
+				else
+					log_info("device listener: trusted CAs changed");
+				free(trust);
+				trust = now;
+			} else {
+				free(now);
+			}
+			next_trust = clock_mono_ms() + 5000;
+		}
 		usleep(200000);
 	}
 	log_info("worker stopping");
+	http_stop(dsrv);
 	http_stop(srv);
+	free(trust);
 	backchannel_stop();
 	idp_free(&idp);
 	saml_global_shutdown();
-	return 0;
+	return rc;
+}
+
+/* The ca process of the daemon: keeps every tenant's CRL fresh; holds the CA keys. */
+static int
+ca_process(struct instance *in, const struct listeners *l)
+{
+	struct buf err;
+	int rc;
+
+	prctl(PR_SET_NAME, "sekishod-ca");	/* tells it from the worker in ps */
+	close(l->fd);
+	if (l->dfd != -1)
+		close(l->dfd);
+	if (drop_privileges(in->settings.user) == -1)
+		return 1;
+	buf_init(&err, 0);
+	if (instance_open_store(in, &err) == -1 ||
+	    instance_ca_main(in, -1, &got_term, &err) == -1) {
+		log_error("ca: %s", err.data ? err.data : "failed");
+		rc = 1;
+	} else {
+		rc = 0;
+	}
+	buf_free(&err);
+	return rc;
 }
 
 static void
@@ -303,36 +385,75 @@ daemonize(void)
 	}
 }
 
-/* Run workers until told to stop; restart one that dies, re-read the config on SIGHUP. */
-static int
-supervise(const char *dir, struct instance *in, int fd, char *key, char *cert)
+static pid_t
+spawn(int (*fn)(struct instance *, const struct listeners *), struct instance *in,
+    const struct listeners *l)
 {
-	int backoff = 0;
+	pid_t pid;
+
+	fflush(NULL);	/* the child exits through exit(): nothing buffered twice */
+	if ((pid = fork()) == -1)
+		log_error("fork: %s", strerror(errno));
+	else if (pid == 0)
+		exit(fn(in, l));	/* exit(): leak checkers run */
+	return pid;
+}
+
+/* Send SIGTERM to the children that run and wait for them. */
+static void
+stop_children(pid_t *pids, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGTERM);
+	for (size_t i = 0; i < n; i++) {
+		while (pids[i] > 0 && waitpid(pids[i], NULL, 0) == -1 && errno == EINTR)
+			;
+		pids[i] = 0;
+	}
+}
+
+/*
+ * Run the worker and the ca process until told to stop; restart one that dies (a crash
+ * loop backs off), re-read the configuration on SIGHUP.
+ */
+static int
+supervise(const char *dir, struct instance *in, const struct listeners *l)
+{
+	int (*const fns[2])(struct instance *, const struct listeners *) = { worker, ca_process };
+	static const char *const names[2] = { "worker", "ca process" };
+	pid_t pids[2] = { 0, 0 };
+	int64_t started[2] = { 0, 0 };
+	int backoff[2] = { 0, 0 };
 
 	for (;;) {
-		int64_t started = clock_mono_ms();
 		int status = 0;
-		pid_t pid, w;
+		pid_t w;
+		size_t i;
 
-		fflush(NULL);	/* the child exits through exit(): nothing buffered twice */
-		pid = fork();
-
-		if (pid == -1) {
-			log_error("fork: %s", strerror(errno));
-			return 1;
+		for (i = 0; i < 2; i++) {
+			if (pids[i] != 0)
+				continue;
+			started[i] = clock_mono_ms();
+			if ((pids[i] = spawn(fns[i], in, l)) == -1) {
+				pids[i] = 0;
+				stop_children(pids, 2);
+				return 1;
+			}
 		}
-		if (pid == 0)
-			exit(worker(in, fd, key, cert));	/* exit(): leak checkers run */
-		while ((w = waitpid(pid, &status, 0)) == -1 && errno == EINTR) {
+		while ((w = waitpid(-1, &status, 0)) == -1 && errno == EINTR) {
 			if (got_term || got_hup)
-				kill(pid, SIGTERM);
+				break;
 		}
-		if (got_term)
+		if (got_term) {
+			stop_children(pids, 2);
 			return 0;
+		}
 		if (got_hup) {
 			struct buf err;
 			struct instance fresh;
 			got_hup = 0;
+			stop_children(pids, 2);
 			buf_init(&err, 0);
 			if (instance_load(&fresh, dir, &err) == 0) {
 				instance_close(in);
@@ -344,21 +465,32 @@ supervise(const char *dir, struct instance *in, int fd, char *key, char *cert)
 			buf_free(&err);
 			continue;
 		}
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 1 && clock_mono_ms() - started < 2000) {
-			log_error("worker failed to start");
+		if (w == -1)
+			continue;
+		for (i = 0; i < 2 && pids[i] != w; i++)
+			;
+		if (i == 2)
+			continue;
+		pids[i] = 0;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
+		    clock_mono_ms() - started[i] < 2000) {
+			log_error("%s failed to start", names[i]);
+			stop_children(pids, 2);
 			return 1;	/* a start-up error: restarting will not help */
 		}
-		/* A worker that served a while comes back at once; a crash loop backs off. */
-		if (clock_mono_ms() - started >= 2000)
-			backoff = 0;
-		log_error("worker exited (%s %d); restarting in %d s",
+		/* A child that ran a while comes back at once; a crash loop backs off. */
+		if (clock_mono_ms() - started[i] >= 2000)
+			backoff[i] = 0;
+		log_error("%s exited (%s %d); restarting in %d s", names[i],
 		    WIFSIGNALED(status) ? "signal" : "status",
-		    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), backoff);
-		if (backoff)
-			sleep((unsigned int)backoff);
-		backoff = backoff == 0 ? 1 : backoff < 30 ? backoff * 2 : 30;
-		if (got_term)
+		    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status), backoff[i]);
+		if (backoff[i])
+			sleep((unsigned int)backoff[i]);
+		backoff[i] = backoff[i] == 0 ? 1 : backoff[i] < 30 ? backoff[i] * 2 : 30;
+		if (got_term) {
+			stop_children(pids, 2);
 			return 0;
+		}
 	}
 }
 
@@ -371,11 +503,11 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *dir = NULL;
-	int check = 0, fg = 0, debug = 0, ch, fd, rc;
+	int check = 0, fg = 0, debug = 0, ch, rc;
+	struct listeners l = { .fd = -1, .dfd = -1 };
 	struct instance in;
 	struct sigaction sa;
 	struct buf err;
-	char *key = NULL, *cert = NULL;
 
 	while ((ch = getopt_long(argc, argv, "nfdh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -404,8 +536,23 @@ main(int argc, char **argv)
 	buf_free(&err);
 	if (!debug && in.settings.log_level)
 		log_set_level((enum log_level)log_level_parse(in.settings.log_level));
-	if (load_tls(&in, &key, &cert) == -1 ||
-	    (fd = bind_listener(in.settings.listen ? in.settings.listen : "127.0.0.1:8443")) == -1)
+	if (load_tls(&in, &l.key, &l.cert) == -1 ||
+	    (l.fd = bind_listener(in.settings.listen ? in.settings.listen : "127.0.0.1:8443")) == -1)
+		return 1;
+	l.dkey = l.key;
+	l.dcert = l.cert;
+	if (in.settings.device_tls_cert) {
+		const char *e;
+		l.dkey = read_file(in.settings.device_tls_key, 65536);
+		l.dcert = read_file(in.settings.device_tls_cert, 262144);
+		if (l.dkey == NULL || l.dcert == NULL ||
+		    pki_check_pair(l.dkey, l.dcert, &e) == -1) {
+			log_error("device TLS: cannot use %s and %s", in.settings.device_tls_key,
+			    in.settings.device_tls_cert);
+			return 1;
+		}
+	}
+	if (in.settings.device_listen && (l.dfd = bind_listener(in.settings.device_listen)) == -1)
 		return 1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -417,9 +564,13 @@ main(int argc, char **argv)
 		daemonize();
 		log_init("sekishod", 1, log_get_level());
 	}
-	rc = supervise(dir, &in, fd, key, cert);
-	freezero_str(key);
-	free(cert);
+	rc = supervise(dir, &in, &l);
+	if (l.dkey != l.key)
+		freezero_str(l.dkey);
+	if (l.dcert != l.cert)
+		free(l.dcert);
+	freezero_str(l.key);
+	free(l.cert);
 	instance_close(&in);
 	return rc;
 }

@@ -13,6 +13,8 @@
 #include "store.h"
 
 #define OIDC_ACR_PASSWORD "urn:sekisho:acr:password"
+/* Password and a device certificate of the user. */
+#define OIDC_ACR_DEVICE "urn:sekisho:acr:device"
 
 struct oidc_client {
 	char *app;

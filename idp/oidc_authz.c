@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "crypto.h"
+#include "device.h"
 #include "encode.h"
 #include "log.h"
 #include "oidc.h"
@@ -260,7 +261,7 @@ park_state(const struct form *f)
 
 static void
 issue_code(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct authz *a,
-    struct sso_session *ss)
+    struct sso_session *ss, const char *device)
 {
 	const struct settings *s = &idp->in.settings;
 	char *code = crypto_random_token(32), *sid = oidc_sid(t, ss->hash);
@@ -278,6 +279,12 @@ issue_code(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const st
 	c.challenge = (char *)a->challenge;
 	c.amr = "pwd";
 	c.acr = OIDC_ACR_PASSWORD;
+	if (device) {
+		/* RFC 8176: a password and proof of possession of a (software) key. */
+		c.amr = "pwd swk mfa";
+		c.acr = OIDC_ACR_DEVICE;
+		c.device = (char *)device;
+	}
 	c.sid = sid;
 	c.session = ss->hash;
 	c.session_len = 32;
@@ -295,6 +302,33 @@ issue_code(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const st
 	}
 	freezero_str(code);
 	free(sid);
+}
+
+/* Park the request while the user logs in, or with ss goes through the device check. */
+static void
+park(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct authz *a,
+    const struct form *f, int64_t received, const struct sso_session *ss)
+{
+	struct pending p = { 0 };
+	char *id = crypto_random_token(32), *url;
+
+	p.kind = "oidc";
+	p.app = (char *)a->c->client_id;
+	p.state = park_state(f);
+	p.created = (uint64_t)received;
+	p.expires = (uint64_t)(received + idp->in.settings.pending_login_lifetime);
+	p.force = a->prompt_login || a->max_age >= 0;
+	if (store_pending_put(idp->in.store, t->id, id, &p) < 0) {
+		page_error(idp->pages, req, 503, "error_server", NULL);
+	} else if (ss) {
+		device_send(idp, t, req, ss, id);
+	} else {
+		url = login_url(t, id);
+		http_redirect(req, url);
+		free(url);
+	}
+	free(p.state);
+	free(id);
 }
 
 static void
@@ -319,28 +353,21 @@ authorize(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const str
 		have = 0;
 	}
 	if (have == 1) {
-		issue_code(idp, t, req, &a, &ss);
+		struct device_result dr;
+		if (device_evaluate(idp, t, &ss, a.c->app, &dr) == -1)
+			page_error(idp->pages, req, 503, "error_server", NULL);
+		else if (dr.needed && dr.serial == NULL && a.prompt_none)
+			redirect_error(idp, t, req, &a, "interaction_required",
+			    "this application needs a device check");
+		else if (dr.needed && dr.serial == NULL)
+			park(idp, t, req, &a, f, received, &ss);
+		else
+			issue_code(idp, t, req, &a, &ss, dr.serial);
 		session_clear(&ss);
 	} else if (a.prompt_none || resumed) {
 		redirect_error(idp, t, req, &a, "login_required", NULL);
 	} else {
-		struct pending p = { 0 };
-		char *id = crypto_random_token(32), *url;
-		p.kind = "oidc";
-		p.app = (char *)a.c->client_id;
-		p.state = park_state(f);
-		p.created = (uint64_t)received;
-		p.expires = (uint64_t)(received + idp->in.settings.pending_login_lifetime);
-		p.force = a.prompt_login || a.max_age >= 0;
-		if (store_pending_put(idp->in.store, t->id, id, &p) < 0) {
-			page_error(idp->pages, req, 503, "error_server", NULL);
-		} else {
-			url = login_url(t, id);
-			http_redirect(req, url);
-			free(url);
-		}
-		free(p.state);
-		free(id);
+		park(idp, t, req, &a, f, received, NULL);
 	}
 }
 

@@ -138,7 +138,7 @@ build_discovery(const struct tenant_ctx *t)
 		ep[i] = xasprintf("%s/oidc/%s", t->base, names[i]);
 	doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
 	    " s:[s], s:[s,s], s:[s,s,s], s:[s], s:[s,s], s:[s,s,s,s], s:[s,s], s:[s],"
-	    " s:[s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s], s:[s,s], s:[s],"
+	    " s:[s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s], s:[s,s], s:[s,s],"
 	    " s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:[s,s,s], s:[s,s,s]}",
 	    "issuer", t->base,
 	    "authorization_endpoint", ep[0], "token_endpoint", ep[1], "userinfo_endpoint", ep[2],
@@ -156,8 +156,9 @@ build_discovery(const struct tenant_ctx *t)
 	    "scopes_supported", "openid", "profile", "email", "groups",
 	    "claims_supported", "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr",
 	    "amr", "sid", "name", "preferred_username", "email", "email_verified", "groups", "azp",
+	    "device_serial",
 	    "prompt_values_supported", "none", "login",
-	    "acr_values_supported", OIDC_ACR_PASSWORD,
+	    "acr_values_supported", OIDC_ACR_PASSWORD, OIDC_ACR_DEVICE,
 	    "authorization_response_iss_parameter_supported", 1,
 	    "backchannel_logout_supported", 1, "backchannel_logout_session_supported", 1,
 	    "request_parameter_supported", 0, "request_uri_parameter_supported", 0,

@@ -136,6 +136,8 @@ mint_id_token(struct idp *idp, struct tenant_ctx *t, const struct oidc_client *c
 		json_object_set_new(cl, "nonce", json_string(nonce));
 	if (g->sid)
 		json_object_set_new(cl, "sid", json_string(g->sid));
+	if (g->device)
+		json_object_set_new(cl, "device_serial", json_string(g->device));
 	oidc_user_claims(idp, t, cl, g->scope, u);
 	tok = jose_sign(oidc_signing_key(t->oidc, c->id_token_alg), "JWT", cl);
 	json_decref(cl);
@@ -251,7 +253,7 @@ grant_code(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 	family = crypto_random_token(16);
 	g = (struct grant_info){ .family = family, .user_name = peek.user, .sub = sub,
 		.scope = peek.scope, .sid = peek.sid, .amr = peek.amr, .acr = peek.acr,
-		.auth_time = peek.auth_time };
+		.device = peek.device, .auth_time = peek.auth_time };
 	if (mint(idp, t, c, &g, &u, peek.nonce, now, &m) == -1) {
 		oidc_error(req, 500, "server_error", NULL);
 		goto done;
@@ -329,7 +331,7 @@ grant_refresh(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 	}
 	g = (struct grant_info){ .family = family, .user_name = peek.user, .sub = u.id,
 		.scope = scope ? scope : peek.scope, .sid = peek.sid, .amr = peek.amr,
-		.acr = peek.acr, .auth_time = peek.auth_time };
+		.acr = peek.acr, .device = peek.device, .auth_time = peek.auth_time };
 	if (mint(idp, t, c, &g, &u, NULL, now, &m) == -1) {
 		oidc_error(req, 500, "server_error", NULL);
 		goto done;

@@ -15,6 +15,7 @@ struct grant_info {
 	const char *sid;
 	const char *amr;
 	const char *acr;
+	const char *device;	/* device certificate serial, when one was checked */
 	uint64_t auth_time;
 };
 

@@ -8,13 +8,13 @@
 #include <string.h>
 
 #include "audit.h"
+#include "device.h"
 #include "idp.h"
 #include "log.h"
 #include "oidc.h"
 #include "routes.h"
 #include "xmalloc.h"
 
-#define TENANT_MAX 63
 
 static int
 is_get(struct http_req *req)
@@ -105,6 +105,8 @@ tenant_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const 
 		if (!is_get(req))
 			goto method;
 		oidc_discovery(idp, t, req);
+	} else if (!strcmp(rest, "certs") || !strncmp(rest, "certs/", 6)) {
+		certs_route(idp, t, req, rest + 5);
 	} else if (!strncmp(rest, "oidc/", 5)) {
 		oidc_route(idp, t, req, rest + 5);
 	} else if (!strncmp(rest, "saml/init/", 10) && strchr(rest + 10, '/') == NULL &&

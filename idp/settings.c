@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "ipnet.h"
 #include "settings.h"
 #include "url.h"
 #include "xmalloc.h"
@@ -59,8 +60,93 @@ static const struct conf_entry table[] = {
 	    365 * 86400LL),
 	S("oidc_backchannel_timeout", CONF_DURATION, oidc_backchannel_timeout, "5s", 1, 60),
 	S("templates_dir", CONF_STRING, templates_dir, NULL, 0, 0),
+	S("device_listen", CONF_STRING, device_listen, NULL, 0, 0),
+	S("device_url", CONF_STRING, device_url, NULL, 0, 0),
+	S("device_tls", CONF_BOOL, device_tls, "yes", 0, 0),
+	S("device_tls_cert", CONF_STRING, device_tls_cert, NULL, 0, 0),
+	S("device_tls_key", CONF_STRING, device_tls_key, NULL, 0, 0),
+	S("device_proxy_header", CONF_STRING, device_proxy_header, NULL, 0, 0),
+	S("device_proxy_from", CONF_STRING, device_proxy_from, NULL, 0, 0),
+	S("device_check_lifetime", CONF_DURATION, device_check_lifetime, "5m", 30, 3600),
+	S("crl_validity", CONF_DURATION, crl_validity, "7d", 3600, 90 * 86400LL),
+	S("saml_device_authn_context", CONF_STRING, saml_device_authn_context,
+	    "urn:oasis:names:tc:SAML:2.0:ac:classes:TLSClient", 0, 0),
 	{ NULL, CONF_STRING, 0, NULL, 0, 0 }
 };
+
+/* The device-check listener: its address, public URL and proxy trust. */
+static int
+device_settings(const char *path, struct settings *s, struct buf *err)
+{
+	char *host = NULL, *port = NULL, *dhost = NULL, *dport = NULL;
+	struct ipnet_list nets;
+	const char *e, *colon;
+	int rc = -1;
+
+	if (s->device_listen == NULL) {
+		if (s->device_url || s->device_proxy_header || s->device_proxy_from) {
+			buf_printf(err, "%s: device_url and device_proxy_* need device_listen\n", path);
+			return -1;
+		}
+		return 0;
+	}
+	if ((colon = strrchr(s->device_listen, ':')) == NULL || colon[1] == '\0' ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1)) {
+		buf_printf(err, "%s: device_listen must be HOST:PORT\n", path);
+		return -1;
+	}
+	if (s->device_listen && s->listen && !strcmp(s->device_listen, s->listen)) {
+		buf_printf(err, "%s: device_listen must differ from listen\n", path);
+		return -1;
+	}
+	if (s->device_url == NULL) {
+		if (url_https_authority(s->url, &host, &port) == -1)
+			goto done;
+		s->device_url = xasprintf("https://%s%s%s:%s", strchr(host, ':') ? "[" : "", host,
+		    strchr(host, ':') ? "]" : "", colon + 1);
+	}
+	if (s->device_url[strlen(s->device_url) - 1] == '/')
+		s->device_url[strlen(s->device_url) - 1] = '\0';
+	if (url_https_authority(s->device_url, &dhost, &dport) == -1) {
+		buf_printf(err, "%s: device_url must be https://HOST[:PORT] without a path\n", path);
+		goto done;
+	}
+	if (!strcmp(s->device_url, s->url)) {
+		buf_printf(err, "%s: device_url must differ from url (its own port or host name, "
+		    "so only device logins see a certificate request)\n", path);
+		goto done;
+	}
+	if ((s->device_proxy_header == NULL) != (s->device_proxy_from == NULL)) {
+		buf_printf(err, "%s: device_proxy_header and device_proxy_from go together\n", path);
+		goto done;
+	}
+	if (s->device_proxy_from && ipnet_parse(s->device_proxy_from, &nets, &e) == -1) {
+		buf_printf(err, "%s: device_proxy_from: %s\n", path, e);
+		goto done;
+	}
+	if (s->device_proxy_header && (strlen(s->device_proxy_header) > 64 ||
+	    strspn(s->device_proxy_header, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-") != strlen(s->device_proxy_header))) {
+		buf_printf(err, "%s: device_proxy_header must be a header name\n", path);
+		goto done;
+	}
+	if (!s->device_tls && s->device_proxy_header == NULL) {
+		buf_printf(err, "%s: device_tls off needs device_proxy_header (the certificate "
+		    "must come from somewhere)\n", path);
+		goto done;
+	}
+	if ((s->device_tls_cert == NULL) != (s->device_tls_key == NULL)) {
+		buf_printf(err, "%s: device_tls_cert and device_tls_key go together\n", path);
+		goto done;
+	}
+	rc = 0;
+done:
+	free(host);
+	free(port);
+	free(dhost);
+	free(dport);
+	return rc;
+}
 
 int
 settings_load(const char *dir, struct settings *s, struct buf *err)
@@ -103,6 +189,8 @@ settings_load(const char *dir, struct settings *s, struct buf *err)
 		    "hour (tokens are verified with retired keys until they expire)\n", path);
 		rc = -1;
 	}
+	if (rc == 0 && device_settings(path, s, err) == -1)
+		rc = -1;
 	if (rc == 0 && s->tls_cert == NULL)
 		s->tls_cert = xasprintf("%s/tls/server.crt", dir);
 	if (rc == 0 && s->tls_key == NULL)

@@ -48,6 +48,16 @@ struct settings {
 	int64_t oidc_key_retire_after;
 	int64_t oidc_backchannel_timeout;
 	char *templates_dir;		/* optional directory overriding built-in pages */
+	char *device_listen;		/* host:port of the device-check listener; NULL: none */
+	char *device_url;		/* its public base URL; default from url and device_listen */
+	int device_tls;			/* off only behind a TLS proxy that forwards the cert */
+	char *device_tls_cert;		/* default: tls_cert / tls_key */
+	char *device_tls_key;
+	char *device_proxy_header;	/* header carrying the client certificate (PEM) */
+	char *device_proxy_from;	/* addresses and networks allowed to send that header */
+	int64_t device_check_lifetime;	/* a device-check link is valid this long */
+	int64_t crl_validity;		/* nextUpdate - thisUpdate of the CRLs */
+	char *saml_device_authn_context;	/* AuthnContextClassRef after a device check */
 };
 
 /* Defaults, then DIR/sekishod.conf.  0, or -1 with "file:line: message" lines in err. */

@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "crypto.h"
+#include "device.h"
 #include "encode.h"
 #include "log.h"
 #include "oidc.h"
@@ -234,11 +235,12 @@ record_sso(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct s
 /* Build and send the Response for a user with a session, and record the SSO. */
 static void
 respond(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_session *ss,
-    struct saml_login *login, const struct saml_request_info *info, const char *relay_state)
+    struct saml_login *login, const struct saml_request_info *info, const char *relay_state,
+    const char *device)
 {
 	const struct tenant_sp *sp = tenant_sp_find(t, info->sp);
-	struct saml_attr attrs[ATTRMAP_MAX];
-	const char *vals[ATTRMAP_MAX][MAX_VALUES];
+	struct saml_attr attrs[ATTRMAP_MAX + 1];
+	const char *vals[ATTRMAP_MAX + 1][MAX_VALUES];
 	struct saml_subject subj = { 0 };
 	struct saml_answer ans = { 0 };
 	char **groups = NULL, *nameid;
@@ -265,6 +267,15 @@ respond(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_
 	subj.attrs = attrs;
 	subj.nattrs = fill_attrs(sp, &ss->user, groups, attrs, vals);
 	subj.authn_context = SAML_AC_PASSWORD;
+	if (device) {
+		/* A device certificate was checked in this session: say so, and which. */
+		subj.authn_context = idp->in.settings.saml_device_authn_context;
+		vals[subj.nattrs][0] = device;
+		attrs[subj.nattrs] = (struct saml_attr){ .name = "deviceSerial",
+			.name_format = ATTRMAP_BASIC, .values = vals[subj.nattrs],
+			.nvalues = 1 };
+		subj.nattrs++;
+	}
 	subj.authn_instant = (int64_t)ss->s.authn_instant;
 	subj.now = now;
 	subj.lifetime = idp->in.settings.saml_assertion_lifetime;
@@ -279,10 +290,11 @@ respond(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_
 	freezero_str(nameid);
 }
 
-/* Park the request and send the user to the login form. */
+/* Park the request and send the user to the login form, or with ss to the device check. */
 static void
 park(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *kind,
-    const char *sp, const char *state, const char *relay, int force, int64_t received)
+    const char *sp, const char *state, const char *relay, int force, int64_t received,
+    const struct sso_session *ss)
 {
 	struct pending p = { 0 };
 	char *id = crypto_random_token(32), *url;
@@ -299,10 +311,33 @@ park(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *ki
 		free(id);
 		return;
 	}
+	if (ss) {
+		device_send(idp, t, req, ss, id);
+		free(id);
+		return;
+	}
 	url = login_url(t, id);
 	http_redirect(req, url);
 	free(url);
 	free(id);
+}
+
+/* IsPassive: the user would have to do something, so answer NoPassive. */
+static void
+deny_passive(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    struct saml_login *login, const struct saml_request_info *info, const char *relay_state,
+    const char *reason)
+{
+	struct saml_answer ans = { 0 };
+	const char *errstr;
+
+	audit_event(idp->in.store, t->id, "saml.sso.deny", "sp", info->sp, "reason", reason,
+	    NULL);
+	if (saml_login_deny(login, 1, &ans, &errstr) == 0)
+		sso_send(idp, req, &ans, relay_state);
+	else
+		page_error(idp->pages, req, 500, "error_server", NULL);
+	saml_answer_clear(&ans);
 }
 
 /* Process a checked AuthnRequest (fresh, or resumed after login). */
@@ -312,7 +347,6 @@ handle_authn(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct
 {
 	struct saml_login *login = NULL;
 	struct saml_request_info info = { 0 };
-	struct saml_answer ans = { 0 };
 	struct sso_session ss;
 	enum saml_err err;
 	const char *errstr;
@@ -334,20 +368,27 @@ handle_authn(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct
 		have = 0;
 	}
 	if (have == 1) {
-		respond(idp, t, req, &ss, login, &info, in->relay_state);
+		const struct tenant_sp *sp = tenant_sp_find(t, info.sp);
+		struct device_result dr = { 0 };
+		if (sp && device_evaluate(idp, t, &ss, sp->app, &dr) == -1)
+			page_error(idp->pages, req, 503, "error_server", NULL);
+		else if (dr.needed && dr.serial == NULL && info.is_passive)
+			deny_passive(idp, t, req, login, &info, in->relay_state, "device_required");
+		else if (dr.needed && dr.serial == NULL)
+			park(idp, t, req, in->binding == SAML_BINDING_POST ? "saml-post" :
+			    "saml-redirect", info.sp, in->msg, in->relay_state, info.force_authn,
+			    received, &ss);
+		else
+			respond(idp, t, req, &ss, login, &info, in->relay_state, dr.serial);
 		session_clear(&ss);
 	} else if (have < 0) {
 		page_error(idp->pages, req, 503, "error_server", NULL);
 	} else if (info.is_passive) {
-		audit_event(idp->in.store, t->id, "saml.sso.deny", "sp", info.sp, "reason",
-		    "no_passive", NULL);
-		if (saml_login_deny(login, 1, &ans, &errstr) == 0)
-			sso_send(idp, req, &ans, in->relay_state);
-		saml_answer_clear(&ans);
+		deny_passive(idp, t, req, login, &info, in->relay_state, "no_passive");
 	} else {
 		/* No session (or it ended on the way back from the form): log in first. */
 		park(idp, t, req, in->binding == SAML_BINDING_POST ? "saml-post" : "saml-redirect",
-		    info.sp, in->msg, in->relay_state, info.force_authn, received);
+		    info.sp, in->msg, in->relay_state, info.force_authn, received, NULL);
 	}
 done:
 	saml_login_free(login);
@@ -378,8 +419,10 @@ init_continue(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const
     const char *relay)
 {
 	struct saml_login *login = NULL;
-	struct saml_request_info info;
+	struct saml_request_info info = { 0 };
 	struct sso_session ss;
+	struct device_result dr = { 0 };
+	const struct tenant_sp *sp;
 	enum saml_err err;
 	const char *errstr;
 	int have = session_current(idp, t, req, &ss);
@@ -389,13 +432,18 @@ init_continue(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const
 		return;
 	}
 	if (have == 0) {
-		park(idp, t, req, "saml-init", entity, "", relay, 0, clock_now());
+		park(idp, t, req, "saml-init", entity, "", relay, 0, clock_now(), NULL);
 		return;
 	}
-	if (saml_login_idp_initiated(t->saml, entity, &login, &info, &err, &errstr) == -1)
+	sp = tenant_sp_find(t, entity);
+	if (sp && device_evaluate(idp, t, &ss, sp->app, &dr) == -1)
+		page_error(idp->pages, req, 503, "error_server", NULL);
+	else if (dr.needed && dr.serial == NULL)
+		park(idp, t, req, "saml-init", entity, "", relay, 0, clock_now(), &ss);
+	else if (saml_login_idp_initiated(t->saml, entity, &login, &info, &err, &errstr) == -1)
 		reject(idp, t, req, 400, err_page(err), "saml.sso.reject", entity, errstr);
 	else
-		respond(idp, t, req, &ss, login, &info, relay);
+		respond(idp, t, req, &ss, login, &info, relay, dr.serial);
 	saml_login_free(login);
 	saml_request_info_clear(&info);
 	session_clear(&ss);

@@ -54,6 +54,11 @@ static const char *const db_names[DB__COUNT] = {
 	[DB_OIDC_ACCESS] = "oidc_access",
 	[DB_OIDC_BY_SESSION] = "oidc_by_session",
 	[DB_OIDC_BY_USER] = "oidc_by_user",
+	[DB_CERTS] = "certs",
+	[DB_CERTS_BY_USER] = "certs_by_user",
+	[DB_CERTS_BY_FP] = "certs_by_fingerprint",
+	[DB_CRL] = "crl",
+	[DB_POLICIES] = "policies",
 };
 
 #define SCHEMA_VERSION "1"

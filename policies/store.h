@@ -112,6 +112,8 @@ void store_user_clear(struct user *u);
 /* ---- groups ---- */
 int store_group_add(struct store *st, const char *tenant, const char *group, const char **errstr);
 int store_group_remove(struct store *st, const char *tenant, const char *group);
+/* 1 exists, 0 not, -1 error. */
+int store_group_exists(struct store *st, const char *tenant, const char *group);
 int store_group_list(struct store *st, const char *tenant,
     void (*cb)(const char *group, void *arg), void *arg);
 int store_member_add(struct store *st, const char *tenant, const char *group, const char *user,
@@ -170,6 +172,7 @@ struct oidc_code {
 	uint64_t expires;
 	uint64_t used;
 	char *family;		/* the grant issued when it was redeemed */
+	char *device;		/* serial of the device certificate of the session, or NULL */
 };
 
 /* A grant: the refresh tokens and access tokens of one authorization (keyed by its id). */
@@ -187,6 +190,7 @@ struct oidc_family {
 	uint64_t expires;	/* the refresh tokens of the grant end here at the latest */
 	uint64_t gen;		/* generation of the one live refresh token */
 	uint64_t revoked;
+	char *device;		/* serial of the device certificate of the session, or NULL */
 };
 
 /* An issued access token (opaque value or JWT jti, keyed by its hash). */
@@ -264,6 +268,76 @@ int store_access_get(struct store *st, const char *tenant, const char *key, int6
 int store_access_revoke(struct store *st, const char *tenant, const char *key);
 void store_access_clear(struct oidc_access *a);
 
+/* ---- device certificates ---- */
+
+#define STORE_CERT_CAP 10	/* active certificates per user ID */
+
+struct devcert {
+	char *serial;		/* upper-case hex */
+	char *user;
+	char *label;
+	char *fingerprint;	/* hex SHA-256 of the DER */
+	uint64_t issued;
+	uint64_t not_before;
+	uint64_t not_after;
+	uint64_t revoked;
+	uint64_t revoked_at;
+	uint64_t reason;	/* CRLReason */
+	unsigned char *der;
+	size_t der_len;
+	uint64_t last_used;
+	char *user_id;		/* the user's immutable id when it was issued */
+};
+/*
+ * Record a new certificate if its user exists (with the same immutable id) and has fewer
+ * than cap certificates that are neither revoked nor expired at now, checked and inserted
+ * with the audit record in one transaction.  0, or -1 with *errstr ("limit" in it when
+ * the cap refused it).
+ */
+int store_cert_add(struct store *st, const char *tenant, const struct devcert *c, int64_t now,
+    int cap, const struct audit_entry *ae, const char **errstr);
+/* How many certificates of user count against the cap at now, or -1. */
+int store_cert_active(struct store *st, const char *tenant, const char *user, int64_t now);
+int store_cert_get(struct store *st, const char *tenant, const char *serial,
+    struct devcert *c_r);
+int store_cert_by_fingerprint(struct store *st, const char *tenant, const char *fingerprint,
+    struct devcert *c_r);
+/* The certificates of user (NULL: all), oldest first. */
+int store_cert_list(struct store *st, const char *tenant, const char *user,
+    void (*cb)(const struct devcert *c, void *arg), void *arg);
+/*
+ * Revoke (with the audit record): 1 done (the user's sessions and OIDC grants end with it;
+ * *user_r is the owner when user_r is not NULL), 2 already revoked, 0 unknown, -1 error.
+ */
+int store_cert_revoke(struct store *st, const char *tenant, const char *serial, int reason,
+    int64_t now, const struct audit_entry *ae, char **user_r);
+/* A counter that moves with every revocation (a CRL built at another value is stale). */
+int store_cert_revocations(struct store *st, const char *tenant, uint64_t *gen_r);
+/* Note a use of the certificate (at most once a minute is written). */
+int store_cert_touch(struct store *st, const char *tenant, const char *serial, int64_t now);
+void store_devcert_clear(struct devcert *c);
+
+struct crlrec {
+	uint64_t number;
+	uint64_t this_update;
+	uint64_t next_update;
+	unsigned char *der;
+	size_t der_len;
+	uint64_t rev_gen;	/* store_cert_revocations when it was built */
+};
+int store_crl_put(struct store *st, const char *tenant, const struct crlrec *r);
+int store_crl_get(struct store *st, const char *tenant, struct crlrec *r_r);
+/* The next CRL number (counts up in the store, once per call). */
+int store_crl_next_number(struct store *st, const char *tenant, uint64_t *n_r);
+void store_crlrec_clear(struct crlrec *r);
+
+/* ---- policies: settings per tenant, group, user or app ("tenant", "group:G"...) ---- */
+/* value NULL removes the setting.  0 or -1. */
+int store_policy_set(struct store *st, const char *tenant, const char *scope, const char *key,
+    const char *value);
+int store_policy_list(struct store *st, const char *tenant,
+    void (*cb)(const char *scope, const char *key, const char *value, void *arg), void *arg);
+
 /* ---- SSO sessions (keyed by the SHA-256 of the cookie value) ---- */
 struct session {
 	char *user;
@@ -272,6 +346,8 @@ struct session {
 	uint64_t last_seen;
 	uint64_t authn_instant;
 	uint64_t expires;	/* absolute end */
+	char *device;		/* serial of the device certificate checked in it, or NULL */
+	uint64_t device_at;
 };
 /* Per service provider that received an assertion in this session (for Single Logout). */
 struct session_sp {
@@ -285,6 +361,9 @@ int store_session_get(struct store *st, const char *tenant, const unsigned char 
     struct session *s_r);
 int store_session_touch(struct store *st, const char *tenant, const unsigned char id_hash[32],
     int64_t now);
+/* A device certificate (serial) was checked in this session: 1 done, 0 no session, -1. */
+int store_session_set_device(struct store *st, const char *tenant,
+    const unsigned char id_hash[32], const char *serial, int64_t now);
 /* The user authenticated again in this session: authn_instant and last_seen move. */
 int store_session_reauth(struct store *st, const char *tenant, const unsigned char id_hash[32],
     int64_t now);

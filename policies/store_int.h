@@ -36,6 +36,11 @@ enum store_db {
 	DB_OIDC_ACCESS,
 	DB_OIDC_BY_SESSION,
 	DB_OIDC_BY_USER,
+	DB_CERTS,
+	DB_CERTS_BY_USER,
+	DB_CERTS_BY_FP,
+	DB_CRL,
+	DB_POLICIES,
 	DB__COUNT
 };
 
@@ -88,6 +93,16 @@ int stx_get_rec(struct store_txn *t, enum store_db db, const struct store_key *k
 
 /* Bump the tenant's configuration generation (apps, keys, tenant settings changed). */
 int stx_bump_generation(struct store_txn *t, const char *tenant);
+
+/* End every SSO session of a user inside a write transaction (store_user.c). */
+int stx_end_user_sessions(struct store_txn *t, const char *tenant, const char *user);
+
+/* Look a user up by name inside a transaction (store_user.c): 1/0/-1. */
+int stx_user_get(struct store_txn *t, const char *tenant, const char *name, struct user *u_r);
+
+/* Revoke every certificate of a user (store_cert.c): how many, or -1. */
+int stx_revoke_user_certs(struct store_txn *t, const char *tenant, const char *user, int reason,
+    int64_t now);
 
 /* Revoke every OIDC grant of a user inside a write transaction (store_oidc.c). */
 int stx_revoke_user_grants(struct store_txn *t, const char *tenant, const char *user);

@@ -33,6 +33,7 @@ static const struct rec_field code_fields[] = {
 	F(12, REC_U64, oidc_code, expires),
 	F(13, REC_U64, oidc_code, used),
 	F(14, REC_STR, oidc_code, family),
+	F(15, REC_STR, oidc_code, device),
 	REC_END
 };
 
@@ -49,6 +50,7 @@ static const struct rec_field family_fields[] = {
 	F(10, REC_U64, oidc_family, expires),
 	F(11, REC_U64, oidc_family, gen),
 	F(12, REC_U64, oidc_family, revoked),
+	F(13, REC_STR, oidc_family, device),
 	REC_END
 };
 
@@ -286,7 +288,7 @@ code_redeem_tx(struct store_txn *t, void *arg)
 		const struct oidc_code *c = op->out;
 		struct oidc_family f = { .client_id = c->client_id, .user = c->user,
 			.scope = c->scope, .sid = c->sid, .amr = c->amr, .acr = c->acr,
-			.session = c->session, .session_len = c->session_len,
+			.device = c->device, .session = c->session, .session_len = c->session_len,
 			.auth_time = c->auth_time, .created = (uint64_t)op->now,
 			.expires = (uint64_t)op->r->family_expires,
 			.gen = op->iss && op->iss->refresh_token ? 1 : 0 };

@@ -22,6 +22,8 @@ static const struct rec_field session_fields[] = {
 	F(4, REC_U64, session, last_seen),
 	F(5, REC_U64, session, authn_instant),
 	F(6, REC_U64, session, expires),
+	F(7, REC_STR, session, device),
+	F(8, REC_U64, session, device_at),
 	REC_END
 };
 
@@ -122,6 +124,7 @@ struct session_op {
 	void *arg;
 	const char *err;
 	int reauth;
+	const char *device;
 };
 
 static int
@@ -168,7 +171,8 @@ store_session_get(struct store *st, const char *tenant, const unsigned char id_h
 }
 
 static int
-touch_auth(struct store_txn *t, const struct store_key *k, int64_t now, int reauth)
+touch_auth(struct store_txn *t, const struct store_key *k, int64_t now, int reauth,
+    const char *device)
 {
 	struct session s = { 0 };
 	int rc;
@@ -178,6 +182,16 @@ touch_auth(struct store_txn *t, const struct store_key *k, int64_t now, int reau
 	s.last_seen = (uint64_t)now;
 	if (reauth)
 		s.authn_instant = (uint64_t)now;
+	if (device) {
+		free(s.device);
+		s.device = xstrdup(device);
+		s.device_at = (uint64_t)now;
+		if (s.methods && strstr(s.methods, "x509") == NULL) {
+			char *m = xasprintf("%s x509", s.methods);
+			free(s.methods);
+			s.methods = m;
+		}
+	}
 	rc = stx_put_rec(t, DB_SESSIONS, k, session_fields, &s, 0);
 	store_session_clear(&s);
 	return rc == 0 ? 1 : -1;
@@ -186,7 +200,7 @@ touch_auth(struct store_txn *t, const struct store_key *k, int64_t now, int reau
 static int
 touch(struct store_txn *t, const struct store_key *k, int64_t now)
 {
-	return touch_auth(t, k, now, 0);
+	return touch_auth(t, k, now, 0, NULL);
 }
 
 static int
@@ -196,7 +210,7 @@ session_touch_tx(struct store_txn *t, void *arg)
 	struct store_key k;
 
 	session_key(&k, op->tenant, op->hash);
-	return touch_auth(t, &k, op->now, op->reauth);
+	return touch_auth(t, &k, op->now, op->reauth, op->device);
 }
 
 int
@@ -204,6 +218,15 @@ store_session_reauth(struct store *st, const char *tenant, const unsigned char i
     int64_t now)
 {
 	struct session_op op = { .tenant = tenant, .hash = id_hash, .now = now, .reauth = 1 };
+
+	return store_run(st, 1, session_touch_tx, &op);
+}
+
+int
+store_session_set_device(struct store *st, const char *tenant, const unsigned char id_hash[32],
+    const char *serial, int64_t now)
+{
+	struct session_op op = { .tenant = tenant, .hash = id_hash, .now = now, .device = serial };
 
 	return store_run(st, 1, session_touch_tx, &op);
 }

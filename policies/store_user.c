@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "log.h"
 #include "store_int.h"
 #include "xmalloc.h"
@@ -494,8 +495,8 @@ end_sessions_cb(const void *key, size_t klen, const void *val, size_t vlen, void
 	return 2;
 }
 
-static int
-end_user_sessions(struct store_txn *t, const char *tenant, const char *user)
+int
+stx_end_user_sessions(struct store_txn *t, const char *tenant, const char *user)
 {
 	struct store_key k;
 	struct end_sessions es = { .t = t, .tenant = tenant };
@@ -529,7 +530,7 @@ user_update_tx(struct store_txn *t, void *arg)
 	rc = stx_put_rec(t, DB_USERS, &k, user_fields, &u, 0);
 	store_user_clear(&u);
 	/* Disabled, re-enabled or new password: sessions and OIDC grants end. */
-	if (rc != 0 || end_user_sessions(t, op->tenant, op->name) == -1 ||
+	if (rc != 0 || stx_end_user_sessions(t, op->tenant, op->name) == -1 ||
 	    stx_revoke_user_grants(t, op->tenant, op->name) < 0)
 		return -1;
 	return 1;
@@ -559,6 +560,17 @@ struct prefix_del {
 
 static int del_membership_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg);
 
+int
+stx_user_get(struct store_txn *t, const char *tenant, const char *name, struct user *u_r)
+{
+	struct store_key k;
+
+	memset(u_r, 0, sizeof(*u_r));
+	skey_init(&k, tenant);
+	skey_add(&k, name);
+	return stx_get_rec(t, DB_USERS, &k, user_fields, u_r);
+}
+
 static int
 user_remove_tx(struct store_txn *t, void *arg)
 {
@@ -577,8 +589,11 @@ user_remove_tx(struct store_txn *t, void *arg)
 			rc = -1;
 	}
 	store_user_clear(&u);
-	if (rc < 0 || stx_del(t, DB_USERS, &k) < 0 || end_user_sessions(t, op->tenant, op->name) < 0 ||
+	if (rc < 0 || stx_del(t, DB_USERS, &k) < 0 || stx_end_user_sessions(t, op->tenant, op->name) < 0 ||
 	    stx_revoke_user_grants(t, op->tenant, op->name) < 0)
+		return -1;
+	/* Devices of a removed user are revoked (cessationOfOperation), never inherited. */
+	if (stx_revoke_user_certs(t, op->tenant, op->name, 5, clock_now()) < 0)
 		return -1;
 	/* memberships: keys "tenant\0u\0user\0group" and "tenant\0g\0group\0user" */
 	skey_init(&k, op->tenant);
@@ -694,6 +709,27 @@ store_group_add(struct store *st, const char *tenant, const char *group, const c
 		return -1;
 	}
 	return 0;
+}
+
+static int
+group_exists_tx(struct store_txn *t, void *arg)
+{
+	struct group_op *op = arg;
+	struct store_key k;
+	const void *v;
+	size_t len;
+
+	skey_init(&k, op->tenant);
+	skey_add(&k, op->group);
+	return stx_get(t, DB_GROUPS, &k, &v, &len);
+}
+
+int
+store_group_exists(struct store *st, const char *tenant, const char *group)
+{
+	struct group_op op = { .tenant = tenant, .group = group };
+
+	return store_run(st, 0, group_exists_tx, &op);
 }
 
 static int

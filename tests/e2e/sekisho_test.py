@@ -202,6 +202,37 @@ class Server:
         self.stop()
         self.start()
 
+    def children(self):
+        """(pid, comm) of the processes sekishod forked: the worker and the ca process."""
+        kids = []
+        if not self.proc:
+            return kids
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % pid) as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            comm = stat[stat.index("(") + 1:stat.rindex(")")]
+            if int(stat.rsplit(")", 1)[1].split()[1]) == self.proc.pid:
+                kids.append((int(pid), comm))
+        return kids
+
+    def worker_pid(self):
+        """The network worker (the ca process names itself sekishod-ca), or None."""
+        for pid, comm in self.children():
+            if comm != "sekishod-ca":
+                return pid
+        return None
+
+    def ca_pid(self):
+        for pid, comm in self.children():
+            if comm == "sekishod-ca":
+                return pid
+        return None
+
     def log(self):
         try:
             with open(self.log_path, errors="replace") as f:

@@ -23,9 +23,7 @@ ROUNDS = 12
 
 
 def worker_pid(srv):
-    out = subprocess.run(["pgrep", "-P", str(srv.proc.pid)], capture_output=True,
-                         text=True).stdout.split()
-    return int(out[0]) if out else None
+    return srv.worker_pid()
 
 
 def register_sp(srv, tmp):
