@@ -312,6 +312,11 @@ portal_get(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	tmpl_set(pl.v, "display_name", ss.user.display_name ? ss.user.display_name : ss.user.name);
 	tmpl_set(pl.v, "csrf", csrf);
 	tmpl_set(pl.v, "logout_url", logout);
+	{
+		char *certs = xasprintf("%scerts", t->path);
+		tmpl_set(pl.v, "certs_url", certs);
+		free(certs);
+	}
 	page_render(idp->pages, req, 200, "portal.html", pl.v);
 	tmpl_vars_free(pl.v);
 	free(binding);
