@@ -24,6 +24,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 import zlib
 
@@ -481,6 +482,23 @@ def part_certs_page(s):
          "without a session /certs sends to the login page")
 
 
+def part_new_tenant(s):
+    """A tenant added while sekishod runs: within seconds the device listener asks for
+    certificates of its CA too, without a restart."""
+    t = s.t
+    s.srv.cli("tenant", "add", "acme", "--name", "Acme")
+    names = ""
+    for _ in range(40):
+        r = run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % s.dport, "-CAfile",
+                 s.srv.ca], input="")
+        names = r.stdout
+        if "Sekisho device CA acme" in names:
+            break
+        time.sleep(0.5)
+    t.ok("Sekisho device CA acme" in names and "Sekisho device CA default" in names,
+         "a new tenant's CA is requested by the running device listener", names[-800:])
+
+
 def part_no_listener(t):
     """Without device_listen a login that needs a device gets a page that says so."""
     srv = Server()
@@ -541,6 +559,7 @@ def main():
         t.run("prompt=none", part_prompt_none, s, mail)
         t.run("certs page", part_certs_page, s)
         t.run("revocation on live connections", part_revocation_live, s, crm)
+        t.run("new tenant", part_new_tenant, s)
         t.run("no device listener", part_no_listener, t)
         part_no_secrets(s)
     finally:
