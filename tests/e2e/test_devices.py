@@ -22,11 +22,9 @@ import re
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.parse
-import zlib
 
 import requests
 
