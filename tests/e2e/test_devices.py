@@ -543,7 +543,7 @@ def main():
         s.issue("alice-revoked", "alice", "old phone")
         srv.cli("cert", "revoke", s.serials["alice-revoked"])
         # Issued six years ago (faketime): expired today, its slot already free.
-        s.issue("alice-expired", "alice", "retired", env=["faketime", "-f", "-2200d"])
+        s.issue("alice-expired", "alice", "retired", env=sekisho_test.faketime(["-f", "-2200d"]))
         s.foreign()
         t.run("listeners", part_listeners, s)
         t.run("without policy", part_without_policy, s, crm)
