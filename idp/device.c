@@ -308,41 +308,22 @@ void
 device_handle(struct http_req *req, void *arg)
 {
 	struct idp *idp = arg;
-	const char *path = http_path(req), *rest;
 	struct tenant_ctx *t;
-	char tenant[TENANT_MAX + 1];
-	size_t tlen;
+	const char *rest;
 
-	if (!strcmp(path, "/healthz")) {
-		http_body_copy(req, "text/plain; charset=utf-8", "ok\n", 3);
+	if (route_common(idp, req) || (t = route_tenant(idp, req, &rest)) == NULL)
 		return;
-	}
-	if (!strncmp(path, "/static/", 8)) {
-		page_static(idp->pages, req, path + 8);
-		return;
-	}
-	if (strncmp(path, "/t/", 3) != 0 || (rest = strchr(path + 3, '/')) == NULL ||
-	    (tlen = (size_t)(rest - path - 3)) == 0 || tlen > TENANT_MAX ||
-	    strcmp(rest, "/device") != 0) {
+	if (strcmp(rest, "/device") != 0) {
 		page_error(idp->pages, req, 404, "error_not_found", NULL);
-		return;
-	}
-	if (strcmp(http_method(req), "GET") && strcmp(http_method(req), "HEAD")) {
+	} else if (strcmp(http_method(req), "GET") && strcmp(http_method(req), "HEAD")) {
 		http_add_header(req, "Allow", "GET, HEAD");
 		page_error(idp->pages, req, 405, "error_method", NULL);
-		return;
-	}
-	memcpy(tenant, path + 3, tlen);
-	tenant[tlen] = '\0';
-	if ((t = idp_tenant(idp, tenant)) == NULL) {
-		page_error(idp->pages, req, 404, "error_unknown_tenant", NULL);
-		return;
-	}
-	http_add_header(req, "Cache-Control", "no-store");
-	if (http_input_error(req))
+	} else if (http_input_error(req)) {
 		page_error(idp->pages, req, 400, "error_bad_request", NULL);
-	else
+	} else {
+		http_add_header(req, "Cache-Control", "no-store");
 		device_check(idp, t, req);
+	}
 	idp_tenant_release(idp, t);
 }
 

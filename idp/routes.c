@@ -123,23 +123,59 @@ method:
 	page_error(idp->pages, req, 405, "error_method", NULL);
 }
 
-void
-idp_handle(struct http_req *req, void *arg)
+int
+route_common(struct idp *idp, struct http_req *req)
 {
-	struct idp *idp = arg;
+	const char *path = http_path(req);
+
+	if (!strcmp(path, "/healthz")) {
+		http_body_copy(req, "text/plain; charset=utf-8", "ok\n", 3);
+		return 1;
+	}
+	if (!strncmp(path, "/static/", 8)) {
+		page_static(idp->pages, req, path + 8);
+		return 1;
+	}
+	return 0;
+}
+
+struct tenant_ctx *
+route_tenant(struct idp *idp, struct http_req *req, const char **rest)
+{
 	const char *path = http_path(req), *slash;
 	struct tenant_ctx *t;
 	char tenant[TENANT_MAX + 1];
 	size_t tlen;
 
-	if (!strcmp(path, "/healthz")) {
-		http_body_copy(req, "text/plain; charset=utf-8", "ok\n", 3);
-		return;
+	if (strncmp(path, "/t/", 3) != 0) {
+		page_error(idp->pages, req, 404, "error_not_found", NULL);
+		return NULL;
 	}
-	if (!strncmp(path, "/static/", 8)) {
-		page_static(idp->pages, req, path + 8);
-		return;
+	slash = strchr(path + 3, '/');
+	tlen = slash ? (size_t)(slash - path - 3) : strlen(path + 3);
+	if (tlen == 0 || tlen > TENANT_MAX) {
+		page_error(idp->pages, req, 404, "error_unknown_tenant", NULL);
+		return NULL;
 	}
+	memcpy(tenant, path + 3, tlen);
+	tenant[tlen] = '\0';
+	if ((t = idp_tenant(idp, tenant)) == NULL) {
+		page_error(idp->pages, req, 404, "error_unknown_tenant", NULL);
+		return NULL;
+	}
+	*rest = slash ? slash : "";
+	return t;
+}
+
+void
+idp_handle(struct http_req *req, void *arg)
+{
+	struct idp *idp = arg;
+	const char *path = http_path(req), *rest;
+	struct tenant_ctx *t;
+
+	if (route_common(idp, req))
+		return;
 	if (!is_get(req) && !is_post(req)) {
 		page_error(idp->pages, req, 405, "error_method", NULL);
 		return;
@@ -149,28 +185,14 @@ idp_handle(struct http_req *req, void *arg)
 		page_error(idp->pages, req, 400, "error_bad_request", NULL);
 		return;
 	}
-	if (strncmp(path, "/t/", 3) != 0) {
-		page_error(idp->pages, req, 404, "error_not_found", NULL);
+	if ((t = route_tenant(idp, req, &rest)) == NULL)
 		return;
-	}
-	slash = strchr(path + 3, '/');
-	tlen = slash ? (size_t)(slash - path - 3) : strlen(path + 3);
-	if (tlen == 0 || tlen > TENANT_MAX) {
-		page_error(idp->pages, req, 404, "error_unknown_tenant", NULL);
-		return;
-	}
-	memcpy(tenant, path + 3, tlen);
-	tenant[tlen] = '\0';
-	if ((t = idp_tenant(idp, tenant)) == NULL) {
-		page_error(idp->pages, req, 404, "error_unknown_tenant", NULL);
-		return;
-	}
-	if (slash == NULL) {
+	if (*rest == '\0') {
 		char *url = xasprintf("%sportal", t->path);
 		http_redirect(req, url);
 		free(url);
 	} else {
-		tenant_route(idp, t, req, slash + 1);
+		tenant_route(idp, t, req, rest + 1);
 	}
 	idp_tenant_release(idp, t);
 }

@@ -9,6 +9,14 @@
 #include "saml_check.h"
 #include "session.h"
 
+/* routes.c: what every listener answers alike (/healthz, /static/): 1 when answered. */
+int route_common(struct idp *idp, struct http_req *req);
+/*
+ * The tenant of a /t/TENANT[/...] path (a reference the caller releases) and in *rest what
+ * follows the id ("" or "/..."); NULL when there is none, after answering 404.
+ */
+struct tenant_ctx *route_tenant(struct idp *idp, struct http_req *req, const char **rest);
+
 /* login.c: the login form, the portal and the logout page */
 void login_get(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
 void login_post(struct idp *idp, struct tenant_ctx *t, struct http_req *req);

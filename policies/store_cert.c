@@ -459,7 +459,6 @@ struct crl_op {
 	const char *tenant;
 	const struct crlrec *in;
 	struct crlrec *out;
-	uint64_t n;
 };
 
 static int
@@ -512,40 +511,40 @@ store_crl_get(struct store *st, const char *tenant, struct crlrec *r_r)
 	return store_run(st, 0, crl_get_tx, &op);
 }
 
-static int
-crl_number_tx(struct store_txn *t, void *arg)
-{
-	struct crl_op *op = arg;
+struct counter_op {
+	const char *tenant, *name;
+	int bump;
+	uint64_t n;
+};
 
-	return counter(t, op->tenant, "crl_number", 1, &op->n);
+static int
+counter_tx(struct store_txn *t, void *arg)
+{
+	struct counter_op *op = arg;
+
+	return counter(t, op->tenant, op->name, op->bump, &op->n);
 }
 
-int
-store_crl_next_number(struct store *st, const char *tenant, uint64_t *n_r)
+static int
+counter_run(struct store *st, const char *tenant, const char *name, int bump, uint64_t *n_r)
 {
-	struct crl_op op = { .tenant = tenant };
-	int rc = store_run(st, 1, crl_number_tx, &op);
+	struct counter_op op = { .tenant = tenant, .name = name, .bump = bump };
+	int rc = store_run(st, bump, counter_tx, &op);
 
 	*n_r = op.n;
 	return rc < 0 ? -1 : 0;
 }
 
-static int
-rev_gen_tx(struct store_txn *t, void *arg)
+int
+store_crl_next_number(struct store *st, const char *tenant, uint64_t *n_r)
 {
-	struct crl_op *op = arg;
-
-	return counter(t, op->tenant, "rev_gen", 0, &op->n);
+	return counter_run(st, tenant, "crl_number", 1, n_r);
 }
 
 int
 store_cert_revocations(struct store *st, const char *tenant, uint64_t *gen_r)
 {
-	struct crl_op op = { .tenant = tenant };
-	int rc = store_run(st, 0, rev_gen_tx, &op);
-
-	*gen_r = op.n;
-	return rc < 0 ? -1 : 0;
+	return counter_run(st, tenant, "rev_gen", 0, gen_r);
 }
 
 /* ---- policies ---- */
