@@ -216,6 +216,17 @@ years_later(int64_t t)
 	return (int64_t)timegm(&tm);
 }
 
+/* A certificate must not outlive its CA: it would stop chaining before it expires. */
+static int
+outlives_ca(const struct ca *ca, int64_t not_after)
+{
+	ASN1_TIME *end = ASN1_TIME_set(NULL, (time_t)not_after);
+	int cmp = end ? ASN1_TIME_compare(end, X509_get0_notAfter(ca->cert)) : 1;
+
+	ASN1_TIME_free(end);
+	return cmp > 0 || cmp == -2;	/* -2: cannot compare */
+}
+
 static int
 set_time(ASN1_TIME *field, int64_t t)
 {
@@ -247,6 +258,11 @@ ca_issue(struct ca *ca, const char *pub_pem, const char *tenant, const char *use
 	}
 	out->not_before = now - CA_BACKDATE;
 	out->not_after = years_later(now);
+	if (outlives_ca(ca, out->not_after)) {
+		*errstr = "the tenant's device CA expires before a certificate issued now would; "
+		    "no certificate was issued";
+		goto done;
+	}
 	if ((x = X509_new()) == NULL || !X509_set_version(x, 2) || random_serial(x) == -1 ||
 	    set_time(X509_getm_notBefore(x), out->not_before) == -1 ||
 	    set_time(X509_getm_notAfter(x), out->not_after) == -1 ||

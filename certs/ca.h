@@ -40,7 +40,8 @@ void ca_issued_clear(struct ca_issued *c);
  * Issue a client certificate for the public key in pub_pem (a PEM SubjectPublicKeyInfo):
  * subject O=tenant, CN=user, OU=label; keyUsage digitalSignature (critical), EKU
  * clientAuth, AKI/SKI; valid from now - CA_BACKDATE to the same date CA_CERT_YEARS later
- * (29 February gives 28 February).  0 or -1 with *errstr.
+ * (29 February gives 28 February).  Refused when that is past the CA's own notAfter.
+ * 0 or -1 with *errstr.
  */
 int ca_issue(struct ca *ca, const char *pub_pem, const char *tenant, const char *user,
     const char *label, int64_t now, struct ca_issued *out, const char **errstr);

@@ -159,6 +159,14 @@ def full_map(tmp):
              "sekisho_sid" not in refused[1].s.cookies,
              "a login that needs a write is refused cleanly (%s), no session"
              % (refused and refused[0].status_code))
+        # No certificate leaves the ca process unless its record committed.
+        p12 = os.path.join(tmp, "full.p12")
+        r = srv.cli("cert", "issue", "dora", "--label", "laptop", "--out", p12,
+                    "--password-stdin", input="p12-password-full\n", check=False)
+        t.ok(r.returncode != 0 and not os.path.exists(p12) and
+             srv.cli("cert", "list", "dora").stdout == "",
+             "a full map: cert issue fails, writes no file, records nothing",
+             r.stdout + r.stderr)
         users_before = srv.cli("user", "list").stdout.count("\n")
         srv.stop()
         with open(os.path.join(srv.dir, "sekishod.conf"), "a") as f:
@@ -169,6 +177,11 @@ def full_map(tmp):
         b = st.Browser(verify=srv.ca)
         r = b.submit_login(b.get(srv.base() + "/login"), "dora", "dora-password-1")
         t.ok(r.status_code == 200 and "portal" in r.url, "and logins work again")
+        r = srv.cli("cert", "issue", "dora", "--label", "laptop", "--out", p12,
+                    "--password-stdin", input="p12-password-full\n", check=False)
+        t.ok(r.returncode == 0 and os.path.exists(p12) and
+             srv.cli("cert", "list", "dora").stdout.count("\tactive\t") == 1,
+             "and so does cert issue", r.stdout + r.stderr)
     finally:
         srv.close()
 
