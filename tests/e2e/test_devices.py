@@ -5,8 +5,8 @@ One sekishod with its device-check listener, apache2 + mod_auth_mellon (app "crm
 apache2 + mod_auth_openidc (app "mail") as the apps, both set to device-required.  The
 device is curl: the PKCS#12 file from `sekisho cert issue` is converted with
 `openssl pkcs12`, and every request to the device-check listener is made by curl with
-that certificate and key (or with none, another user's, a revoked one, an expired one, or
-one from a foreign CA with the same subject and serial).  Everything else a browser does
+that certificate and key (or with none, another user's, a revoked one, an expired one, one
+not yet valid, or one from a foreign CA with the same subject and serial).  Everything else a browser does
 is done by the scripted browser of sekisho_test.
 
 Covered: the login through both apps with what they receive (AuthnContextClassRef,
@@ -303,6 +303,7 @@ def part_refusals(s, crm, mail):
     refused(s, "alice", "bob", "other_user", mail)
     refused(s, "alice-revoked", "alice", "revoked", crm)
     refused(s, "alice-expired", "alice", "invalid", crm)
+    refused(s, "alice-future", "alice", "invalid", mail)
     refused(s, "foreign", "alice", "invalid", mail)
 
 
@@ -544,6 +545,8 @@ def main():
         srv.cli("cert", "revoke", s.serials["alice-revoked"])
         # Issued six years ago (faketime): expired today, its slot already free.
         s.issue("alice-expired", "alice", "retired", env=sekisho_test.faketime(["-f", "-2200d"]))
+        # Issued "ten days from now" (faketime): not yet valid today.
+        s.issue("alice-future", "alice", "next week", env=sekisho_test.faketime(["-f", "+10d"]))
         s.foreign()
         t.run("listeners", part_listeners, s)
         t.run("without policy", part_without_policy, s, crm)
