@@ -127,24 +127,30 @@ counter(struct store_txn *t, const char *tenant, const char *name, int bump, uin
 	return stx_put(t, DB_CRL, &k, b, 8, 0);
 }
 
+/* The certificate a user-index entry (key: user prefix + serial) points to: 1, 0 or -1. */
+static int
+indexed_cert(const struct cert_op *op, const void *key, size_t klen, struct devcert *c)
+{
+	char *serial = xstrndup((const char *)key + op->skip, klen - op->skip);
+	struct store_key k;
+
+	serial_key(&k, op->tenant, serial);
+	free(serial);
+	return stx_get_rec(op->t, DB_CERTS, &k, cert_fields, c);
+}
+
 /* Count the user's certificates that still count: not revoked, not expired. */
 static int
 count_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
 	struct cert_op *op = arg;
-	char *serial = xstrndup((const char *)key + op->skip, klen - op->skip);
-	struct store_key k;
 	struct devcert c = { 0 };
-	int rc;
+	int rc = indexed_cert(op, key, klen, &c);
 
-	serial_key(&k, op->tenant, serial);
-	free(serial);
-	if ((rc = stx_get_rec(op->t, DB_CERTS, &k, cert_fields, &c)) < 0)
-		return -1;
 	if (rc == 1 && !c.revoked && (int64_t)c.not_after > op->now)
 		op->active++;
 	store_devcert_clear(&c);
-	return 0;
+	return rc < 0 ? -1 : 0;
 }
 
 static int
@@ -273,14 +279,10 @@ static int
 list_user_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
 	struct cert_op *op = arg;
-	char *serial = xstrndup((const char *)key + op->skip, klen - op->skip);
-	struct store_key k;
 	struct devcert c = { 0 };
-	int rc;
+	int rc = indexed_cert(op, key, klen, &c);
 
-	serial_key(&k, op->tenant, serial);
-	free(serial);
-	if ((rc = stx_get_rec(op->t, DB_CERTS, &k, cert_fields, &c)) == 1)
+	if (rc == 1)
 		op->cb(&c, op->arg);
 	store_devcert_clear(&c);
 	return rc < 0 ? -1 : 0;
