@@ -103,7 +103,7 @@ random_serial(X509 *x)
 
 	crypto_random(raw, sizeof(raw));
 	raw[0] &= 0x7f;
-	raw[0] |= 0x40;		/* always 16 bytes: same width in every listing */
+	raw[0] |= 0x40;		/* positive, always 32 hex digits: 126 random bits */
 	bn = BN_bin2bn(raw, sizeof(raw), NULL);
 	ok = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) != NULL;
 	BN_free(bn);
@@ -202,7 +202,7 @@ ca_issued_clear(struct ca_issued *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* The same calendar date CA_CERT_YEARS later, 23:59:59 of 28 February for 29 February. */
+/* The same date and time CA_CERT_YEARS later; 29 February gives 28 February. */
 static int64_t
 years_later(int64_t t)
 {
@@ -468,8 +468,9 @@ ca_crl(struct ca *ca, const struct ca_revoked *revoked, size_t n, int64_t now,
 		int good = r && reason && when && BN_hex2bn(&bn, revoked[i].serial) &&
 		    (serial = BN_to_ASN1_INTEGER(bn, NULL)) && X509_REVOKED_set_serialNumber(r, serial) &&
 		    X509_REVOKED_set_revocationDate(r, when) &&
-		    ASN1_ENUMERATED_set(reason, revoked[i].reason) &&
-		    X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, reason, 0, 0) &&
+		    /* RFC 5280 5.3.1: no reasonCode entry for unspecified. */
+		    (revoked[i].reason == 0 || (ASN1_ENUMERATED_set(reason, revoked[i].reason) &&
+		    X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, reason, 0, 0))) &&
 		    X509_CRL_add0_revoked(crl, r);
 		BN_free(bn);
 		ASN1_INTEGER_free(serial);

@@ -1,6 +1,6 @@
 /*
  * The device certificate authority of a tenant, on OpenSSL EVP: creating the CA, issuing
- * client certificates (random 128-bit serial, clientAuth, 5 years), PKCS#12 bundles, CSR
+ * client certificates (128-bit serial with 126 random bits, clientAuth, 5 years), PKCS#12 bundles, CSR
  * checks and CRLs.  Only the ca process and the sekisho command hold a CA private key.
  */
 #ifndef SEKISHO_CA_H

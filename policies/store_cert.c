@@ -95,12 +95,12 @@ struct cert_op {
 	int cap, reason, active;
 	size_t skip;
 	struct store_txn *t;
-	void (*cb)(const struct devcert *, void *);
-	void *arg;
 	const char *err;
 	const struct audit_entry *audit;
 	char **serials;
 	size_t nserials;
+	struct devcert *list;	/* store_cert_list: collected, then sorted */
+	size_t nlist;
 };
 
 /* A per-tenant counter in DB_CRL ("crl_number", "rev_gen"): read, and bumped when bump. */
@@ -275,6 +275,24 @@ store_cert_by_fingerprint(struct store *st, const char *tenant, const char *fing
 	return store_run(st, 0, cert_get_tx, &op);
 }
 
+static void
+list_add(struct cert_op *op, struct devcert *c)
+{
+	op->list = xreallocarray(op->list, op->nlist + 1, sizeof(*op->list));
+	op->list[op->nlist++] = *c;
+	memset(c, 0, sizeof(*c));
+}
+
+static void
+list_clear(struct cert_op *op)
+{
+	for (size_t i = 0; i < op->nlist; i++)
+		store_devcert_clear(&op->list[i]);
+	free(op->list);
+	op->list = NULL;
+	op->nlist = 0;
+}
+
 static int
 list_user_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
@@ -283,7 +301,7 @@ list_user_cb(const void *key, size_t klen, const void *val, size_t vlen, void *a
 	int rc = indexed_cert(op, key, klen, &c);
 
 	if (rc == 1)
-		op->cb(&c, op->arg);
+		list_add(op, &c);
 	store_devcert_clear(&c);
 	return rc < 0 ? -1 : 0;
 }
@@ -296,8 +314,7 @@ list_all_cb(const void *key, size_t klen, const void *val, size_t vlen, void *ar
 
 	if (rec_decode(cert_fields, &c, val, vlen) == -1)
 		return -1;
-	op->cb(&c, op->arg);
-	store_devcert_clear(&c);
+	list_add(op, &c);
 	return 0;
 }
 
@@ -307,6 +324,7 @@ cert_list_tx(struct store_txn *t, void *arg)
 	struct cert_op *op = arg;
 	struct store_key k;
 
+	list_clear(op);		/* a retried transaction starts over */
 	op->t = t;
 	if (op->user) {
 		user_key(&k, op->tenant, op->user, NULL);
@@ -318,13 +336,31 @@ cert_list_tx(struct store_txn *t, void *arg)
 	return stx_iter(t, DB_CERTS, &k, list_all_cb, op);
 }
 
+/* Oldest first; the serial breaks ties so the order is stable. */
+static int
+by_issued(const void *a, const void *b)
+{
+	const struct devcert *x = a, *y = b;
+
+	if (x->issued != y->issued)
+		return x->issued < y->issued ? -1 : 1;
+	return strcmp(x->serial, y->serial);
+}
+
 int
 store_cert_list(struct store *st, const char *tenant, const char *user,
     void (*cb)(const struct devcert *c, void *arg), void *arg)
 {
-	struct cert_op op = { .tenant = tenant, .user = user, .cb = cb, .arg = arg };
+	struct cert_op op = { .tenant = tenant, .user = user };
+	int rc = store_run(st, 0, cert_list_tx, &op);
 
-	return store_run(st, 0, cert_list_tx, &op);
+	if (rc == 0 && op.nlist > 0) {
+		qsort(op.list, op.nlist, sizeof(*op.list), by_issued);
+		for (size_t i = 0; i < op.nlist; i++)
+			cb(&op.list[i], arg);
+	}
+	list_clear(&op);
+	return rc;
 }
 
 /* Revoke one certificate record; 1 done, 2 already revoked, 0 unknown, -1 error. */
