@@ -200,9 +200,9 @@ cmd_issue(int argc, char **argv)
 	dir = argv[2];
 	is.tenant = argv[3];
 	is.p12 = !strcmp(argv[4], "p12");
-	clients = atoi(argv[5]);
-	seconds = atof(argv[6]);
-	is.users = atol(argv[8]);
+	clients = (int)strtol(argv[5], NULL, 10);
+	seconds = strtod(argv[6], NULL);
+	is.users = strtol(argv[8], NULL, 10);
 	is.ncsrs = argc - 9;
 	if (!is.p12 && is.ncsrs == 0)
 		return 2;
@@ -225,7 +225,7 @@ cmd_issue(int argc, char **argv)
 			close(ready[0]);
 			close(go[1]);
 			close(out[0]);
-			is.first_user = atol(argv[7]) + k * is.users;
+			is.first_user = strtol(argv[7], NULL, 10) + k * is.users;
 			issue_client(&is, dir, seconds, ready[1], go[0], out[1]);
 			_exit(0);
 		}
@@ -337,7 +337,7 @@ cmd_check(int argc, char **argv)
 	if (argc != 6)
 		return 2;
 	tenant = argv[3];
-	iters = atol(argv[5]);
+	iters = strtol(argv[5], NULL, 10);
 	if (iters < 1)
 		return 2;
 	pem = slurp(argv[4]);

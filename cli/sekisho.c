@@ -1099,7 +1099,7 @@ cmd_cert(struct cli *c)
 		clock_iso8601((int64_t)d.issued, t[0]);
 		clock_iso8601((int64_t)d.not_before, t[1]);
 		clock_iso8601((int64_t)d.not_after, t[2]);
-		strcpy(t[3], "-");
+		snprintf(t[3], sizeof(t[3]), "-");
 		if (d.last_used)
 			clock_iso8601((int64_t)d.last_used, t[3]);
 		printf("serial=%s\nuser=%s\nlabel=%s\nstatus=%s\nsha256=%s\nissued=%s\n"

