@@ -11,26 +11,20 @@ Nothing here is a modified mellon: only its documented directives are used.
 Environment: SEKISHO_KEEP=1 keeps the directory (error.log is there);
 SEKISHO_MELLON_LOGLEVEL sets apache's LogLevel ("warn auth_mellon:debug" to see mellon think).
 """
-import atexit
 import os
-import pwd
 import re
 import shutil
-import signal
 import subprocess
-import tempfile
-import time
 import urllib.parse
 
 import requests
 
 import sekisho_test
+from peers.apache import APACHE, Apache, load_modules, run_as
+from peers.apache import parse_env  # noqa: F401  (the scenarios import it from here)
 
-APACHE = shutil.which("apache2", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
 CREATE_METADATA = shutil.which("mellon_create_metadata",
                                path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
-# Debian's module directory (apache2 -V does not name it).
-MODULES = os.environ.get("SEKISHO_APACHE_MODULES", "/usr/lib/apache2/modules")
 
 # Every module the configuration below uses; mod_auth_mellon last.
 LOAD = ["mpm_event", "authz_core", "authn_core", "authz_user", "mime", "dir", "headers",
@@ -98,16 +92,7 @@ def _metadata_basename(entity_id):
     return re.sub(r"_+", "_", re.sub(r"[^0-9A-Za-z.]", "_", entity_id))
 
 
-_live = []
-
-
-@atexit.register
-def _close_all():
-    for sp in list(_live):
-        sp.close()
-
-
-class MellonSP:
+class MellonSP(Apache):
     """One mod_auth_mellon SP, registered in Sekisho as app `app`.
 
     nameid: persistent (Sekisho's default), transient or email; sign_requests: whether the SP
@@ -124,9 +109,7 @@ class MellonSP:
         self.server = server
         self.app = app
         self.tenant = tenant
-        self.proc = None
-        self.dir = tempfile.mkdtemp(prefix="sekisho-mellon-%s-" % app)
-        _live.append(self)
+        super().__init__("sekisho-mellon-%s-" % app)
         try:
             self._setup(nameid, sign_requests, sign_response, extra, register)
         except BaseException:
@@ -173,7 +156,8 @@ class MellonSP:
         for d in ("run", "post"):
             self._mkdir(d)
         self._write("apache2.conf", self._config(extra))
-        self._chown_for_apache()
+        # As root, apache reads the SP key and writes POST data as www-data.
+        self._chown_for_apache(self.base + ".key", "post")
         self.start()
         if register:
             self.register(nameid, sign_response)
@@ -186,41 +170,14 @@ class MellonSP:
         with open(self.metadata, "w") as f:
             f.write(text.replace(old, new))
 
-    def _mkdir(self, rel):
-        """A directory www-data can enter, whatever the umask."""
-        path = self.dir
-        for part in rel.split("/"):
-            path = os.path.join(path, part)
-            os.makedirs(path, exist_ok=True)
-            os.chmod(path, 0o755)
-
-    def _write(self, rel, content, binary=False, mode=0o644):
-        path = os.path.join(self.dir, rel)
-        if os.path.dirname(rel):
-            self._mkdir(os.path.dirname(rel))
-        with open(path, "wb" if binary else "w") as f:
-            f.write(content)
-        os.chmod(path, mode)
-        return path
-
     def _config(self, extra):
-        as_root = os.geteuid() == 0
         return CONF.format(
             dir=self.dir, port=self.port, url=self.url, entity_id=self.entity_id,
             base=self.base, variable=self.variable,
             loglevel=os.environ.get("SEKISHO_MELLON_LOGLEVEL", "warn auth_mellon:info"),
-            load="\n".join("LoadModule %s_module %s/mod_%s.so" % (m, MODULES, m)
-                           for m in LOAD),
-            user="User www-data\nGroup www-data" if as_root else "",
+            load=load_modules(LOAD),
+            user=run_as(),
             extra="\n".join("    " + line for line in extra))
-
-    def _chown_for_apache(self):
-        """As root, apache reads the SP key and writes POST data as www-data."""
-        if os.geteuid() != 0:
-            return
-        pw = pwd.getpwnam("www-data")
-        for rel in (self.base + ".key", "post"):
-            os.chown(os.path.join(self.dir, rel), pw.pw_uid, pw.pw_gid)
 
     def register(self, nameid=None, sign_response=False):
         args = ["app", "add-saml", self.app, "--metadata", self.metadata]
@@ -230,65 +187,3 @@ class MellonSP:
             args.append("--sign-response")
         return self.server.cli(*args, tenant=self.tenant)
 
-    def start(self):
-        conf = os.path.join(self.dir, "apache2.conf")
-        # -DFOREGROUND keeps apache our child, in its own process group, so close()
-        # can stop it (and its CGI daemon) for certain.  Before ErrorLog is open, apache
-        # complains on stderr.
-        with open(os.path.join(self.dir, "startup.log"), "ab") as out:
-            self.proc = subprocess.Popen([APACHE, "-f", conf, "-k", "start", "-DFOREGROUND"],
-                                         stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                         start_new_session=True)
-        end = time.time() + 20
-        while time.time() < end:
-            if self.proc.poll() is not None:
-                self.proc = None
-                raise RuntimeError("apache2 exited:\n%s" % self.error_log())
-            if sekisho_test.wait_port(self.port, timeout=0.2):
-                return
-        raise RuntimeError("apache2 did not listen on %d:\n%s" % (self.port, self.error_log()))
-
-    def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        # A CGI child may outlive the parent by a moment; the group is ours alone.
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc = None
-
-    def error_log(self):
-        """apache's start-up complaints and its error log."""
-        text = ""
-        for name in ("startup.log", "error.log"):
-            try:
-                with open(os.path.join(self.dir, name), errors="replace") as f:
-                    text += f.read()
-            except OSError:
-                pass
-        return text
-
-    def close(self):
-        self.stop()
-        if self in _live:
-            _live.remove(self)
-        if os.environ.get("SEKISHO_KEEP") != "1":
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def parse_env(text):
-    """The NAME=value lines of the protected page as a dict."""
-    env = {}
-    for line in text.splitlines():
-        name, sep, value = line.partition("=")
-        if sep:
-            env[name] = value
-    return env

@@ -14,25 +14,17 @@ Nothing here is a modified mod_auth_openidc: only its documented directives are 
 Environment: SEKISHO_KEEP=1 keeps the directory (error.log is there);
 SEKISHO_OIDC_LOGLEVEL sets apache's LogLevel ("warn auth_openidc:debug" to see it think).
 """
-import atexit
 import json
 import os
-import pwd
 import secrets
-import shutil
-import signal
-import subprocess
-import tempfile
-import time
 import urllib.parse
 
 from jwcrypto import jwk
 
 import sekisho_test
+from peers.apache import APACHE, MODULES, Apache, load_modules, run_as
+from peers.apache import parse_env  # noqa: F401  (the scenarios import it from here)
 
-APACHE = shutil.which("apache2", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
-# Debian's module directory (apache2 -V does not name it).
-MODULES = os.environ.get("SEKISHO_APACHE_MODULES", "/usr/lib/apache2/modules")
 
 LOAD = ["mpm_event", "authz_core", "authn_core", "authz_user", "mime", "dir", "env", "cgid",
         "auth_openidc"]
@@ -96,15 +88,6 @@ OIDCStateMaxNumberOfCookies 7 true
 </Location>
 """
 
-_live = []
-
-
-@atexit.register
-def _close_all():
-    for rp in list(_live):
-        rp.close()
-
-
 def rsa_client_key():
     """A fresh RSA key for private_key_jwt: (private PEM, public PEM, public JWKS as JSON).
 
@@ -118,7 +101,7 @@ def rsa_client_key():
             key.export_to_pem().decode(), kid, json.dumps({"keys": [pub]}))
 
 
-class OidcRP:
+class OidcRP(Apache):
     """One mod_auth_openidc RP, registered in Sekisho as app `app`.
 
     auth: client_secret_basic, client_secret_post or private_key_jwt; id_token_alg: RS256
@@ -135,12 +118,10 @@ class OidcRP:
         self.app = app
         self.tenant = tenant
         self.auth = auth
-        self.proc = None
         self.client_id = None
         self.client_secret = None
         self.kid = self.jwks_file = None
-        self.dir = tempfile.mkdtemp(prefix="sekisho-openidc-%s-" % app)
-        _live.append(self)
+        super().__init__("sekisho-openidc-%s-" % app)
         try:
             self._setup(id_token_alg, backchannel, extra)
         except BaseException:
@@ -226,101 +207,14 @@ class OidcRP:
         directives.append("OIDCProviderTokenEndpointAuth %s" % self.auth)
         return "\n".join(directives)
 
-    def _mkdir(self, rel):
-        """A directory www-data can enter, whatever the umask."""
-        path = self.dir
-        for part in rel.split("/"):
-            path = os.path.join(path, part)
-            os.makedirs(path, exist_ok=True)
-            os.chmod(path, 0o755)
-
-    def _write(self, rel, content, mode=0o644):
-        path = os.path.join(self.dir, rel)
-        if os.path.dirname(rel):
-            self._mkdir(os.path.dirname(rel))
-        with open(path, "w") as f:
-            f.write(content)
-        os.chmod(path, mode)
-        return path
-
-    def _chown_for_apache(self, path):
-        """As root, apache reads the client's private key as www-data."""
-        if os.geteuid() == 0:
-            pw = pwd.getpwnam("www-data")
-            os.chown(path, pw.pw_uid, pw.pw_gid)
-
     def _config(self, client_auth, extra):
-        as_root = os.geteuid() == 0
         return CONF.format(
             dir=self.dir, port=self.port, url=self.url, issuer=self.issuer,
             ca=self.ca, client_id=self.client_id, client_auth=client_auth,
             redirect_uri=self.redirect_uri, passphrase=secrets.token_hex(16), scope=SCOPE,
             cookie=self.cookie,
             loglevel=os.environ.get("SEKISHO_OIDC_LOGLEVEL", "warn"),
-            load="\n".join("LoadModule %s_module %s/mod_%s.so" % (m, MODULES, m)
-                           for m in LOAD),
-            user="User www-data\nGroup www-data" if as_root else "",
+            load=load_modules(LOAD),
+            user=run_as(),
             extra="\n".join(extra))
 
-    def start(self):
-        conf = os.path.join(self.dir, "apache2.conf")
-        # -DFOREGROUND keeps apache our child, in its own process group, so close() can
-        # stop it (and its CGI daemon) for certain.  Before ErrorLog is open, apache
-        # complains on stderr.
-        with open(os.path.join(self.dir, "startup.log"), "ab") as out:
-            self.proc = subprocess.Popen([APACHE, "-f", conf, "-k", "start", "-DFOREGROUND"],
-                                         stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                         start_new_session=True)
-        end = time.time() + 20
-        while time.time() < end:
-            if self.proc.poll() is not None:
-                self.proc = None
-                raise RuntimeError("apache2 exited:\n%s" % self.error_log())
-            if sekisho_test.wait_port(self.port, timeout=0.2):
-                return
-        raise RuntimeError("apache2 did not listen on %d:\n%s" % (self.port, self.error_log()))
-
-    def stop(self):
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        # A CGI child may outlive the parent by a moment; the group is ours alone.
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc = None
-
-    def error_log(self):
-        """apache's start-up complaints and its error log."""
-        text = ""
-        for name in ("startup.log", "error.log"):
-            try:
-                with open(os.path.join(self.dir, name), errors="replace") as f:
-                    text += f.read()
-            except OSError:
-                pass
-        return text
-
-    def close(self):
-        self.stop()
-        if self in _live:
-            _live.remove(self)
-        if os.environ.get("SEKISHO_KEEP") != "1":
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def parse_env(text):
-    """The NAME=value lines of the protected page as a dict."""
-    env = {}
-    for line in text.splitlines():
-        name, sep, value = line.partition("=")
-        if sep:
-            env[name] = value
-    return env
