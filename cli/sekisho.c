@@ -6,41 +6,23 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "ca.h"
 #include "casvc.h"
+#include "cli.h"
 #include "clock.h"
 #include "crypto.h"
-#include "encode.h"
 #include "instance.h"
-#include "jose.h"
 #include "log.h"
 #include "password.h"
-#include "saml.h"
-#include "spmeta.h"
 #include "store.h"
 #include "xmalloc.h"
 
-#define MAX_ARGS 32
-
-struct cli {
-	const char *dir;
-	const char *tenant;
-	struct instance in;
-	struct ca_client *ca;	/* the ca process, for commands that need the CA */
-	int argc;
-	char **argv;	/* the command and its own arguments */
-};
-
-static __attribute__((noreturn)) void
+void
 usage(void)
 {
 	fputs("usage: sekisho init --dir DIR --url https://HOST[:PORT]\n"
@@ -74,10 +56,7 @@ usage(void)
 	exit(2);
 }
 
-static int
-fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
+int
 fail(const char *fmt, ...)
 {
 	va_list ap;
@@ -91,7 +70,7 @@ fail(const char *fmt, ...)
 }
 
 /* The value after option name in the command's arguments, or NULL. */
-static const char *
+const char *
 opt(struct cli *c, const char *name)
 {
 	for (int i = 0; i < c->argc - 1; i++)
@@ -101,7 +80,7 @@ opt(struct cli *c, const char *name)
 }
 
 /* Every value given for a repeatable option, newline-joined (new string), or NULL. */
-static char *
+char *
 opt_all(struct cli *c, const char *name)
 {
 	struct buf b;
@@ -113,7 +92,7 @@ opt_all(struct cli *c, const char *name)
 	return b.len ? buf_steal(&b, NULL) : (buf_free(&b), NULL);
 }
 
-static int
+int
 flag(struct cli *c, const char *name)
 {
 	for (int i = 0; i < c->argc; i++)
@@ -123,7 +102,7 @@ flag(struct cli *c, const char *name)
 }
 
 /* Reject options the command does not know, so a typo never passes silently. */
-static int
+int
 check_opts(struct cli *c, const char *const *with_value, const char *const *flags)
 {
 	for (int i = 2; i < c->argc; i++) {
@@ -146,7 +125,7 @@ check_opts(struct cli *c, const char *const *with_value, const char *const *flag
 }
 
 /* The n-th positional argument after the command words (0-based), or NULL. */
-static const char *
+const char *
 arg(struct cli *c, int n, const char *const *with_value)
 {
 	int seen = 0;
@@ -168,7 +147,7 @@ arg(struct cli *c, int n, const char *const *with_value)
 	return NULL;
 }
 
-static char *
+char *
 read_password(void)
 {
 	char buf[PASSWORD_MAX_LEN + 2];
@@ -222,7 +201,7 @@ hash_from_stdin(struct cli *c, const char **errstr)
 	return h;
 }
 
-static int
+int
 tenant_exists(struct cli *c)
 {
 	struct tenant t;
@@ -234,6 +213,33 @@ tenant_exists(struct cli *c)
 		return 0;
 	}
 	return 1;
+}
+
+char *
+slurp(const char *path, size_t max, size_t *len_r, const char **errstr)
+{
+	FILE *fp = fopen(path, "r");
+	char *data;
+
+	if (fp == NULL) {
+		*errstr = strerror(errno);
+		return NULL;
+	}
+	data = xmalloc(max + 2);
+	*len_r = fread(data, 1, max + 1, fp);
+	fclose(fp);
+	if (*len_r > max) {
+		free(data);
+		*errstr = "file too large";
+		return NULL;
+	}
+	data[*len_r] = '\0';
+	if (strlen(data) != *len_r) {
+		free(data);
+		*errstr = "file contains NUL bytes";
+		return NULL;
+	}
+	return data;
 }
 
 /* ---- tenant ---- */
@@ -581,283 +587,6 @@ cmd_group(struct cli *c)
 	usage();
 }
 
-/* ---- apps ---- */
-
-static void
-print_app(const struct app *a, void *arg)
-{
-	printf("%s\t%s\t%s\t%s\n", a->name, a->type, a->entity_id ? a->entity_id : "-",
-	    a->nameid_format ? a->nameid_format : "-");
-}
-
-static char *
-slurp(const char *path, size_t max, size_t *len_r, const char **errstr)
-{
-	FILE *fp = fopen(path, "r");
-	char *data;
-
-	if (fp == NULL) {
-		*errstr = strerror(errno);
-		return NULL;
-	}
-	data = xmalloc(max + 2);
-	*len_r = fread(data, 1, max + 1, fp);
-	fclose(fp);
-	if (*len_r > max) {
-		free(data);
-		*errstr = "file too large";
-		return NULL;
-	}
-	data[*len_r] = '\0';
-	if (strlen(data) != *len_r) {
-		free(data);
-		*errstr = "file contains NUL bytes";
-		return NULL;
-	}
-	return data;
-}
-
-static int
-app_add_saml(struct cli *c, const char *const *v)
-{
-	const char *name = arg(c, 0, v), *file = opt(c, "--metadata"), *err;
-	const char *nameid = opt(c, "--nameid") ? opt(c, "--nameid") : "persistent";
-	struct spmeta m;
-	struct app a = { 0 };
-	char *xml;
-	size_t len;
-	int rc;
-
-	if (name == NULL || file == NULL)
-		usage();
-	if (!store_valid_name(name, 64))
-		return fail("app name must be 1-64 characters of a-z A-Z 0-9 . _ @ + -");
-	if (strcmp(nameid, "persistent") && strcmp(nameid, "transient") && strcmp(nameid, "email"))
-		return fail("--nameid must be persistent, transient or email");
-	if ((xml = slurp(file, SPMETA_MAX_SIZE, &len, &err)) == NULL)
-		return fail("%s: %s", file, err);
-	if (saml_global_init() == -1)
-		return fail("lasso initialisation failed");
-	if (spmeta_parse(xml, len, &m, &err) == -1 || saml_sp_metadata_check(xml, &err) == -1) {
-		free(xml);
-		return fail("%s: %s", file, err);
-	}
-	a.name = (char *)name;
-	a.type = "saml";
-	a.entity_id = m.entity_id;
-	a.metadata = xml;
-	a.nameid_format = (char *)nameid;
-	a.created = (uint64_t)clock_now();
-	a.sign_response = flag(c, "--sign-response");
-	rc = store_app_add(c->in.store, c->tenant, &a, &err);
-	if (rc == 0)
-		printf("app %s added (SAML SP %s, NameID %s%s%s)\n", name, m.entity_id, nameid,
-		    m.has_slo ? "" : ", no Single Logout endpoint",
-		    m.authn_requests_signed ? ", signed requests required" : "");
-	spmeta_clear(&m);
-	free(xml);
-	return rc == 0 ? 0 : fail("app %s: %s", name, err);
-}
-
-/*
- * A client URI: absolute https (http only to a loopback host, for local tools), no
- * fragment, no user info, no white space; compared byte for byte later.
- */
-static int
-uri_ok(const char *u)
-{
-	const char *h, *end;
-	int https = !strncmp(u, "https://", 8);
-
-	if (strlen(u) > 2048 || strchr(u, '#') || strpbrk(u, " \t\r\n\\<>\"") ||
-	    (!https && strncmp(u, "http://", 7)))
-		return 0;
-	h = u + (https ? 8 : 7);
-	end = h + strcspn(h, "/?");
-	if (end == h || memchr(h, '@', (size_t)(end - h)))
-		return 0;
-	if (https)
-		return 1;
-	return !strncmp(h, "127.0.0.1", 9) && (h[9] == ':' || h + 9 == end) ? 1 :
-	    !strncmp(h, "[::1]", 5) && (h[5] == ':' || h + 5 == end) ? 1 :
-	    !strncmp(h, "localhost", 9) && (h[9] == ':' || h + 9 == end);
-}
-
-static int
-uris_ok(const char *list, const char *what)
-{
-	char *copy = xstrdup(list ? list : ""), *p = copy;
-	int ok = 1;
-
-	while (ok && *p) {
-		size_t n = strcspn(p, "\n");
-		char save = p[n];
-		p[n] = '\0';
-		if (!uri_ok(p)) {
-			fail("%s %s: must be https (http only for 127.0.0.1, [::1] or localhost), "
-			    "absolute, without fragment or user info", what, p);
-			ok = 0;
-		}
-		p += n + (save == '\n');
-	}
-	free(copy);
-	return ok;
-}
-
-static char *
-random_id(size_t n, int url)
-{
-	unsigned char raw[32];
-	char *s;
-
-	crypto_random(raw, n);
-	s = url ? b64url_encode(raw, n) : b64_encode(raw, n);
-	explicit_bzero(raw, sizeof(raw));
-	return s;
-}
-
-static int
-oidc_settings_ok(struct cli *c, struct app *a)
-{
-	const char *auth = a->auth_method, *grants = a->grant_types;
-
-	if (strcmp(auth, "client_secret_basic") && strcmp(auth, "client_secret_post") &&
-	    strcmp(auth, "private_key_jwt") && strcmp(auth, "none"))
-		return fail("--auth must be client_secret_basic, client_secret_post or "
-		    "private_key_jwt");
-	if (strcmp(a->id_token_alg, "RS256") && strcmp(a->id_token_alg, "ES256"))
-		return fail("--id-token-alg must be RS256 or ES256");
-	if (strcmp(a->access_token_format, "jwt") && strcmp(a->access_token_format, "opaque"))
-		return fail("--access-token must be jwt or opaque");
-	for (const char *p = grants; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
-		size_t n = strcspn(p, ",");
-		if (!(n == 18 && !strncmp(p, "authorization_code", n)) &&
-		    !(n == 13 && !strncmp(p, "refresh_token", n)) &&
-		    !(n == 18 && !strncmp(p, "client_credentials", n)))
-			return fail("--grant: authorization_code, refresh_token, client_credentials");
-	}
-	if (!strcmp(auth, "none") && strstr(grants, "client_credentials"))
-		return fail("a public client cannot use client_credentials");
-	if (strstr(grants, "authorization_code") && a->redirect_uris == NULL)
-		return fail("--redirect-uri is required for the authorization code flow");
-	if (!uris_ok(a->redirect_uris, "redirect URI") ||
-	    !uris_ok(a->logout_uris, "post-logout redirect URI") ||
-	    !uris_ok(a->backchannel_uri, "back-channel logout URI"))
-		return 1;
-	return 0;
-}
-
-static int
-app_add_oidc(struct cli *c, const char *const *v)
-{
-	const char *name = arg(c, 0, v), *jwks_file = opt(c, "--jwks"), *err;
-	struct app a = { 0 };
-	char *secret = NULL, *jwks = NULL;
-	size_t len;
-	int rc = 1;
-
-	if (name == NULL)
-		usage();
-	if (!store_valid_name(name, 64))
-		return fail("app name must be 1-64 characters of a-z A-Z 0-9 . _ @ + -");
-	a.name = (char *)name;
-	a.type = "oidc";
-	a.auth_method = (char *)(flag(c, "--public") ? "none" : opt(c, "--auth") ?
-	    opt(c, "--auth") : "client_secret_basic");
-	a.id_token_alg = (char *)(opt(c, "--id-token-alg") ? opt(c, "--id-token-alg") : "RS256");
-	a.access_token_format = (char *)(opt(c, "--access-token") ? opt(c, "--access-token") :
-	    "jwt");
-	a.grant_types = (char *)(opt(c, "--grant") ? opt(c, "--grant") :
-	    "authorization_code,refresh_token");
-	a.redirect_uris = opt_all(c, "--redirect-uri");
-	a.logout_uris = opt_all(c, "--post-logout-redirect-uri");
-	a.backchannel_uri = (char *)opt(c, "--backchannel-logout-uri");
-	if (flag(c, "--public") && opt(c, "--auth"))
-		return fail("--public and --auth exclude each other");
-	if (oidc_settings_ok(c, &a))
-		goto done;
-	if (!strcmp(a.auth_method, "private_key_jwt")) {
-		struct jose_jwks *keys;
-		if (jwks_file == NULL || (jwks = slurp(jwks_file, 65536, &len, &err)) == NULL) {
-			fail("private_key_jwt needs --jwks FILE%s%s", jwks_file ? ": " : "",
-			    jwks_file ? err : "");
-			goto done;
-		}
-		if ((keys = jose_jwks_parse(jwks, &err)) == NULL) {
-			fail("%s: %s", jwks_file, err);
-			goto done;
-		}
-		a.assertion_alg = (char *)jose_jwks_alg(keys);
-		a.assertion_alg = a.assertion_alg ? xstrdup(a.assertion_alg) : NULL;
-		jose_jwks_free(keys);
-		if (a.assertion_alg == NULL) {
-			fail("%s: keys of one type only (RSA or P-256), so one algorithm is pinned",
-			    jwks_file);
-			goto done;
-		}
-		a.jwks = jwks;
-	} else if (jwks_file) {
-		fail("--jwks is for private_key_jwt");
-		goto done;
-	}
-	a.entity_id = random_id(16, 1);
-	if (!strcmp(a.auth_method, "client_secret_basic") ||
-	    !strcmp(a.auth_method, "client_secret_post")) {
-		unsigned char h[CRYPTO_SHA256_LEN];
-		char hex[65];
-		/* Standard base64: '+', '/' and '=' keep clients honest about URL-encoding. */
-		secret = random_id(32, 0);
-		crypto_sha256(secret, strlen(secret), h);
-		hex_encode(h, sizeof(h), hex);
-		a.secret_hash = xstrdup(hex);
-	}
-	a.created = (uint64_t)clock_now();
-	if (store_app_add(c->in.store, c->tenant, &a, &err) == -1) {
-		fail("app %s: %s", name, err);
-		goto done;
-	}
-	printf("app %s added (OIDC client, %s)\nclient_id=%s\n", name, a.auth_method, a.entity_id);
-	if (secret)
-		printf("client_secret=%s\n", secret);
-	rc = 0;
-done:
-	free(a.redirect_uris);
-	free(a.logout_uris);
-	free(a.entity_id);
-	free(a.secret_hash);
-	free(a.assertion_alg);
-	free(jwks);
-	freezero_str(secret);
-	return rc;
-}
-
-static int
-cmd_app(struct cli *c)
-{
-	static const char *const v[] = { "--metadata", "--nameid", "--redirect-uri", "--auth",
-		"--jwks", "--post-logout-redirect-uri", "--id-token-alg", "--access-token",
-		"--backchannel-logout-uri", "--grant", NULL };
-	static const char *const f[] = { "--sign-response", "--public", NULL };
-	const char *sub = c->argc > 1 ? c->argv[1] : "", *name;
-	int rc;
-
-	if (check_opts(c, v, f) || !tenant_exists(c))
-		return 1;
-	if (!strcmp(sub, "add-saml"))
-		return app_add_saml(c, v);
-	if (!strcmp(sub, "add-oidc"))
-		return app_add_oidc(c, v);
-	if (!strcmp(sub, "list"))
-		return store_app_list(c->in.store, c->tenant, print_app, NULL) < 0;
-	if (!strcmp(sub, "remove") && (name = arg(c, 0, v)) != NULL) {
-		if ((rc = store_app_remove(c->in.store, c->tenant, name)) != 1)
-			return fail("app %s: %s", name, rc == 0 ? "no such app" : "storage error");
-		printf("app %s removed\n", name);
-		return 0;
-	}
-	usage();
-}
-
 /* ---- keys ---- */
 
 static void
@@ -894,345 +623,6 @@ cmd_key(struct cli *c)
 	if (tenant_rotate_keys(&c->in, c->tenant, use, &err) == -1)
 		return fail("key rotate: %s", err);
 	printf("%s keys of tenant %s rotated\n", use, c->tenant);
-	return 0;
-}
-
-/* ---- device certificates ---- */
-
-/* A file written whole or not at all: a temporary file beside it, renamed at the end. */
-struct outfile {
-	char *path;
-	char *tmp;
-	int fd;
-};
-
-static int
-out_open(struct outfile *o, const char *path)
-{
-	o->path = xstrdup(path);
-	o->tmp = xasprintf("%s.tmpXXXXXX", path);
-	if ((o->fd = mkstemp(o->tmp)) == -1) {
-		fail("%s: %s", path, strerror(errno));
-		free(o->path);
-		free(o->tmp);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-out_commit(struct outfile *o, const void *p, size_t n, mode_t mode)
-{
-	const char *q = p;
-	int rc = 0;
-
-	while (n > 0 && rc == 0) {
-		ssize_t w = write(o->fd, q, n);
-		if (w <= 0)
-			rc = -1;
-		else
-			q += w, n -= (size_t)w;
-	}
-	if (rc == 0 && (fchmod(o->fd, mode) == -1 || fsync(o->fd) == -1))
-		rc = -1;
-	if (close(o->fd) == -1)
-		rc = -1;
-	if (rc == 0 && rename(o->tmp, o->path) == -1)
-		rc = -1;
-	if (rc == -1) {
-		fail("%s: %s", o->path, strerror(errno));
-		unlink(o->tmp);
-	}
-	free(o->path);
-	free(o->tmp);
-	return rc;
-}
-
-static void
-out_abort(struct outfile *o)
-{
-	close(o->fd);
-	unlink(o->tmp);
-	free(o->path);
-	free(o->tmp);
-}
-
-static const char *
-cert_status(const struct devcert *d, int64_t now)
-{
-	return d->revoked ? "revoked" : (int64_t)d->not_after <= now ? "expired" : "active";
-}
-
-struct cert_print {
-	int64_t now;
-	int64_t until;		/* --expiring-within: active ones expiring before this */
-	int count;
-};
-
-static void
-print_cert(const struct devcert *d, void *arg)
-{
-	struct cert_print *cp = arg;
-	char issued[21], expires[21], used[21] = "-";
-
-	if (cp->until && (d->revoked || (int64_t)d->not_after <= cp->now ||
-	    (int64_t)d->not_after > cp->until))
-		return;
-	clock_iso8601((int64_t)d->issued, issued);
-	clock_iso8601((int64_t)d->not_after, expires);
-	if (d->last_used)
-		clock_iso8601((int64_t)d->last_used, used);
-	printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d->serial, d->user, d->label,
-	    cert_status(d, cp->now), issued, expires, used);
-	cp->count++;
-}
-
-static int
-cert_issue(struct cli *c, const char *const *v)
-{
-	const char *user = arg(c, 0, v), *label = opt(c, "--label"), *out = opt(c, "--out");
-	const char *csr_path = opt(c, "--csr"), *err;
-	struct ca_request rq = { .op = CA_OP_ISSUE };
-	struct ca_reply rp = { 0 };
-	struct outfile of;
-	char *csr = NULL, *pw = NULL, expires[21];
-	size_t len;
-	int rc = 1;
-
-	if (user == NULL || label == NULL || out == NULL)
-		return fail("cert issue needs USER, --label and --out");
-	if (ca_check_label(label, &err) == -1)
-		return fail("%s", err);
-	if (csr_path) {
-		if (flag(c, "--password-stdin") || flag(c, "--legacy"))
-			return fail("--csr returns a certificate only: no --password-stdin or "
-			    "--legacy");
-		if ((csr = slurp(csr_path, 65536, &len, &err)) == NULL)
-			return fail("%s: %s", csr_path, err);
-	} else {
-		if (!flag(c, "--password-stdin"))
-			return fail("a PKCS#12 file needs --password-stdin (or give --csr)");
-		if ((pw = read_password()) == NULL || ca_check_password(pw, &err) == -1) {
-			freezero_str(pw);
-			return fail("%s", pw ? err : "no password on standard input");
-		}
-	}
-	if (out_open(&of, out) == -1)
-		goto done;
-	rq.tenant = (char *)c->tenant;
-	rq.user = (char *)user;
-	rq.label = (char *)label;
-	rq.csr = csr;
-	rq.password = pw;
-	rq.legacy = flag(c, "--legacy");
-	if (c->ca == NULL || ca_client_call(c->ca, &rq, &rp) == -1) {
-		out_abort(&of);
-		fail("the ca process is not answering");
-		goto done;
-	}
-	if (!rp.ok) {
-		out_abort(&of);
-		fail("cert issue %s: %s", user, rp.error ? rp.error : "refused");
-		rc = rp.limit ? 3 : 1;
-		goto done;
-	}
-	if ((csr ? out_commit(&of, rp.cert_pem, strlen(rp.cert_pem), 0644) :
-	    out_commit(&of, rp.p12, rp.p12_len, 0600)) == -1) {
-		fprintf(stderr, "sekisho: certificate %s was issued but not written; revoke it "
-		    "with: sekisho cert revoke %s\n", rp.serial, rp.serial);
-		goto done;
-	}
-	clock_iso8601((int64_t)rp.not_after, expires);
-	printf("certificate %s issued to %s (%s), valid until %s, written to %s\n", rp.serial,
-	    user, label, expires, out);
-	printf("serial=%s\nsha256=%s\n", rp.serial, rp.fingerprint);
-	rc = 0;
-done:
-	freezero_str(pw);
-	free(csr);
-	ca_reply_clear(&rp);
-	return rc;
-}
-
-static int
-cmd_cert(struct cli *c)
-{
-	static const char *const v[] = { "--label", "--out", "--csr", "--reason",
-		"--expiring-within", NULL };
-	static const char *const f[] = { "--password-stdin", "--legacy", NULL };
-	const char *sub = c->argc > 1 ? c->argv[1] : "", *a0 = arg(c, 0, v);
-	struct cert_print cp = { .now = clock_now() };
-	struct ca_request rq = { 0 };
-	struct ca_reply rp = { 0 };
-	struct outfile of;
-	char serial[48];
-	int rc = 1;
-
-	if (check_opts(c, v, f) || !tenant_exists(c))
-		return 1;
-	if (!strcmp(sub, "issue"))
-		return cert_issue(c, v);
-	if (!strcmp(sub, "list")) {
-		const char *within = opt(c, "--expiring-within");
-		int64_t d;
-		if (within) {
-			if (clock_parse_duration(within, &d) == -1 || d <= 0)
-				return fail("--expiring-within takes a duration such as 30d");
-			cp.until = cp.now + d;
-		}
-		if (a0) {
-			struct user u;
-			int r = store_user_get(c->in.store, c->tenant, a0, &u);
-			store_user_clear(&u);
-			if (r != 1)
-				return fail("user %s: no such user", a0);
-		}
-		return store_cert_list(c->in.store, c->tenant, a0, print_cert, &cp) < 0;
-	}
-	if (!strcmp(sub, "show")) {
-		struct devcert d;
-		char t[4][21];
-		if (a0 == NULL || ca_serial_normalise(a0, serial) == -1)
-			return fail("cert show takes a serial (hex, as openssl x509 -serial prints it)");
-		if (store_cert_get(c->in.store, c->tenant, serial, &d) != 1)
-			return fail("certificate %s: no such certificate", serial);
-		clock_iso8601((int64_t)d.issued, t[0]);
-		clock_iso8601((int64_t)d.not_before, t[1]);
-		clock_iso8601((int64_t)d.not_after, t[2]);
-		snprintf(t[3], sizeof(t[3]), "-");
-		if (d.last_used)
-			clock_iso8601((int64_t)d.last_used, t[3]);
-		printf("serial=%s\nuser=%s\nlabel=%s\nstatus=%s\nsha256=%s\nissued=%s\n"
-		    "not_before=%s\nnot_after=%s\nlast_used=%s\n", d.serial, d.user, d.label,
-		    cert_status(&d, cp.now), d.fingerprint, t[0], t[1], t[2], t[3]);
-		if (d.revoked) {
-			clock_iso8601((int64_t)d.revoked_at, t[0]);
-			printf("revoked=%s\nreason=%s\n", t[0], ca_reason_name((int)d.reason));
-		}
-		store_devcert_clear(&d);
-		return 0;
-	}
-	rq.tenant = (char *)c->tenant;
-	if (!strcmp(sub, "revoke")) {
-		const char *reason = opt(c, "--reason");
-		int code = reason ? ca_reason_code(reason) : 0;
-		if (a0 == NULL || ca_serial_normalise(a0, serial) == -1)
-			return fail("cert revoke takes a serial (hex, as openssl x509 -serial prints "
-			    "it)");
-		if (code < 0)
-			return fail("--reason must be one of unspecified, keyCompromise, "
-			    "affiliationChanged, superseded, cessationOfOperation, "
-			    "privilegeWithdrawn");
-		rq.op = CA_OP_REVOKE;
-		rq.serial = serial;
-		rq.reason = (uint64_t)code;
-	} else if (!strcmp(sub, "crl") || !strcmp(sub, "ca")) {
-		if (opt(c, "--out") == NULL)
-			return fail("cert %s needs --out FILE", sub);
-		if (!strcmp(sub, "ca")) {
-			char *pem = NULL;
-			/* The CA certificate is public: read from the store, no ca process. */
-			if (tenant_ca_pem(&c->in, c->tenant, &pem) != 1)
-				return fail("tenant %s has no device CA", c->tenant);
-			if (out_open(&of, opt(c, "--out")) == 0 &&
-			    out_commit(&of, pem, strlen(pem), 0644) == 0) {
-				printf("CA certificate of tenant %s written to %s\n", c->tenant,
-				    opt(c, "--out"));
-				rc = 0;
-			}
-			free(pem);
-			return rc;
-		}
-		rq.op = CA_OP_CRL;
-	} else {
-		usage();
-	}
-	if (rq.op == CA_OP_CRL && out_open(&of, opt(c, "--out")) == -1)
-		return 1;
-	if (c->ca == NULL || ca_client_call(c->ca, &rq, &rp) == -1) {
-		fail("the ca process is not answering");
-		if (rq.op == CA_OP_CRL)
-			out_abort(&of);
-		return 1;
-	}
-	if (!rp.ok) {
-		fail("cert %s: %s", sub, rp.error ? rp.error : "failed");
-		if (rq.op == CA_OP_CRL)
-			out_abort(&of);
-	} else if (rq.op == CA_OP_REVOKE) {
-		printf(rp.status == 2 ? "certificate %s was already revoked\n" :
-		    "certificate %s of %s revoked (%s); CRL %llu published\n", rp.serial,
-		    rp.user ? rp.user : "?", ca_reason_name((int)rq.reason),
-		    (unsigned long long)rp.crl_number);
-		rc = 0;
-	} else if (out_commit(&of, rp.crl, rp.crl_len, 0644) == 0) {
-		printf("CRL %llu of tenant %s written to %s\n", (unsigned long long)rp.crl_number,
-		    c->tenant, opt(c, "--out"));
-		rc = 0;
-	}
-	ca_reply_clear(&rp);
-	return rc;
-}
-
-/* ---- policies ---- */
-
-static void
-print_policy(const char *scope, const char *key, const char *value, void *arg)
-{
-	printf("%s\t%s\t%s\n", scope, key, value);
-}
-
-static int
-cmd_policy(struct cli *c)
-{
-	static const char *const v[] = { "--user", "--group", "--app", NULL };
-	static const char *const f[] = { "--tenant-wide", NULL };
-	const char *sub = c->argc > 1 ? c->argv[1] : "", *key, *val;
-	const char *u = opt(c, "--user"), *g = opt(c, "--group"), *a = opt(c, "--app");
-	char *scope;
-	int n = (u != NULL) + (g != NULL) + (a != NULL) + flag(c, "--tenant-wide"), exists = 1;
-
-	if (check_opts(c, v, f) || !tenant_exists(c))
-		return 1;
-	if (!strcmp(sub, "list"))
-		return store_policy_list(c->in.store, c->tenant, print_policy, NULL) < 0;
-	if (strcmp(sub, "set") || (key = arg(c, 0, v)) == NULL || (val = arg(c, 1, v)) == NULL ||
-	    arg(c, 2, v) != NULL)
-		usage();
-	if (n != 1)
-		return fail("policy set needs exactly one of --user U, --group G, --app A, --tenant");
-	if (strcmp(key, "device-required"))
-		return fail("unknown policy %s (known: device-required)", key);
-	if (strcmp(val, "on") && strcmp(val, "off") && strcmp(val, "inherit"))
-		return fail("device-required takes on, off or inherit");
-	if (u) {
-		struct user x;
-		exists = store_user_get(c->in.store, c->tenant, u, &x) == 1;
-		store_user_clear(&x);
-		scope = xasprintf("user:%s", u);
-	} else if (g) {
-		exists = store_group_exists(c->in.store, c->tenant, g) == 1;
-		scope = xasprintf("group:%s", g);
-	} else if (a) {
-		struct app x;
-		exists = store_app_get(c->in.store, c->tenant, a, &x) == 1;
-		store_app_clear(&x);
-		scope = xasprintf("app:%s", a);
-	} else {
-		scope = xstrdup("tenant");
-	}
-	if (!exists) {
-		fail("%s: no such %s", strchr(scope, ':') + 1, u ? "user" : g ? "group" : "app");
-		free(scope);
-		return 1;
-	}
-	if (store_policy_set(c->in.store, c->tenant, scope, "device_required",
-	    strcmp(val, "inherit") ? val : NULL) == -1) {
-		free(scope);
-		return fail("storage error");
-	}
-	printf("policy device-required of %s set to %s\n", scope, val);
-	free(scope);
 	return 0;
 }
 
