@@ -425,6 +425,7 @@ supervise(const char *dir, struct instance *in, const struct listeners *l)
 	pid_t pids[2] = { 0, 0 };
 	int64_t started[2] = { 0, 0 };
 	int backoff[2] = { 0, 0 };
+	int ran[2] = { 0, 0 };	/* a child of this kind has served since start or reload */
 
 	for (;;) {
 		int status = 0;
@@ -454,6 +455,7 @@ supervise(const char *dir, struct instance *in, const struct listeners *l)
 			struct instance fresh;
 			got_hup = 0;
 			stop_children(pids, 2);
+			ran[0] = ran[1] = 0;
 			buf_init(&err, 0);
 			if (instance_load(&fresh, dir, &err) == 0) {
 				instance_close(in);
@@ -472,11 +474,17 @@ supervise(const char *dir, struct instance *in, const struct listeners *l)
 		if (i == 2)
 			continue;
 		pids[i] = 0;
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
-		    clock_mono_ms() - started[i] < 2000) {
+		if (clock_mono_ms() - started[i] >= 2000)
+			ran[i] = 1;
+		/*
+		 * A first start that fails is a configuration or start-up error: restarting will
+		 * not help.  Once a child has served, an early exit is a crash loop: back off and
+		 * keep the listeners, never take the service down.
+		 */
+		if (!ran[i] && WIFEXITED(status) && WEXITSTATUS(status) == 1) {
 			log_error("%s failed to start", names[i]);
 			stop_children(pids, 2);
-			return 1;	/* a start-up error: restarting will not help */
+			return 1;
 		}
 		/* A child that ran a while comes back at once; a crash loop backs off. */
 		if (clock_mono_ms() - started[i] >= 2000)

@@ -1,12 +1,14 @@
 """Storage under faults: the worker killed with SIGKILL at random moments while SSOs are
 being written (the supervisor restarts it), then every acknowledged SSO must be in the
 database, the audit chain intact and the server serving; a full map must refuse writes
-cleanly while reads keep working, and a larger map must keep all data."""
+cleanly while reads keep working, and a larger map must keep all data; a worker that
+cannot start after a crash never takes the listener down."""
 import concurrent.futures
 import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -114,10 +116,51 @@ def main():
                          verify=srv.ca, timeout=10, allow_redirects=False)
             t.ok(r.status_code == 400 and 'id="sekisho-post"' not in r.text,
                  "a request answered before the crashes is refused as a replay")
+        worker_cannot_start(srv)
+    except BaseException:
+        # What the server said is the clue: it goes with the failure into the TAP output.
+        for line in srv.log().splitlines()[-40:]:
+            print("# " + line)
+        raise
     finally:
         srv.close()
     full_map(tmp)
     t.done()
+
+
+def worker_cannot_start(srv):
+    """A worker that crashes and then cannot start (its database unreachable for a while):
+    the supervisor keeps the listener and retries with a back-off; the service comes back
+    when the database does, with no restart by an operator."""
+    data = os.path.join(srv.dir, "data")
+    os.rename(data, data + ".away")
+    with open(data, "w") as f:
+        f.write("not a directory\n")
+    try:
+        os.kill(worker_pid(srv), signal.SIGKILL)
+        deadline = time.time() + 30
+        while time.time() < deadline and srv.log().count("worker exited (status 1)") < 2:
+            time.sleep(0.1)
+        t.ok(srv.log().count("worker exited (status 1)") >= 2 and srv.proc.poll() is None,
+             "a worker that cannot open the database is retried; the supervisor stays up")
+        t.ok("failed to start" not in srv.log(), "it is not taken for a configuration error")
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=5):
+            pass
+        t.ok(True, "the listening socket still accepts connections meanwhile")
+    finally:
+        os.unlink(data)
+        os.rename(data + ".away", data)
+    deadline = time.time() + 30
+    ok = False
+    while time.time() < deadline and not ok:
+        b = st.Browser(verify=srv.ca)
+        try:
+            r = b.submit_login(b.get(srv.base() + "/login", timeout=5), "carol",
+                               "carol-password-1")
+            ok = r.status_code == 200 and "portal" in r.url
+        except Exception:
+            time.sleep(0.5)
+    t.ok(ok, "once the database is back, logins work again without an operator")
 
 
 def full_map(tmp):
