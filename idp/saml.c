@@ -5,8 +5,13 @@
  */
 #include "config.h"
 
+#include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <lasso/lasso.h>
@@ -58,6 +63,88 @@ lasso_log_handler(const gchar *domain, GLogLevelFlags level, const gchar *msg, g
 		log_debug("%s: %s", domain ? domain : "lasso", msg);
 }
 
+/* Call one exported lasso_*_get_type function by name. */
+static int
+call_get_type(const char *name)
+{
+	void *sym = dlsym(RTLD_DEFAULT, name);
+	GType (*get_type)(void);
+
+	if (sym == NULL)
+		return 0;
+	memcpy(&get_type, &sym, sizeof(get_type));	/* POSIX: object to function pointer */
+	return get_type() != 0;
+}
+
+/* Call the lasso_*_get_type functions among the dynamic symbols of an ELF64 image. */
+static int
+call_get_types(const unsigned char *map, size_t size)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)map;
+	const Elf64_Shdr *sh;
+	int n = 0;
+
+	if (size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_shentsize != sizeof(Elf64_Shdr) ||
+	    eh->e_shoff > size || eh->e_shnum > (size - eh->e_shoff) / sizeof(Elf64_Shdr))
+		return 0;
+	sh = (const Elf64_Shdr *)(map + eh->e_shoff);
+	for (size_t i = 0; i < eh->e_shnum; i++) {
+		const Elf64_Shdr *str = &sh[sh[i].sh_link < eh->e_shnum ? sh[i].sh_link : 0];
+		const Elf64_Sym *sym = (const Elf64_Sym *)(map + sh[i].sh_offset);
+		const char *names = (const char *)map + str->sh_offset;
+
+		if (sh[i].sh_type != SHT_DYNSYM || sh[i].sh_offset > size ||
+		    sh[i].sh_size > size - sh[i].sh_offset || str->sh_offset > size ||
+		    str->sh_size > size - str->sh_offset)
+			continue;
+		for (size_t j = 0; j < sh[i].sh_size / sizeof(Elf64_Sym); j++) {
+			const char *name = names + sym[j].st_name;
+			size_t len;
+
+			if (ELF64_ST_TYPE(sym[j].st_info) != STT_FUNC || sym[j].st_shndx == SHN_UNDEF ||
+			    sym[j].st_name >= str->sh_size)
+				continue;
+			len = strnlen(name, str->sh_size - sym[j].st_name);
+			if (len == str->sh_size - sym[j].st_name || len < 15 ||
+			    strncmp(name, "lasso_", 6) != 0 || strcmp(name + len - 9, "_get_type") != 0)
+				continue;
+			n += call_get_type(name);
+		}
+	}
+	return n;
+}
+
+/*
+ * lasso registers a GObject type the first time it is used, without a lock ("if (!type)
+ * type = g_type_register_static(...)").  Two threads meeting a type for the first time
+ * both register it; the second gets no type ("cannot register existing type 'LassoKey'")
+ * and the worker crashes.  lasso_init() registers most node types, not all: register
+ * every type now, while the worker has one thread, by calling each lasso_*_get_type
+ * function the library exports (read from its dynamic symbol table, so a newer lasso
+ * with more types is covered too).  Returns how many were called, -1 if none.
+ */
+static int
+register_lasso_types(void)
+{
+	void *anchor = dlsym(RTLD_DEFAULT, "lasso_init");
+	Dl_info info;
+	struct stat st;
+	void *map;
+	int fd, n = 0;
+
+	if (anchor == NULL || !dladdr(anchor, &info) || info.dli_fname == NULL ||
+	    (fd = open(info.dli_fname, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == 0 && st.st_size > 0 &&
+	    (map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) != MAP_FAILED) {
+		n = call_get_types(map, (size_t)st.st_size);
+		munmap(map, (size_t)st.st_size);
+	}
+	close(fd);
+	return n > 0 ? n : -1;
+}
+
 int
 saml_global_init(void)
 {
@@ -74,6 +161,10 @@ saml_global_init(void)
 	setenv("SSL_CERT_DIR", "/nonexistent", 1);
 	if (lasso_init() != 0)
 		return -1;
+	if (register_lasso_types() == -1) {
+		log_error("cannot register lasso's types before the threads start");
+		return -1;
+	}
 	lasso_set_flag("verify-signature");
 	/* Keep only NameID and SessionIndex per SP in sessions: no attributes at rest. */
 	lasso_set_flag("thin-sessions");
