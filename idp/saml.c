@@ -91,13 +91,15 @@ call_get_types(const unsigned char *map, size_t size)
 	sh = (const Elf64_Shdr *)(map + eh->e_shoff);
 	for (size_t i = 0; i < eh->e_shnum; i++) {
 		const Elf64_Shdr *str = &sh[sh[i].sh_link < eh->e_shnum ? sh[i].sh_link : 0];
-		const Elf64_Sym *sym = (const Elf64_Sym *)(map + sh[i].sh_offset);
-		const char *names = (const char *)map + str->sh_offset;
+		const Elf64_Sym *sym;
+		const char *names;
 
 		if (sh[i].sh_type != SHT_DYNSYM || sh[i].sh_offset > size ||
 		    sh[i].sh_size > size - sh[i].sh_offset || str->sh_offset > size ||
 		    str->sh_size > size - str->sh_offset)
 			continue;
+		sym = (const Elf64_Sym *)(map + sh[i].sh_offset);
+		names = (const char *)map + str->sh_offset;
 		for (size_t j = 0; j < sh[i].sh_size / sizeof(Elf64_Sym); j++) {
 			const char *name = names + sym[j].st_name;
 			size_t len;
