@@ -16,6 +16,7 @@
 #include "html.h"
 #include "ipnet.h"
 #include "log.h"
+#include "login.h"
 #include "routes.h"
 #include "xmalloc.h"
 

@@ -1,6 +1,7 @@
 /*
- * The running IdP: start-up, per-tenant contexts (keys, SAML server, SP settings) built
- * from the store and rebuilt when the tenant's generation changes, and housekeeping.
+ * The running IdP: start-up, per-tenant contexts (keys, apps, each protocol's part, device
+ * policies) built from the store and rebuilt when the tenant's generation changes, and
+ * housekeeping.
  */
 #include "config.h"
 
@@ -13,10 +14,7 @@
 #include "device.h"
 #include "idp.h"
 #include "log.h"
-#include "oidc.h"
-#include "pki.h"
-#include "saml.h"
-#include "spmeta.h"
+#include "protocol.h"
 #include "xmalloc.h"
 
 int
@@ -55,18 +53,15 @@ tenant_ctx_free(struct tenant_ctx *t)
 {
 	if (t == NULL)
 		return;
-	saml_idp_free(t->saml);
-	oidc_tenant_free(t->oidc);
+	for (const struct protocol *const *p = protocols; *p; p++)
+		(*p)->tenant_free(t);
 	device_tenant_free(t);
-	for (size_t i = 0; i < t->nsps; i++) {
-		free(t->sps[i].app);
-		free(t->sps[i].entity_id);
-		free(t->sps[i].nameid_format);
-		attrmap_clear(t->sps[i].attrs, t->sps[i].nattrs);
-		saml_keys_free(t->sps[i].keys);
+	for (size_t i = 0; i < t->napps; i++) {
+		free(t->apps[i].name);
+		free(t->apps[i].type);
+		free(t->apps[i].key);
 	}
-	free(t->sps);
-	free(t->saml_metadata);
+	free(t->apps);
 	free(t->id);
 	free(t->base);
 	free(t->path);
@@ -89,97 +84,62 @@ idp_free(struct idp *idp)
 	pthread_mutex_destroy(&idp->lock);
 }
 
-const struct tenant_sp *
-tenant_sp_find(const struct tenant_ctx *t, const char *entity_id)
+const struct tenant_app *
+tenant_app_by_key(const struct tenant_ctx *t, const char *key)
 {
-	for (size_t i = 0; entity_id && i < t->nsps; i++)
-		if (!strcmp(t->sps[i].entity_id, entity_id))
-			return &t->sps[i];
+	for (size_t i = 0; key && i < t->napps; i++)
+		if (t->apps[i].key && !strcmp(t->apps[i].key, key))
+			return &t->apps[i];
 	return NULL;
 }
 
-/* Collected while listing the store, then handed to lasso. */
-struct build {
-	struct idp *idp;
-	struct tenant_ctx *t;
-	struct saml_sp_def *defs;
-	char **metadata;
-	size_t n;
-	char *key_pem;
-	char *cert_pem;
-	struct tmpl_vars *vars;
-};
-
-static void
-add_key(const struct keyrec *k, void *arg)
+const struct tenant_app *
+tenant_app_by_name(const struct tenant_ctx *t, const char *name)
 {
-	struct build *b = arg;
-	char *b64;
-
-	if (k->state == STORE_KEY_ACTIVE && b->key_pem == NULL) {
-		b->key_pem = instance_unseal_key(&b->idp->in, b->t->id, k);
-		b->cert_pem = xstrdup(k->cert_pem);
-	}
-	/* Every published key goes into the metadata, so SPs can follow a rollover. */
-	if ((b64 = pki_cert_base64(k->cert_pem)) != NULL) {
-		tmpl_set(tmpl_add_item(b->vars, "certs"), "cert", b64);
-		free(b64);
-	}
-}
-
-static const char *
-nameid_uri(const char *fmt)
-{
-	if (fmt && !strcmp(fmt, "transient"))
-		return "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
-	if (fmt && !strcmp(fmt, "email"))
-		return "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress";
-	return "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
+	for (size_t i = 0; name && i < t->napps; i++)
+		if (!strcmp(t->apps[i].name, name))
+			return &t->apps[i];
+	return NULL;
 }
 
 static void
 add_app(const struct app *a, void *arg)
 {
-	struct build *b = arg;
-	struct tenant_sp *sp;
-	struct spmeta m;
-	const char *err;
+	struct tenant_ctx *t = arg;
+	struct tenant_app *ta;
 
-	if (a->type == NULL || strcmp(a->type, "saml") || a->metadata == NULL)
+	if (a->type == NULL || protocol_find(a->type) == NULL)
 		return;
-	if (spmeta_parse(a->metadata, strlen(a->metadata), &m, &err) == -1) {
-		log_error("tenant %s app %s: metadata: %s", b->t->id, a->name, err);
-		return;
+	t->apps = xreallocarray(t->apps, t->napps + 1, sizeof(*t->apps));
+	ta = &t->apps[t->napps++];
+	ta->name = xstrdup(a->name);
+	ta->type = xstrdup(a->type);
+	ta->key = a->entity_id ? xstrdup(a->entity_id) : NULL;
+}
+
+/* Every protocol's part, then the device policies and CA: 0 or -1 (logged). */
+static int
+tenant_load(struct idp *idp, struct tenant_ctx *t)
+{
+	if (store_app_list(idp->in.store, t->id, add_app, t) < 0)
+		return -1;
+	for (const struct protocol *const *p = protocols; *p; p++)
+		if ((*p)->tenant_load(idp, t) == -1) {
+			log_error("tenant %s: %s configuration does not load", t->id, (*p)->name);
+			return -1;
+		}
+	if (device_tenant_load(idp, t) == -1) {
+		log_error("tenant %s: device policies or CA do not load", t->id);
+		return -1;
 	}
-	b->defs = xreallocarray(b->defs, b->n + 1, sizeof(*b->defs));
-	b->metadata = xreallocarray(b->metadata, b->n + 1, sizeof(char *));
-	b->t->sps = xreallocarray(b->t->sps, b->n + 1, sizeof(*b->t->sps));
-	b->metadata[b->n] = xstrdup(a->metadata);
-	sp = &b->t->sps[b->n];
-	memset(sp, 0, sizeof(*sp));
-	sp->app = xstrdup(a->name);
-	sp->entity_id = xstrdup(a->entity_id);
-	sp->nameid_format = xstrdup(nameid_uri(a->nameid_format));
-	sp->nattrs = attrmap_for_sp(&m, sp->attrs);
-	sp->keys = saml_keys_new(m.signing_certs, m.ncerts);
-	sp->authn_requests_signed = m.authn_requests_signed;
-	b->defs[b->n].entity_id = sp->entity_id;
-	b->defs[b->n].metadata = b->metadata[b->n];
-	b->defs[b->n].sign_response = a->sign_response != 0;
-	b->n++;
-	b->t->nsps = b->n;
-	spmeta_clear(&m);
+	return 0;
 }
 
 static struct tenant_ctx *
 tenant_build(struct idp *idp, const char *id, uint64_t gen)
 {
 	struct tenant_ctx *t = xcalloc(1, sizeof(*t));
-	struct build b = { .idp = idp, .t = t };
 	struct tenant tr;
-	struct buf md;
-	const char *errstr;
-	char *entity = NULL;
 	int ok = 0;
 
 	if (store_tenant_get(idp->in.store, id, &tr) != 1)
@@ -192,56 +152,15 @@ tenant_build(struct idp *idp, const char *id, uint64_t gen)
 	if (tenant_derive_key(&idp->in, &tr, "saml-nameid", t->nameid_key) == -1 ||
 	    tenant_derive_key(&idp->in, &tr, "csrf", t->csrf_key) == -1)
 		goto done;
-	b.vars = tmpl_vars_new();
-	if (store_key_list(idp->in.store, id, "saml", add_key, &b) < 0 || b.key_pem == NULL) {
-		log_error("tenant %s: no usable SAML signing key", id);
-		goto done;
-	}
-	entity = xasprintf("%s/saml/metadata", t->base);
-	tmpl_set(b.vars, "entity_id", entity);
-	tmpl_set(b.vars, "sso_url", "");
-	{
-		char *sso = xasprintf("%s/saml/sso", t->base), *slo = xasprintf("%s/saml/slo", t->base);
-		tmpl_set(b.vars, "sso_url", sso);
-		tmpl_set(b.vars, "slo_url", slo);
-		free(sso);
-		free(slo);
-	}
-	if (page_render_text(idp->pages, "idp-metadata.xml", b.vars, &md) == -1)
-		goto done;
-	t->saml_metadata = buf_steal(&md, NULL);
-	if (store_app_list(idp->in.store, id, add_app, &b) < 0)
-		goto done;
-	t->saml = saml_idp_new(t->saml_metadata, b.key_pem, b.cert_pem, b.defs, b.n, &errstr);
-	if (t->saml == NULL) {
-		log_error("tenant %s: %s", id, errstr);
-		goto done;
-	}
-	if ((t->oidc = oidc_tenant_new(idp, t)) == NULL) {
-		log_error("tenant %s: OIDC configuration does not load", id);
-		goto done;
-	}
-	if (device_tenant_load(idp, t) == -1) {
-		log_error("tenant %s: device policies or CA do not load", id);
-		goto done;
-	}
-	ok = 1;
+	ok = tenant_load(idp, t) == 0;
 done:
 	store_tenant_clear(&tr);
-	for (size_t i = 0; i < b.n; i++)
-		free(b.metadata[i]);
-	free(b.metadata);
-	free(b.defs);
-	freezero_str(b.key_pem);
-	free(b.cert_pem);
-	free(entity);
-	tmpl_vars_free(b.vars);
 	if (!ok) {
 		tenant_ctx_free(t);
 		return NULL;
 	}
-	log_info("tenant %s: configuration generation %llu loaded (%zu SAML apps, %zu OIDC "
-	    "clients)", id, (unsigned long long)gen, t->nsps, t->oidc->nclients);
+	log_info("tenant %s: configuration generation %llu loaded (%zu apps)", id,
+	    (unsigned long long)gen, t->napps);
 	return t;
 }
 

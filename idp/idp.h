@@ -9,15 +9,13 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "attrmap.h"
 #include "http.h"
 #include "instance.h"
 #include "ipnet.h"
 #include "page.h"
 #include "password.h"
-#include "saml_redirect.h"
 
-struct saml_idp;
+struct saml_tenant;
 struct oidc_tenant;
 struct devcert_ca;
 
@@ -29,15 +27,11 @@ struct tenant_policy {
 	int on;
 };
 
-/* What the IdP knows about one SAML SP at run time. */
-struct tenant_sp {
-	char *app;		/* app name */
-	char *entity_id;
-	char *nameid_format;	/* URI */
-	struct attrmap_entry attrs[ATTRMAP_MAX];
-	size_t nattrs;
-	struct saml_keys *keys;		/* signing keys from its metadata */
-	int authn_requests_signed;	/* its metadata says AuthnRequestsSigned="true" */
+/* An app of the tenant, whatever its protocol. */
+struct tenant_app {
+	char *name;
+	char *type;		/* the protocol ("saml", "oidc") */
+	char *key;		/* what the protocol knows it by: entity ID, client_id */
 };
 
 struct tenant_ctx {
@@ -49,10 +43,10 @@ struct tenant_ctx {
 	uint64_t generation;
 	unsigned char nameid_key[32];
 	unsigned char csrf_key[32];
-	struct saml_idp *saml;
-	char *saml_metadata;	/* our IdP metadata as published */
-	struct tenant_sp *sps;
-	size_t nsps;
+	struct tenant_app *apps;
+	size_t napps;
+	/* each protocol's part (protocol.h) */
+	struct saml_tenant *saml;
 	struct oidc_tenant *oidc;
 	char *ca_pem;		/* the device CA certificate, or NULL */
 	struct devcert_ca *devca;
@@ -75,8 +69,9 @@ void idp_free(struct idp *idp);
 /* The current context of tenant id (a reference the caller releases), or NULL if unknown. */
 struct tenant_ctx *idp_tenant(struct idp *idp, const char *id);
 void idp_tenant_release(struct idp *idp, struct tenant_ctx *t);
-/* The SP of a tenant by entity ID, or NULL. */
-const struct tenant_sp *tenant_sp_find(const struct tenant_ctx *t, const char *entity_id);
+/* The tenant's app known to its protocol as key, or called name; NULL if none. */
+const struct tenant_app *tenant_app_by_key(const struct tenant_ctx *t, const char *key);
+const struct tenant_app *tenant_app_by_name(const struct tenant_ctx *t, const char *name);
 /* The request handler given to http_start. */
 void idp_handle(struct http_req *req, void *arg);
 /* Periodic housekeeping: expiry, audit retention, stale readers. */

@@ -17,8 +17,8 @@
 #include "crypto.h"
 #include "encode.h"
 #include "instance.h"
-#include "jose.h"
 #include "log.h"
+#include "protocol.h"
 #include "pki.h"
 #include "url.h"
 #include "xmalloc.h"
@@ -196,9 +196,9 @@ aad(const char *kind, const char *tenant, const char *a, const char *b)
 	return xasprintf("%s:%s:%s:%s", kind, tenant, a ? a : "", b ? b : "");
 }
 
-/* Seal key_pem into k (use, kid already set). */
-static void
-seal_key(struct instance *in, const char *tenant, struct keyrec *k, const char *key_pem)
+void
+instance_seal_key(struct instance *in, const char *tenant, struct keyrec *k,
+    const char *key_pem)
 {
 	char *ad = aad("key", tenant, k->use, k->kid);
 
@@ -207,74 +207,17 @@ seal_key(struct instance *in, const char *tenant, struct keyrec *k, const char *
 	free(ad);
 }
 
-/* A SAML signing key and its self-signed certificate; kid from the fingerprint. */
-static int
-make_saml_key(struct instance *in, const char *tenant, uint64_t state, struct keyrec *k,
-    const char **errstr)
-{
-	char *key_pem = NULL, *cert_pem = NULL, *cn = xasprintf("Sekisho SAML signing key, "
-	    "tenant %s", tenant);
-	char fp[96];
-	int rc = -1;
-
-	if (pki_self_signed(PKI_RSA2048, cn, NULL, 3650, &key_pem, &cert_pem, errstr) == -1 ||
-	    pki_cert_fingerprint(cert_pem, fp) == -1)
-		goto done;
-	/* kid: the first 16 hex digits of the certificate fingerprint. */
-	k->kid = xstrndup(fp, 23);
-	for (char *p = k->kid; *p; p++)
-		if (*p == ':')
-			memmove(p, p + 1, strlen(p));
-	k->use = xstrdup("saml");
-	k->alg = xstrdup("RS256");
-	k->created = (uint64_t)clock_now();
-	k->state = state;
-	k->cert_pem = cert_pem;
-	cert_pem = NULL;
-	seal_key(in, tenant, k, key_pem);
-	rc = 0;
-done:
-	freezero_str(key_pem);
-	free(cert_pem);
-	free(cn);
-	return rc;
-}
-
-/* An OIDC signing key (RS256: RSA-2048, ES256: P-256); kid is its RFC 7638 thumbprint. */
-static int
-make_oidc_key(struct instance *in, const char *tenant, const char *alg, uint64_t state,
-    struct keyrec *k, const char **errstr)
-{
-	char *pem = pki_generate_key(!strcmp(alg, "ES256") ? PKI_P256 : PKI_RSA2048);
-	struct jose_key *jk = pem ? jose_key_from_pem(pem, alg, errstr) : NULL;
-
-	if (jk == NULL) {
-		if (pem == NULL)
-			*errstr = "key generation failed";
-		freezero_str(pem);
-		return -1;
-	}
-	k->kid = xstrdup(jose_key_kid(jk));
-	k->use = xstrdup("oidc");
-	k->alg = xstrdup(alg);
-	k->created = (uint64_t)clock_now();
-	k->state = state;
-	seal_key(in, tenant, k, pem);
-	jose_key_free(jk);
-	freezero_str(pem);
-	return 0;
-}
+#define KEYS_MAX 8
 
 int
 tenant_create(struct instance *in, const char *id, const char *name, const char **errstr)
 {
-	static const char *const algs[] = { "RS256", "ES256" };
 	unsigned char secret[32];
 	struct tenant t = { 0 };
-	struct keyrec keys[5];
+	struct keyrec keys[KEYS_MAX];
 	size_t n = 0;
 	char *ad = NULL;
-	int rc = -1;
+	int rc = -1, made;
 
 	memset(keys, 0, sizeof(keys));
 	if (!store_valid_name(id, 63)) {
@@ -287,13 +230,12 @@ tenant_create(struct instance *in, const char *id, const char *name, const char 
 	t.name = (char *)name;
 	t.created = (uint64_t)clock_now();
 	t.secret = crypto_seal(in->master, ad, strlen(ad), secret, sizeof(secret), &t.secret_len);
-	if (make_saml_key(in, id, STORE_KEY_ACTIVE, &keys[n++], errstr) == -1)
-		goto done;
-	/* OIDC: a signing key per algorithm, and the next one already published. */
-	for (size_t i = 0; i < 2; i++)
-		if (make_oidc_key(in, id, algs[i], STORE_KEY_ACTIVE, &keys[n++], errstr) == -1 ||
-		    make_oidc_key(in, id, algs[i], STORE_KEY_NEXT, &keys[n++], errstr) == -1)
+	/* Each protocol's first signing keys. */
+	for (const struct protocol *const *p = protocols; *p; p++) {
+		if ((made = (*p)->make_keys(in, id, 1, keys + n, KEYS_MAX - n, errstr)) < 0)
 			goto done;
+		n += (size_t)made;
+	}
 	if (store_tenant_add(in->store, &t, errstr) == -1)
 		goto done;
 	for (size_t i = 0; i < n; i++)
@@ -303,7 +245,7 @@ tenant_create(struct instance *in, const char *id, const char *name, const char 
 done:
 	explicit_bzero(secret, sizeof(secret));
 	free(t.secret);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < KEYS_MAX; i++)
 		store_keyrec_clear(&keys[i]);
 	free(ad);
 	return rc;
@@ -313,32 +255,26 @@ int
 tenant_rotate_keys(struct instance *in, const char *tenant, const char *use,
     const char **errstr)
 {
-	static const char *const algs[] = { "RS256", "ES256" };
-	struct keyrec keys[2];
-	size_t n = 0;
+	const struct protocol *p = protocol_find(use);
+	struct keyrec keys[KEYS_MAX];
 	int64_t now = clock_now();
-	int rc = -1;
+	int rc = -1, n;
 
 	memset(keys, 0, sizeof(keys));
-	if (!strcmp(use, "saml")) {
-		if (make_saml_key(in, tenant, STORE_KEY_NEXT, &keys[n++], errstr) == -1)
-			goto done;
-	} else if (!strcmp(use, "oidc")) {
-		for (size_t i = 0; i < 2; i++)
-			if (make_oidc_key(in, tenant, algs[i], STORE_KEY_NEXT, &keys[n++], errstr) == -1)
-				goto done;
-	} else {
+	if (p == NULL) {
 		*errstr = "key use must be saml or oidc";
-		goto done;
+		return -1;
 	}
-	if (store_key_rotate(in->store, tenant, use, keys, n, now,
+	if ((n = p->make_keys(in, tenant, 0, keys, KEYS_MAX, errstr)) < 0)
+		goto done;
+	if (store_key_rotate(in->store, tenant, use, keys, (size_t)n, now,
 	    now + in->settings.oidc_key_retire_after) < 0) {
 		*errstr = "cannot store the keys";
 		goto done;
 	}
 	rc = 0;
 done:
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < KEYS_MAX; i++)
 		store_keyrec_clear(&keys[i]);
 	return rc;
 }

@@ -43,6 +43,9 @@ int tenant_rotate_keys(struct instance *in, const char *tenant, const char *use,
 /* A 32-byte key for purpose ("nameid", "csrf", ...) derived from the tenant secret. */
 int tenant_derive_key(struct instance *in, const struct tenant *t, const char *purpose,
     unsigned char out[32]);
+/* Seal key_pem (a private key) into k, whose use and kid are set. */
+void instance_seal_key(struct instance *in, const char *tenant, struct keyrec *k,
+    const char *key_pem);
 /* The unsealed private key PEM of a key record (caller frees with freezero_str), or NULL. */
 char *instance_unseal_key(struct instance *in, const char *tenant, const struct keyrec *k);
 

@@ -12,9 +12,11 @@
 #include "clock.h"
 #include "encode.h"
 #include "log.h"
-#include "oidc.h"
+#include "login.h"
+#include "logout.h"
 #include "password.h"
-#include "routes.h"
+#include "protocol.h"
+#include "session.h"
 #include "xmalloc.h"
 
 #define USERNAME_MAX 128
@@ -62,9 +64,8 @@ render_form(struct idp *idp, struct tenant_ctx *t, struct http_req *req, int sta
 	if (pending) {
 		struct pending p;
 		if (store_pending_get(idp->in.store, t->id, pending, &p) == 1) {
-			const struct tenant_sp *sp = tenant_sp_find(t, p.app);
-			const struct oidc_client *c = oidc_client_find(t->oidc, p.app);
-			tmpl_set(v, "app_name", sp ? sp->app : c ? c->app : NULL);
+			const struct tenant_app *a = tenant_app_by_key(t, p.app);
+			tmpl_set(v, "app_name", a ? a->name : NULL);
 		}
 		store_pending_clear(&p);
 	}
@@ -257,25 +258,21 @@ login_post(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	render_form(idp, t, req, 401, pending, user, "login_failed");
 }
 
-struct portal_list {
-	struct tmpl_vars *v;
-	struct tenant_ctx *t;
-};
-
+/* The apps a user can start from the portal, with their protocol's link. */
 static void
-portal_app(const struct app *a, void *arg)
+portal_apps(struct tenant_ctx *t, struct tmpl_vars *v)
 {
-	struct portal_list *pl = arg;
-	struct tmpl_vars *item;
-	char *url;
-
-	if (a->type == NULL || strcmp(a->type, "saml"))
-		return;
-	item = tmpl_add_item(pl->v, "apps");
-	url = xasprintf("%ssaml/init/%s", pl->t->path, a->name);
-	tmpl_set(item, "name", a->name);
-	tmpl_set(item, "url", url);
-	free(url);
+	for (size_t i = 0; i < t->napps; i++) {
+		const struct protocol *p = protocol_find(t->apps[i].type);
+		char *url = p && p->launch_url ? p->launch_url(t, &t->apps[i]) : NULL;
+		struct tmpl_vars *item;
+		if (url == NULL)
+			continue;
+		item = tmpl_add_item(v, "apps");
+		tmpl_set(item, "name", t->apps[i].name);
+		tmpl_set(item, "url", url);
+		free(url);
+	}
 }
 
 static char *
@@ -291,9 +288,9 @@ void
 portal_get(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 {
 	struct sso_session ss;
-	struct portal_list pl;
+	struct tmpl_vars *v;
 	const char *lang = page_lang(req);
-	char *binding, *csrf, *logout;
+	char *binding, *csrf, *logout, *certs;
 
 	if (session_current(idp, t, req, &ss) != 1) {
 		char *url = login_url(t, NULL);
@@ -301,27 +298,24 @@ portal_get(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 		free(url);
 		return;
 	}
-	pl.v = tmpl_vars_new();
-	pl.t = t;
-	store_app_list(idp->in.store, t->id, portal_app, &pl);
+	v = tmpl_vars_new();
+	portal_apps(t, v);
 	binding = session_binding(&ss);
 	csrf = session_csrf_token(t, "logout", binding);
 	logout = xasprintf("%slogout", t->path);
-	tmpl_set(pl.v, "title", page_msg(idp->pages, lang, "portal_title"));
-	tmpl_set(pl.v, "username", ss.user.name);
-	tmpl_set(pl.v, "display_name", ss.user.display_name ? ss.user.display_name : ss.user.name);
-	tmpl_set(pl.v, "csrf", csrf);
-	tmpl_set(pl.v, "logout_url", logout);
-	{
-		char *certs = xasprintf("%scerts", t->path);
-		tmpl_set(pl.v, "certs_url", certs);
-		free(certs);
-	}
-	page_render(idp->pages, req, 200, "portal.html", pl.v);
-	tmpl_vars_free(pl.v);
+	certs = xasprintf("%scerts", t->path);
+	tmpl_set(v, "title", page_msg(idp->pages, lang, "portal_title"));
+	tmpl_set(v, "username", ss.user.name);
+	tmpl_set(v, "display_name", ss.user.display_name ? ss.user.display_name : ss.user.name);
+	tmpl_set(v, "csrf", csrf);
+	tmpl_set(v, "logout_url", logout);
+	tmpl_set(v, "certs_url", certs);
+	page_render(idp->pages, req, 200, "portal.html", v);
+	tmpl_vars_free(v);
 	free(binding);
 	free(csrf);
 	free(logout);
+	free(certs);
 	session_clear(&ss);
 }
 
@@ -348,7 +342,7 @@ logout_page(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	if (!strcmp(http_method(req), "POST")) {
 		if (session_csrf_check(t, "logout", binding, form_get(http_form(req), "csrf"))) {
 			free(binding);
-			slo_start(idp, t, req, &ss, NULL);
+			logout_session(idp, t, req, &ss, NULL);
 			session_clear(&ss);
 			return;
 		}

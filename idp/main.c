@@ -28,9 +28,8 @@
 #include "idp.h"
 #include "instance.h"
 #include "log.h"
-#include "oidc.h"
 #include "pki.h"
-#include "saml.h"
+#include "protocol.h"
 #include "xmalloc.h"
 
 static volatile sig_atomic_t got_term, got_hup;
@@ -266,10 +265,8 @@ worker(struct instance *in, const struct listeners *l)
 
 	if (drop_privileges(in->settings.user) == -1)
 		return 1;
-	if (saml_global_init() == -1) {
-		log_error("lasso initialisation failed");
+	if (protocols_global_init() == -1)
 		return 1;
-	}
 	buf_init(&err, 0);
 	if (idp_init(&idp, in, &err) == -1) {
 		log_error("%s", err.data ? err.data : "start-up failed");
@@ -288,14 +285,13 @@ worker(struct instance *in, const struct listeners *l)
 	hs.tls_key_pem = idp.in.settings.tls ? l->key : NULL;
 	hs.tls_cert_pem = idp.in.settings.tls ? l->cert : NULL;
 	hs.hsts = 1;
-	if (backchannel_start() == -1) {
-		log_error("cannot start the back-channel logout sender");
+	if (protocols_start() == -1) {
 		idp_free(&idp);
 		return 1;
 	}
 	if ((srv = http_start(&hs, idp_handle, &idp, &errstr)) == NULL) {
 		log_error("%s", errstr);
-		backchannel_stop();
+		protocols_stop();
 		idp_free(&idp);
 		return 1;
 	}
@@ -335,9 +331,9 @@ worker(struct instance *in, const struct listeners *l)
 	http_stop(dsrv);
 	http_stop(srv);
 	free(trust);
-	backchannel_stop();
+	protocols_stop();
 	idp_free(&idp);
-	saml_global_shutdown();
+	protocols_global_shutdown();
 	return rc;
 }
 

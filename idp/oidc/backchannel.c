@@ -103,7 +103,7 @@ backchannel_start(void)
 {
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		return -1;
-	/* The process environment names no trust anchors (see saml.c): name them here. */
+	/* The process environment names no trust anchors: name them here. */
 	ca_file = xstrdup("/etc/ssl/certs/ca-certificates.crt");
 	stopping = 0;
 	if (pthread_create(&thread, NULL, run, NULL) != 0)

@@ -10,6 +10,7 @@
 
 #include "idp.h"
 #include "jose.h"
+#include "protocol.h"
 #include "store.h"
 
 #define OIDC_ACR_PASSWORD "urn:sekisho:acr:password"
@@ -66,6 +67,9 @@ void oidc_userinfo(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
 void oidc_introspect(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
 void oidc_revoke(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
 void oidc_logout(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
+/* protocol ended hook: the session's grants are revoked, its clients told (back channel). */
+void oidc_session_ended(struct idp *idp, struct tenant_ctx *t, const struct sso_session *ss,
+    const struct logout_apps *apps);
 
 /* oidc_reply.c: JSON answers and OAuth errors */
 void oidc_json(struct http_req *req, int status, json_t *body);

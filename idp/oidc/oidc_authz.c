@@ -15,7 +15,7 @@
 #include "encode.h"
 #include "log.h"
 #include "oidc.h"
-#include "routes.h"
+#include "resume.h"
 #include "xmalloc.h"
 
 #define STATE_MAX 1024
@@ -310,25 +310,14 @@ park(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct a
     const struct form *f, int64_t received, const struct sso_session *ss)
 {
 	struct pending p = { 0 };
-	char *id = crypto_random_token(32), *url;
 
 	p.kind = "oidc";
 	p.app = (char *)a->c->client_id;
 	p.state = park_state(f);
 	p.created = (uint64_t)received;
-	p.expires = (uint64_t)(received + idp->in.settings.pending_login_lifetime);
 	p.force = a->prompt_login || a->max_age >= 0;
-	if (store_pending_put(idp->in.store, t->id, id, &p) < 0) {
-		page_error(idp->pages, req, 503, "error_server", NULL);
-	} else if (ss) {
-		device_send(idp, t, req, ss, id);
-	} else {
-		url = login_url(t, id);
-		http_redirect(req, url);
-		free(url);
-	}
+	resume_park(idp, t, req, &p, ss);
 	free(p.state);
-	free(id);
 }
 
 static void

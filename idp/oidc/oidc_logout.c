@@ -1,8 +1,10 @@
 /*
  * RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): with an id_token_hint of
- * ours for the current session, the session ends (SAML SPs and OIDC clients included)
+ * ours for the current session, the core ends the session (and with it every app's part)
  * and the browser goes to the client's registered post_logout_redirect_uri; anything
- * else gets our confirmation page.  Never a redirect to an unregistered address.
+ * else gets our confirmation page.  Never a redirect to an unregistered address.  When a
+ * session ends, however it ends, its grants are revoked and its clients with a
+ * back-channel logout URI are told (Back-Channel Logout 1.0).
  */
 #include "config.h"
 
@@ -10,9 +12,12 @@
 #include <string.h>
 
 #include "audit.h"
+#include "clock.h"
+#include "crypto.h"
 #include "encode.h"
+#include "login.h"
+#include "logout.h"
 #include "oidc.h"
-#include "routes.h"
 #include "xmalloc.h"
 
 static int
@@ -98,9 +103,10 @@ oidc_logout(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	}
 	sid = oidc_sid(t, ss.hash);
 	if (hint_sid && !strcmp(hint_sid, sid)) {
+		struct logout_origin o = { "oidc", c ? c->client_id : NULL, NULL, NULL, target };
 		audit_event(idp->in.store, t->id, "oidc.logout", "user", ss.user.name, "client",
 		    c ? c->client_id : NULL, "ip", http_client_ip(req), NULL);
-		slo_start(idp, t, req, &ss, target);
+		logout_session(idp, t, req, &ss, &o);
 	} else {
 		/* No proof the request comes from this session's client: the user decides. */
 		logout_page(idp, t, req);
@@ -110,5 +116,42 @@ done:
 	free(hint_client);
 	free(hint_sid);
 	free(target);
+	free(sid);
+}
+
+/* One logout token for client c (signed like its ID tokens, Back-Channel Logout 2.4). */
+static void
+notify(struct idp *idp, struct tenant_ctx *t, const struct oidc_client *c, const char *sub,
+    const char *sid)
+{
+	int64_t now = clock_now();
+	char *jti = crypto_random_token(18), *tok;
+	json_t *cl = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:{s:{}}}", "iss", t->base,
+	    "aud", c->client_id, "sub", sub, "iat", (json_int_t)now, "exp", (json_int_t)(now + 120),
+	    "jti", jti, "sid", sid, "events", "http://schemas.openid.net/event/backchannel-logout");
+
+	if ((tok = jose_sign(oidc_signing_key(t->oidc, c->id_token_alg), "logout+jwt", cl)) != NULL)
+		backchannel_send(c->backchannel_uri, tok, idp->in.settings.oidc_backchannel_timeout);
+	freezero_str(tok);
+	json_decref(cl);
+	free(jti);
+}
+
+void
+oidc_session_ended(struct idp *idp, struct tenant_ctx *t, const struct sso_session *ss,
+    const struct logout_apps *apps)
+{
+	char *sid;
+
+	/* Refresh and access tokens of the session die with it. */
+	store_revoke_session_grants(idp->in.store, t->id, ss->hash);
+	if (apps->n == 0)
+		return;
+	sid = oidc_sid(t, ss->hash);
+	for (size_t i = 0; i < apps->n; i++) {
+		const struct oidc_client *c = oidc_client_find(t->oidc, apps->v[i].entity_id);
+		if (c && c->backchannel_uri)
+			notify(idp, t, c, ss->user.id, sid);
+	}
 	free(sid);
 }

@@ -1,8 +1,8 @@
 /*
- * SAML Single Logout: a LogoutRequest from one SP (or the logout button here) ends the
- * session, then each other SP of the session is asked in turn through the browser, and
- * the SP that started gets its LogoutResponse.  Each SP is handled with its own part of
- * the session only, so no SP can end what it does not own.
+ * SAML Single Logout: a LogoutRequest from one SP has the core end the session; then (as
+ * for any logout the core started) each other SP of the session is asked in turn through
+ * the browser, and the SP that started gets its LogoutResponse.  Each SP is handled with
+ * its own part of the session only, so no SP can end what it does not own.
  */
 #include "config.h"
 
@@ -14,56 +14,25 @@
 #include "crypto.h"
 #include "encode.h"
 #include "log.h"
-#include "oidc.h"
-#include "routes.h"
+#include "logout.h"
+#include "sso.h"
 #include "xmalloc.h"
 
 #define LOGOUT_LIFETIME 600
 
-struct sp_list {
-	struct buf out;
-	const char *skip;	/* the SP that started (not asked again) */
-	const char *want;	/* find this SP's state */
+/* This SP's part of the session (its lasso session dump), to check its LogoutRequest. */
+struct sp_find {
+	const char *want;
 	char *found;
-	char **clients;		/* OIDC clients of the session */
-	size_t nclients;
 };
 
 static void
-collect_sp(const struct session_sp *sp, void *arg)
+find_sp(const struct session_sp *sp, void *arg)
 {
-	struct sp_list *l = arg;
-	char *b64;
+	struct sp_find *f = arg;
 
-	if (sp->state == NULL) {	/* an OIDC client: no SAML state */
-		l->clients = xreallocarray(l->clients, l->nclients + 1, sizeof(char *));
-		l->clients[l->nclients++] = xstrdup(sp->entity_id);
-		return;
-	}
-
-	if (l->want && !strcmp(sp->entity_id, l->want) && sp->state && l->found == NULL)
-		l->found = xstrdup(sp->state);
-	if (sp->state == NULL || (l->skip && !strcmp(sp->entity_id, l->skip)))
-		return;
-	b64 = b64_encode(sp->state, strlen(sp->state));
-	buf_printf(&l->out, "%s\t%s\n", sp->entity_id, b64);
-	free(b64);
-}
-
-static void
-logged_out_page(struct idp *idp, struct tenant_ctx *t, struct http_req *req, int partial)
-{
-	const char *lang = page_lang(req);
-	struct tmpl_vars *v = tmpl_vars_new();
-	char *url = login_url(t, NULL);
-
-	tmpl_set(v, "title", page_msg(idp->pages, lang, "logged_out_title"));
-	tmpl_set(v, "login_url", url);
-	if (partial)
-		tmpl_set(v, "partial", "1");
-	page_render(idp->pages, req, 200, "logged_out.html", v);
-	tmpl_vars_free(v);
-	free(url);
+	if (sp->state && f->found == NULL && !strcmp(sp->entity_id, f->want))
+		f->found = xstrdup(sp->state);
 }
 
 /* Pop the first "entity TAB state" line from l->remaining into entity and state. */
@@ -104,7 +73,7 @@ advance(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char 
 	int rc;
 
 	while ((rc = next_sp(l, &entity, &state)) == 1) {
-		if (saml_slo_init(t->saml, entity, state, id, &ans, &pending, &errstr) == 0) {
+		if (saml_slo_init(t->saml->idp, entity, state, id, &ans, &pending, &errstr) == 0) {
 			free(l->current);
 			free(l->current_state);
 			l->current = entity;
@@ -128,94 +97,67 @@ advance(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char 
 	if (rc < 0)
 		l->partial = 1;
 	store_logout_delete(idp->in.store, t->id, id);
-	audit_event(idp->in.store, t->id, "logout", "user", l->user, "origin", l->origin,
-	    "partial", l->partial ? "yes" : "no", NULL);
-	if (l->origin == NULL && l->return_to) {
-		http_redirect(req, l->return_to);
-		return;
-	}
 	if (l->origin == NULL) {
-		logged_out_page(idp, t, req, (int)l->partial);
+		logout_finish(idp, t, req, l->user, l->return_to, (int)l->partial);
 		return;
 	}
-	if (saml_slo_answer(t->saml, l->state, (int)l->partial, &ans, &errstr) == -1) {
+	logout_audit_end(idp, t, l->user, l->origin, (int)l->partial);
+	if (saml_slo_answer(t->saml->idp, l->state, (int)l->partial, &ans, &errstr) == -1) {
 		log_error("tenant %s: cannot answer %s: %s", t->id, l->origin, errstr);
-		logged_out_page(idp, t, req, 1);
+		logout_finish(idp, t, req, l->user, NULL, 1);
 		return;
 	}
 	sso_send(idp, req, &ans, l->relay_state);
 	saml_answer_clear(&ans);
 }
 
-/* OIDC clients of the ended session: back-channel logout tokens (RFC-style, OIDC BCL). */
-static void
-notify_clients(struct idp *idp, struct tenant_ctx *t, struct sso_session *ss, char **clients,
-    size_t n)
+/* The SPs still to ask, as "entity TAB base64(state)" lines (the one that asked is not). */
+static char *
+remaining(const struct logout_apps *apps, const char *skip)
 {
-	char *sid = oidc_sid(t, ss->hash);
-	int64_t now = clock_now();
+	struct buf out;
 
-	for (size_t i = 0; i < n; i++) {
-		const struct oidc_client *c = oidc_client_find(t->oidc, clients[i]);
-		char *jti, *tok;
-		json_t *cl;
-		if (c == NULL || c->backchannel_uri == NULL)
+	buf_init(&out, 0);
+	for (size_t i = 0; i < apps->n; i++) {
+		const struct session_sp *sp = &apps->v[i];
+		char *b64;
+		if (sp->state == NULL || (skip && !strcmp(sp->entity_id, skip)))
 			continue;
-		jti = crypto_random_token(18);
-		cl = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:{s:{}}}", "iss", t->base,
-		    "aud", c->client_id, "sub", ss->user.id, "iat", (json_int_t)now,
-		    "exp", (json_int_t)(now + 120), "jti", jti, "sid", sid, "events",
-		    "http://schemas.openid.net/event/backchannel-logout");
-		/* Signed like the client's ID tokens (Back-Channel Logout 1.0, 2.4). */
-		if ((tok = jose_sign(oidc_signing_key(t->oidc, c->id_token_alg), "logout+jwt",
-		    cl)) != NULL)
-			backchannel_send(c->backchannel_uri, tok,
-			    idp->in.settings.oidc_backchannel_timeout);
-		freezero_str(tok);
-		json_decref(cl);
-		free(jti);
+		b64 = b64_encode(sp->state, strlen(sp->state));
+		buf_printf(&out, "%s\t%s\n", sp->entity_id, b64);
+		free(b64);
 	}
-	free(sid);
+	return buf_steal(&out, NULL);
 }
 
-/* Start propagation with the session already known; origin may be NULL. */
-static void
-begin(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_session *ss,
-    const char *origin, char *origin_state, const char *relay, const char *return_to)
+int
+slo_front(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const struct sso_session *ss, const struct logout_apps *apps,
+    struct logout_origin *origin)
 {
-	struct sp_list sl = { .skip = origin };
+	int ours = origin->protocol && !strcmp(origin->protocol, "saml");
 	struct logout_state l = { 0 };
-	char *id = crypto_random_token(32);
+	char *id;
 
-	buf_init(&sl.out, 0);
-	store_session_sps(idp->in.store, t->id, ss->hash, collect_sp, &sl);
-	session_end(idp, t, req, ss->hash);
-	/* Refresh tokens of the session die with it; its OIDC clients hear of it. */
-	store_revoke_session_grants(idp->in.store, t->id, ss->hash);
-	notify_clients(idp, t, ss, sl.clients, sl.nclients);
-	for (size_t i = 0; i < sl.nclients; i++)
-		free(sl.clients[i]);
-	free(sl.clients);
-	/* Recorded now: an SP that never answers must not hide that the session ended. */
-	audit_event(idp->in.store, t->id, "logout.start", "user", ss->user.name, "origin", origin,
-	    "ip", http_client_ip(req), NULL);
-	l.return_to = return_to ? xstrdup(return_to) : NULL;
-	l.origin = origin ? xstrdup(origin) : NULL;
-	l.state = origin_state;
-	l.remaining = buf_steal(&sl.out, NULL);
-	l.relay_state = relay ? xstrdup(relay) : NULL;
+	l.remaining = remaining(apps, ours ? origin->app : NULL);
+	if (!ours && *l.remaining == '\0') {
+		free(l.remaining);
+		return 0;
+	}
+	id = crypto_random_token(32);
+	l.return_to = origin->return_to ? xstrdup(origin->return_to) : NULL;
+	if (ours) {
+		l.origin = xstrdup(origin->app);
+		l.state = origin->state;
+		origin->state = NULL;
+		l.relay_state = origin->relay_state ? xstrdup(origin->relay_state) : NULL;
+	}
 	l.user = xstrdup(ss->user.name);
 	l.expires = (uint64_t)(clock_now() + LOGOUT_LIFETIME);
 	advance(idp, t, req, id, &l);
 	store_logout_clear(&l);
 	free(id);
-}
-
-void
-slo_start(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_session *ss,
-    const char *return_to)
-{
-	begin(idp, t, req, ss, NULL, NULL, NULL, return_to);
+	return 1;
 }
 
 static void
@@ -230,7 +172,7 @@ slo_reject(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const ch
 static void
 logout_request(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct inbound *in)
 {
-	struct sp_list sl = { .want = in->m.issuer };
+	struct sp_find f = { .want = in->m.issuer };
 	struct saml_answer ans = { 0 };
 	struct sso_session ss;
 	char *origin_state = NULL;
@@ -238,29 +180,26 @@ logout_request(struct idp *idp, struct tenant_ctx *t, struct http_req *req, stru
 	int have, rc;
 
 	have = session_current(idp, t, req, &ss);
-	buf_init(&sl.out, 0);
 	if (have == 1)
-		store_session_sps(idp->in.store, t->id, ss.hash, collect_sp, &sl);
-	buf_free(&sl.out);
-	for (size_t i = 0; i < sl.nclients; i++)
-		free(sl.clients[i]);
-	free(sl.clients);
-	rc = saml_slo_request(t->saml, in->binding, in->msg, sl.found, &origin_state, &ans, &errstr);
+		store_session_sps(idp->in.store, t->id, ss.hash, find_sp, &f);
+	rc = saml_slo_request(t->saml->idp, in->binding, in->msg, f.found, &origin_state, &ans,
+	    &errstr);
 	if (rc == 1) {
+		struct logout_origin o = { "saml", in->m.issuer, origin_state,
+			in->binding == SAML_BINDING_POST ? in->relay_state : NULL, NULL };
 		audit_event(idp->in.store, t->id, "saml.slo", "user", ss.user.name, "sp",
 		    in->m.issuer, "ip", http_client_ip(req), NULL);
-		begin(idp, t, req, &ss, in->m.issuer, origin_state,
-		    in->binding == SAML_BINDING_POST ? in->relay_state : NULL, NULL);
+		logout_session(idp, t, req, &ss, &o);
 	} else if (rc == 0) {
 		/* The SP gets its answer; nothing of ours ends unless the request was valid. */
-		audit_event(idp->in.store, t->id, sl.found ? "saml.slo.reject" : "saml.slo.nosession",
+		audit_event(idp->in.store, t->id, f.found ? "saml.slo.reject" : "saml.slo.nosession",
 		    "sp", in->m.issuer, "ip", http_client_ip(req), "reason", errstr, NULL);
 		sso_send(idp, req, &ans, in->binding == SAML_BINDING_POST ? in->relay_state : NULL);
 	} else {
 		slo_reject(idp, t, req, in->m.issuer, errstr);
 	}
 	saml_answer_clear(&ans);
-	free(sl.found);
+	free(f.found);
 	if (have == 1)
 		session_clear(&ss);
 }
@@ -299,7 +238,7 @@ logout_response(struct idp *idp, struct tenant_ctx *t, struct http_req *req, str
 		store_logout_clear(&l);
 		return;
 	}
-	rc = saml_slo_response(t->saml, l.current_state, in->binding, in->msg, &errstr);
+	rc = saml_slo_response(t->saml->idp, l.current_state, in->binding, in->msg, &errstr);
 	current_done(idp, t, req, id, &l, rc == 1 ? NULL : errstr);
 }
 

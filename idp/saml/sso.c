@@ -14,10 +14,8 @@
 #include "device.h"
 #include "encode.h"
 #include "log.h"
-#include "oidc.h"
-#include "routes.h"
-#include "saml.h"
-#include "saml_check.h"
+#include "resume.h"
+#include "sso.h"
 #include "xmalloc.h"
 
 #define RELAY_STATE_MAX 80
@@ -102,7 +100,7 @@ sso_inbound(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const c
 	if (xml == NULL || saml_check_message(&in->m, xml, len, expect, endpoint, now,
 	    s->saml_clock_skew, errstr) == -1)
 		return -1;
-	if ((in->sp = tenant_sp_find(t, in->m.issuer)) == NULL) {
+	if ((in->sp = saml_sp_find(t, in->m.issuer)) == NULL) {
 		*errstr = "unknown_sp";
 		return -1;
 	}
@@ -175,7 +173,7 @@ attr_values(const struct user *u, char **groups, int src, const char **vals, siz
 
 /* The user's attributes under the names this SP gets; values point into u and groups. */
 static size_t
-fill_attrs(const struct tenant_sp *sp, const struct user *u, char **groups,
+fill_attrs(const struct saml_sp *sp, const struct user *u, char **groups,
     struct saml_attr attrs[ATTRMAP_MAX], const char *vals[ATTRMAP_MAX][MAX_VALUES])
 {
 	size_t n = 0;
@@ -194,7 +192,7 @@ fill_attrs(const struct tenant_sp *sp, const struct user *u, char **groups,
 
 /* The NameID value for this SP's format, or NULL (no email for an email NameID). */
 static char *
-make_nameid(struct tenant_ctx *t, const struct tenant_sp *sp, const struct user *u)
+make_nameid(struct tenant_ctx *t, const struct saml_sp *sp, const struct user *u)
 {
 	if (!strcmp(sp->nameid_format, SAML_NAMEID_PERSISTENT))
 		return persistent_id(t, u, sp->entity_id);
@@ -206,7 +204,7 @@ make_nameid(struct tenant_ctx *t, const struct tenant_sp *sp, const struct user 
 /* Record the SSO (replay, SP joins the session); only then may the answer leave. */
 static int
 record_sso(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_session *ss,
-    const struct tenant_sp *sp, const struct saml_request_info *info, char *sp_state,
+    const struct saml_sp *sp, const struct saml_request_info *info, char *sp_state,
     int64_t now)
 {
 	const struct settings *set = &idp->in.settings;
@@ -238,7 +236,7 @@ respond(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_
     struct saml_login *login, const struct saml_request_info *info, const char *relay_state,
     const char *device)
 {
-	const struct tenant_sp *sp = tenant_sp_find(t, info->sp);
+	const struct saml_sp *sp = saml_sp_find(t, info->sp);
 	struct saml_attr attrs[ATTRMAP_MAX + 1];
 	const char *vals[ATTRMAP_MAX + 1][MAX_VALUES];
 	struct saml_subject subj = { 0 };
@@ -279,7 +277,7 @@ respond(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_
 	subj.authn_instant = (int64_t)ss->s.authn_instant;
 	subj.now = now;
 	subj.lifetime = idp->in.settings.saml_assertion_lifetime;
-	if (saml_login_respond(t->saml, login, &subj, &ans, &errstr) == -1) {
+	if (saml_login_respond(t->saml->idp, login, &subj, &ans, &errstr) == -1) {
 		log_error("tenant %s sp %s: cannot build response: %s", t->id, info->sp, errstr);
 		reject(idp, t, req, 500, "error_server", "saml.sso.fail", info->sp, "build_failed");
 	} else if (record_sso(idp, t, req, ss, sp, info, ans.sp_state, now) == 0) {
@@ -297,29 +295,14 @@ park(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *ki
     const struct sso_session *ss)
 {
 	struct pending p = { 0 };
-	char *id = crypto_random_token(32), *url;
 
 	p.kind = (char *)kind;
 	p.app = (char *)sp;
 	p.state = (char *)state;
 	p.relay_state = (char *)relay;
 	p.created = (uint64_t)received;
-	p.expires = (uint64_t)(received + idp->in.settings.pending_login_lifetime);
 	p.force = (uint64_t)force;
-	if (store_pending_put(idp->in.store, t->id, id, &p) < 0) {
-		page_error(idp->pages, req, 503, "error_server", NULL);
-		free(id);
-		return;
-	}
-	if (ss) {
-		device_send(idp, t, req, ss, id);
-		free(id);
-		return;
-	}
-	url = login_url(t, id);
-	http_redirect(req, url);
-	free(url);
-	free(id);
+	resume_park(idp, t, req, &p, ss);
 }
 
 /* IsPassive: the user would have to do something, so answer NoPassive. */
@@ -352,7 +335,7 @@ handle_authn(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct
 	const char *errstr;
 	int have;
 
-	if (saml_login_process(t->saml, in->binding, in->msg, in->signed_msg, &login, &info, &err,
+	if (saml_login_process(t->saml->idp, in->binding, in->msg, in->signed_msg, &login, &info, &err,
 	    &errstr) == -1) {
 		reject(idp, t, req, 400, err_page(err), "saml.sso.reject", in->m.issuer, errstr);
 		saml_request_info_clear(&info);
@@ -368,7 +351,7 @@ handle_authn(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct
 		have = 0;
 	}
 	if (have == 1) {
-		const struct tenant_sp *sp = tenant_sp_find(t, info.sp);
+		const struct saml_sp *sp = saml_sp_find(t, info.sp);
 		struct device_result dr = { 0 };
 		if (sp && device_evaluate(idp, t, &ss, sp->app, &dr) == -1)
 			page_error(idp->pages, req, 503, "error_server", NULL);
@@ -422,7 +405,7 @@ init_continue(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const
 	struct saml_request_info info = { 0 };
 	struct sso_session ss;
 	struct device_result dr = { 0 };
-	const struct tenant_sp *sp;
+	const struct saml_sp *sp;
 	enum saml_err err;
 	const char *errstr;
 	int have = session_current(idp, t, req, &ss);
@@ -435,12 +418,12 @@ init_continue(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const
 		park(idp, t, req, "saml-init", entity, "", relay, 0, clock_now(), NULL);
 		return;
 	}
-	sp = tenant_sp_find(t, entity);
+	sp = saml_sp_find(t, entity);
 	if (sp && device_evaluate(idp, t, &ss, sp->app, &dr) == -1)
 		page_error(idp->pages, req, 503, "error_server", NULL);
 	else if (dr.needed && dr.serial == NULL)
 		park(idp, t, req, "saml-init", entity, "", relay, 0, clock_now(), &ss);
-	else if (saml_login_idp_initiated(t->saml, entity, &login, &info, &err, &errstr) == -1)
+	else if (saml_login_idp_initiated(t->saml->idp, entity, &login, &info, &err, &errstr) == -1)
 		reject(idp, t, req, 400, err_page(err), "saml.sso.reject", entity, errstr);
 	else
 		respond(idp, t, req, &ss, login, &info, relay, dr.serial);
@@ -450,14 +433,15 @@ init_continue(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const
 }
 
 void
-sso_init(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *app)
+sso_init(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 {
 	const char *relay = form_get(http_query(req), "RelayState");
-	const struct tenant_sp *sp = NULL;
+	const char *app = strrchr(http_path(req), '/') + 1;
+	const struct saml_sp *sp = NULL;
 
-	for (size_t i = 0; i < t->nsps && sp == NULL; i++)
-		if (!strcmp(t->sps[i].app, app))
-			sp = &t->sps[i];
+	for (size_t i = 0; i < t->saml->nsps && sp == NULL; i++)
+		if (!strcmp(t->saml->sps[i].app, app))
+			sp = &t->saml->sps[i];
 	if (sp == NULL) {
 		page_error(idp->pages, req, 404, "error_unknown_app", NULL);
 		return;
@@ -474,8 +458,8 @@ void
 sso_metadata(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 {
 	http_add_header(req, "Cache-Control", "public, max-age=3600");
-	http_body_copy(req, "application/samlmetadata+xml", t->saml_metadata,
-	    strlen(t->saml_metadata));
+	http_body_copy(req, "application/samlmetadata+xml", t->saml->metadata,
+	    strlen(t->saml->metadata));
 }
 
 /*
@@ -506,7 +490,7 @@ resume_parked(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 	form_free(&q);
 	if (xml == NULL || saml_check_message(&in.m, xml, len, "AuthnRequest", endpoint,
 	    (int64_t)p->created, s->saml_clock_skew, &errstr) == -1 ||
-	    (in.sp = tenant_sp_find(t, in.m.issuer)) == NULL) {
+	    (in.sp = saml_sp_find(t, in.m.issuer)) == NULL) {
 		reject(idp, t, req, 400, "error_saml_request", "saml.sso.reject", p->app,
 		    "parked request invalid");
 	} else {
@@ -519,43 +503,10 @@ resume_parked(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 
 /* After the login form: answer the parked request. */
 void
-sso_resume(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
+sso_resume(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct pending *p)
 {
-	const char *r = form_get(http_query(req), "r");
-	struct pending p;
-	struct sso_session ss;
-	int have;
-
-	if (r == NULL || store_pending_get(idp->in.store, t->id, r, &p) != 1 ||
-	    (int64_t)p.expires < clock_now()) {
-		if (r)
-			store_pending_clear(&p);
-		page_error(idp->pages, req, 400, "error_expired", NULL);
-		return;
-	}
-	have = session_current(idp, t, req, &ss);
-	if (have != 1 || (p.force && (int64_t)ss.s.authn_instant < (int64_t)p.created)) {
-		char *url = login_url(t, r);
-		if (have == 1)
-			session_clear(&ss);
-		http_redirect(req, url);
-		free(url);
-		store_pending_clear(&p);
-		return;
-	}
-	session_clear(&ss);
-	store_pending_clear(&p);
-	/* One use: whoever takes it first continues; a second tab gets the expiry page. */
-	if (store_pending_take(idp->in.store, t->id, r, &p) != 1) {
-		page_error(idp->pages, req, 400, "error_expired", NULL);
-		return;
-	}
-	if (!strcmp(p.kind, "saml-init")) {
-		init_continue(idp, t, req, p.app, p.relay_state);
-	} else if (!strcmp(p.kind, "oidc")) {
-		oidc_resume(idp, t, req, &p);
-	} else {
-		resume_parked(idp, t, req, &p);
-	}
-	store_pending_clear(&p);
+	if (!strcmp(p->kind, "saml-init"))
+		init_continue(idp, t, req, p->app, p->relay_state);
+	else
+		resume_parked(idp, t, req, p);
 }

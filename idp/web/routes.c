@@ -1,6 +1,8 @@
 /*
- * Request dispatch: /healthz, /static/, and /t/TENANT/... to the handlers.  Errors that
- * no handler owns (unknown tenant or path, wrong method) become pages here.
+ * Request dispatch: /healthz, /static/, and /t/TENANT/... to the core's pages and to the
+ * routes each protocol registers.  Errors that no handler owns (unknown tenant or path,
+ * wrong method, input that does not parse) are answered here: pages for browsers, the
+ * protocol's JSON for routes that programs call.
  */
 #include "config.h"
 
@@ -11,7 +13,9 @@
 #include "device.h"
 #include "idp.h"
 #include "log.h"
-#include "oidc.h"
+#include "login.h"
+#include "protocol.h"
+#include "resume.h"
 #include "routes.h"
 #include "xmalloc.h"
 
@@ -28,60 +32,78 @@ is_post(struct http_req *req)
 	return !strcmp(http_method(req), "POST");
 }
 
-static void
-oidc_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *ep)
+/* The protocol route for rest ("saml/sso", "saml/init/APP" ...), or NULL. */
+static const struct protocol_route *
+protocol_route(const char *rest, const struct protocol **proto_r)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(struct idp *, struct tenant_ctx *, struct http_req *);
-		int post_only;
-	} eps[] = {
-		{ "authorize", oidc_authorize, 0 }, { "token", oidc_token, 1 },
-		{ "userinfo", oidc_userinfo, 0 }, { "jwks", oidc_jwks, 0 },
-		{ "introspect", oidc_introspect, 1 }, { "revoke", oidc_revoke, 1 },
-		{ "logout", oidc_logout, 0 },
-	};
-
-	for (size_t i = 0; i < sizeof(eps) / sizeof(eps[0]); i++) {
-		if (strcmp(ep, eps[i].name))
-			continue;
-		if (eps[i].post_only && !is_post(req)) {
-			http_add_header(req, "Allow", "POST");
-			oidc_error(req, 405, "invalid_request", "POST only");
-		} else {
-			eps[i].fn(idp, t, req);
+	for (const struct protocol *const *p = protocols; *p; p++) {
+		for (const struct protocol_route *r = (*p)->routes; r && r->path; r++) {
+			size_t n = strlen(r->path);
+			int prefix = r->path[n - 1] == '/';
+			if (prefix ? strncmp(rest, r->path, n) || !rest[n] || strchr(rest + n, '/') :
+			    strcmp(rest, r->path))
+				continue;
+			*proto_r = *p;
+			return r;
 		}
-		return;
 	}
-	page_error(idp->pages, req, 404, "error_not_found", NULL);
+	return NULL;
 }
 
 static void
-tenant_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *rest)
+allow(struct http_req *req, int methods)
 {
-	if (http_input_error(req)) {
-		const char *event = !strcmp(rest, "saml/sso") ? "saml.sso.reject" :
-		    !strcmp(rest, "saml/slo") ? "saml.slo.reject" : "request.reject";
-		audit_event(idp->in.store, t->id, event, "path", http_path(req), "ip",
-		    http_client_ip(req), "reason", http_input_error(req), NULL);
-		/* Endpoints that clients call directly answer in JSON (RFC 6749 5.2). */
-		if (!strcmp(rest, "oidc/token") || !strcmp(rest, "oidc/introspect") ||
-		    !strcmp(rest, "oidc/revoke") || !strcmp(rest, "oidc/userinfo"))
-			oidc_error(req, 400, "invalid_request", http_input_error(req));
+	http_add_header(req, "Allow", methods == PROTOCOL_POST ? "POST" :
+	    methods == PROTOCOL_GET ? "GET, HEAD" : "GET, HEAD, POST");
+}
+
+static void
+run_protocol_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const struct protocol *p, const struct protocol_route *r)
+{
+	int m = is_post(req) ? PROTOCOL_POST : PROTOCOL_GET;
+	const char *why = http_input_error(req);
+
+	if (why) {
+		audit_event(idp->in.store, t->id, r->reject_event ? r->reject_event :
+		    "request.reject", "path", http_path(req), "ip", http_client_ip(req), "reason",
+		    why, NULL);
+		if (r->json)
+			p->json_error(req, 400, why);
 		else
 			page_error(idp->pages, req, 400, "error_bad_request", NULL);
-		return;
+	} else if (!(r->methods & m)) {
+		allow(req, r->methods);
+		if (r->json)
+			p->json_error(req, 405, r->methods == PROTOCOL_POST ? "POST only" :
+			    "method not allowed");
+		else
+			page_error(idp->pages, req, 405, "error_method", NULL);
+	} else {
+		r->fn(idp, t, req);
 	}
+}
+
+static void
+to_portal(struct tenant_ctx *t, struct http_req *req)
+{
+	char *url = xasprintf("%sportal", t->path);
+
+	http_redirect(req, url);
+	free(url);
+}
+
+/* The core's own pages; 0 when rest is none of them. */
+static int
+core_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *rest)
+{
 	if (!strcmp(rest, "") || !strcmp(rest, "portal")) {
 		if (!is_get(req))
 			goto method;
-		if (!strcmp(rest, "")) {
-			char *url = xasprintf("%sportal", t->path);
-			http_redirect(req, url);
-			free(url);
-			return;
-		}
-		portal_get(idp, t, req);
+		if (*rest)
+			portal_get(idp, t, req);
+		else
+			to_portal(t, req);
 	} else if (!strcmp(rest, "login")) {
 		if (is_get(req))
 			login_get(idp, t, req);
@@ -89,38 +111,37 @@ tenant_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const 
 			login_post(idp, t, req);
 	} else if (!strcmp(rest, "logout")) {
 		logout_page(idp, t, req);
-	} else if (!strcmp(rest, "saml/metadata")) {
-		if (!is_get(req))
-			goto method;
-		sso_metadata(idp, t, req);
-	} else if (!strcmp(rest, "saml/sso")) {
-		sso_endpoint(idp, t, req);
-	} else if (!strcmp(rest, "saml/slo")) {
-		slo_endpoint(idp, t, req);
 	} else if (!strcmp(rest, "resume")) {
 		if (!is_get(req))
 			goto method;
-		sso_resume(idp, t, req);
-	} else if (!strcmp(rest, ".well-known/openid-configuration")) {
-		if (!is_get(req))
-			goto method;
-		oidc_discovery(idp, t, req);
+		resume_endpoint(idp, t, req);
 	} else if (!strcmp(rest, "certs") || !strncmp(rest, "certs/", 6)) {
 		certs_route(idp, t, req, rest + 5);
-	} else if (!strncmp(rest, "oidc/", 5)) {
-		oidc_route(idp, t, req, rest + 5);
-	} else if (!strncmp(rest, "saml/init/", 10) && strchr(rest + 10, '/') == NULL &&
-	    rest[10]) {
-		if (!is_get(req))
-			goto method;
-		sso_init(idp, t, req, rest + 10);
 	} else {
+		return 0;
+	}
+	return 1;
+method:
+	allow(req, PROTOCOL_GET);
+	page_error(idp->pages, req, 405, "error_method", NULL);
+	return 1;
+}
+
+static void
+tenant_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *rest)
+{
+	const struct protocol *p = NULL;
+	const struct protocol_route *r = protocol_route(rest, &p);
+
+	if (r) {
+		run_protocol_route(idp, t, req, p, r);
+	} else if (http_input_error(req)) {
+		audit_event(idp->in.store, t->id, "request.reject", "path", http_path(req), "ip",
+		    http_client_ip(req), "reason", http_input_error(req), NULL);
+		page_error(idp->pages, req, 400, "error_bad_request", NULL);
+	} else if (!core_route(idp, t, req, rest)) {
 		page_error(idp->pages, req, 404, "error_not_found", NULL);
 	}
-	return;
-method:
-	http_add_header(req, "Allow", "GET, HEAD");
-	page_error(idp->pages, req, 405, "error_method", NULL);
 }
 
 int
@@ -188,9 +209,7 @@ idp_handle(struct http_req *req, void *arg)
 	if ((t = route_tenant(idp, req, &rest)) == NULL)
 		return;
 	if (*rest == '\0') {
-		char *url = xasprintf("%sportal", t->path);
-		http_redirect(req, url);
-		free(url);
+		to_portal(t, req);
 	} else {
 		tenant_route(idp, t, req, rest + 1);
 	}

@@ -1,0 +1,82 @@
+/*
+ * Parking a protocol request while the user logs in, and handing it back at /resume: the
+ * login (and a forced re-authentication) must have happened, and the parked request is
+ * taken once, whoever comes first.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "crypto.h"
+#include "device.h"
+#include "login.h"
+#include "protocol.h"
+#include "resume.h"
+#include "xmalloc.h"
+
+void
+resume_park(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct pending *p,
+    const struct sso_session *device_ss)
+{
+	char *id = crypto_random_token(32), *url;
+
+	p->expires = p->created + (uint64_t)idp->in.settings.pending_login_lifetime;
+	if (store_pending_put(idp->in.store, t->id, id, p) < 0) {
+		page_error(idp->pages, req, 503, "error_server", NULL);
+	} else if (device_ss) {
+		device_send(idp, t, req, device_ss, id);
+	} else {
+		url = login_url(t, id);
+		http_redirect(req, url);
+		free(url);
+	}
+	free(id);
+}
+
+/* 1 when the request may go on: a session, logged in after the request when it forced. */
+static int
+logged_in(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct pending *p)
+{
+	struct sso_session ss;
+	int have = session_current(idp, t, req, &ss);
+	int ok = have == 1 && !(p->force && (int64_t)ss.s.authn_instant < (int64_t)p->created);
+
+	if (have == 1)
+		session_clear(&ss);
+	return ok;
+}
+
+void
+resume_endpoint(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
+{
+	const char *r = form_get(http_query(req), "r");
+	const struct protocol *proto;
+	struct pending p;
+	int ok;
+
+	if (r == NULL || store_pending_get(idp->in.store, t->id, r, &p) != 1 ||
+	    (int64_t)p.expires < clock_now()) {
+		if (r)
+			store_pending_clear(&p);
+		page_error(idp->pages, req, 400, "error_expired", NULL);
+		return;
+	}
+	ok = logged_in(idp, t, req, &p);
+	store_pending_clear(&p);
+	if (!ok) {
+		char *url = login_url(t, r);
+		http_redirect(req, url);
+		free(url);
+		return;
+	}
+	/* One use: whoever takes it first continues; a second tab gets the expiry page. */
+	if (store_pending_take(idp->in.store, t->id, r, &p) != 1 ||
+	    (proto = protocol_for_pending(p.kind)) == NULL) {
+		page_error(idp->pages, req, 400, "error_expired", NULL);
+	} else {
+		proto->resume(idp, t, req, &p);
+	}
+	store_pending_clear(&p);
+}
