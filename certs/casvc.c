@@ -163,8 +163,9 @@ struct find_ca {
 };
 
 static void
-find_ca_cb(const struct keyrec *k, void *arg)
+find_ca_cb(const void *rec, void *arg)
 {
+	const struct keyrec *k = rec;
 	struct find_ca *f = arg;
 
 	if (f->found || k->state != STORE_KEY_ACTIVE)
@@ -308,8 +309,9 @@ struct revoked_list {
 };
 
 static void
-revoked_cb(const struct devcert *c, void *arg)
+revoked_cb(const void *rec, void *arg)
 {
+	const struct devcert *c = rec;
 	struct revoked_list *l = arg;
 
 	/* A revoked certificate stays listed until it would have expired (RFC 5280 3.3). */
@@ -459,9 +461,9 @@ do_issue(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 		goto done;
 	}
 	/* An early answer; the cap is enforced again as the record commits. */
-	if ((active = store_cert_active(st, rq->tenant, rq->user, now)) >= STORE_CERT_CAP) {
+	if ((active = store_cert_active(st, rq->tenant, u.id, now)) >= STORE_CERT_CAP) {
 		snprintf(msg, sizeof(msg), "user %s already has %d active device certificates (the "
-		    "limit is %d): revoke one first", rq->user, active, STORE_CERT_CAP);
+		    "limit is %d): revoke one first", u.name, active, STORE_CERT_CAP);
 		fail(rp, msg);
 		rp->limit = 1;
 		goto done;
@@ -475,7 +477,7 @@ do_issue(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 		fail(rp, errstr);
 		goto done;
 	}
-	if (ca_issue(ca->ca, pub_pem, rq->tenant, rq->user, rq->label, now, &is, &errstr) == -1) {
+	if (ca_issue(ca->ca, pub_pem, rq->tenant, u.name, rq->label, now, &is, &errstr) == -1) {
 		fail(rp, errstr);
 		goto done;
 	}
@@ -485,7 +487,7 @@ do_issue(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 		goto done;
 	}
 	c.serial = is.serial;
-	c.user = rq->user;
+	c.user = u.name;
 	c.user_id = u.id;
 	c.label = rq->label;
 	c.fingerprint = is.fingerprint;
@@ -494,13 +496,13 @@ do_issue(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 	c.not_after = (uint64_t)is.not_after;
 	c.der = is.der;
 	c.der_len = is.der_len;
-	audit_entry_make(&ae, "cert.issue", "user", rq->user, "serial", is.serial, "label",
+	audit_entry_make(&ae, "cert.issue", "user", u.name, "serial", is.serial, "label",
 	    rq->label, "method", rq->csr ? "csr" : "pkcs12", NULL);
 	/* Nothing leaves this process unless the record committed under the cap. */
 	if (store_cert_add(st, rq->tenant, &c, now, STORE_CERT_CAP, &ae, &errstr) == -1) {
 		if (strstr(errstr, "limit")) {
 			snprintf(msg, sizeof(msg), "user %s already has %d active device "
-			    "certificates (the limit is %d): revoke one first", rq->user,
+			    "certificates (the limit is %d): revoke one first", u.name,
 			    STORE_CERT_CAP, STORE_CERT_CAP);
 			fail(rp, msg);
 			rp->limit = 1;
@@ -554,8 +556,9 @@ handle(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 }
 
 static void
-refresh_cb(const struct tenant *t, void *arg)
+refresh_cb(const void *rec, void *arg)
 {
+	const struct tenant *t = rec;
 	struct casvc *s = arg;
 	struct crlrec r = { 0 };
 	struct find_ca f = { 0 };

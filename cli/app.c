@@ -18,8 +18,9 @@
 #include "xmalloc.h"
 
 static void
-print_app(const struct app *a, void *arg)
+print_app(const void *rec, void *arg)
 {
+	const struct app *a = rec;
 	printf("%s\t%s\t%s\t%s\n", a->name, a->type, a->entity_id ? a->entity_id : "-",
 	    a->nameid_format ? a->nameid_format : "-");
 }
@@ -56,7 +57,7 @@ app_add_saml(struct cli *c, const char *const *v)
 	a.nameid_format = (char *)nameid;
 	a.created = (uint64_t)clock_now();
 	a.sign_response = flag(c, "--sign-response");
-	rc = store_app_add(c->in.store, c->tenant, &a, &err);
+	rc = store_app_add(c->in.store, c->tenant, &a, NULL, &err);
 	if (rc == 0)
 		printf("app %s added (SAML SP %s, NameID %s%s%s)\n", name, m.entity_id, nameid,
 		    m.has_slo ? "" : ", no Single Logout endpoint",
@@ -219,7 +220,7 @@ app_add_oidc(struct cli *c, const char *const *v)
 		a.secret_hash = xstrdup(hex);
 	}
 	a.created = (uint64_t)clock_now();
-	if (store_app_add(c->in.store, c->tenant, &a, &err) == -1) {
+	if (store_app_add(c->in.store, c->tenant, &a, NULL, &err) == -1) {
 		fail("app %s: %s", name, err);
 		goto done;
 	}
@@ -257,7 +258,7 @@ cmd_app(struct cli *c)
 	if (!strcmp(sub, "list"))
 		return store_app_list(c->in.store, c->tenant, print_app, NULL) < 0;
 	if (!strcmp(sub, "remove") && (name = arg(c, 0, v)) != NULL) {
-		if ((rc = store_app_remove(c->in.store, c->tenant, name)) != 1)
+		if ((rc = store_app_remove(c->in.store, c->tenant, name, NULL)) != 1)
 			return fail("app %s: %s", name, rc == 0 ? "no such app" : "storage error");
 		printf("app %s removed\n", name);
 		return 0;

@@ -90,8 +90,9 @@ struct cert_print {
 };
 
 static void
-print_cert(const struct devcert *d, void *arg)
+print_cert(const void *rec, void *arg)
 {
+	const struct devcert *d = rec;
 	struct cert_print *cp = arg;
 	char issued[21], expires[21], used[21] = "-";
 
@@ -174,6 +175,22 @@ done:
 	return rc;
 }
 
+/* The certificates of user (by its id; NULL: all). */
+static int
+list_certs(struct cli *c, const char *user, struct cert_print *cp)
+{
+	struct user u = { 0 };
+	int rc;
+
+	if (user && store_user_get(c->in.store, c->tenant, user, &u) != 1) {
+		store_user_clear(&u);
+		return fail("user %s: no such user", user);
+	}
+	rc = store_cert_list(c->in.store, c->tenant, u.id, print_cert, cp) < 0;
+	store_user_clear(&u);
+	return rc;
+}
+
 int
 cmd_cert(struct cli *c)
 {
@@ -200,14 +217,7 @@ cmd_cert(struct cli *c)
 				return fail("--expiring-within takes a duration such as 30d");
 			cp.until = cp.now + d;
 		}
-		if (a0) {
-			struct user u;
-			int r = store_user_get(c->in.store, c->tenant, a0, &u);
-			store_user_clear(&u);
-			if (r != 1)
-				return fail("user %s: no such user", a0);
-		}
-		return store_cert_list(c->in.store, c->tenant, a0, print_cert, &cp) < 0;
+		return list_certs(c, a0, &cp);
 	}
 	if (!strcmp(sub, "show")) {
 		struct devcert d;
@@ -297,9 +307,14 @@ cmd_cert(struct cli *c)
 /* ---- policies ---- */
 
 static void
-print_policy(const char *scope, const char *key, const char *value, void *arg)
+print_policy(const void *rec, void *arg)
 {
-	printf("%s\t%s\t%s\n", scope, key, value);
+	const struct policy *p = rec;
+
+	if (!strcmp(p->kind, "tenant"))
+		printf("tenant\t%s\t%s\n", p->key, p->value);
+	else
+		printf("%s:%s\t%s\t%s\n", p->kind, p->name ? p->name : "?", p->key, p->value);
 }
 
 int
@@ -307,10 +322,10 @@ cmd_policy(struct cli *c)
 {
 	static const char *const v[] = { "--user", "--group", "--app", NULL };
 	static const char *const f[] = { "--tenant-wide", NULL };
-	const char *sub = c->argc > 1 ? c->argv[1] : "", *key, *val;
+	const char *sub = c->argc > 1 ? c->argv[1] : "", *key, *val, *err;
 	const char *u = opt(c, "--user"), *g = opt(c, "--group"), *a = opt(c, "--app");
-	char *scope;
-	int n = (u != NULL) + (g != NULL) + (a != NULL) + flag(c, "--tenant-wide"), exists = 1;
+	const char *kind = u ? "user" : g ? "group" : a ? "app" : "tenant", *name = u ? u : g ? g : a;
+	int n = (u != NULL) + (g != NULL) + (a != NULL) + flag(c, "--tenant-wide");
 
 	if (check_opts(c, v, f) || !tenant_exists(c))
 		return 1;
@@ -325,33 +340,12 @@ cmd_policy(struct cli *c)
 		return fail("unknown policy %s (known: device-required)", key);
 	if (strcmp(val, "on") && strcmp(val, "off") && strcmp(val, "inherit"))
 		return fail("device-required takes on, off or inherit");
-	if (u) {
-		struct user x;
-		exists = store_user_get(c->in.store, c->tenant, u, &x) == 1;
-		store_user_clear(&x);
-		scope = xasprintf("user:%s", u);
-	} else if (g) {
-		exists = store_group_exists(c->in.store, c->tenant, g) == 1;
-		scope = xasprintf("group:%s", g);
-	} else if (a) {
-		struct app x;
-		exists = store_app_get(c->in.store, c->tenant, a, &x) == 1;
-		store_app_clear(&x);
-		scope = xasprintf("app:%s", a);
-	} else {
-		scope = xstrdup("tenant");
-	}
-	if (!exists) {
-		fail("%s: no such %s", strchr(scope, ':') + 1, u ? "user" : g ? "group" : "app");
-		free(scope);
-		return 1;
-	}
-	if (store_policy_set(c->in.store, c->tenant, scope, "device_required",
-	    strcmp(val, "inherit") ? val : NULL) == -1) {
-		free(scope);
-		return fail("storage error");
-	}
-	printf("policy device-required of %s set to %s\n", scope, val);
-	free(scope);
+	if (store_policy_set(c->in.store, c->tenant, kind, name, "device_required",
+	    strcmp(val, "inherit") ? val : NULL, NULL, &err) == -1)
+		return fail("%s%s%s", name ? name : "", name ? ": " : "", err);
+	if (name)
+		printf("policy device-required of %s:%s set to %s\n", kind, name, val);
+	else
+		printf("policy device-required of tenant set to %s\n", val);
 	return 0;
 }

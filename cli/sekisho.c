@@ -245,8 +245,9 @@ slurp(const char *path, size_t max, size_t *len_r, const char **errstr)
 /* ---- tenant ---- */
 
 static void
-print_tenant(const struct tenant *t, void *arg)
+print_tenant(const void *rec, void *arg)
 {
+	const struct tenant *t = rec;
 	printf("%s\t%s\n", t->id, t->name ? t->name : "");
 }
 
@@ -309,8 +310,9 @@ refresh_crl(struct cli *c)
 }
 
 static void
-print_user(const struct user *u, void *arg)
+print_user(const void *rec, void *arg)
 {
+	const struct user *u = rec;
 	printf("%s\t%s\t%s\t%s\n", u->name, u->email ? u->email : "-",
 	    u->display_name ? u->display_name : "-", u->disabled ? "disabled" : "enabled");
 }
@@ -351,7 +353,7 @@ user_add(struct cli *c, const char *const *v)
 	u.email = (char *)email;
 	u.display_name = (char *)opt(c, "--name");
 	u.created = u.pw_changed = (uint64_t)clock_now();
-	rc = store_user_add(c->in.store, c->tenant, &u, &err);
+	rc = store_user_add(c->in.store, c->tenant, &u, NULL, &err);
 	free(u.pwhash);
 	if (rc == -1)
 		return fail("user %s: %s", name, err);
@@ -469,7 +471,7 @@ user_import(struct cli *c, const char *path)
 		u.created = u.pw_changed = (uint64_t)clock_now();
 		if (pw && (u.pwhash = password_hash(&pp, pw, &err)) == NULL)
 			break;
-		if (store_user_add(c->in.store, c->tenant, &u, &err) == -1) {
+		if (store_user_add(c->in.store, c->tenant, &u, NULL, &err) == -1) {
 			fail("%s:%d: user %s: %s", path, l[i].lineno, u.name, err);
 			free(u.pwhash);
 			break;
@@ -502,17 +504,18 @@ cmd_user(struct cli *c)
 	if (!strcmp(sub, "import"))
 		return user_import(c, name);
 	if (!strcmp(sub, "disable") || !strcmp(sub, "enable")) {
-		rc = store_user_set_disabled(c->in.store, c->tenant, name, !strcmp(sub, "disable"));
+		rc = store_user_set_disabled(c->in.store, c->tenant, name, !strcmp(sub, "disable"),
+		    NULL);
 	} else if (!strcmp(sub, "passwd")) {
 		char *h;
 		if (!flag(c, "--password-stdin"))
 			return fail("passwd needs --password-stdin");
 		if ((h = hash_from_stdin(c, &err)) == NULL)
 			return fail("%s", err);
-		rc = store_user_set_password(c->in.store, c->tenant, name, h, clock_now());
+		rc = store_user_set_password(c->in.store, c->tenant, name, h, clock_now(), NULL);
 		free(h);
 	} else if (!strcmp(sub, "remove")) {
-		rc = store_user_remove(c->in.store, c->tenant, name);
+		rc = store_user_remove(c->in.store, c->tenant, name, NULL);
 		if (rc == 1)
 			refresh_crl(c);	/* the user's certificates were revoked with it */
 	} else {
@@ -529,9 +532,11 @@ cmd_user(struct cli *c)
 /* ---- groups ---- */
 
 static void
-print_line(const char *s, void *arg)
+print_group(const void *rec, void *arg)
 {
-	printf("%s\n", s);
+	const struct grouprec *g = rec;
+
+	printf("%s\n", g->name);
 }
 
 static int
@@ -544,28 +549,30 @@ cmd_group(struct cli *c)
 	if (check_opts(c, NULL, NULL) || !tenant_exists(c))
 		return 1;
 	if (!strcmp(sub, "list"))
-		return store_group_list(c->in.store, c->tenant, print_line, NULL) < 0;
+		return store_group_list(c->in.store, c->tenant, print_group, NULL) < 0;
 	if (g == NULL)
 		usage();
 	if (!strcmp(sub, "members")) {
-		char **groups;
-		if (store_user_groups(c->in.store, c->tenant, g, &groups) < 0)
-			return fail("storage error");
-		for (char **p = groups; *p; p++)
+		char **names;
+		if ((rc = store_group_members(c->in.store, c->tenant, g, &names)) != 1) {
+			store_strv_free(names);
+			return fail("group %s: %s", g, rc == 0 ? "no such group" : "storage error");
+		}
+		for (char **p = names; *p; p++)
 			printf("%s\n", *p);
-		store_strv_free(groups);
+		store_strv_free(names);
 		return 0;
 	}
 	if (!strcmp(sub, "add")) {
 		if (!store_valid_name(g, STORE_NAME_MAX))
 			return fail("group name must be 1-128 characters of a-z A-Z 0-9 . _ @ + -");
-		if (store_group_add(c->in.store, c->tenant, g, &err) == -1)
+		if (store_group_add(c->in.store, c->tenant, g, NULL, &err) == -1)
 			return fail("group %s: %s", g, err);
 		printf("group %s added\n", g);
 		return 0;
 	}
 	if (!strcmp(sub, "remove")) {
-		if ((rc = store_group_remove(c->in.store, c->tenant, g)) != 1)
+		if ((rc = store_group_remove(c->in.store, c->tenant, g, NULL)) != 1)
 			return fail("group %s: %s", g, rc == 0 ? "no such group" : "storage error");
 		printf("group %s removed\n", g);
 		return 0;
@@ -573,13 +580,13 @@ cmd_group(struct cli *c)
 	if (u == NULL)
 		usage();
 	if (!strcmp(sub, "add-member")) {
-		if (store_member_add(c->in.store, c->tenant, g, u, &err) == -1)
+		if (store_member_add(c->in.store, c->tenant, g, u, NULL, &err) == -1)
 			return fail("group %s: %s", g, err);
 		printf("user %s added to group %s\n", u, g);
 		return 0;
 	}
 	if (!strcmp(sub, "remove-member")) {
-		if ((rc = store_member_remove(c->in.store, c->tenant, g, u)) != 1)
+		if ((rc = store_member_remove(c->in.store, c->tenant, g, u, NULL)) != 1)
 			return fail("group %s: %s", g, rc == 0 ? "not a member" : "storage error");
 		printf("user %s removed from group %s\n", u, g);
 		return 0;
@@ -590,8 +597,9 @@ cmd_group(struct cli *c)
 /* ---- keys ---- */
 
 static void
-print_key(const struct keyrec *k, void *arg)
+print_key(const void *rec, void *arg)
 {
+	const struct keyrec *k = rec;
 	static const char *const states[] = { "?", "active", "next", "retired" };
 	char created[21], until[21] = "-";
 

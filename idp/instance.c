@@ -401,8 +401,9 @@ instance_spawn_ca(const char *dir, struct buf *err)
 }
 
 static void
-ca_pem_cb(const struct keyrec *k, void *arg)
+ca_pem_cb(const void *rec, void *arg)
 {
+	const struct keyrec *k = rec;
 	char **pem = arg;
 
 	if (*pem == NULL && k->state == STORE_KEY_ACTIVE && k->cert_pem)

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,4 +342,28 @@ audit_event(struct store *st, const char *tenant, const char *event, ...)
 	audit_entry_log(&e, tenant);
 	if (st && store_audit_append(st, tenant, clock_now(), event, e.fields) == -1)
 		log_error("audit record for %s could not be stored", event);
+}
+
+int
+stx_audit_entry(struct store_txn *t, const char *tenant, const struct audit_entry *ae,
+    const char *extra, struct audit_entry *full_r)
+{
+	size_t n;
+
+	memset(full_r, 0, sizeof(*full_r));
+	if (ae == NULL)
+		return 0;
+	*full_r = *ae;
+	n = strlen(full_r->fields);
+	if (extra && *extra)
+		snprintf(full_r->fields + n, sizeof(full_r->fields) - n, "%s%s", n ? " " : "",
+		    extra);
+	return stx_audit_append(t, tenant, clock_now(), full_r->event, full_r->fields);
+}
+
+void
+audit_entry_done(const struct audit_entry *full, const char *tenant)
+{
+	if (full->event)
+		audit_entry_log(full, tenant);
 }

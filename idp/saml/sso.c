@@ -259,7 +259,7 @@ respond(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_
 		saml_answer_clear(&ans);
 		return;
 	}
-	store_user_groups(idp->in.store, t->id, ss->user.name, &groups);
+	store_user_groups(idp->in.store, t->id, ss->user.id, &groups);
 	subj.nameid_format = sp->nameid_format;
 	subj.nameid = nameid;
 	subj.attrs = attrs;
