@@ -342,3 +342,71 @@ audit_event(struct store *st, const char *tenant, const char *event, ...)
 	if (st && store_audit_append(st, tenant, clock_now(), event, e.fields) == -1)
 		log_error("audit record for %s could not be stored", event);
 }
+
+/* The value at *p (advanced past it): quoted with backslash escapes, or up to a space. */
+static char *
+parse_value(const char **p)
+{
+	const char *s = *p;
+	char *v, *o;
+
+	if (*s != '"') {
+		size_t n = strcspn(s, " ");
+		*p = s + n;
+		return xstrndup(s, n);
+	}
+	o = v = xmalloc(strlen(s));
+	for (s++; *s && *s != '"'; s++) {
+		if (*s == '\\' && s[1])
+			s++;
+		*o++ = *s;
+	}
+	*o = '\0';
+	*p = *s == '"' ? s + 1 : s;
+	return v;
+}
+
+int
+audit_fields_parse(const char *fields, struct audit_fields *f_r)
+{
+	const char *p = fields;
+
+	memset(f_r, 0, sizeof(*f_r));
+	while (*p) {
+		size_t klen = strcspn(p, "= \"");
+		if (klen == 0 || p[klen] != '=')
+			goto bad;
+		f_r->keys = xreallocarray(f_r->keys, f_r->n + 1, sizeof(char *));
+		f_r->values = xreallocarray(f_r->values, f_r->n + 1, sizeof(char *));
+		f_r->keys[f_r->n] = xstrndup(p, klen);
+		p += klen + 1;
+		f_r->values[f_r->n++] = parse_value(&p);
+		if (*p && *p++ != ' ')
+			goto bad;
+	}
+	return 0;
+bad:
+	audit_fields_clear(f_r);
+	return -1;
+}
+
+const char *
+audit_fields_get(const struct audit_fields *f, const char *key)
+{
+	for (size_t i = f->n; i > 0; i--)
+		if (!strcmp(f->keys[i - 1], key))
+			return f->values[i - 1];
+	return NULL;
+}
+
+void
+audit_fields_clear(struct audit_fields *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->keys[i]);
+		free(f->values[i]);
+	}
+	free(f->keys);
+	free(f->values);
+	memset(f, 0, sizeof(*f));
+}
