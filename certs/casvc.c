@@ -38,6 +38,8 @@ static const struct rec_field request_fields[] = {
 	F(9, REC_STR, ca_request, serial),
 	F(10, REC_U64, ca_request, reason),
 	F(11, REC_U64, ca_request, force),
+	F(12, REC_STR, ca_request, actor),
+	F(13, REC_STR, ca_request, sudo_user),
 	REC_END
 };
 
@@ -290,7 +292,8 @@ do_create(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 	}
 	rp->ok = 1;
 	rp->cert_pem = xstrdup(k.cert_pem);
-	audit_event(s->conf->st, rq->tenant, "ca.create", "kid", k.kid, "alg", k.alg, NULL);
+	audit_event(s->conf->st, rq->tenant, "ca.create", "kid", k.kid, "alg", k.alg, "actor",
+	    rq->actor, "sudo_user", rq->sudo_user, NULL);
 	/* The first (empty) CRL, so relying parties that fetch it find one. */
 	if (crl_current(s, rq->tenant, 1, &crl, &errstr) == -1)
 		log_error("tenant %s: first CRL: %s", rq->tenant, errstr);
@@ -408,7 +411,7 @@ do_revoke(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 		return;
 	}
 	audit_entry_make(&ae, "cert.revoke", "serial", serial, "reason",
-	    ca_reason_name((int)rq->reason), NULL);
+	    ca_reason_name((int)rq->reason), "actor", rq->actor, "sudo_user", rq->sudo_user, NULL);
 	rc = store_cert_revoke(s->conf->st, rq->tenant, serial, (int)rq->reason, clock_now(), &ae,
 	    &rp->user);
 	if (rc < 0) {
@@ -497,7 +500,8 @@ do_issue(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 	c.der = is.der;
 	c.der_len = is.der_len;
 	audit_entry_make(&ae, "cert.issue", "user", u.name, "serial", is.serial, "label",
-	    rq->label, "method", rq->csr ? "csr" : "pkcs12", NULL);
+	    rq->label, "method", rq->csr ? "csr" : "pkcs12", "actor", rq->actor, "sudo_user",
+	    rq->sudo_user, NULL);
 	/* Nothing leaves this process unless the record committed under the cap. */
 	if (store_cert_add(st, rq->tenant, &c, now, STORE_CERT_CAP, &ae, &errstr) == -1) {
 		if (strstr(errstr, "limit")) {
