@@ -460,8 +460,9 @@ int store_session_authorize(struct store *st, const char *tenant,
     const unsigned char id_hash[32], const struct session_sp *sp, const char *code,
     const struct oidc_code *c, int64_t now, const struct audit_entry *audit,
     const char **errstr);
+/* The apps (struct session_sp) that joined the session. */
 int store_session_sps(struct store *st, const char *tenant, const unsigned char id_hash[32],
-    void (*cb)(const struct session_sp *sp, void *arg), void *arg);
+    store_each_fn cb, void *arg);
 void store_session_clear(struct session *s);
 void store_session_sp_clear(struct session_sp *sp);
 

@@ -120,8 +120,6 @@ struct session_op {
 	const char *code;
 	const struct oidc_code *oc;
 	int64_t now;
-	void (*cb)(const struct session_sp *, void *);
-	void *arg;
 	const char *err;
 	int reauth;
 	const char *device;
@@ -368,37 +366,15 @@ store_session_sso(struct store *st, const char *tenant, const unsigned char id_h
 	return rc < 0 ? rc : 0;
 }
 
-static int
-sps_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
-{
-	struct session_op *op = arg;
-	struct session_sp sp = { 0 };
-
-	if (rec_decode(sp_fields, &sp, val, vlen) == -1)
-		return -1;
-	op->cb(&sp, op->arg);
-	store_session_sp_clear(&sp);
-	return 0;
-}
-
-static int
-session_sps_tx(struct store_txn *t, void *arg)
-{
-	struct session_op *op = arg;
-	struct store_key k;
-
-	session_key(&k, op->tenant, op->hash);
-	skey_prefix(&k);
-	return stx_iter(t, DB_SESSION_SPS, &k, sps_cb, op);
-}
-
 int
 store_session_sps(struct store *st, const char *tenant, const unsigned char id_hash[32],
-    void (*cb)(const struct session_sp *sp, void *arg), void *arg)
+    store_each_fn cb, void *arg)
 {
-	struct session_op op = { .tenant = tenant, .hash = id_hash, .cb = cb, .arg = arg };
+	struct store_key k;
 
-	return store_run(st, 0, session_sps_tx, &op);
+	session_key(&k, tenant, id_hash);
+	skey_prefix(&k);
+	return store_each(st, DB_SESSION_SPS, &k, sp_fields, sizeof(struct session_sp), cb, arg);
 }
 
 /* ---- replay cache ---- */

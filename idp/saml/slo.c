@@ -27,8 +27,9 @@ struct sp_find {
 };
 
 static void
-find_sp(const struct session_sp *sp, void *arg)
+find_sp(const void *rec, void *arg)
 {
+	const struct session_sp *sp = rec;
 	struct sp_find *f = arg;
 
 	if (sp->state && f->found == NULL && !strcmp(sp->entity_id, f->want))

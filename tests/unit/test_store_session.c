@@ -31,8 +31,9 @@
 #include "store_fixture.h"
 
 static void
-count_cb(const struct session_sp *sp, void *arg)
+count_cb(const void *rec, void *arg)
 {
+	const struct session_sp *sp = rec;
 	(*(int *)arg)++;
 }
 
@@ -92,8 +93,9 @@ test_store_session_lifecycle(void **state)
 }
 
 static void
-count_audit(const struct audit_rec *r, void *arg)
+count_audit(const void *rec, void *arg)
 {
+	const struct audit_rec *r = rec;
 	(*(int *)arg)++;
 }
 
