@@ -75,21 +75,32 @@ basic(const char *hdr, char **id_r, char **secret_r)
 }
 
 static int
+aud_is_us(json_t *v, const char *token_endpoint, const char *issuer)
+{
+	return json_is_string(v) && (!strcmp(json_string_value(v), token_endpoint) ||
+	    !strcmp(json_string_value(v), issuer));
+}
+
+/*
+ * aud must name this server (RFC 7523 3, OIDC Core 9): our token endpoint or issuer, as a
+ * string or as an array that names nobody else.  An assertion also addressed to another
+ * server is refused: that server holds a copy it could present here first (the audience
+ * problem draft-ietf-oauth-rfc7523bis fixes by allowing only the issuer, as a string).
+ */
+static int
 aud_ok(json_t *aud, const char *token_endpoint, const char *issuer)
 {
 	size_t i;
 	json_t *v;
 
 	if (json_is_string(aud))
-		return !strcmp(json_string_value(aud), token_endpoint) ||
-		    !strcmp(json_string_value(aud), issuer);
-	if (!json_is_array(aud))
+		return aud_is_us(aud, token_endpoint, issuer);
+	if (!json_is_array(aud) || json_array_size(aud) == 0)
 		return 0;
 	json_array_foreach(aud, i, v)
-		if (json_is_string(v) && (!strcmp(json_string_value(v), token_endpoint) ||
-		    !strcmp(json_string_value(v), issuer)))
-			return 1;
-	return 0;
+		if (!aud_is_us(v, token_endpoint, issuer))
+			return 0;
+	return 1;
 }
 
 /* The client assertion's claims: iss = sub = client, aud, exp, iat/nbf, jti once. */
@@ -109,7 +120,7 @@ check_claims(struct idp *idp, struct tenant_ctx *t, const struct oidc_client *c,
 	if (!iss || !sub || strcmp(iss, c->client_id) || strcmp(sub, c->client_id))
 		why = "iss and sub must be the client_id";
 	else if (!aud_ok(json_object_get(cl, "aud"), token_ep, t->base))
-		why = "aud is not this token endpoint";
+		why = "aud does not name this server alone";
 	else if (!json_is_integer(exp) || (e = json_integer_value(exp)) < now - CLOCK_SKEW)
 		why = "assertion expired or without exp";
 	else if (e > now + idp->in.settings.oidc_assertion_max_lifetime)
