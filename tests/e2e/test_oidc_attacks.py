@@ -993,6 +993,12 @@ def client_secrets(op, alice):
     r = post_token(op, dict(cc, client_id=op.web.id, client_secret=op.web.secret),
                    {"Authorization": of.basic(op.web.id, op.web.secret)})
     token_refused(op, "Basic and client_secret together", r, "invalid_request")
+    r = post_token(op, dict(cc, **of.assertion_form(assertion(op, op.jwt_rsa), op.jwt_rsa.id)),
+                   {"Authorization": of.basic(op.web.id, op.web.secret)})
+    token_refused(op, "Basic and a client assertion together", r, "invalid_request")
+    r = post_token(op, dict(cc, client_secret=op.web.secret,
+                            **of.assertion_form(assertion(op, op.jwt_rsa), op.jwt_rsa.id)))
+    token_refused(op, "client_secret and a client assertion together", r, "invalid_request")
     # client_credentials: only for clients registered for it, never for public ones.
     token_refused(op, "client_credentials for a client not registered for it",
                   token(op, op.web, grant_type="client_credentials"), "unauthorized_client")
