@@ -780,6 +780,7 @@ def client_assertions(op, alice):
     """private_key_jwt: the algorithm is the client's, the key from its registered JWKS,
     the claims exact, the jti used once; anything else 401 invalid_client."""
     aud = op.ep["token"]
+    other = "https://rp.example/token"     # another server's token endpoint
     attacker_rsa, attacker_ec = of.Key("RSA"), of.Key("EC")
 
     def try_it(client, a, with_id=True):
@@ -799,8 +800,10 @@ def client_assertions(op, alice):
               try_it(client, of.signed(key, claims(client)), with_id=False))
         works(n + ": aud = issuer works",
               try_it(client, of.signed(key, claims(client, aud=op.iss))))
-        works(n + ": aud as an array works",
-              try_it(client, of.signed(key, claims(client, aud=["https://x.example", aud]))))
+        works(n + ": aud as an array of the issuer and the token endpoint works",
+              try_it(client, of.signed(key, claims(client, aud=[op.iss, aud]))))
+        works(n + ": aud as an array of the token endpoint alone works",
+              try_it(client, of.signed(key, claims(client, aud=[aud]))))
         legit = of.signed(key, claims(client))
         c = claims(client)
         forged = [
@@ -833,11 +836,25 @@ def client_assertions(op, alice):
              of.signed(key, claims(client), jwk=key.public_jwk())),
             ("crit header with an unknown extension, signed by the client",
              of.signed(key, claims(client), crit=["sekisho-x"], **{"sekisho-x": 1})),
-            ("wrong aud", of.signed(key, claims(client, aud="https://rp.example/token"))),
+            ("wrong aud", of.signed(key, claims(client, aud=other))),
             ("aud = userinfo endpoint", of.signed(key, claims(client, aud=op.ep["userinfo"]))),
             ("aud = issuer with a trailing slash",
              of.signed(key, claims(client, aud=op.iss + "/"))),
             ("aud missing", of.signed(key, claims(client, aud=None))),
+            # An assertion also addressed to another server is refused: that server holds
+            # a copy it could present here first (oidc_client_auth.c, aud_ok).
+            ("aud an array of only another server",
+             of.signed(key, claims(client, aud=[other]))),
+            ("aud an array of the token endpoint and another server",
+             of.signed(key, claims(client, aud=[aud, other]))),
+            ("aud an array of another server and the issuer",
+             of.signed(key, claims(client, aud=[other, op.iss]))),
+            ("aud an empty array", of.signed(key, claims(client, aud=[]))),
+            ("aud an array of the token endpoint and a number",
+             of.signed(key, claims(client, aud=[aud, 1]))),
+            ("aud an array holding an array of the token endpoint",
+             of.signed(key, claims(client, aud=[[aud]]))),
+            ("aud a number", of.signed(key, claims(client, aud=1))),
             ("iss of another client", of.signed(key, claims(client, iss=op.jwt_rsa2.id))),
             ("sub of another client", of.signed(key, claims(client, sub=op.jwt_rsa2.id))),
             ("iss missing", of.signed(key, claims(client, iss=None))),
@@ -957,6 +974,12 @@ def client_secrets(op, alice):
     r = post_token(op, dict(cc, client_id=op.web.id, client_secret=op.web.secret),
                    {"Authorization": of.basic(op.web.id, op.web.secret)})
     token_refused(op, "Basic and client_secret together", r, "invalid_request")
+    r = post_token(op, dict(cc, **of.assertion_form(assertion(op, op.jwt_rsa), op.jwt_rsa.id)),
+                   {"Authorization": of.basic(op.web.id, op.web.secret)})
+    token_refused(op, "Basic and a client assertion together", r, "invalid_request")
+    r = post_token(op, dict(cc, client_secret=op.web.secret,
+                            **of.assertion_form(assertion(op, op.jwt_rsa), op.jwt_rsa.id)))
+    token_refused(op, "client_secret and a client assertion together", r, "invalid_request")
     # client_credentials: only for clients registered for it, never for public ones.
     token_refused(op, "client_credentials for a client not registered for it",
                   token(op, op.web, grant_type="client_credentials"), "unauthorized_client")
