@@ -335,8 +335,8 @@ handle_authn(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct
 	const char *errstr;
 	int have;
 
-	if (saml_login_process(t->saml->idp, in->binding, in->msg, in->signed_msg, &login, &info, &err,
-	    &errstr) == -1) {
+	if (saml_login_process(t->saml->idp, in->binding, in->msg, in->signed_msg, in->m.issuer,
+	    &login, &info, &err, &errstr) == -1) {
 		reject(idp, t, req, 400, err_page(err), "saml.sso.reject", in->m.issuer, errstr);
 		saml_request_info_clear(&info);
 		return;

@@ -656,6 +656,37 @@ def header_checks(idp, alice):
                       browser=alice), idp.acs)
 
 
+def encodings(idp, alice):
+    """Sekisho's check reads every message as UTF-8, lasso's parser honours a declared
+    encoding: unless any other encoding is refused, the two read different messages."""
+    hidden = sf.utf7_hidden_issuer(idp.open, idp.signed, idp.sso, idp.acs)
+    # To lasso an unsigned request from signed, whose metadata says it signs its requests;
+    # to a UTF-8 reader a request from open, which need not.
+    refused(idp, "UTF-7 hiding the Issuer of an SP that must sign (HTTP-Redirect)",
+            get(idp, idp.sso, sf.redirect_query(hidden), alice))
+    refused(idp, "UTF-7 hiding the Issuer of an SP that must sign (HTTP-POST)",
+            post(idp, idp.sso, hidden, browser=alice))
+    for name, decl in (("UTF-7", '<?xml version="1.0" encoding="UTF-7"?>'),
+                       ("utf-7 in lower case", '<?xml version="1.0" encoding="utf-7"?>'),
+                       ("UTF-7, single quotes, blanks around '='",
+                        "<?xml version='1.0' encoding = 'UTF-7' ?>"),
+                       ("UTF-7 after tabs and line breaks",
+                        '<?xml\tversion="1.0"\r\n\tencoding="UTF-7"\n?>'),
+                       ("ISO-8859-1", '<?xml version="1.0" encoding="ISO-8859-1"?>')):
+        refused(idp, "declared encoding %s on a plain request (HTTP-Redirect)" % name,
+                get(idp, idp.sso, sf.redirect_query(decl + authn(idp, idp.open)), alice))
+    for name, bom, codec in (("UTF-8", b"\xef\xbb\xbf", "utf-8"),
+                             ("UTF-16BE", b"\xfe\xff", "utf-16-be"),
+                             ("UTF-7", b"+/v8", "utf-7")):
+        refused(idp, "%s byte-order mark (HTTP-POST)" % name,
+                post(idp, idp.sso, bom + authn(idp, idp.open).encode(codec), browser=alice))
+    for decl in ("<?xml version='1.0' encoding='utf-8'?>",
+                 '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'):
+        accepted("declared %s" % decl.strip(),
+                 get(idp, idp.sso, sf.redirect_query(decl + authn(idp, idp.open)), alice),
+                 idp.open_acs)
+
+
 def replay(idp, alice):
     # A refused request leaves nothing behind: its ID stays usable.
     rid = sf.new_id()
@@ -1022,7 +1053,8 @@ def main():
                          ("Issuer injection", issuer_injection),
                          ("entities and structure", entities_and_structure),
                          ("bombs and caps", bombs_and_caps), ("ACS games", acs_games),
-                         ("header checks", header_checks), ("our assertions", our_assertions),
+                         ("header checks", header_checks), ("encodings", encodings),
+                         ("our assertions", our_assertions),
                          ("RelayState", relay_state), ("logout attacks", logout_attacks),
                          ("replay", replay), ("memory", memory_under_bad_input),
                          ("closing checks", closing)):

@@ -363,6 +363,28 @@ BILLION_LAUGHS = ('<!DOCTYPE samlp:AuthnRequest [<!ENTITY lol "lol">'
                   + "]>")
 
 
+def utf7_shift(s, chars='<>"'):
+    """s with each of chars written as a UTF-7 base64 run ('<' is "+ADw-"): the same text
+    to a UTF-7 reader, harmless characters to a UTF-8 one."""
+    return "".join("+%s-" % base64.b64encode(c.encode("utf-16-be")).decode().rstrip("=")
+                   if c in chars else c for c in s)
+
+
+def utf7_hidden_issuer(shown, hidden, destination, acs_url):
+    """An unsigned AuthnRequest declared as UTF-7 whose Issuer is `shown` to a parser that
+    reads it as UTF-8, and `hidden` to one that honours the declaration: there the
+    ProviderName value ends at once, `hidden`'s Issuer follows, and `shown`'s is pushed
+    down into Extensions.  Nothing in it may contain '+', '~' or '\\'."""
+    return ('<?xml version="1.0" encoding="UTF-7"?>'
+            '<samlp:AuthnRequest xmlns:samlp="%s" xmlns:saml="%s" ID="%s" Version="2.0" '
+            'IssueInstant="%s" Destination="%s" AssertionConsumerServiceURL="%s" '
+            'ProtocolBinding="%s" ProviderName="%s"><saml:Issuer>%s</saml:Issuer>%s'
+            '</samlp:AuthnRequest>'
+            % (SAMLP, SAML, new_id(), instant(), destination, acs_url, BINDING_POST,
+               utf7_shift('"><saml:Issuer>%s</saml:Issuer><samlp:Extensions><x y="' % hidden),
+               escape(shown), utf7_shift("</x></samlp:Extensions>")))
+
+
 def nested(depth, tag="saml:x"):
     """depth nested elements for samlp:Extensions (the root declares the saml prefix)."""
     return "<%s>" % tag * depth + "</%s>" % tag * depth
