@@ -687,6 +687,29 @@ def encodings(idp, alice):
                  idp.open_acs)
 
 
+def redirect_destination(idp, alice):
+    """SAML bindings 3.4.5.2: a signed message says where it is sent, also when the
+    signature is the Redirect binding's query signature."""
+    refused(idp, "query-signed AuthnRequest without Destination",
+            get(idp, idp.sso, signed_query(idp, xml=sf.authn_request(idp.signed, None,
+                                                                    acs_url=idp.acs)), alice))
+    refused(idp, "query-signed AuthnRequest without Destination (an SP that need not sign)",
+            get(idp, idp.sso, sf.redirect_query(sf.authn_request(idp.open, None), idp.k_open),
+                alice))
+    accepted("unsigned AuthnRequest without Destination (HTTP-Redirect)",
+             get(idp, idp.sso, sf.redirect_query(sf.authn_request(idp.open, None)), alice),
+             idp.open_acs)
+    victor = Person(idp, "victor")
+    name = "query-signed LogoutRequest without Destination"
+    refused(idp, name, get(idp, idp.slo, sf.redirect_query(
+        victor.logout_request(no_destination=True), idp.k_signed), victor.browser),
+        event="saml.slo.reject")
+    t.ok(victor.sso(), name + ": victor's session survives")
+    r = get(idp, idp.slo, sf.redirect_query(victor.logout_request(), idp.k_signed),
+            victor.browser)
+    t.eq(logout_status(r), SUCCESS, "a query-signed LogoutRequest with Destination succeeds")
+
+
 def replay(idp, alice):
     # A refused request leaves nothing behind: its ID stays usable.
     rid = sf.new_id()
@@ -843,9 +866,11 @@ class Person:
         self.session_index = resp.find(".//saml:AuthnStatement", sf.NS).get("SessionIndex")
         return True
 
-    def logout_request(self, issuer=None, name_id=None, session_index=None, **kw):
+    def logout_request(self, issuer=None, name_id=None, session_index=None,
+                       no_destination=False, **kw):
         n = self.name_id
-        return sf.logout_request(issuer or self.idp.signed, self.idp.slo,
+        return sf.logout_request(issuer or self.idp.signed,
+                                 None if no_destination else self.idp.slo,
                                  name_id or n.text, n.get("Format"),
                                  session_index or self.session_index,
                                  name_qualifier=n.get("NameQualifier"),
@@ -1054,6 +1079,7 @@ def main():
                          ("entities and structure", entities_and_structure),
                          ("bombs and caps", bombs_and_caps), ("ACS games", acs_games),
                          ("header checks", header_checks), ("encodings", encodings),
+                         ("Redirect Destination", redirect_destination),
                          ("our assertions", our_assertions),
                          ("RelayState", relay_state), ("logout attacks", logout_attacks),
                          ("replay", replay), ("memory", memory_under_bad_input),
