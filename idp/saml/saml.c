@@ -782,17 +782,43 @@ done:
 	return ret;
 }
 
+/* The ID of the LogoutRequest a pending logout sent (kept in lasso's dump), or NULL. */
+static char *
+sent_request_id(LassoLogout *lo)
+{
+	LassoNode *r = lo->parent.request;
+
+	return LASSO_IS_SAMLP2_REQUEST_ABSTRACT(r) ? gdup(LASSO_SAMLP2_REQUEST_ABSTRACT(r)->ID) :
+	    NULL;
+}
+
+/*
+ * The LogoutResponse lasso read answers the LogoutRequest we sent, and so does the one
+ * saml_check read: a signed answer to another logout must not be replayed into this one.
+ */
+static int
+answers(LassoLogout *lo, const char *sent, const char *checked)
+{
+	LassoNode *r = lo->parent.response;
+	const char *irt = LASSO_IS_SAMLP2_STATUS_RESPONSE(r) ?
+	    LASSO_SAMLP2_STATUS_RESPONSE(r)->InResponseTo : NULL;
+
+	return sent && irt && checked && !strcmp(irt, sent) && !strcmp(checked, sent);
+}
+
 int
 saml_slo_response(struct saml_idp *idp, const char *pending, enum saml_binding binding,
-    const char *msg, const char *issuer, const char **errstr)
+    const char *msg, const char *issuer, const char *in_response_to, const char **errstr)
 {
 	LassoLogout *lo = lasso_logout_new_from_dump(idp->server, pending);
+	char *sent;
 	int rc, ret;
 
 	if (lo == NULL) {
 		*errstr = "logout state does not load";
 		return -1;
 	}
+	sent = sent_request_id(lo);
 	set_verify_hint(LASSO_PROFILE(lo), binding);
 	rc = lasso_logout_process_response_msg(lo, (char *)msg);
 	ret = rc == 0 ? 1 : -1;
@@ -804,7 +830,11 @@ saml_slo_response(struct saml_idp *idp, const char *pending, enum saml_binding b
 	if (ret != -1 && !same_sp(issuer, lo->parent.remote_providerID)) {
 		*errstr = SP_MISMATCH;
 		ret = -1;
+	} else if (ret != -1 && !answers(lo, sent, in_response_to)) {
+		*errstr = "LogoutResponse does not answer the LogoutRequest sent";
+		ret = -1;
 	}
+	free(sent);
 	g_object_unref(lo);
 	return ret;
 }

@@ -124,12 +124,12 @@ int saml_slo_request(struct saml_idp *idp, enum saml_binding binding, const char
 int saml_slo_init(struct saml_idp *idp, const char *sp, const char *sp_state, const char *relay,
     struct saml_answer *ans, char **pending, const char **errstr);
 /*
- * An SP's LogoutResponse to the LogoutRequest that pending sent; issuer as saml_check
- * read it.  1 success, 0 the SP reported failure, -1 invalid (also when it comes from
- * another SP).
+ * An SP's LogoutResponse to the LogoutRequest that pending sent; issuer and
+ * in_response_to as saml_check read them.  1 success, 0 the SP reported failure, -1
+ * invalid (also when it answers another request or comes from another SP).
  */
 int saml_slo_response(struct saml_idp *idp, const char *pending, enum saml_binding binding,
-    const char *msg, const char *issuer, const char **errstr);
+    const char *msg, const char *issuer, const char *in_response_to, const char **errstr);
 /* The LogoutResponse to the SP that started, Success or PartialLogout. */
 int saml_slo_answer(struct saml_idp *idp, const char *origin_state, int partial,
     struct saml_answer *ans, const char **errstr);

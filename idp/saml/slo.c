@@ -239,7 +239,10 @@ logout_response(struct idp *idp, struct tenant_ctx *t, struct http_req *req, str
 		return;
 	}
 	rc = saml_slo_response(t->saml->idp, l.current_state, in->binding, in->msg, in->m.issuer,
-	    &errstr);
+	    in->m.in_response_to, &errstr);
+	if (rc == -1)
+		audit_event(idp->in.store, t->id, "saml.slo.reject", "sp", l.current, "ip",
+		    http_client_ip(req), "reason", errstr, NULL);
 	current_done(idp, t, req, id, &l, rc == 1 ? NULL : errstr);
 }
 

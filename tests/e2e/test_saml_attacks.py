@@ -710,6 +710,57 @@ def redirect_destination(idp, alice):
     t.eq(logout_status(r), SUCCESS, "a query-signed LogoutRequest with Destination succeeds")
 
 
+def logout_response_replay(idp, alice):
+    """A LogoutResponse counts only as the answer to the LogoutRequest Sekisho sent in
+    that logout: a recent signed answer of the same SP to another logout is refused, and
+    the logout goes on without that SP's confirmation."""
+    def start():
+        """A new session of victor with signed, logged out at Sekisho: the browser, and the
+        ID and RelayState of the LogoutRequest sent to signed."""
+        b = Person(idp, "victor").browser
+        r = send(idp, b, "GET", idp.srv.base() + "/logout")
+        form = next(f for f in st.parse_forms(r.text)
+                    if f["method"] == "post" and "csrf" in f["fields"])
+        r = send(idp, b, "POST", urllib.parse.urljoin(r.url, form["action"]),
+                 data=form["fields"])
+        msg, relay = sent_message(r, "SAMLRequest")
+        if msg is None:
+            raise RuntimeError("no LogoutRequest to signed: " + describe(r))
+        return b, msg.get("ID"), relay
+
+    def signed(in_response_to):
+        return sf.sign(sf.logout_response(idp.signed, idp.slo, in_response_to), idp.k_signed)
+
+    def ended(name, r, partial):
+        recs = idp.new_audit()
+        if partial:
+            REFUSALS.append((name, "saml.slo.reject", recs))
+        want = "partial=%s" % ("yes" if partial else "no")
+        logged = [f for e, f in recs if e == "logout" and re.search(r"(^|\s)%s(\s|$)" % want, f)]
+        t.ok(r.status_code == 200 and ("did not confirm" in r.text) == partial and logged,
+             "%s: %s" % (name, "refused, the logout ends as partial" if partial else
+                         "confirms the logout"), describe(r) + "\n" + repr(recs))
+
+    b, rid, relay = start()
+    kept = signed(rid)
+    ended("the answer to our LogoutRequest (HTTP-POST)",
+          post(idp, idp.slo, kept, relay=relay, browser=b, field="SAMLResponse"), False)
+    for name, make in (("replayed from another logout of the same SP", lambda rid: kept),
+                       ("without InResponseTo", lambda rid: signed(None)),
+                       ("answering another ID", lambda rid: signed(sf.new_id()))):
+        b, rid, relay = start()
+        ended("LogoutResponse " + name,
+              post(idp, idp.slo, make(rid), relay=relay, browser=b, field="SAMLResponse"), True)
+    b, rid, relay = start()
+    q = sf.redirect_query(sf.logout_response(idp.signed, None, rid), idp.k_signed,
+                          relay_state=relay, param="SAMLResponse")
+    ended("query-signed LogoutResponse without Destination", get(idp, idp.slo, q, b), True)
+    b, rid, relay = start()
+    q = sf.redirect_query(sf.logout_response(idp.signed, idp.slo, rid), idp.k_signed,
+                          relay_state=relay, param="SAMLResponse")
+    ended("the answer to our LogoutRequest (HTTP-Redirect)", get(idp, idp.slo, q, b), False)
+
+
 def replay(idp, alice):
     # A refused request leaves nothing behind: its ID stays usable.
     rid = sf.new_id()
@@ -877,17 +928,24 @@ class Person:
                                  sp_name_qualifier=n.get("SPNameQualifier"), **kw)
 
 
+def sent_message(r, field):
+    """(parsed message, RelayState) that answer r sends on as field (auto-POST or
+    redirect), or (None, None)."""
+    form = autopost(r)
+    if form and field in form["fields"]:
+        return (etree.fromstring(base64.b64decode(form["fields"][field])),
+                form["fields"].get("RelayState"))
+    if field + "=" in r.headers.get("Location", ""):
+        qs = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["Location"]).query)
+        return (etree.fromstring(zlib.decompress(base64.b64decode(qs[field][0]), -15)),
+                qs.get("RelayState", [None])[0])
+    return None, None
+
+
 def logout_status(r):
     """The StatusCode of the LogoutResponse in answer r (auto-POST or redirect), or None."""
-    form = autopost(r)
-    if form and "SAMLResponse" in form["fields"]:
-        xml = base64.b64decode(form["fields"]["SAMLResponse"])
-    elif "SAMLResponse=" in r.headers.get("Location", ""):
-        qs = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["Location"]).query)
-        xml = zlib.decompress(base64.b64decode(qs["SAMLResponse"][0]), -15)
-    else:
-        return None
-    code = etree.fromstring(xml).find("samlp:Status/samlp:StatusCode", sf.NS)
+    msg, _ = sent_message(r, "SAMLResponse")
+    code = msg.find("samlp:Status/samlp:StatusCode", sf.NS) if msg is not None else None
     return code.get("Value") if code is not None else None
 
 
@@ -1082,6 +1140,7 @@ def main():
                          ("Redirect Destination", redirect_destination),
                          ("our assertions", our_assertions),
                          ("RelayState", relay_state), ("logout attacks", logout_attacks),
+                         ("LogoutResponse replay", logout_response_replay),
                          ("replay", replay), ("memory", memory_under_bad_input),
                          ("closing checks", closing)):
             t.run(name, fn, idp, alice)

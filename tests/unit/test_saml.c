@@ -2,7 +2,7 @@
  * Unit tests for idp/saml.c on a real lasso: after saml_global_init() every lasso type a
  * worker thread may meet is registered (threads never race lasso's unlocked lazy type
  * registration, which crashed a fresh worker); the SP lasso resolves must be the Issuer
- * the pre-check read.
+ * the pre-check read; a LogoutResponse must answer the LogoutRequest that was sent.
  */
 #include "config.h"
 
@@ -22,6 +22,7 @@
 #include "encode.h"
 #include "pki.h"
 #include "saml.h"
+#include "saml_check.h"
 #include "xmalloc.h"
 
 #define NTHREADS 8
@@ -76,6 +77,7 @@ test_saml_threads_create_objects(void **state)
 	"xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\""
 #define REDIRECT "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 #define POST "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+#define SUCCESS "urn:oasis:names:tc:SAML:2.0:status:Success"
 
 /* Made by the first test that needs it: the type tests must run before lasso is used. */
 static struct saml_idp *idp;
@@ -200,6 +202,22 @@ authn_request(const char *issuer)
 	return q;
 }
 
+/* in_response_to NULL: no InResponseTo attribute. */
+static char *
+logout_response(const char *issuer, const char *in_response_to)
+{
+	char *h = header("LogoutResponse", "_resp1", "slo"), *irt, *q, *xml;
+
+	irt = in_response_to ? xasprintf(" InResponseTo=\"%s\"", in_response_to) : xstrdup("");
+	xml = xasprintf("%s%s><saml:Issuer>%s</saml:Issuer><samlp:Status><samlp:StatusCode "
+	    "Value=\"" SUCCESS "\"/></samlp:Status></samlp:LogoutResponse>", h, irt, issuer);
+	q = redirect_msg("SAMLResponse", xml);
+	free(h);
+	free(irt);
+	free(xml);
+	return q;
+}
+
 /* lasso resolves the SP from the message; the caller says which Issuer it checked. */
 static void
 test_saml_login_issuer_must_match(void **state)
@@ -256,6 +274,92 @@ test_saml_slo_request_issuer_must_match(void **state)
 	free(h);
 }
 
+/* A login of alice at sp, then the LogoutRequest we send it: *pending and its ID. */
+static void
+start_logout(const char *sp, char **pending, char **id)
+{
+	struct saml_subject subj = { SAML_NAMEID_EMAIL, "alice@example.org", NULL, 0,
+		SAML_AC_PASSWORD, clock_now(), clock_now(), 300 };
+	struct saml_request_info info;
+	struct saml_answer ans, lo;
+	struct saml_login *login;
+	enum saml_err err;
+	const char *errstr, *p;
+	char *q = authn_request(sp), *xml, *b64;
+	size_t len;
+
+	assert_int_equal(saml_login_process(idp, SAML_BINDING_REDIRECT, q, 0, sp, &login, &info,
+	    &err, &errstr), 0);
+	assert_int_equal(saml_login_respond(idp, login, &subj, &ans, &errstr), 0);
+	assert_int_equal(saml_slo_init(idp, sp, ans.sp_state, "relay", &lo, pending, &errstr), 0);
+	/* What the SP receives: the query's SAMLRequest, inflated. */
+	assert_non_null(p = strstr(lo.url, "SAMLRequest="));
+	b64 = url_decode(p + 12, strcspn(p + 12, "&"), 0, &len);
+	xml = saml_check_decode_redirect(b64, 65536, &len, &errstr);
+	assert_non_null(xml);
+	assert_non_null(p = strstr(xml, " ID=\""));
+	*id = xstrndup(p + 5, strcspn(p + 5, "\""));
+	free(xml);
+	free(b64);
+	free(q);
+	saml_answer_clear(&lo);
+	saml_answer_clear(&ans);
+	saml_login_free(login);
+	saml_request_info_clear(&info);
+}
+
+static int
+slo_response(const char *pending, const char *issuer, const char *irt, const char *checked_issuer,
+    const char *checked_irt, const char **errstr)
+{
+	char *q = logout_response(issuer, irt);
+	int rc;
+
+	*errstr = NULL;
+	rc = saml_slo_response(idp, pending, SAML_BINDING_REDIRECT, q, checked_issuer, checked_irt,
+	    errstr);
+	free(q);
+	return rc;
+}
+
+/* A LogoutResponse counts only as the answer to the LogoutRequest this logout sent. */
+static void
+test_saml_slo_response_in_response_to(void **state)
+{
+	const char *wrong = "does not answer the LogoutRequest sent";
+	const char *errstr;
+	char *pending, *id, *other_pending, *other_id;
+
+	(void)state;
+	use_idp();
+	start_logout(SP_A, &pending, &id);
+	start_logout(SP_A, &other_pending, &other_id);
+	assert_string_not_equal(id, other_id);
+	assert_int_equal(slo_response(pending, SP_A, id, SP_A, id, &errstr), 1);
+	/* The answer to another logout of the same SP (the replay), no InResponseTo, junk. */
+	assert_int_equal(slo_response(pending, SP_A, other_id, SP_A, other_id, &errstr), -1);
+	assert_non_null(strstr(errstr, wrong));
+	assert_int_equal(slo_response(pending, SP_A, NULL, SP_A, NULL, &errstr), -1);
+	assert_non_null(strstr(errstr, wrong));
+	assert_int_equal(slo_response(pending, SP_A, "_x", SP_A, "_x", &errstr), -1);
+	assert_non_null(strstr(errstr, wrong));
+	/* What lasso read and what the check read must both be the ID sent. */
+	assert_int_equal(slo_response(pending, SP_A, id, SP_A, other_id, &errstr), -1);
+	assert_non_null(strstr(errstr, wrong));
+	assert_int_equal(slo_response(pending, SP_A, id, SP_A, NULL, &errstr), -1);
+	assert_int_equal(slo_response(pending, SP_A, other_id, SP_A, id, &errstr), -1);
+	/* The right ID from another SP, or checked as another SP's. */
+	assert_int_equal(slo_response(pending, SP_A, id, SP_B, id, &errstr), -1);
+	assert_string_equal(errstr, "lasso read another SP than the checked Issuer");
+	/* The state is not used up by a refusal: the real answer still counts. */
+	assert_int_equal(slo_response(pending, SP_A, id, SP_A, id, &errstr), 1);
+	assert_int_equal(slo_response(other_pending, SP_A, other_id, SP_A, other_id, &errstr), 1);
+	free(pending);
+	free(id);
+	free(other_pending);
+	free(other_id);
+}
+
 static int
 setup(void **state)
 {
@@ -280,6 +384,7 @@ main(void)
 		cmocka_unit_test(test_saml_threads_create_objects),
 		cmocka_unit_test(test_saml_login_issuer_must_match),
 		cmocka_unit_test(test_saml_slo_request_issuer_must_match),
+		cmocka_unit_test(test_saml_slo_response_in_response_to),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -46,6 +46,7 @@ ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 XPATH = "http://www.w3.org/TR/1999/REC-xpath-19991116"
 
 NAMEID_EMAIL = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+STATUS_SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 
 # Algorithm URI -> digest name for openssl dgst and hashlib.  Our keys are RSA: a
 # "dsa-sha1" signature here is an RSA one under that label, for allow-list tests.
@@ -143,6 +144,18 @@ def logout_request(issuer, destination, name_id, name_id_format=NAMEID_EMAIL,
             '</samlp:LogoutRequest>'
             % (SAMLP, SAML, head, escape(issuer), nid,
                name_id_xml if name_id_xml is not None else escape(name_id), si))
+
+
+def logout_response(issuer, destination, in_response_to, status=STATUS_SUCCESS, id=None,
+                    issue_instant=None):
+    """An SP's LogoutResponse as text; in_response_to None leaves the attribute out."""
+    head = _attrs([("ID", id or new_id()), ("Version", "2.0"),
+                   ("IssueInstant", issue_instant or instant()), ("Destination", destination),
+                   ("InResponseTo", in_response_to)])
+    return ('<samlp:LogoutResponse xmlns:samlp="%s" xmlns:saml="%s"%s>'
+            '<saml:Issuer>%s</saml:Issuer><samlp:Status><samlp:StatusCode Value=%s/>'
+            '</samlp:Status></samlp:LogoutResponse>'
+            % (SAMLP, SAML, head, escape(issuer), quoteattr(status)))
 
 
 def c14n(el, with_comments=False):
