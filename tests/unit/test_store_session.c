@@ -33,7 +33,6 @@
 static void
 count_cb(const void *rec, void *arg)
 {
-	const struct session_sp *sp = rec;
 	(*(int *)arg)++;
 }
 
@@ -93,9 +92,8 @@ test_store_session_lifecycle(void **state)
 }
 
 static void
-count_audit(const void *rec, void *arg)
+count_audit(const struct audit_rec *r, void *arg)
 {
-	const struct audit_rec *r = rec;
 	(*(int *)arg)++;
 }
 
