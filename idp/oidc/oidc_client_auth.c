@@ -233,6 +233,9 @@ oidc_client_auth(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 	if ((hdr != NULL) + (form_get(f, "client_secret") != NULL) +
 	    (form_get(f, "client_assertion") != NULL ||
 	    form_get(f, "client_assertion_type") != NULL) > 1) {
+		audit_event(idp->in.store, t->id, "oidc.client_auth.fail", "client",
+		    form_get(f, "client_id"), "ip", http_client_ip(req), "reason",
+		    "more than one client authentication", NULL);
 		oidc_error(req, 400, "invalid_request", "more than one client authentication");
 		return -1;
 	}

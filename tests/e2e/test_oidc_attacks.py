@@ -980,6 +980,7 @@ def client_secrets(op, alice):
     r = post_token(op, dict(cc, client_secret=op.web.secret,
                             **of.assertion_form(assertion(op, op.jwt_rsa), op.jwt_rsa.id)))
     token_refused(op, "client_secret and a client assertion together", r, "invalid_request")
+    op.srv.audit_has(t, "oidc.client_auth.fail", 'reason="more than one client authentication"')
     # client_credentials: only for clients registered for it, never for public ones.
     token_refused(op, "client_credentials for a client not registered for it",
                   token(op, op.web, grant_type="client_credentials"), "unauthorized_client")
