@@ -167,6 +167,12 @@ def part_device_login(s, crm, mail):
     resp = saml_response(b, crm.url)
     t.ok("<saml:AuthnContextClassRef>%s</saml:AuthnContextClassRef>" % TLSCLIENT in resp,
          "crm: AuthnContextClassRef says TLSClient", resp[:400])
+    shown = [h for h in b.history if h.url.startswith(s.srv.base() + "/device?r=")]
+    posts = [h for h in b.history if getattr(h, "request", None) is not None and
+             h.request.method == "POST" and h.url == s.srv.base() + "/device"]
+    t.ok(len(shown) == 1 and shown[0].status_code == 200 and "laptop" in shown[0].text and
+         s.serials["alice"] in shown[0].text and len(posts) == 1,
+         "crm: back on the main listener, alice saw her device on continue and posted it once")
     # SSO to the OIDC app: the session already has its device.
     start = len(b.history)
     r = b.get(mail.protected)
@@ -220,26 +226,29 @@ def part_refusals(s, crm, mail):
 
 
 def part_link_once(s, crm):
-    """A device-check link works once."""
+    """A device-check link works once, and only hands the login back: marking the session
+    is the main listener's, after "continue"."""
     t = s.t
     b = s.browser("alice", stop_at=(s.device_url,))
     r = s.login_to(b, crm.protected, "alice")
     link = urllib.parse.urljoin(r.url, r.headers.get("Location", ""))
     t.ok(link.startswith(s.device_url + "/t/default/device?c="), "stopped at the device link",
          link)
-    first = DeviceBrowser(s.srv, s.device_url, cert=s.certs["alice"])._req("GET", link)
-    second = DeviceBrowser(s.srv, s.device_url, cert=s.certs["alice"])._req("GET", link)
-    t.ok(first.status_code == 303 and "/t/default/resume?r=" in first.headers.get(
-        "Location", ""), "the link passes once and continues the login",
-        "%s %s" % (first.status_code, first.headers))
+    first = b._req("GET", link)
+    second = b._req("GET", link)
+    t.ok(first.status_code == 303 and first.headers.get("Location", "").startswith(
+        s.srv.base() + "/device?r="), "the link passes once and hands the login back to the "
+        "main listener", "%s %s" % (first.status_code, first.headers))
     t.eq(second.status_code, 400, "the same link a second time: refused")
 
 
 def device_link(s, app, user):
-    """A fresh device-check link for user at app (logged in by a new browser)."""
+    """A fresh device-check link for user at app (logged in by a new browser), and the
+    Cookie header that browser sends with it."""
     b = s.browser(None, stop_at=(s.device_url,))
     r = s.login_to(b, app.protected, user)
-    return urllib.parse.urljoin(r.url, r.headers.get("Location", ""))
+    link = urllib.parse.urljoin(r.url, r.headers.get("Location", ""))
+    return link, b.cookie_header(link)
 
 
 def part_revocation_live(s, crm):
@@ -251,10 +260,11 @@ def part_revocation_live(s, crm):
     ctx.load_cert_chain(*s.certs["alice-live"])
     ctx.maximum_version = ssl.TLSVersion.TLSv1_2     # session reuse that Python can see
 
-    def get(sock, link):
+    def get(sock, link_cookie):
+        link, cookie = link_cookie
         path = link[len(s.device_url):]
-        sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAccept-Language: en\r\n\r\n"
-                      % (path, s.dport)).encode())
+        sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAccept-Language: en\r\n"
+                      "Cookie: %s\r\n\r\n" % (path, s.dport, cookie)).encode())
         data = b""
         while b"\r\n\r\n" not in data:
             data += sock.recv(65536)
