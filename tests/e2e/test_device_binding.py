@@ -14,8 +14,9 @@ forwarded by a proxy in device_proxy_header, and the device listener on its own 
 (localhost against 127.0.0.1: the cookie cannot reach it, so the main listener refuses B
 after the return trip).  Also: the honest flow on its own host name through mod_auth_mellon;
 no GET marks a session, only the POST of "continue"; a binding cookie replayed from a
-finished check, another browser's "continue" form, a replayed POST and an expired link or
-"continue" (sekishod's clock moved by libfaketime) are refused.
+finished check, another browser's check or CSRF token, another session, a replayed POST, a
+spent reference, an ended session and an expired link or "continue" (sekishod's clock moved
+by libfaketime) are refused; a parked request's id at /device is refused and left alone.
 """
 import glob
 import os
@@ -44,6 +45,7 @@ class Setup:
         self.device_url = device_url
         self.device_ca = device_ca
         self.clock_file = clock
+        self.tmp = tmp
         self.cert, self.serial = issue(srv, tmp, "alice-%d" % srv.port, "alice", "laptop")
 
     def browser(self, device=False, **kw):
@@ -157,6 +159,12 @@ def part_attack_other_host(s, crm):
     refused_binding(s, r, s.srv.url, "own host name: alice's device back on the main listener")
     s.srv.audit_has(t, "device.check.fail", "user=alice", "serial=" + s.serial,
                     "reason=binding")
+    # Had the reference leaked, even A (its cookie, its session) could not use it now.
+    back = [h.url for h in victim.history if h.url.startswith(s.srv.base() + "/device?r=")]
+    r = a._req("GET", back[0]) if back else None
+    t.ok(r is not None and r.status_code == 400 and continue_form(r) is None,
+         "own host name: the reference alice's device brought back is spent",
+         r and "%s %s" % (r.status_code, r.text[:300]))
     a_not_verified_saml(s, a, crm, "own host name")
 
 
@@ -198,6 +206,38 @@ def part_get_never_marks(s, crm):
     t.ok(r.status_code == 200 and mellon_env(r.text).get("MELLON_deviceSerial") == s.serial
          and s.verified(b), "the POST of continue marks the session and the login goes on",
          r.text[:300])
+
+
+def logout(b, srv):
+    r = b.get(srv.base() + "/logout")
+    forms = [f for f in sekisho_test.parse_forms(r.text) if "csrf" in f["fields"]]
+    return b.post(urllib.parse.urljoin(r.url, forms[0]["action"]), forms[0]["fields"])
+
+
+def part_state_changes(s, crm):
+    """What changed between the steps counts: a revoked certificate, an ended session."""
+    t = s.t
+    cert, serial = issue(s.srv, s.tmp, "alice-revoked-%d" % s.srv.port, "alice", "old phone")
+    b = DeviceBrowser(s.srv, s.device_url, cert=cert, auto_continue=False)
+    r = s.login(b, crm.protected)
+    form = continue_form(r)
+    s.srv.cli("cert", "revoke", serial)
+    if form is None:
+        t.ok(False, "at continue with the certificate to revoke", r.text[:300])
+    else:
+        before = s.audit_count("device.check")
+        r = b.post(urllib.parse.urljoin(r.url, form["action"]), form["fields"])
+        # The revocation ended alice's sessions: the one that began the check is gone.
+        t.ok(r.status_code == 400 and "session has ended" in r.text and not s.verified(b) and
+             s.audit_count("device.check") == before, "a certificate revoked before continue "
+             "is posted: nothing is marked", "%s %s" % (r.status_code, r.text[:300]))
+    b = s.browser(device=True, stop_at=(s.device_url,))
+    link = s.link(s.login(b, crm.protected))
+    logout(b, s.srv)
+    r = b.get(link)
+    t.ok(r.status_code == 400 and r.url.startswith(s.device_url) and
+         "session has ended" in r.text, "a device link whose session has ended: refused by "
+         "the device listener", "%s %s %s" % (r.status_code, r.url, r.text[:300]))
 
 
 def binding_cookie(b):
@@ -246,21 +286,49 @@ def part_replay(s, crm):
     r = y.post(s.srv.base() + "/device", dict(fy["fields"], csrf=fx["fields"]["csrf"]))
     refused_binding(s, r, s.srv.url, "Y's own check with X's CSRF token")
     t.ok(not s.verified(y), "Y is not marked by a CSRF token of another binding")
-    # The right binding, but another session than the one that began the check.
-    z = s.browser(device=True, auto_continue=False)
-    fz = continue_form(s.login(z, crm.protected))
-    w = s.browser()
-    s.login(w, s.srv.base() + "/portal")
-    sid = [c for c in w.s.cookies if c.name == "sekisho_sid"]
-    if fz is None or not sid:
-        t.ok(False, "a browser at continue and another session")
-        return
-    for c in [c for c in z.s.cookies if c.name == "sekisho_sid"]:
-        z.s.cookies.clear(c.domain, c.path, c.name)
-    z.s.cookies.set_cookie(sid[0])
-    r = z.post(s.srv.base() + "/device", fz["fields"])
-    t.ok(r.status_code == 400 and not s.verified(z) and not s.verified(w),
-         "a check finishes only in the session that began it", r.status_code)
+    # The right binding, but another session than the one that began the check: neither
+    # the continue page nor its POST.
+    for method in ("GET", "POST"):
+        z = s.browser(device=True, auto_continue=False)
+        rz = s.login(z, crm.protected)
+        fz = continue_form(rz)
+        w = s.browser()
+        s.login(w, s.srv.base() + "/portal")
+        sid = [c for c in w.s.cookies if c.name == "sekisho_sid"]
+        if fz is None or not sid:
+            t.ok(False, "a browser at continue and another session")
+            return
+        for c in [c for c in z.s.cookies if c.name == "sekisho_sid"]:
+            z.s.cookies.clear(c.domain, c.path, c.name)
+        z.s.cookies.set_cookie(sid[0])
+        if method == "GET":
+            r = z.get(rz.url)
+        else:
+            r = z.post(s.srv.base() + "/device", fz["fields"])
+        t.ok(r.status_code == 400 and continue_form(r) is None and not s.verified(z) and
+             not s.verified(w), "a check finishes only in the session that began it (%s)"
+             % method, r.status_code)
+
+
+def part_parked_ids(s, crm):
+    """/device on the main listener takes only device checks: a parked request's id given
+    there is refused and left alone, and the login it belongs to goes on."""
+    t = s.t
+    b = s.browser(device=True, stop_at=(s.srv.base() + "/login",))
+    r = b.get(crm.protected)
+    loc = r.headers.get("Location", "")
+    parked = urllib.parse.parse_qs(urllib.parse.urlsplit(loc).query).get("r", [""])[0]
+    t.ok(parked, "a parked SSO request waits for the login", loc)
+    g = b._req("GET", s.srv.base() + "/device?r=" + parked)
+    p = b._req("POST", s.srv.base() + "/device", data={"r": parked, "csrf": "x"})
+    t.ok(g.status_code == 400 and p.status_code == 400,
+         "its id at /device: refused (GET and POST)", "%s %s" % (g.status_code, p.status_code))
+    b.stop_at = ()
+    r = b.get(urllib.parse.urljoin(r.url, loc))
+    r = b.submit_login(r, "alice", PASSWORD)
+    t.ok(r.status_code == 200 and mellon_env(r.text).get("MELLON_deviceSerial") == s.serial,
+         "the parked request still resumes after the login and the device check",
+         "%s %s" % (r.status_code, r.text[:300]))
 
 
 def part_expired(s, stub_id):
@@ -342,6 +410,8 @@ def same_host(t, tmp, peers):
     t.run("attack through the proxy", part_attack_proxy, s, crm)
     t.run("GETs never mark", part_get_never_marks, s, crm)
     t.run("replays", part_replay, s, crm)
+    t.run("changes between the steps", part_state_changes, s, crm)
+    t.run("parked ids", part_parked_ids, s, crm)
 
 
 def other_host(t, tmp, peers):
