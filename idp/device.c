@@ -1,11 +1,15 @@
 /*
- * Device-restricted login and device certificate pages.
+ * Device-restricted login and device certificate pages.  A device check is tied to the
+ * browser that began it by a one-time cookie: the device listener checks the certificate
+ * (and the cookie, where it reaches that host name), the main listener requires the cookie
+ * again and marks the session only on a POST from its "continue" page.
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "audit.h"
 #include "clock.h"
@@ -18,6 +22,7 @@
 #include "log.h"
 #include "login.h"
 #include "routes.h"
+#include "url.h"
 #include "xmalloc.h"
 
 #define DEVICE_TOKEN_BYTES 32
@@ -112,6 +117,20 @@ has_group_settings(const struct tenant_ctx *t)
 	return 0;
 }
 
+/* Why the stored certificate c does not serve user u at now ("revoked" ...), or NULL. */
+static const char *
+cert_refusal(const struct devcert *c, const struct user *u, int64_t now)
+{
+	if (c->revoked)
+		return "revoked";
+	if ((int64_t)c->not_before > now || (int64_t)c->not_after <= now)
+		return "invalid";
+	/* The owner is the user's immutable id, not a name (a new user may have the name). */
+	if (u->disabled || c->user_id == NULL || u->id == NULL || strcmp(c->user_id, u->id))
+		return "other_user";
+	return NULL;
+}
+
 int
 device_evaluate(struct idp *idp, struct tenant_ctx *t, const struct sso_session *ss,
     const char *app, struct device_result *r)
@@ -131,14 +150,93 @@ device_evaluate(struct idp *idp, struct tenant_ctx *t, const struct sso_session 
 		int rc = store_cert_get(idp->in.store, t->id, ss->s.device, &c);
 		if (rc < 0)
 			return -1;
-		/* Still the same user's, not revoked, not expired. */
-		if (rc == 1 && !c.revoked && (int64_t)c.not_before <= now &&
-		    (int64_t)c.not_after > now && c.user_id && ss->user.id &&
-		    !strcmp(c.user_id, ss->user.id))
+		if (rc == 1 && cert_refusal(&c, &ss->user, now) == NULL)
 			r->serial = ss->s.device;
 		store_devcert_clear(&c);
 	}
 	return 0;
+}
+
+/* ---- the binding to the browser that began the check ---- */
+
+static void
+hash_hex(const char *s, char out[65])
+{
+	unsigned char h[CRYPTO_SHA256_LEN];
+
+	crypto_sha256(s, strlen(s), h);
+	hex_encode(h, sizeof(h), out);
+}
+
+/* A device-check token or binding cookie is base64url; anything else is not looked up. */
+static int
+token_ok(const char *c)
+{
+	size_t n = c ? strlen(c) : 0;
+
+	return n >= 40 && n <= 64 && strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_") == n;
+}
+
+/* "SESSION BINDING", and " SERIAL VIA" once verified (new string). */
+static char *
+ref_pack(const struct device_ref *r)
+{
+	if (r->serial[0])
+		return xasprintf("%s %s %s %s", r->session, r->binding, r->serial, r->via);
+	return xasprintf("%s %s", r->session, r->binding);
+}
+
+static int
+ref_parse(const char *s, int verified, struct device_ref *r)
+{
+	int n = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (s == NULL)
+		return -1;
+	if (verified)
+		sscanf(s, "%64[0-9a-f] %64[0-9a-f] %47[0-9A-F] %7[a-z]%n", r->session, r->binding,
+		    r->serial, r->via, &n);
+	else
+		sscanf(s, "%64[0-9a-f] %64[0-9a-f]%n", r->session, r->binding, &n);
+	if (n < 0 || s[n] != '\0' || strlen(r->session) != 64 || strlen(r->binding) != 64)
+		return -1;
+	return 0;
+}
+
+int
+device_binding_check(const struct pending *p, const char *kind, const char *cookie,
+    int64_t now, struct device_ref *ref_r)
+{
+	char h[65];
+
+	if (p->kind == NULL || strcmp(p->kind, kind) || (int64_t)p->expires < now ||
+	    p->app == NULL || p->relay_state == NULL ||
+	    ref_parse(p->state, !strcmp(kind, DEVICE_KIND_VERIFIED), ref_r) == -1)
+		return 0;
+	if (!token_ok(cookie))
+		return -1;
+	hash_hex(cookie, h);
+	return crypto_streq(h, ref_r->binding) ? 1 : -1;
+}
+
+/*
+ * 1 when the binding cookie reaches the device listener too: cookies belong to a host name,
+ * whatever the port.  On another host name only the main listener can check it.
+ */
+static int
+cookie_reaches_device(const struct settings *s)
+{
+	char *h1 = NULL, *p1 = NULL, *h2 = NULL, *p2 = NULL;
+	int same = url_https_authority(s->url, &h1, &p1) == 0 &&
+	    url_https_authority(s->device_url, &h2, &p2) == 0 && !strcasecmp(h1, h2);
+
+	free(h1);
+	free(p1);
+	free(h2);
+	free(p2);
+	return same;
 }
 
 /* ---- the way to the device check ---- */
@@ -173,30 +271,36 @@ device_send(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 {
 	const struct settings *s = &idp->in.settings;
 	struct pending p = { 0 };
-	char hash[65], *token, *url;
+	struct device_ref ref = { 0 };
+	char *token, *binding, *url;
 	int64_t now = clock_now();
 
 	if (s->device_url == NULL || t->devca == NULL) {
 		refuse(idp, t, req, 403, t->devca ? "unavailable" : "no_ca", ss->user.name, NULL);
 		return;
 	}
-	hex_encode(ss->hash, sizeof(ss->hash), hash);
+	/* A new binding per check: the link alone, without this browser's cookie, is not enough. */
+	binding = crypto_random_token(DEVICE_TOKEN_BYTES);
 	token = crypto_random_token(DEVICE_TOKEN_BYTES);
-	p.kind = "device";
+	hex_encode(ss->hash, sizeof(ss->hash), ref.session);
+	hash_hex(binding, ref.binding);
+	p.kind = DEVICE_KIND_LINK;
 	p.app = (char *)pending;
-	p.state = hash;
+	p.state = ref_pack(&ref);
 	p.relay_state = ss->user.name;
 	p.created = (uint64_t)now;
 	p.expires = (uint64_t)(now + s->device_check_lifetime);
 	if (store_pending_put(idp->in.store, t->id, token, &p) < 0) {
 		page_error(idp->pages, req, 503, "error_server", NULL);
-		free(token);
-		return;
+	} else {
+		http_set_cookie(req, DEVICE_COOKIE, binding, t->path, s->device_check_lifetime);
+		url = xasprintf("%s/t/%s/device?c=%s", s->device_url, t->id, token);
+		http_redirect(req, url);
+		free(url);
 	}
-	url = xasprintf("%s/t/%s/device?c=%s", s->device_url, t->id, token);
-	http_redirect(req, url);
-	free(url);
-	free(token);
+	free(p.state);
+	freezero_str(binding);
+	freezero_str(token);
 }
 
 /* ---- the device-check listener ---- */
@@ -219,89 +323,138 @@ presented_cert(struct idp *idp, struct http_req *req, size_t *len_r, int *from_p
 	return xmemdup(der, *len_r);
 }
 
-/* A device-check link is a base64url token; anything else is not looked up. */
+/*
+ * The presented certificate, verified against the tenant CA and found in the store as an
+ * active certificate of user: 1 with c_r and via; 0 when a refusal has been answered.
+ */
 static int
-token_ok(const char *c)
+check_cert(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *user,
+    struct devcert *c_r, char via[8])
 {
-	size_t n = c ? strlen(c) : 0;
+	struct user u = { 0 };
+	unsigned char *der;
+	char fp[65], serial[48];
+	const char *errstr, *why = NULL;
+	size_t len = 0;
+	int rc = 0, proxied;
 
-	return n >= 40 && n <= 64 && strspn(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789-_") == n;
+	if ((der = presented_cert(idp, req, &len, &proxied)) == NULL) {
+		refuse(idp, t, req, 403, "no_cert", user, NULL);
+		return 0;
+	}
+	snprintf(via, 8, "%s", proxied ? "proxy" : "tls");
+	if (t->devca == NULL || devcert_verify(t->devca, der, len, clock_now(), fp, serial,
+	    &errstr) == -1) {
+		log_info("tenant %s: device certificate of %s refused: %s", t->id, user,
+		    t->devca ? errstr : "no CA");
+		refuse(idp, t, req, 403, "invalid", user, NULL);
+		goto done;
+	}
+	/* The owner comes from the store, by fingerprint: never from names in the certificate. */
+	if ((rc = store_cert_by_fingerprint(idp->in.store, t->id, fp, c_r)) != 1) {
+		if (rc < 0)
+			page_error(idp->pages, req, 503, "error_server", NULL);
+		else
+			refuse(idp, t, req, 403, "invalid", user, serial);
+		rc = 0;
+		goto done;
+	}
+	if (c_r->revoked)
+		why = "revoked";
+	else if (store_user_get(idp->in.store, t->id, user, &u) != 1)
+		why = "other_user";
+	else
+		why = cert_refusal(c_r, &u, clock_now());
+	if (why)
+		refuse(idp, t, req, 403, why, user, c_r->serial);
+	rc = why == NULL;
+done:
+	free(der);
+	store_user_clear(&u);
+	return rc;
+}
+
+/*
+ * Record the verified certificate against the check under a new one-time reference, sent
+ * only to the browser that presented the certificate: the main listener then requires the
+ * binding cookie before it marks anything.
+ */
+static void
+hand_back(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct pending *p,
+    struct device_ref *ref)
+{
+	struct pending v = *p;
+	char *token = crypto_random_token(DEVICE_TOKEN_BYTES), *url;
+	int64_t now = clock_now();
+
+	v.kind = DEVICE_KIND_VERIFIED;
+	v.state = ref_pack(ref);
+	v.created = (uint64_t)now;
+	v.expires = (uint64_t)(now + idp->in.settings.device_check_lifetime);
+	if (store_pending_put(idp->in.store, t->id, token, &v) < 0) {
+		page_error(idp->pages, req, 503, "error_server", NULL);
+	} else {
+		url = xasprintf("%s/device?r=%s", t->base, token);
+		http_redirect(req, url);
+		free(url);
+	}
+	free(v.state);
+	freezero_str(token);
+}
+
+/* The session that asked must still be there, and still this user's. */
+static int
+session_alive(struct idp *idp, struct tenant_ctx *t, const struct pending *p,
+    const struct device_ref *ref)
+{
+	struct session sess = { 0 };
+	struct user u = { 0 };
+	unsigned char hash[32];
+	size_t hlen;
+	int ok;
+
+	if (hex_decode(ref->session, strlen(ref->session), hash, sizeof(hash), &hlen) == -1 ||
+	    hlen != sizeof(hash))
+		return 0;
+	/* Sessions name their user by id; the check was started for the user of that name. */
+	ok = store_user_get(idp->in.store, t->id, p->relay_state, &u) == 1 &&
+	    store_session_get(idp->in.store, t->id, hash, &sess) == 1 &&
+	    !strcmp(sess.user, u.id) && (int64_t)sess.expires >= clock_now();
+	store_session_clear(&sess);
+	store_user_clear(&u);
+	return ok;
 }
 
 static void
 device_check(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 {
-	const char *token = form_get(http_query(req), "c"), *errstr;
+	const char *token = form_get(http_query(req), "c");
+	const char *cookie = http_cookie(req, DEVICE_COOKIE);
 	struct pending p = { 0 };
 	struct devcert c = { 0 };
-	struct session sess = { 0 };
-	struct user u = { 0 };
-	unsigned char hash[32], *der = NULL;
-	char fp[65], serial[48], *url;
-	size_t len = 0, hlen;
-	int64_t now = clock_now();
-	int rc, proxied;
+	struct device_ref ref;
+	int rc;
 
 	if (!token_ok(token) || store_pending_take(idp->in.store, t->id, token, &p) != 1) {
 		page_error(idp->pages, req, 400, "error_expired", NULL);
 		return;
 	}
-	if (strcmp(p.kind, "device") || (int64_t)p.expires < now || p.app == NULL ||
-	    p.state == NULL || p.relay_state == NULL ||
-	    hex_decode(p.state, strlen(p.state), hash, sizeof(hash), &hlen) == -1 || hlen != 32) {
+	rc = device_binding_check(&p, DEVICE_KIND_LINK, cookie, clock_now(), &ref);
+	if (rc == 0) {
 		page_error(idp->pages, req, 400, "error_expired", NULL);
-		goto done;
+	} else if (rc == -1 && (cookie || cookie_reaches_device(&idp->in.settings))) {
+		/* Another browser opened the link (or the starting one lost its cookie). */
+		refuse(idp, t, req, 403, "binding", p.relay_state, NULL);
+	} else if (check_cert(idp, t, req, p.relay_state, &c, ref.via) == 1) {
+		if (!session_alive(idp, t, &p, &ref)) {
+			page_error(idp->pages, req, 400, "error_session", NULL);
+		} else {
+			snprintf(ref.serial, sizeof(ref.serial), "%s", c.serial);
+			hand_back(idp, t, req, &p, &ref);
+		}
 	}
-	if ((der = presented_cert(idp, req, &len, &proxied)) == NULL) {
-		refuse(idp, t, req, 403, "no_cert", p.relay_state, NULL);
-		goto done;
-	}
-	if (t->devca == NULL || devcert_verify(t->devca, der, len, now, fp, serial, &errstr) == -1) {
-		log_info("tenant %s: device certificate of %s refused: %s", t->id, p.relay_state,
-		    t->devca ? errstr : "no CA");
-		refuse(idp, t, req, 403, "invalid", p.relay_state, NULL);
-		goto done;
-	}
-	/* The owner comes from the store, by fingerprint: never from names in the certificate. */
-	if ((rc = store_cert_by_fingerprint(idp->in.store, t->id, fp, &c)) != 1) {
-		if (rc < 0)
-			page_error(idp->pages, req, 503, "error_server", NULL);
-		else
-			refuse(idp, t, req, 403, "invalid", p.relay_state, serial);
-		goto done;
-	}
-	if (c.revoked) {
-		refuse(idp, t, req, 403, "revoked", p.relay_state, c.serial);
-		goto done;
-	}
-	if (store_user_get(idp->in.store, t->id, p.relay_state, &u) != 1 || u.disabled ||
-	    c.user_id == NULL || u.id == NULL || strcmp(c.user_id, u.id)) {
-		refuse(idp, t, req, 403, "other_user", p.relay_state, c.serial);
-		goto done;
-	}
-	/* The session that asked must still be there, and still this user's. */
-	if (store_session_get(idp->in.store, t->id, hash, &sess) != 1 ||
-	    strcmp(sess.user, u.id) || (int64_t)sess.expires < now) {
-		page_error(idp->pages, req, 400, "error_session", NULL);
-		goto done;
-	}
-	if (store_session_set_device(idp->in.store, t->id, hash, c.serial, now) != 1) {
-		page_error(idp->pages, req, 503, "error_server", NULL);
-		goto done;
-	}
-	store_cert_touch(idp->in.store, t->id, c.serial, now);
-	audit_event(idp->in.store, t->id, "device.check", "user", c.user, "serial", c.serial,
-	    "label", c.label, "ip", http_client_ip(req), "via", proxied ? "proxy" : "tls", NULL);
-	url = xasprintf("%s/resume?r=%s", t->base, p.app);
-	http_redirect(req, url);
-	free(url);
-done:
-	free(der);
 	store_pending_clear(&p);
 	store_devcert_clear(&c);
-	store_session_clear(&sess);
-	store_user_clear(&u);
 }
 
 void
@@ -355,6 +508,205 @@ device_trust_pem(struct idp *idp)
 		return NULL;
 	}
 	return buf_steal(&tt.b, NULL);
+}
+
+/* ---- back on the main listener: "continue", then the POST that marks the session ---- */
+
+/*
+ * The verified check r, read (take 0) or taken once (take 1): 1; 0 when it is not one
+ * (a parked protocol request under that id stays untouched); -1 on storage errors.
+ */
+static int
+verified_get(struct idp *idp, struct tenant_ctx *t, const char *r, int take,
+    struct pending *p_r)
+{
+	int rc;
+
+	memset(p_r, 0, sizeof(*p_r));
+	if (!token_ok(r) || (rc = store_pending_get(idp->in.store, t->id, r, p_r)) == 0)
+		return 0;
+	if (rc < 0 || p_r->kind == NULL || strcmp(p_r->kind, DEVICE_KIND_VERIFIED)) {
+		store_pending_clear(p_r);
+		return rc < 0 ? -1 : 0;
+	}
+	if (!take)
+		return 1;
+	store_pending_clear(p_r);
+	return store_pending_take(idp->in.store, t->id, r, p_r);
+}
+
+/* The page for a step that cannot go on: rc < 0 a storage error, else msg. */
+static void
+step_error(struct idp *idp, struct http_req *req, int rc, const char *msg)
+{
+	page_error(idp->pages, req, rc < 0 ? 503 : 400, rc < 0 ? "error_server" : msg, NULL);
+}
+
+/*
+ * The verified check r (taken once when take) and its binding: 1 to this browser, -1 to
+ * another (p_r and ref_r filled either way); 0 when an error page has been answered.
+ */
+static int
+verified_step(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *r,
+    int take, const char *cookie, struct pending *p_r, struct device_ref *ref_r)
+{
+	int rc = verified_get(idp, t, r, take, p_r);
+
+	if (rc != 1) {
+		step_error(idp, req, rc, "error_expired");
+		return 0;
+	}
+	if ((rc = device_binding_check(p_r, DEVICE_KIND_VERIFIED, cookie, clock_now(),
+	    ref_r)) == 0) {
+		step_error(idp, req, 0, "error_expired");
+		store_pending_clear(p_r);
+	}
+	return rc;
+}
+
+/* Delete the verified check r: whatever went wrong, nobody finishes it afterwards. */
+static void
+spend(struct idp *idp, struct tenant_ctx *t, const char *r)
+{
+	struct pending p;
+
+	if (store_pending_take(idp->in.store, t->id, r, &p) == 1)
+		store_pending_clear(&p);
+}
+
+/* This browser's current session is the one that began the check: 1, 0 no, -1 error. */
+static int
+same_session(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const struct pending *p, const struct device_ref *ref, struct sso_session *ss_r)
+{
+	char hex[65];
+	int rc = session_current(idp, t, req, ss_r);
+
+	if (rc != 1)
+		return rc;
+	hex_encode(ss_r->hash, sizeof(ss_r->hash), hex);
+	if (crypto_streq(hex, ref->session) && !strcmp(ss_r->user.name, p->relay_state))
+		return 1;
+	session_clear(ss_r);
+	return 0;
+}
+
+static void
+continue_page(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *r,
+    const struct pending *p, const struct device_ref *ref, const char *cookie)
+{
+	const char *lang = page_lang(req);
+	struct tmpl_vars *v = tmpl_vars_new();
+	struct devcert c = { 0 };
+	char *action = xasprintf("%sdevice", t->path);
+	char *csrf = session_csrf_token(t, "device", cookie);
+
+	if (store_cert_get(idp->in.store, t->id, ref->serial, &c) == 1)
+		tmpl_set(v, "label", c.label);
+	tmpl_set(v, "title", page_msg(idp->pages, lang, "device_title"));
+	tmpl_set(v, "serial", ref->serial);
+	tmpl_set(v, "username", p->relay_state);
+	tmpl_set(v, "action", action);
+	tmpl_set(v, "r", r);
+	tmpl_set(v, "csrf", csrf);
+	page_render(idp->pages, req, 200, "device_continue.html", v);
+	tmpl_vars_free(v);
+	store_devcert_clear(&c);
+	free(action);
+	free(csrf);
+}
+
+/*
+ * GET: "continue" for the browser that began the check.  Any other browser spends the
+ * reference and gets the refusal, so the check cannot be finished anywhere afterwards.
+ */
+static void
+device_continue_get(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
+{
+	const char *r = form_get(http_query(req), "r");
+	const char *cookie = http_cookie(req, DEVICE_COOKIE);
+	struct pending p;
+	struct device_ref ref;
+	struct sso_session ss;
+	int rc = verified_step(idp, t, req, r, 0, cookie, &p, &ref);
+
+	if (rc == 0)
+		return;
+	if (rc == -1) {
+		spend(idp, t, r);
+		refuse(idp, t, req, 403, "binding", p.relay_state, ref.serial);
+	} else if ((rc = same_session(idp, t, req, &p, &ref, &ss)) != 1) {
+		spend(idp, t, r);
+		step_error(idp, req, rc, "error_session");
+	} else {
+		continue_page(idp, t, req, r, &p, &ref, cookie);
+		session_clear(&ss);
+	}
+	store_pending_clear(&p);
+}
+
+/* The certificate still serves the session's user: the session is device-verified. */
+static void
+mark_session(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const struct pending *p, const struct device_ref *ref, const struct sso_session *ss)
+{
+	struct devcert c = { 0 };
+	int64_t now = clock_now();
+	const char *why = NULL;
+	char *url;
+	int rc = store_cert_get(idp->in.store, t->id, ref->serial, &c);
+
+	if (rc == 0 || (rc == 1 && (why = cert_refusal(&c, &ss->user, now)) != NULL)) {
+		refuse(idp, t, req, 403, why ? why : "invalid", p->relay_state, ref->serial);
+	} else if (rc < 0 ||
+	    store_session_set_device(idp->in.store, t->id, ss->hash, c.serial, now) != 1) {
+		page_error(idp->pages, req, 503, "error_server", NULL);
+	} else {
+		store_cert_touch(idp->in.store, t->id, c.serial, now);
+		audit_event(idp->in.store, t->id, "device.check", "user", c.user, "serial",
+		    c.serial, "label", c.label, "ip", http_client_ip(req), "via", ref->via, NULL);
+		http_set_cookie(req, DEVICE_COOKIE, "", t->path, -1);
+		url = xasprintf("%s/resume?r=%s", t->base, p->app);
+		http_redirect(req, url);
+		free(url);
+	}
+	store_devcert_clear(&c);
+}
+
+/* The POST from "continue": bound to the cookie twice (record and CSRF token), then marked. */
+static void
+device_finish(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
+{
+	const struct form *f = http_form(req);
+	const char *cookie = http_cookie(req, DEVICE_COOKIE);
+	struct pending p;
+	struct device_ref ref;
+	struct sso_session ss = { 0 };
+	int rc = verified_step(idp, t, req, form_get(f, "r"), 1, cookie, &p, &ref);
+
+	if (rc == 0)
+		return;
+	if (rc == -1 || !session_csrf_check(t, "device", cookie, form_get(f, "csrf"))) {
+		log_info("tenant %s: device check of %s: %s", t->id, p.relay_state, rc == -1 ?
+		    "binding cookie missing or another browser's" : "CSRF token refused");
+		refuse(idp, t, req, 403, "binding", p.relay_state, ref.serial);
+	} else if ((rc = same_session(idp, t, req, &p, &ref, &ss)) != 1) {
+		step_error(idp, req, rc, "error_session");
+	} else {
+		mark_session(idp, t, req, &p, &ref, &ss);
+		session_clear(&ss);
+	}
+	store_pending_clear(&p);
+}
+
+void
+device_continue(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
+{
+	http_add_header(req, "Cache-Control", "no-store");
+	if (!strcmp(http_method(req), "POST"))
+		device_finish(idp, t, req);
+	else
+		device_continue_get(idp, t, req);
 }
 
 /* ---- pages on the main listener ---- */

@@ -115,6 +115,8 @@ core_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const ch
 		if (!is_get(req))
 			goto method;
 		resume_endpoint(idp, t, req);
+	} else if (!strcmp(rest, "device")) {
+		device_continue(idp, t, req);
 	} else if (!strcmp(rest, "certs") || !strncmp(rest, "certs/", 6)) {
 		certs_route(idp, t, req, rest + 5);
 	} else {

@@ -117,11 +117,13 @@ class Server:
 
     extra_config: lines appended to sekishod.conf (the fast argon2 settings below keep
     hundreds of logins cheap in tests; production defaults are in sekishod.conf(5)).
+    env: sekishod's environment (default: the tests' own).
     """
 
     FAST = ["argon2_t_cost 1", "argon2_m_cost 64k"]
 
-    def __init__(self, extra_config=(), port=None, start=True):
+    def __init__(self, extra_config=(), port=None, start=True, env=None):
+        self.env = env
         self.tmp = tempfile.mkdtemp(prefix="sekisho-e2e-")
         self.dir = os.path.join(self.tmp, "dir")
         self.port = port or free_port()
@@ -171,7 +173,7 @@ class Server:
         self.logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen(wrapper + [SEKISHOD, "--dir", self.dir, "-f"],
                                      stdout=self.logf, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, env=self.env)
         end = time.time() + (120 if wrapper else 20)
         while time.time() < end:
             if self.proc.poll() is not None:

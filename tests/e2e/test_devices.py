@@ -16,7 +16,6 @@ and on a resumed TLS session; the proxy header trusted only from configured addr
 one use per device-check link; policy precedence (tenant, group, user, app); OIDC
 prompt=none; the user's /certs page; the listeners' certificate requests.
 """
-import base64
 import os
 import re
 import socket
@@ -30,86 +29,14 @@ import requests
 
 import sekisho_test
 from sekisho_test import Browser, Server, Tap
+from peers.device import P12_PASSWORD, DeviceBrowser, issue, run, saml_response
 from peers.mellon import MellonSP, parse_env as mellon_env
 from peers.openidc import OidcRP, parse_env as oidc_env
 
 PASSWORDS = {"alice": "alice-secret-pw-1", "bob": "bob-secret-pw-22", "carol": "carol-pw-333",
              "dave": "dave-pw-4444", "erin": "erin-pw-55555"}
-P12_PASSWORD = "device-p12-password"
 TLSCLIENT = "urn:oasis:names:tc:SAML:2.0:ac:classes:TLSClient"
 PASSWORD_AC = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
-
-
-def run(cmd, **kw):
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=60, **kw)
-
-
-class Curled:
-    """What curl got, shaped like the parts of a requests.Response the browser reads."""
-
-    def __init__(self, url, status, headers, text):
-        self.url = url
-        self.status_code = status
-        self.headers = headers
-        self.text = text
-
-
-class DeviceBrowser(Browser):
-    """A browser whose requests to the device-check listener are made by curl, with the
-    device's certificate and key (cert=None: no certificate), from source address src."""
-
-    def __init__(self, server, device_url, cert=None, src=None, headers=None, **kw):
-        super().__init__(verify=server.ca, **kw)
-        self.device_url = device_url
-        self.cert = cert
-        self.src = src
-        self.extra_headers = headers or {}
-        self.ca = server.ca
-        self.curl_calls = 0
-
-    def _req(self, method, url, **kw):
-        if not url.startswith(self.device_url):
-            return super()._req(method, url, **kw)
-        self.curl_calls += 1
-        with tempfile.TemporaryDirectory() as tmp:
-            hdr = os.path.join(tmp, "h")
-            body = os.path.join(tmp, "b")
-            cmd = ["curl", "-sS", "--cacert", self.ca, "-D", hdr, "-o", body,
-                   "-w", "%{http_code}", "-H", "Accept-Language: " +
-                   self.s.headers.get("Accept-Language", "en")]
-            if self.cert:
-                cmd += ["--cert", self.cert[0], "--key", self.cert[1]]
-            if self.src:
-                cmd += ["--interface", self.src]
-            for k, v in self.extra_headers.items():
-                cmd += ["-H", "%s: %s" % (k, v)]
-            r = run(cmd + [url])
-            if r.returncode != 0:
-                raise RuntimeError("curl failed: %s" % r.stderr)
-            headers = requests.structures.CaseInsensitiveDict()
-            with open(hdr) as f:
-                for line in f.read().splitlines()[1:]:
-                    k, sep, v = line.partition(":")
-                    if sep:
-                        headers[k.strip()] = v.strip()
-            with open(body, errors="replace") as f:
-                text = f.read()
-        resp = Curled(url, int(r.stdout), headers, text)
-        self.history.append(resp)
-        return resp
-
-
-def saml_response(b, acs_prefix):
-    """The last SAMLResponse the browser posted to an ACS starting with acs_prefix."""
-    for h in reversed(b.history):
-        req = getattr(h, "request", None)
-        if req is not None and req.method == "POST" and h.url.startswith(acs_prefix) and \
-                req.body:
-            body = req.body if isinstance(req.body, str) else req.body.decode()
-            q = urllib.parse.parse_qs(body)
-            if "SAMLResponse" in q:
-                return base64.b64decode(q["SAMLResponse"][0]).decode()
-    return ""
 
 
 class Scenario:
@@ -126,24 +53,9 @@ class Scenario:
 
     def issue(self, name, user, label, extra=(), env=None):
         """Issue a PKCS#12 for user and convert it with openssl into cert and key files."""
-        p12 = os.path.join(self.tmp, name + ".p12")
-        cmd = [sekisho_test.SEKISHO, "--dir", self.srv.dir, "cert", "issue", user,
-               "--label", label, "--out", p12, "--password-stdin"] + list(extra)
-        r = subprocess.run(list(env or []) + cmd, input=P12_PASSWORD + "\n",
-                           capture_output=True, text=True, timeout=60)
-        if r.returncode != 0:
-            raise RuntimeError("cert issue failed: %s%s" % (r.stdout, r.stderr))
-        serial = re.search(r"^serial=([0-9A-F]+)$", r.stdout, re.M).group(1)
-        cert = os.path.join(self.tmp, name + ".crt")
-        key = os.path.join(self.tmp, name + ".key")
-        for args, out in ((["-clcerts", "-nokeys"], cert), (["-nocerts", "-nodes"], key)):
-            c = run(["openssl", "pkcs12", "-in", p12, "-passin", "pass:" + P12_PASSWORD,
-                     "-out", out] + args)
-            if c.returncode != 0:
-                raise RuntimeError("openssl pkcs12: %s" % c.stderr)
-        self.certs[name] = (cert, key)
-        self.serials[name] = serial
-        return serial
+        self.certs[name], self.serials[name] = issue(self.srv, self.tmp, name, user, label,
+                                                     extra, env)
+        return self.serials[name]
 
     def foreign(self):
         """A certificate from a foreign CA with the same subject names and serial as
@@ -255,6 +167,12 @@ def part_device_login(s, crm, mail):
     resp = saml_response(b, crm.url)
     t.ok("<saml:AuthnContextClassRef>%s</saml:AuthnContextClassRef>" % TLSCLIENT in resp,
          "crm: AuthnContextClassRef says TLSClient", resp[:400])
+    shown = [h for h in b.history if h.url.startswith(s.srv.base() + "/device?r=")]
+    posts = [h for h in b.history if getattr(h, "request", None) is not None and
+             h.request.method == "POST" and h.url == s.srv.base() + "/device"]
+    t.ok(len(shown) == 1 and shown[0].status_code == 200 and "laptop" in shown[0].text and
+         s.serials["alice"] in shown[0].text and len(posts) == 1,
+         "crm: back on the main listener, alice saw her device on continue and posted it once")
     # SSO to the OIDC app: the session already has its device.
     start = len(b.history)
     r = b.get(mail.protected)
@@ -308,26 +226,29 @@ def part_refusals(s, crm, mail):
 
 
 def part_link_once(s, crm):
-    """A device-check link works once."""
+    """A device-check link works once, and only hands the login back: marking the session
+    is the main listener's, after "continue"."""
     t = s.t
     b = s.browser("alice", stop_at=(s.device_url,))
     r = s.login_to(b, crm.protected, "alice")
     link = urllib.parse.urljoin(r.url, r.headers.get("Location", ""))
     t.ok(link.startswith(s.device_url + "/t/default/device?c="), "stopped at the device link",
          link)
-    first = DeviceBrowser(s.srv, s.device_url, cert=s.certs["alice"])._req("GET", link)
-    second = DeviceBrowser(s.srv, s.device_url, cert=s.certs["alice"])._req("GET", link)
-    t.ok(first.status_code == 303 and "/t/default/resume?r=" in first.headers.get(
-        "Location", ""), "the link passes once and continues the login",
-        "%s %s" % (first.status_code, first.headers))
+    first = b._req("GET", link)
+    second = b._req("GET", link)
+    t.ok(first.status_code == 303 and first.headers.get("Location", "").startswith(
+        s.srv.base() + "/device?r="), "the link passes once and hands the login back to the "
+        "main listener", "%s %s" % (first.status_code, first.headers))
     t.eq(second.status_code, 400, "the same link a second time: refused")
 
 
 def device_link(s, app, user):
-    """A fresh device-check link for user at app (logged in by a new browser)."""
+    """A fresh device-check link for user at app (logged in by a new browser), and the
+    Cookie header that browser sends with it."""
     b = s.browser(None, stop_at=(s.device_url,))
     r = s.login_to(b, app.protected, user)
-    return urllib.parse.urljoin(r.url, r.headers.get("Location", ""))
+    link = urllib.parse.urljoin(r.url, r.headers.get("Location", ""))
+    return link, b.cookie_header(link)
 
 
 def part_revocation_live(s, crm):
@@ -339,10 +260,11 @@ def part_revocation_live(s, crm):
     ctx.load_cert_chain(*s.certs["alice-live"])
     ctx.maximum_version = ssl.TLSVersion.TLSv1_2     # session reuse that Python can see
 
-    def get(sock, link):
+    def get(sock, link_cookie):
+        link, cookie = link_cookie
         path = link[len(s.device_url):]
-        sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAccept-Language: en\r\n\r\n"
-                      % (path, s.dport)).encode())
+        sock.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nAccept-Language: en\r\n"
+                      "Cookie: %s\r\n\r\n" % (path, s.dport, cookie)).encode())
         data = b""
         while b"\r\n\r\n" not in data:
             data += sock.recv(65536)

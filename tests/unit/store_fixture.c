@@ -135,6 +135,16 @@ add_user(struct fx *fx, const char *tenant, const char *name, const char *email)
 	assert_int_equal(rc, 0);
 }
 
+void
+add_user_with_id(struct fx *fx, const char *tenant, const char *name, const char *id)
+{
+	struct user u = { .id = (char *)id, .name = (char *)name, .pwhash = "$argon2id$x",
+		.created = T0 };
+	const char *err = NULL;
+
+	assert_int_equal(store_user_add(fx->st, tenant, &u, NULL, &err), 0);
+}
+
 char *
 user_id(struct fx *fx, const char *tenant, const char *name)
 {

@@ -32,6 +32,8 @@ int teardown(void **state);
 size_t raw_count(struct fx *fx, const char *db);
 void hash_of(const char *s, unsigned char h[32]);
 void add_user(struct fx *fx, const char *tenant, const char *name, const char *email);
+/* A user whose immutable id is chosen (records in tests can then name it directly). */
+void add_user_with_id(struct fx *fx, const char *tenant, const char *name, const char *id);
 /* The id of the user called name (new string), or NULL. */
 char *user_id(struct fx *fx, const char *tenant, const char *name);
 /* A session of the user called user (its id is stored; the name itself when unknown). */

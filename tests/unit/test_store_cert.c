@@ -101,11 +101,7 @@ get(struct fx *fx, const char *serial)
 static void
 add_named(struct fx *fx, const char *tenant, const char *name)
 {
-	struct user u = { .id = (char *)name, .name = (char *)name, .pwhash = "$argon2id$x",
-		.created = T0 };
-	const char *err = NULL;
-
-	assert_int_equal(store_user_add(fx->st, tenant, &u, NULL, &err), 0);
+	add_user_with_id(fx, tenant, name, name);
 }
 
 /* ---- list callbacks ---- */
