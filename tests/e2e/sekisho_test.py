@@ -121,7 +121,9 @@ class Server:
 
     FAST = ["argon2_t_cost 1", "argon2_m_cost 64k"]
 
-    def __init__(self, extra_config=(), port=None, start=True):
+    def __init__(self, extra_config=(), port=None, start=True, prefix=()):
+        """prefix: a command prefix for sekishod (faketime, setpriv)."""
+        self.prefix = list(prefix)
         self.tmp = tempfile.mkdtemp(prefix="sekisho-e2e-")
         self.dir = os.path.join(self.tmp, "dir")
         self.port = port or free_port()
@@ -169,7 +171,8 @@ class Server:
     def start(self):
         wrapper = shlex.split(os.environ.get("SEKISHO_WRAPPER", ""))
         self.logf = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(wrapper + [SEKISHOD, "--dir", self.dir, "-f"],
+        self.proc = subprocess.Popen(self.prefix + wrapper + [SEKISHOD, "--dir", self.dir,
+                                                             "-f"],
                                      stdout=self.logf, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         end = time.time() + (120 if wrapper else 20)
