@@ -5,9 +5,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -319,12 +321,60 @@ instance_unseal_key(struct instance *in, const char *tenant, const struct keyrec
 	return (char *)pem;
 }
 
-/* DIR/ca.key, made on first use in directories created before device certificates. */
+/*
+ * DIR/ca.key must be out of the worker's reach: a regular file without group or other
+ * bits, not owned by user (the worker's uid could chmod it).  A key the worker could read
+ * would unseal the tenants' CA keys it finds in the store; one it could replace would seal
+ * the next CA with a key it chose.  root or ca_user own it.
+ */
 static int
-read_ca_key(const char *dir, unsigned char key[CRYPTO_SEAL_KEY_LEN], struct buf *err)
+ca_key_safe(const char *path, const struct stat *sb, const struct settings *s,
+    struct buf *err)
+{
+	const struct passwd *pw = s->user ? getpwnam(s->user) : NULL;
+
+	if (!S_ISREG(sb->st_mode)) {
+		buf_printf(err, "%s: not a regular file\n", path);
+		return -1;
+	}
+	if (sb->st_mode & 077) {
+		buf_printf(err, "%s: must not be readable or writable by group or others "
+		    "(chmod 600)\n", path);
+		return -1;
+	}
+	if (pw && pw->pw_uid != 0 && sb->st_uid == pw->pw_uid) {
+		buf_printf(err, "%s: owned by %s, the user the network worker runs as, who could "
+		    "read it (chown root, or the ca_user)\n", path, s->user);
+		return -1;
+	}
+	return 0;
+}
+
+int
+instance_check_ca_key(const char *dir, const struct settings *s, struct buf *err)
 {
 	char *path = xasprintf("%s/ca.key", dir);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc = -1;
+	struct stat sb;
+	int rc = 0;
+
+	if (lstat(path, &sb) == 0) {
+		rc = ca_key_safe(path, &sb, s, err);
+	} else if (errno != ENOENT) {	/* absent: the ca process makes it on first start */
+		buf_printf(err, "%s: %s\n", path, strerror(errno));
+		rc = -1;
+	}
+	free(path);
+	return rc;
+}
+
+/* DIR/ca.key, made on first use in directories created before device certificates. */
+int
+instance_ca_key(const struct instance *in, unsigned char key[CRYPTO_SEAL_KEY_LEN],
+    struct buf *err)
+{
+	char *path = xasprintf("%s/ca.key", in->dir);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), rc = -1;
+	struct stat sb;
 	ssize_t n;
 
 	if (fd == -1 && errno == ENOENT) {
@@ -334,37 +384,38 @@ read_ca_key(const char *dir, unsigned char key[CRYPTO_SEAL_KEY_LEN], struct buf 
 		return rc;
 	}
 	if (fd == -1) {
-		buf_printf(err, "%s: %s\n", path, strerror(errno));
+		buf_printf(err, "%s: %s%s\n", path, strerror(errno), errno == EACCES ?
+		    " (commands that use the CA run as root or as the owner of ca.key)" : "");
 		free(path);
 		return -1;
 	}
+	if (fstat(fd, &sb) == -1 || ca_key_safe(path, &sb, &in->settings, err) == -1)
+		goto done;
 	n = read(fd, key, CRYPTO_SEAL_KEY_LEN);
 	if (n == CRYPTO_SEAL_KEY_LEN)
 		rc = 0;
 	else
 		buf_printf(err, "%s: not a CA sealing key (expected %d bytes)\n", path,
 		    CRYPTO_SEAL_KEY_LEN);
+done:
+	if (rc == -1)
+		explicit_bzero(key, CRYPTO_SEAL_KEY_LEN);
 	close(fd);
 	free(path);
 	return rc;
 }
 
 int
-instance_ca_main(struct instance *in, int fd, volatile sig_atomic_t *stop, struct buf *err)
+instance_ca_main(struct instance *in, const unsigned char key[CRYPTO_SEAL_KEY_LEN], int fd,
+    volatile sig_atomic_t *stop)
 {
-	unsigned char key[CRYPTO_SEAL_KEY_LEN];
 	struct casvc_conf conf = { 0 };
-	int rc;
 
-	if (read_ca_key(in->dir, key, err) == -1)
-		return -1;
 	conf.st = in->store;
 	conf.key = key;
 	conf.crl_validity = in->settings.crl_validity;
 	conf.refresh_every = fd == -1 ? 60 : 0;
-	rc = casvc_serve(fd, &conf, stop);
-	explicit_bzero(key, sizeof(key));
-	return rc;
+	return casvc_serve(fd, &conf, stop);
 }
 
 struct ca_client *
@@ -389,10 +440,17 @@ instance_spawn_ca(const char *dir, struct buf *err)
 		struct buf e;
 		int rc = 1;
 
+		unsigned char key[CRYPTO_SEAL_KEY_LEN];
+
 		close(sv[0]);
 		buf_init(&e, 0);
+		/* Not dumpable: another process of the operator's uid cannot read the CA keys. */
+		prctl(PR_SET_DUMPABLE, 0);
 		if (instance_open(&in, dir, &e) == 0) {
-			rc = instance_ca_main(&in, sv[1], NULL, &e) == 0 ? 0 : 1;
+			explicit_bzero(in.master, sizeof(in.master));	/* a ca needs none */
+			if (instance_ca_key(&in, key, &e) == 0)
+				rc = instance_ca_main(&in, key, sv[1], NULL) == 0 ? 0 : 1;
+			explicit_bzero(key, sizeof(key));
 			instance_close(&in);
 		}
 		if (e.len)

@@ -60,7 +60,22 @@ struct ca_client;
  * caller never holds a CA key); NULL with err.  Call before opening the store.
  */
 struct ca_client *instance_spawn_ca(const char *dir, struct buf *err);
-/* Be the ca process of an opened instance: requests on fd, or (fd -1) CRL refresh only. */
-int instance_ca_main(struct instance *in, int fd, volatile sig_atomic_t *stop, struct buf *err);
+/*
+ * 0 when DIR/ca.key (if it exists yet) is out of the reach of user, the worker's uid:
+ * mode 600, a regular file, not owned by user; else -1 with a message in err.
+ */
+int instance_check_ca_key(const char *dir, const struct settings *s, struct buf *err);
+/*
+ * Read DIR/ca.key (made on first use), refused as instance_check_ca_key refuses it.  The
+ * daemon's ca process calls it before it drops privileges.  0 or -1 with err.
+ */
+int instance_ca_key(const struct instance *in, unsigned char key[CRYPTO_SEAL_KEY_LEN],
+    struct buf *err);
+/*
+ * Be the ca process of an opened instance, with the CA sealing key: requests on fd, or
+ * (fd -1) CRL refresh only, until fd closes or *stop is set.  0 on a clean end.
+ */
+int instance_ca_main(struct instance *in, const unsigned char key[CRYPTO_SEAL_KEY_LEN], int fd,
+    volatile sig_atomic_t *stop);
 
 #endif

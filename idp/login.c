@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "encode.h"
+#include "ipnet.h"
 #include "log.h"
 #include "login.h"
 #include "logout.h"
@@ -118,45 +119,59 @@ backoff_wait(const struct settings *s, uint64_t count)
 	return shift >= 6 ? 60 : (int64_t)1 << shift;
 }
 
-/* Whether this attempt may be checked at all, from the failure counters. */
-static enum gate
-check_gate(struct idp *idp, struct tenant_ctx *t, const char *user, const char *ip)
-{
-	const struct settings *s = &idp->in.settings;
-	struct failures fu, fi;
-	int64_t now = clock_now();
+struct gate_arg {
+	const struct settings *s;
+	int64_t now;
+};
 
-	if (store_failure_get(idp->in.store, t->id, "ip", ip, &fi) == 1 &&
-	    (int64_t)fi.count >= s->login_ip_lockout_after &&
-	    (int64_t)fi.last + s->login_lockout_time > now)
+/* Whether this attempt may be checked at all, from the failure counters before it. */
+static int
+check_gate(const struct failures *fu, const struct failures *fi, void *arg)
+{
+	const struct gate_arg *g = arg;
+	const struct settings *s = g->s;
+
+	if ((int64_t)fi->count >= s->login_ip_lockout_after &&
+	    (int64_t)fi->last + s->login_lockout_time > g->now)
 		return GATE_LOCKED;
-	if (store_failure_get(idp->in.store, t->id, "user", user, &fu) != 1)
-		return GATE_OPEN;
-	if ((int64_t)fu.count >= s->login_user_lockout_after &&
-	    (int64_t)fu.last + s->login_lockout_time > now)
+	if ((int64_t)fu->count >= s->login_user_lockout_after &&
+	    (int64_t)fu->last + s->login_lockout_time > g->now)
 		return GATE_LOCKED;
-	if ((int64_t)fu.count >= s->login_user_backoff_after &&
-	    (int64_t)fu.last + backoff_wait(s, fu.count) > now)
+	if ((int64_t)fu->count >= s->login_user_backoff_after &&
+	    (int64_t)fu->last + backoff_wait(s, fu->count) > g->now)
 		return GATE_BACKOFF;
 	return GATE_OPEN;
 }
 
-/* Failures are counted, refused attempts too: returns the user's count after this one. */
-static uint64_t
-count_failure(struct idp *idp, struct tenant_ctx *t, const char *user, const char *ip,
-    const char *reason)
+/*
+ * Reserve this attempt before the password is checked: the gate's decision and the
+ * failure it counts in advance (refused attempts count too) are one write, so parallel
+ * attempts cannot all pass on one reading.  The gate with the user's count after this
+ * attempt, or -1.
+ */
+static int
+reserve(struct idp *idp, struct tenant_ctx *t, const char *user, const char *ipkey,
+    uint64_t *count_r)
 {
-	const struct settings *s = &idp->in.settings;
+	struct gate_arg g = { &idp->in.settings, clock_now() };
 	struct failures f;
-	char count[24];
-	int64_t now = clock_now();
+	int gate = store_failure_reserve(idp->in.store, t->id, user, ipkey, g.now,
+	    g.s->login_failure_window, check_gate, &g, &f);
 
-	store_failure_add(idp->in.store, t->id, "ip", ip, now, s->login_failure_window, &f);
-	store_failure_add(idp->in.store, t->id, "user", user, now, s->login_failure_window, &f);
-	snprintf(count, sizeof(count), "%llu", (unsigned long long)f.count);
+	*count_r = f.count;
+	return gate;
+}
+
+/* The audit record of a failed attempt, with the user's count that its reservation made. */
+static void
+audit_failure(struct idp *idp, struct tenant_ctx *t, const char *user, const char *ip,
+    const char *reason, uint64_t n)
+{
+	char count[24];
+
+	snprintf(count, sizeof(count), "%llu", (unsigned long long)n);
 	audit_event(idp->in.store, t->id, "login.fail", "user", user, "ip", ip, "reason", reason,
 	    "failures", count, NULL);
-	return f.count;
 }
 
 static int
@@ -181,7 +196,6 @@ login_success(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const
 	char *url;
 	int have = session_current(idp, t, req, &cur);
 
-	store_failure_clear(idp->in.store, t->id, "user", u->name);
 	if (have == 1 && !strcmp(cur.s.user, u->id)) {
 		/* The same user again (the SP asked for ForceAuthn): keep the session. */
 		store_session_reauth(idp->in.store, t->id, cur.hash, clock_now());
@@ -226,9 +240,10 @@ login_post(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	const char *typed = form_get(f, "username"), *pw = form_get(f, "password"), *user;
 	const char *pending = pending_param(form_get(f, "r"));
 	const char *ip = http_client_ip(req), *bind = http_cookie(req, SESSION_PRE_COOKIE);
+	char ipkey[IPNET_KEY_LEN];
 	struct user u;
-	enum gate gate;
-	int rc;
+	uint64_t n;
+	int rc, gate;
 
 	if (!session_csrf_check(t, "login", bind, form_get(f, "csrf"))) {
 		audit_event(idp->in.store, t->id, "login.fail", "ip", ip, "reason", "csrf", NULL);
@@ -246,10 +261,15 @@ login_post(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	}
 	/* Failures count against the account, however its ID was typed. */
 	user = rc == 1 ? u.name : typed;
-	if ((gate = check_gate(idp, t, user, ip)) != GATE_OPEN) {
-		uint64_t n = count_failure(idp, t, user, ip,
-		    gate == GATE_LOCKED ? "locked" : "backoff");
+	ipnet_counter_key(ip, ipkey);
+	if ((gate = reserve(idp, t, user, ipkey, &n)) < 0) {
+		page_error(idp->pages, req, 503, "error_server", NULL);
+		store_user_clear(&u);
+		return;
+	}
+	if (gate != GATE_OPEN) {
 		char retry[24];
+		audit_failure(idp, t, user, ip, gate == GATE_LOCKED ? "locked" : "backoff", n);
 		/* This attempt counted too, so the wait starts again from now. */
 		snprintf(retry, sizeof(retry), "%lld", (long long)(gate == GATE_LOCKED ?
 		    idp->in.settings.login_lockout_time : backoff_wait(&idp->in.settings, n)));
@@ -261,12 +281,13 @@ login_post(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	}
 	if (rc == 0) {
 		password_dummy_verify(&idp->pw, pw);
-		count_failure(idp, t, user, ip, "unknown_user");
+		audit_failure(idp, t, user, ip, "unknown_user", n);
 	} else if (password_verify(u.pwhash ? u.pwhash : "", pw) != 1) {
-		count_failure(idp, t, user, ip, "bad_password");
+		audit_failure(idp, t, user, ip, "bad_password", n);
 	} else if (u.disabled) {
-		count_failure(idp, t, user, ip, "disabled");
+		audit_failure(idp, t, user, ip, "disabled", n);
 	} else {
+		store_failure_success(idp->in.store, t->id, user, ipkey);
 		login_success(idp, t, req, &u, pending);
 		store_user_clear(&u);
 		return;

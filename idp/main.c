@@ -396,10 +396,29 @@ check_start(const char *dir, struct buf *err)
 			rc = -1;
 		if (check_data(&in, conf, err) == -1)
 			rc = -1;
+		if (instance_check_ca_key(dir, &in.settings, err) == -1)
+			rc = -1;
 		instance_close(&in);
 	}
 	free(conf);
 	return rc;
+}
+
+/*
+ * Drop privileges to user, then make the process non-dumpable (the uid change resets
+ * it to fs.suid_dumpable, and without one it stays dumpable): no core file with keys in
+ * it, and no other process of the same uid may ptrace it or read /proc/PID/mem.
+ */
+static int
+become(const char *user)
+{
+	if (drop_privileges(user) == -1)
+		return -1;
+	if (prctl(PR_SET_DUMPABLE, 0) == -1) {
+		log_error("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* What the parent prepares for its children: bound sockets and TLS material. */
@@ -442,7 +461,7 @@ worker(struct instance *in, const struct listeners *l)
 	char *trust = NULL;
 	int rc = 0;
 
-	if (drop_privileges(in->settings.user) == -1)
+	if (become(in->settings.user) == -1)
 		return 1;
 	if (protocols_global_init() == -1)
 		return 1;
@@ -516,27 +535,31 @@ worker(struct instance *in, const struct listeners *l)
 	return rc;
 }
 
-/* The ca process of the daemon: keeps every tenant's CRL fresh; holds the CA keys. */
+/*
+ * The ca process of the daemon: keeps every tenant's CRL fresh; holds the CA keys.  It
+ * reads ca.key before it drops privileges (to ca_user, else user), so ca.key stays
+ * root's and the worker's uid cannot open it.
+ */
 static int
 ca_process(struct instance *in, const struct listeners *l)
 {
+	unsigned char key[CRYPTO_SEAL_KEY_LEN];
+	const char *as = in->settings.ca_user ? in->settings.ca_user : in->settings.user;
 	struct buf err;
-	int rc;
+	int rc = 1;
 
 	prctl(PR_SET_NAME, "sekishod-ca");	/* tells it from the worker in ps */
 	close(l->fd);
 	if (l->dfd != -1)
 		close(l->dfd);
-	if (drop_privileges(in->settings.user) == -1)
-		return 1;
+	explicit_bzero(in->master, sizeof(in->master));	/* CA keys are sealed with ca.key */
 	buf_init(&err, 0);
-	if (instance_open_store(in, &err) == -1 ||
-	    instance_ca_main(in, -1, &got_term, &err) == -1) {
-		log_error("ca: %s", err.data ? err.data : "failed");
-		rc = 1;
-	} else {
+	if (instance_ca_key(in, key, &err) == 0 && become(as) == 0 &&
+	    instance_open_store(in, &err) == 0 && instance_ca_main(in, key, -1, &got_term) == 0)
 		rc = 0;
-	}
+	else
+		log_error("ca: %s", err.data ? err.data : "failed");
+	explicit_bzero(key, sizeof(key));
 	buf_free(&err);
 	return rc;
 }
@@ -588,6 +611,19 @@ stop_children(pid_t *pids, size_t n)
 	}
 }
 
+/* The configuration and master key, and a ca.key that user (the worker) cannot read. */
+static int
+load_checked(struct instance *in, const char *dir, struct buf *err)
+{
+	if (instance_load(in, dir, err) == -1)
+		return -1;
+	if (instance_check_ca_key(dir, &in->settings, err) == -1) {
+		instance_close(in);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Run the worker and the ca process until told to stop; restart one that dies (a crash
  * loop backs off), re-read the configuration on SIGHUP.
@@ -632,7 +668,7 @@ supervise(const char *dir, struct instance *in, const struct listeners *l)
 			stop_children(pids, 2);
 			ran[0] = ran[1] = 0;
 			buf_init(&err, 0);
-			if (instance_load(&fresh, dir, &err) == 0) {
+			if (load_checked(&fresh, dir, &err) == 0) {
 				instance_close(in);
 				*in = fresh;
 				log_info("configuration reloaded");
@@ -714,7 +750,7 @@ main(int argc, char **argv)
 		buf_free(&err);
 		return rc == 0 ? 0 : 1;
 	}
-	if (instance_load(&in, dir, &err) == -1) {
+	if (load_checked(&in, dir, &err) == -1) {
 		fputs(err.data, stderr);
 		buf_free(&err);
 		return 1;

@@ -18,6 +18,12 @@
 #define COOKIE_LEN 43		/* base64url of 32 bytes */
 #define TOUCH_INTERVAL 60	/* at most this many seconds between last_seen updates */
 #define CSRF_LIFETIME 3600
+/*
+ * A sign-in form's token: ample to type a name and password, but one fetched form cannot
+ * carry attempts for an hour.  Not single-use: that would cost a store write per form
+ * shown and stop nobody who can fetch another form; the failure counters limit bursts.
+ */
+#define CSRF_LOGIN_LIFETIME 600
 
 static int
 cookie_ok(const char *v)
@@ -167,6 +173,7 @@ session_csrf_check(struct tenant_ctx *t, const char *purpose, const char *bindin
     const char *token)
 {
 	char *end, *mac;
+	int64_t life = strcmp(purpose, "login") ? CSRF_LIFETIME : CSRF_LOGIN_LIFETIME;
 	long long ts;
 	int ok;
 
@@ -175,7 +182,7 @@ session_csrf_check(struct tenant_ctx *t, const char *purpose, const char *bindin
 	ts = strtoll(token, &end, 10);
 	if (end == token || *end != '.' || ts <= 0)
 		return 0;
-	if (clock_now() - ts > CSRF_LIFETIME || ts > clock_now() + 60)
+	if (clock_now() - ts > life || ts > clock_now() + 60)
 		return 0;
 	mac = csrf_mac(t, purpose, binding, ts);
 	ok = crypto_streq(mac, end + 1);

@@ -35,7 +35,10 @@ void session_clear(struct sso_session *ss);
 char *session_pre_binding(struct tenant_ctx *t, struct http_req *req);
 /* A CSRF token for purpose bound to binding (caller frees). */
 char *session_csrf_token(struct tenant_ctx *t, const char *purpose, const char *binding);
-/* 1 when token is valid for purpose and binding and not older than an hour. */
+/*
+ * 1 when token is valid for purpose and binding, not from the future and not older than
+ * an hour (10 minutes for "login", a sign-in form).
+ */
 int session_csrf_check(struct tenant_ctx *t, const char *purpose, const char *binding,
     const char *token);
 

@@ -24,6 +24,7 @@ static const struct conf_entry table[] = {
 	S("tls_cert", CONF_STRING, tls_cert, NULL, 0, 0),
 	S("tls_key", CONF_STRING, tls_key, NULL, 0, 0),
 	S("user", CONF_STRING, user, NULL, 0, 0),
+	S("ca_user", CONF_STRING, ca_user, NULL, 0, 0),
 	S("log_level", CONF_STRING, log_level, "info", 0, 0),
 	S("threads", CONF_INT, threads, "0", 0, 256),
 	S("max_connections", CONF_INT, max_connections, "1024", 1, 65536),
@@ -211,6 +212,11 @@ settings_load(const char *dir, struct settings *s, struct buf *err)
 	}
 	if (rc == 0 && (s->login_by_name = login_with(s->login_with, &s->login_by_email)) < 0) {
 		buf_printf(err, "%s: login_with must be name, email or name,email\n", path);
+		rc = -1;
+	}
+	if (rc == 0 && s->ca_user && (s->user == NULL || !strcmp(s->ca_user, s->user))) {
+		buf_printf(err, "%s: ca_user must be another user than user (the worker's), "
+		    "which must be set too\n", path);
 		rc = -1;
 	}
 	if (rc == 0 && device_settings(path, s, err) == -1)

@@ -16,6 +16,7 @@ struct settings {
 	char *tls_key;
 	int tls;			/* serve HTTPS (off only behind a TLS proxy) */
 	char *user;			/* drop privileges to this user when started as root */
+	char *ca_user;			/* the ca process's user (default: user) */
 	char *log_level;
 	int64_t threads;		/* 0: one per core */
 	int64_t max_connections;

@@ -1,9 +1,10 @@
 /*
- * IP networks with inet_pton.
+ * IP networks with inet_pton, and the key under which an address's failures count.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -101,4 +102,24 @@ ipnet_match(const struct ipnet_list *l, const char *ip)
 		if (l->nets[i].family == family && in_net(&l->nets[i], a))
 			return 1;
 	return 0;
+}
+
+void
+ipnet_counter_key(const char *ip, char out[IPNET_KEY_LEN])
+{
+	char net[INET6_ADDRSTRLEN];
+	unsigned char a[16];
+	int family;
+
+	if (ip == NULL || parse_addr(ip, &family, a) == -1) {
+		snprintf(out, IPNET_KEY_LEN, "%s", ip ? ip : "");
+		return;
+	}
+	if (family == AF_INET) {
+		inet_ntop(AF_INET, a, out, IPNET_KEY_LEN);
+		return;
+	}
+	memset(a + 8, 0, 8);
+	inet_ntop(AF_INET6, a, net, sizeof(net));
+	snprintf(out, IPNET_KEY_LEN, "%s/64", net);
 }

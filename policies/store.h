@@ -521,6 +521,20 @@ int store_failure_add(struct store *st, const char *tenant, const char *scope, c
 int store_failure_get(struct store *st, const char *tenant, const char *scope, const char *key,
     struct failures *f_r);
 int store_failure_clear(struct store *st, const char *tenant, const char *scope, const char *key);
+/*
+ * Reserve an authentication attempt in one write transaction: gate() sees the user's and
+ * the address's ("user" and "ip" scopes) counters as they stand and decides; then both
+ * count the attempt as a failure in advance, whatever gate() said, so parallel attempts
+ * cannot all pass on one reading.  Returns gate()'s value (>= 0), or -1; *user_r is the
+ * user's counter with this attempt.  A success gives it back: store_failure_success.
+ */
+int store_failure_reserve(struct store *st, const char *tenant, const char *user, const char *ip,
+    int64_t now, int64_t window,
+    int (*gate)(const struct failures *user, const struct failures *ip, void *arg), void *arg,
+    struct failures *user_r);
+/* An attempt succeeded: the user's counter ends, the address's gives the attempt back. */
+int store_failure_success(struct store *st, const char *tenant, const char *user,
+    const char *ip);
 
 /* ---- audit trail (append-only, hash-chained per tenant) ---- */
 struct audit_rec {

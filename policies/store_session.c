@@ -558,24 +558,34 @@ failure_key(struct store_key *k, const struct failure_op *op)
 	skey_add_hash(k, folded, i);
 }
 
+/* Count one failure under k: a count older than window starts again.  The new state. */
+static int
+failure_count(struct store_txn *t, const struct store_key *k, int64_t now, int64_t window,
+    struct failures *out)
+{
+	struct failures f = { 0 };
+
+	if (stx_get_rec(t, DB_FAILURES, k, failure_fields, &f) < 0)
+		return -1;
+	if (f.count == 0 || (int64_t)f.first + window < now) {
+		f.count = 0;
+		f.first = (uint64_t)now;
+	}
+	f.count++;
+	f.last = (uint64_t)now;
+	if (out)
+		*out = f;
+	return stx_put_rec(t, DB_FAILURES, k, failure_fields, &f, 0);
+}
+
 static int
 failure_add_tx(struct store_txn *t, void *arg)
 {
 	struct failure_op *op = arg;
 	struct store_key k;
-	struct failures f = { 0 };
 
 	failure_key(&k, op);
-	if (stx_get_rec(t, DB_FAILURES, &k, failure_fields, &f) < 0)
-		return -1;
-	if (f.count == 0 || (int64_t)f.first + op->window < op->now) {
-		f.count = 0;
-		f.first = (uint64_t)op->now;
-	}
-	f.count++;
-	f.last = (uint64_t)op->now;
-	*op->out = f;
-	return stx_put_rec(t, DB_FAILURES, &k, failure_fields, &f, 0);
+	return failure_count(t, &k, op->now, op->window, op->out);
 }
 
 int
@@ -586,6 +596,72 @@ store_failure_add(struct store *st, const char *tenant, const char *scope, const
 
 	memset(f_r, 0, sizeof(*f_r));
 	return store_run(st, 1, failure_add_tx, &op);
+}
+
+struct reserve_op {
+	struct failure_op user, ip;
+	int (*gate)(const struct failures *user, const struct failures *ip, void *arg);
+	void *arg;
+};
+
+static int
+reserve_tx(struct store_txn *t, void *arg)
+{
+	struct reserve_op *op = arg;
+	struct failures fu = { 0 }, fi = { 0 };
+	struct store_key ku, ki;
+	int gate;
+
+	failure_key(&ku, &op->user);
+	failure_key(&ki, &op->ip);
+	if (stx_get_rec(t, DB_FAILURES, &ku, failure_fields, &fu) < 0 ||
+	    stx_get_rec(t, DB_FAILURES, &ki, failure_fields, &fi) < 0)
+		return -1;
+	gate = op->gate(&fu, &fi, op->arg);
+	if (failure_count(t, &ki, op->ip.now, op->ip.window, NULL) == -1 ||
+	    failure_count(t, &ku, op->user.now, op->user.window, op->user.out) == -1)
+		return -1;
+	return gate;
+}
+
+int
+store_failure_reserve(struct store *st, const char *tenant, const char *user, const char *ip,
+    int64_t now, int64_t window,
+    int (*gate)(const struct failures *user, const struct failures *ip, void *arg), void *arg,
+    struct failures *user_r)
+{
+	struct reserve_op op = { { tenant, "user", user, now, window, user_r },
+		{ tenant, "ip", ip, now, window, NULL }, gate, arg };
+
+	memset(user_r, 0, sizeof(*user_r));
+	return store_run(st, 1, reserve_tx, &op);
+}
+
+static int
+success_tx(struct store_txn *t, void *arg)
+{
+	struct failure_op *op = arg;	/* [0] the user, [1] the address */
+	struct failures f = { 0 };
+	struct store_key k;
+	int rc;
+
+	failure_key(&k, &op[0]);
+	if (stx_del(t, DB_FAILURES, &k) < 0)
+		return -1;
+	failure_key(&k, &op[1]);
+	if ((rc = stx_get_rec(t, DB_FAILURES, &k, failure_fields, &f)) <= 0 || f.count == 0)
+		return rc;
+	f.count--;
+	return stx_put_rec(t, DB_FAILURES, &k, failure_fields, &f, 0);
+}
+
+int
+store_failure_success(struct store *st, const char *tenant, const char *user, const char *ip)
+{
+	struct failure_op op[2] = { { tenant, "user", user, 0, 0, NULL },
+		{ tenant, "ip", ip, 0, 0, NULL } };
+
+	return store_run(st, 1, success_tx, op);
 }
 
 static int

@@ -122,8 +122,11 @@ class Server:
 
     FAST = ["argon2_t_cost 1", "argon2_m_cost 64k"]
 
-    def __init__(self, extra_config=(), port=None, start=True, env=None):
+    def __init__(self, extra_config=(), port=None, start=True, env=None, prefix=()):
+        """env: sekishod's environment; prefix: a command prefix for it (faketime,
+        setpriv)."""
         self.env = env
+        self.prefix = list(prefix)
         self.tmp = tempfile.mkdtemp(prefix="sekisho-e2e-")
         self.dir = os.path.join(self.tmp, "dir")
         self.port = port or free_port()
@@ -171,7 +174,8 @@ class Server:
     def start(self):
         wrapper = shlex.split(os.environ.get("SEKISHO_WRAPPER", ""))
         self.logf = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(wrapper + [SEKISHOD, "--dir", self.dir, "-f"],
+        self.proc = subprocess.Popen(self.prefix + wrapper + [SEKISHOD, "--dir", self.dir,
+                                                             "-f"],
                                      stdout=self.logf, stderr=subprocess.STDOUT,
                                      start_new_session=True, env=self.env)
         end = time.time() + (120 if wrapper else 20)

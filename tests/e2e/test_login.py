@@ -3,7 +3,12 @@
 
 Several sekishod instances on 127.0.0.1, each with the settings its part needs:
   main      default limits: languages, security headers and cookies, CSRF, wrong and
-            unknown users, backoff, 50 parallel wrong passwords, oversized input
+            unknown users, 50 parallel wrong passwords, oversized input
+  backoff   default limits on a clock that stands still (faketime): the 4th attempt
+  reserved  threads 32, lockout after 10: of 64 parallel wrong passwords exactly 10 are
+            checked, as each attempt is counted before its password is
+  ipv6      listen [::], login_ip_lockout_after 3: addresses of one /64 share a counter
+            (root: adds addresses of a random test /64 to lo, removes them at the end)
   lockout   login_user_backoff_after 5, login_user_lockout_after 5, login_lockout_time 5s
   iplock    login_ip_lockout_after 5: the whole address is locked
   idle      session_idle_timeout 60 (the minimum): an active and an idle session
@@ -14,11 +19,14 @@ At the end no password, CSRF token or cookie value used may appear in any server
 audit trail.
 """
 import concurrent.futures
+import http.client
+import os
 import re
 import secrets
 import signal
 import socket
 import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -98,6 +106,31 @@ def login_post(b, r, **fields):
     return b._req("POST", urllib.parse.urljoin(r.url, f["action"]), data=data)
 
 
+def v6_login(server, source, username, password):
+    """A login from the IPv6 address source (to ::1): the status of the form's POST."""
+    ctx = ssl.create_default_context(cafile=server.ca)
+    ctx.check_hostname = False      # the certificate names 127.0.0.1
+
+    def request(method, path, body=None, headers=None):
+        c = http.client.HTTPSConnection("::1", server.port, source_address=(source, 0),
+                                        context=ctx, timeout=30)
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read().decode("utf-8", "replace")
+        c.close()
+        return r, data
+
+    path = "/t/default/login"
+    r, page = request("GET", path)
+    pre = [v.split(";")[0] for v in r.headers.get_all("Set-Cookie") or []
+           if v.startswith(PRE_COOKIE + "=")]
+    form = [f for f in sekisho_test.parse_forms(page) if "csrf" in f["fields"]][0]
+    data = dict(form["fields"], username=username, password=password)
+    r, _ = request("POST", path, urllib.parse.urlencode(data), {
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": pre[0]})
+    return r.status
+
+
 def has_session(b):
     return any(c.name == SESSION_COOKIE and c.value for c in b.s.cookies)
 
@@ -128,8 +161,8 @@ class Scenario:
     def browser(self, server, lang=None):
         return self.browsers.new(server, lang)
 
-    def server(self, *extra):
-        s = Server(extra_config=list(extra))
+    def server(self, *extra, prefix=(), start=True):
+        s = Server(extra_config=list(extra), prefix=prefix, start=start)
         self.servers.append(s)
         return s
 
@@ -349,8 +382,12 @@ class Scenario:
         t.ok(audit_count(s, "login.fail", "user=nosuchuser", "reason=unknown_user") == 1,
              "unknown user: audit login.fail reason=unknown_user")
 
-    def backoff(self, s):
-        """Default login_user_backoff_after 3."""
+    def backoff(self):
+        """Default login_user_backoff_after 3.  The server's clock stands still (faketime
+        -f with an absolute time, no "@"), so the fourth attempt lands inside the 1 s
+        backoff however slow the machine is."""
+        now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+        s = self.server(prefix=["env", "TZ=UTC"] + sekisho_test.faketime(["-f", now]))
         t, base = self.t, s.base()
         user = "bo"
         pw = self.add_user(s, user)
@@ -358,14 +395,18 @@ class Scenario:
         form = b.get(base + "/login")        # ready before the failures: the first
         codes = [self.login(s, user, self.wrong())[1].status_code for _ in range(3)]
         t.eq(codes, [401, 401, 401], "backoff: three wrong passwords, 401 each")
-        r = login_post(b, form, username=user, password=pw)     # backoff lasts 1 s
-        t.ok(r.status_code == 429 and r.headers.get("Retry-After", "").isdigit() and
+        r = login_post(b, form, username=user, password=pw)
+        t.ok(r.status_code == 429 and r.headers.get("Retry-After") == "2" and
              "Wait a few seconds" in r.text and not has_session(b),
-             "backoff: the 4th attempt is refused with 429 + Retry-After, right password "
-             "or not", "%d %s %s" % (r.status_code, r.headers.get("Retry-After"),
-                                     r.text[:300]))
+             "backoff: the 4th attempt is refused with 429 + Retry-After 2 (it counted: "
+             "4 failures), right password or not", "%d %s %s" % (
+                 r.status_code, r.headers.get("Retry-After"), r.text[:300]))
         t.ok(audit_count(s, "login.fail", "user=" + user, "reason=backoff") == 1,
              "backoff: audit login.fail reason=backoff")
+        times = {line.split("\t")[1] for line in s.cli("audit").stdout.splitlines()
+                 if "\tlogin.fail\t" in line and "user=%s" % user in line}
+        t.eq(len(times), 1, "backoff: the server's clock stood still (one time on all four "
+             "failures)")
 
     def parallel(self, s, n=50):
         t, base = self.t, s.base()
@@ -393,6 +434,87 @@ class Scenario:
         t.ok(r.status_code == 429 and not has_session(b),
              "after %d failures the right password is refused (locked)" % n,
              "%d" % r.status_code)
+
+    def parallel_reserved(self, n=64, limit=10):
+        """n parallel wrong passwords against threads 32 and a lockout after limit: each
+        attempt is reserved before the password is checked, so exactly limit are checked
+        (audit reason bad_password) and the rest are refused unchecked (reason locked)."""
+        # argon2 costs near the defaults: checking a password takes long enough for the
+        # attempts to overlap, as they do in production.
+        s = self.server("threads 32", "login_user_lockout_after %d" % limit,
+                        "login_user_backoff_after %d" % limit, "argon2_t_cost 2",
+                        "argon2_m_cost 8m")
+        t, base = self.t, s.base()
+        user = "target"
+        self.add_user(s, user)
+        forms = []
+        for _ in range(n):
+            b = self.browser(s)
+            forms.append((b, b.get(base + "/login")))
+        go = threading.Barrier(n)
+
+        def attempt(i):
+            b, r = forms[i]
+            go.wait()
+            return login_post(b, r, username=user, password=self.wrong()).status_code
+
+        with concurrent.futures.ThreadPoolExecutor(n) as pool:
+            codes = list(pool.map(attempt, range(n)))
+        reasons = [m.group(1) for e, f in s.audit() if e == "login.fail" and
+                   re.search(r"(^|\s)user=%s(\s|$)" % user, f)
+                   for m in [re.search(r"reason=(\S+)", f)] if m]
+        checked = reasons.count("bad_password")
+        t.eq(checked, limit, "%d parallel wrong passwords, lockout after %d: exactly %d reach "
+             "password verification (audit reason bad_password)" % (n, limit, limit))
+        t.eq(reasons.count("locked"), n - limit, "the other %d are refused before it "
+             "(reason locked)" % (n - limit))
+        t.eq(sorted(codes), [401] * limit + [429] * (n - limit),
+             "%d answers 401 and %d answers 429" % (limit, n - limit))
+
+    def ipv6_prefix(self):
+        """IPv6 clients count by /64: two addresses of one /64 share the address counter.
+        Needs root for addresses in a random test /64 on lo (removed at the end)."""
+        t = self.t
+        if os.geteuid() != 0:
+            t.ok(False, "IPv6 /64 counting: must run as root (it adds test addresses to lo); "
+                 "CI runs the tests as root")
+            return
+        net = "fd%02x:%x:%x:%x" % ((secrets.randbelow(0x100),) +
+                                   tuple(secrets.randbelow(0x10000) for _ in range(3)))
+        other = net.rsplit(":", 1)[0] + ":%x" % ((int(net.rsplit(":", 1)[1], 16) + 1) % 0x10000)
+        addrs = [net + "::a", net + "::b", other + "::c"]
+        added = []
+        try:
+            for a in addrs:
+                r = subprocess.run(["ip", "-6", "addr", "add", a + "/128", "dev", "lo", "nodad"],
+                                   capture_output=True, text=True)
+                if r.returncode != 0:
+                    raise RuntimeError("ip addr add %s: %s" % (a, r.stderr))
+                added.append(a)
+            self.ipv6_counting(addrs)
+        finally:
+            for a in added:
+                subprocess.run(["ip", "-6", "addr", "del", a + "/128", "dev", "lo"],
+                               capture_output=True)
+
+    def ipv6_counting(self, addrs):
+        t = self.t
+        s = self.server("login_ip_lockout_after 3", start=False)
+        conf = os.path.join(s.dir, "sekishod.conf")
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(re.sub(r"(?m)^listen .*$", "listen [::]:%d" % s.port, text))
+        s.start()
+        pw = self.add_user(s, "ivy6")
+        pw2 = self.add_user(s, "vic6")
+        codes = [v6_login(s, addrs[0], "stranger%d" % i, self.wrong()) for i in range(3)]
+        t.eq(codes, [401] * 3, "IPv6: three wrong logins from %s" % addrs[0])
+        t.eq(v6_login(s, addrs[1], "ivy6", pw), 429,
+             "IPv6: another address of the same /64 (%s) is locked too" % addrs[1])
+        self.audit_has(s, "login.fail", "user=ivy6", "ip=" + addrs[1], "reason=locked")
+        t.eq(v6_login(s, addrs[2], "vic6", pw2), 303,
+             "IPv6: an address of another /64 (%s) logs in" % addrs[2])
 
     def oversized(self, s):
         t, base = self.t, s.base()
@@ -495,9 +617,11 @@ def main():
         t.run("security headers", sc.security_headers, main_server)
         t.run("CSRF", sc.csrf, main_server)
         t.run("wrong password and unknown user", sc.wrong_and_unknown, main_server)
-        t.run("backoff", sc.backoff, main_server)
+        t.run("backoff", sc.backoff)
         t.run("oversized input", sc.oversized, main_server)
         t.run("parallel wrong passwords", sc.parallel, main_server)
+        t.run("parallel attempts reserved", sc.parallel_reserved)
+        t.run("IPv6 /64", sc.ipv6_prefix)
         t.run("user lockout", sc.user_lockout)
         t.run("address lockout", sc.ip_lockout)
         t.run("session limits", sc.check_session_clocks)

@@ -1,7 +1,8 @@
 /*
  * Unit tests for lib/ipnet.c: lists of addresses and networks (v4, v6, v4-mapped v6 taken as
  * v4), what the parser refuses and why, and matches on the edges of a prefix (/0, /32, /128,
- * first and last address, prefixes that end inside a byte).
+ * first and last address, prefixes that end inside a byte), and the key an address's
+ * failures count under (an IPv6 /64).
  */
 #include "config.h"
 
@@ -245,6 +246,35 @@ test_ipnet_match_null(void **state)
 	assert_int_equal(ipnet_match(&l, NULL), 0);
 }
 
+/* Failures count per IPv4 address and per IPv6 /64: two hosts of one /64 share a key. */
+static void
+test_ipnet_counter_key(void **state)
+{
+	static const struct {
+		const char *ip, *key;
+	} cases[] = {
+		{ "192.0.2.7", "192.0.2.7" },
+		{ "::ffff:192.0.2.7", "192.0.2.7" },
+		{ "2001:db8:1:2::a", "2001:db8:1:2::/64" },
+		{ "2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64" },
+		{ "2001:0DB8:0001:0002:0:0:0:1", "2001:db8:1:2::/64" },
+		{ "2001:db8:1:3::a", "2001:db8:1:3::/64" },
+		{ "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff::/64" },
+		{ "::1", "::/64" },
+		{ "fe80::1%lo", "fe80::1%lo" },		/* not numeric for inet_pton: itself */
+		{ "unknown", "unknown" },
+		{ "", "" },
+	};
+	char key[IPNET_KEY_LEN];
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		ipnet_counter_key(cases[i].ip, key);
+		assert_string_equal(key, cases[i].key);
+	}
+	ipnet_counter_key(NULL, key);
+	assert_string_equal(key, "");
+}
+
 int
 main(void)
 {
@@ -256,6 +286,7 @@ main(void)
 		cmocka_unit_test(test_ipnet_parse_too_many),
 		cmocka_unit_test(test_ipnet_match_edges),
 		cmocka_unit_test(test_ipnet_match_null),
+		cmocka_unit_test(test_ipnet_counter_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

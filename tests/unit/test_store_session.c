@@ -1,8 +1,9 @@
 /*
  * Unit tests for policies/store_session.c on a real LMDB environment in a temporary directory:
  * SSO sessions and the SPs that join them, replay detection, pending logins (taken once),
- * logout states, failure counters and expiry with injected times, and concurrent writers
- * (no lost counts, exactly one winner for one request id).
+ * logout states, failure counters (attempts reserved before they are checked) and expiry
+ * with injected times, and concurrent writers (no lost counts, exactly one winner for one
+ * request id, a limit of 10 holding against 64 parallel attempts).
  */
 #include "config.h"
 
@@ -335,6 +336,65 @@ test_store_session_failures(void **state)
 	assert_int_equal(f.count, 0);
 }
 
+/* A gate that opens while the user has fewer than limit failures, recording what it saw. */
+struct seen {
+	uint64_t limit;
+	struct failures user, ip;
+};
+
+static int
+gate_below(const struct failures *user, const struct failures *ip, void *arg)
+{
+	struct seen *s = arg;
+
+	s->user = *user;
+	s->ip = *ip;
+	return user->count < s->limit ? 0 : 2;
+}
+
+static void
+test_store_session_failure_reserve(void **state)
+{
+	struct fx *fx = *state;
+	struct seen s = { .limit = 2 };
+	struct failures f;
+
+	/* The gate sees the counters before the attempt; both count it, whatever it says. */
+	assert_int_equal(store_failure_reserve(fx->st, T, "alice", "192.0.2.7", 1000, 60,
+	    gate_below, &s, &f), 0);
+	assert_int_equal(s.user.count, 0);
+	assert_int_equal(s.ip.count, 0);
+	assert_int_equal(f.count, 1);
+	assert_int_equal(store_failure_reserve(fx->st, T, "alice", "192.0.2.7", 1010, 60,
+	    gate_below, &s, &f), 0);
+	assert_int_equal(s.user.count, 1);
+	assert_int_equal(s.user.last, 1000);
+	assert_int_equal(s.ip.count, 1);
+	assert_int_equal(store_failure_reserve(fx->st, T, "alice", "192.0.2.7", 1020, 60,
+	    gate_below, &s, &f), 2);
+	assert_int_equal(s.user.count, 2);
+	assert_int_equal(f.count, 3);
+	assert_int_equal(f.last, 1020);
+	assert_int_equal(store_failure_get(fx->st, T, "ip", "192.0.2.7", &f), 1);
+	assert_int_equal(f.count, 3);
+	/* The window applies as for store_failure_add. */
+	assert_int_equal(store_failure_reserve(fx->st, T, "alice", "192.0.2.7", 1061, 60,
+	    gate_below, &s, &f), 2);
+	assert_int_equal(f.count, 1);
+	assert_int_equal(f.first, 1061);
+	/* A success ends the user's count and gives the address its attempt back. */
+	assert_int_equal(store_failure_add(fx->st, T, "user", "alice", 1062, 60, &f), 0);
+	assert_int_equal(store_failure_reserve(fx->st, T, "alice", "192.0.2.7", 1063, 60,
+	    gate_below, &s, &f), 2);
+	assert_int_equal(store_failure_success(fx->st, T, "alice", "192.0.2.7"), 0);
+	assert_int_equal(store_failure_get(fx->st, T, "user", "alice", &f), 0);
+	assert_int_equal(store_failure_get(fx->st, T, "ip", "192.0.2.7", &f), 1);
+	assert_int_equal(f.count, 1);
+	/* Nothing to give back: no counter goes below zero or appears. */
+	assert_int_equal(store_failure_success(fx->st, T, "bob", "192.0.2.8"), 0);
+	assert_int_equal(store_failure_get(fx->st, T, "ip", "192.0.2.8", &f), 0);
+}
+
 /* ---- expiry ---- */
 
 static void
@@ -411,6 +471,61 @@ test_store_session_expire(void **state)
 }
 
 /* ---- concurrency ---- */
+
+#define RESERVE_THREADS 64
+#define RESERVE_LIMIT 10
+
+struct reserve_arg {
+	struct store *st;
+	pthread_barrier_t *go;
+	int gate;
+	uint64_t count;
+};
+
+static int
+gate_limit(const struct failures *user, const struct failures *ip, void *arg)
+{
+	return user->count < RESERVE_LIMIT ? 0 : 2;
+}
+
+static void *
+reserve_thread(void *p)
+{
+	struct reserve_arg *a = p;
+	struct failures f;
+
+	pthread_barrier_wait(a->go);
+	a->gate = store_failure_reserve(a->st, T, "alice", "192.0.2.7", T0, 3600, gate_limit,
+	    NULL, &f);
+	a->count = f.count;
+	return NULL;
+}
+
+/* 64 parallel attempts against a limit of 10: exactly 10 are let through. */
+static void
+test_store_session_failure_reserve_concurrent(void **state)
+{
+	struct fx *fx = *state;
+	struct reserve_arg args[RESERVE_THREADS];
+	pthread_t th[RESERVE_THREADS];
+	pthread_barrier_t go;
+	int open = 0;
+
+	pthread_barrier_init(&go, NULL, RESERVE_THREADS);
+	for (int i = 0; i < RESERVE_THREADS; i++) {
+		args[i] = (struct reserve_arg){ .st = fx->st, .go = &go };
+		assert_int_equal(pthread_create(&th[i], NULL, reserve_thread, &args[i]), 0);
+	}
+	for (int i = 0; i < RESERVE_THREADS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&go);
+	for (int i = 0; i < RESERVE_THREADS; i++) {
+		assert_true(args[i].gate == 0 || args[i].gate == 2);
+		assert_int_equal(args[i].gate == 0, args[i].count <= RESERVE_LIMIT);
+		open += args[i].gate == 0;
+	}
+	assert_int_equal(open, RESERVE_LIMIT);
+}
 
 #define FAIL_THREADS 8
 #define FAIL_PER_THREAD 100
@@ -537,8 +652,10 @@ main(void)
 		TEST(test_store_session_pending),
 		TEST(test_store_session_logout_states),
 		TEST(test_store_session_failures),
+		TEST(test_store_session_failure_reserve),
 		TEST(test_store_session_expire),
 		TEST(test_store_session_failure_add_concurrent),
+		TEST(test_store_session_failure_reserve_concurrent),
 		TEST(test_store_session_sso_concurrent_replay),
 	};
 #undef TEST
