@@ -40,6 +40,18 @@ int store_backup(struct store *st, const char *path, const char **errstr);
 /* Purge expired sessions, pending logins, replay entries, logout states and counters. */
 int store_expire(struct store *st, int64_t now, int64_t session_idle);
 
+/*
+ * Write transactions of concurrent requests share one durable commit (group commit): how
+ * many commits there were, how many write transactions they carried, and how many write
+ * transactions wait for one now.  Each commit costs at most one sync (two fdatasyncs).
+ */
+struct store_commit_stats {
+	uint64_t commits;
+	uint64_t writes;
+	uint64_t queued;
+};
+void store_commit_stats(struct store *st, struct store_commit_stats *s_r);
+
 /* ---- tenants ---- */
 struct tenant {
 	char *id;
