@@ -200,6 +200,12 @@ adopt_size(struct store *st)
 	pthread_rwlock_unlock(&st->resize_lock);
 }
 
+/*
+ * Read transactions open on this thread.  A write queued from inside one could wait for a
+ * committer that waits, to grow the map, for that very read to end: it is refused.
+ */
+static _Thread_local int reading;
+
 /* A read transaction: LMDB readers never wait for writers or each other. */
 static int
 run_read(struct store *st, store_txn_fn fn, void *arg)
@@ -221,7 +227,9 @@ run_read(struct store *st, store_txn_fn fn, void *arg)
 			return -1;
 		}
 		t.err = 0;
+		reading++;
 		r = fn(&t, arg);
+		reading--;
 		mdb_txn_abort(t.txn);
 		pthread_rwlock_unlock(&st->resize_lock);
 		if (t.err)
@@ -404,6 +412,10 @@ run_write(struct store *st, store_txn_fn fn, void *arg)
 {
 	struct commit_req req = { .fn = fn, .arg = arg, .state = REQ_WAIT };
 
+	if (reading) {
+		log_error("%s: a write inside a read transaction is refused", __func__);
+		return -1;
+	}
 	pthread_cond_init(&req.cv, NULL);
 	pthread_mutex_lock(&st->q_lock);
 	*st->q_tail = &req;

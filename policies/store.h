@@ -8,6 +8,8 @@
  * Others return 0 or -1, with *errstr (a static string) saying why.  STORE_FULL (-2)
  * means the database is full and could not grow: callers answer 507.
  * Structs filled by the store own their strings: release them with the *_clear function.
+ * Callbacks of the listing functions run inside a read transaction: they may read, but a
+ * write there is refused (-1); collect first (store_tenant_ids), then write.
  */
 #ifndef SEKISHO_STORE_H
 #define SEKISHO_STORE_H
@@ -63,6 +65,8 @@ struct tenant {
 int store_tenant_add(struct store *st, const struct tenant *t, const char **errstr);
 int store_tenant_get(struct store *st, const char *id, struct tenant *t_r);
 int store_tenant_list(struct store *st, void (*cb)(const struct tenant *t, void *arg), void *arg);
+/* The ids of all tenants, as a new NULL-terminated array (free with store_strv_free). */
+int store_tenant_ids(struct store *st, char ***ids_r);
 /* The generation counter changes whenever apps or keys of the tenant change. */
 int store_tenant_generation(struct store *st, const char *id, uint64_t *gen_r);
 void store_tenant_clear(struct tenant *t);

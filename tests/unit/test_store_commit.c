@@ -2,7 +2,8 @@
  * Unit tests for group commit (policies/store.c, store_run): concurrent write transactions
  * share one durable commit, each in its own nested transaction, so a failure rolls back
  * alone, later ones see earlier ones' writes (one-time IDs, counters, the audit chain),
- * a full map is handled per request, and no owner returns before its commit.
+ * a full map is handled per request, and no owner returns before its commit; a write
+ * from inside a read transaction is refused.
  */
 #include "config.h"
 
@@ -420,6 +421,49 @@ test_store_commit_as_they_come(void **state)
 	    (unsigned long long)made.writes, (unsigned long long)made.commits);
 }
 
+/* ---- no write from inside a read transaction ---- */
+
+static int
+write_inside_tx(struct store_txn *t, void *arg)
+{
+	struct worker *w = arg;
+
+	w->rc = store_run(w->st, 1, bump_tx, w);
+	return 0;
+}
+
+static void
+test_store_commit_no_write_inside_read(void **state)
+{
+	struct fx *fx = *state;
+	struct tenant t = { .id = "acme", .name = "Acme", .created = T0,
+		.secret = (unsigned char *)"sealed", .secret_len = 6 };
+	struct worker w;
+	const char *err = NULL;
+	char **ids;
+
+	/* Queued there, it could wait for a committer that waits for this read to end. */
+	workers_init(&w, 1, -1, -1);
+	w.st = fx->st;
+	assert_int_equal(store_run(fx->st, 0, write_inside_tx, &w), 0);
+	assert_int_equal(w.rc, -1);
+	assert_int_equal(counter(fx), 0);
+	assert_int_equal(store_run(fx->st, 1, bump_tx, &w), 0);
+	assert_int_equal(counter(fx), 1);
+	/* What writes per tenant lists the tenants first. */
+	assert_int_equal(store_tenant_ids(fx->st, &ids), 0);
+	assert_null(ids[0]);
+	store_strv_free(ids);
+	assert_int_equal(store_tenant_add(fx->st, &t, &err), 0);
+	t.id = "acme2";
+	assert_int_equal(store_tenant_add(fx->st, &t, &err), 0);
+	assert_int_equal(store_tenant_ids(fx->st, &ids), 0);
+	assert_string_equal(ids[0], "acme");
+	assert_string_equal(ids[1], "acme2");
+	assert_null(ids[2]);
+	store_strv_free(ids);
+}
+
 int
 main(void)
 {
@@ -432,6 +476,7 @@ main(void)
 		TEST(test_store_commit_replay_once),
 		TEST(test_store_commit_audit_chain),
 		TEST(test_store_commit_as_they_come),
+		TEST(test_store_commit_no_write_inside_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
