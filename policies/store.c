@@ -201,10 +201,11 @@ adopt_size(struct store *st)
 }
 
 /*
- * Read transactions open on this thread.  A write queued from inside one could wait for a
- * committer that waits, to grow the map, for that very read to end: it is refused.
+ * Transactions this thread is inside.  A write queued from inside one would wait for
+ * itself (a write: this thread commits it) or for a committer that waits, to grow the
+ * map, for that read to end: it is refused.
  */
-static _Thread_local int reading;
+static _Thread_local int in_txn;
 
 /* A read transaction: LMDB readers never wait for writers or each other. */
 static int
@@ -227,9 +228,9 @@ run_read(struct store *st, store_txn_fn fn, void *arg)
 			return -1;
 		}
 		t.err = 0;
-		reading++;
+		in_txn++;
 		r = fn(&t, arg);
-		reading--;
+		in_txn--;
 		mdb_txn_abort(t.txn);
 		pthread_rwlock_unlock(&st->resize_lock);
 		if (t.err)
@@ -393,7 +394,9 @@ lead(struct store *st)
 	st->stats.queued = 0;
 	st->committing = 1;
 	pthread_mutex_unlock(&st->q_lock);
+	in_txn++;
 	batch_run(st, batch, &c);
+	in_txn--;
 	pthread_mutex_lock(&st->q_lock);
 	st->committing = 0;
 	st->stats.commits += c.commits;
@@ -412,8 +415,8 @@ run_write(struct store *st, store_txn_fn fn, void *arg)
 {
 	struct commit_req req = { .fn = fn, .arg = arg, .state = REQ_WAIT };
 
-	if (reading) {
-		log_error("%s: a write inside a read transaction is refused", __func__);
+	if (in_txn) {
+		log_error("%s: a write inside another transaction is refused", __func__);
 		return -1;
 	}
 	pthread_cond_init(&req.cv, NULL);

@@ -3,7 +3,7 @@
  * share one durable commit, each in its own nested transaction, so a failure rolls back
  * alone, later ones see earlier ones' writes (one-time IDs, counters, the audit chain),
  * a full map is handled per request, and no owner returns before its commit; a write
- * from inside a read transaction is refused.
+ * from inside another transaction is refused.
  */
 #include "config.h"
 
@@ -421,7 +421,7 @@ test_store_commit_as_they_come(void **state)
 	    (unsigned long long)made.writes, (unsigned long long)made.commits);
 }
 
-/* ---- no write from inside a read transaction ---- */
+/* ---- no write from inside another transaction ---- */
 
 static int
 write_inside_tx(struct store_txn *t, void *arg)
@@ -432,8 +432,15 @@ write_inside_tx(struct store_txn *t, void *arg)
 	return 0;
 }
 
+static int
+write_inside_write_tx(struct store_txn *t, void *arg)
+{
+	write_inside_tx(t, arg);
+	return counter_bump(t);
+}
+
 static void
-test_store_commit_no_write_inside_read(void **state)
+test_store_commit_no_write_inside_txn(void **state)
 {
 	struct fx *fx = *state;
 	struct tenant t = { .id = "acme", .name = "Acme", .created = T0,
@@ -450,6 +457,10 @@ test_store_commit_no_write_inside_read(void **state)
 	assert_int_equal(counter(fx), 0);
 	assert_int_equal(store_run(fx->st, 1, bump_tx, &w), 0);
 	assert_int_equal(counter(fx), 1);
+	/* Inside a write it would wait for itself. */
+	assert_int_equal(store_run(fx->st, 1, write_inside_write_tx, &w), 0);
+	assert_int_equal(w.rc, -1);
+	assert_int_equal(counter(fx), 2);
 	/* What writes per tenant lists the tenants first. */
 	assert_int_equal(store_tenant_ids(fx->st, &ids), 0);
 	assert_null(ids[0]);
@@ -476,7 +487,7 @@ main(void)
 		TEST(test_store_commit_replay_once),
 		TEST(test_store_commit_audit_chain),
 		TEST(test_store_commit_as_they_come),
-		TEST(test_store_commit_no_write_inside_read),
+		TEST(test_store_commit_no_write_inside_txn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
