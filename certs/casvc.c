@@ -560,23 +560,34 @@ handle(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 }
 
 static void
-refresh_cb(const void *rec, void *arg)
+refresh_tenant(struct casvc *s, const char *tenant)
 {
-	const struct tenant *t = rec;
-	struct casvc *s = arg;
 	struct crlrec r = { 0 };
 	struct find_ca f = { 0 };
 	const char *errstr;
 
 	/* Tenants without a CA (made before device certificates) have no CRL. */
-	if (store_key_list(s->conf->st, t->id, "ca", find_ca_cb, &f) < 0 || !f.found) {
+	if (store_key_list(s->conf->st, tenant, "ca", find_ca_cb, &f) < 0 || !f.found) {
 		store_keyrec_clear(&f.k);
 		return;
 	}
 	store_keyrec_clear(&f.k);
-	if (crl_current(s, t->id, 0, &r, &errstr) == -1)
-		log_error("tenant %s: CRL refresh failed: %s", t->id, errstr);
+	if (crl_current(s, tenant, 0, &r, &errstr) == -1)
+		log_error("tenant %s: CRL refresh failed: %s", tenant, errstr);
 	store_crlrec_clear(&r);
+}
+
+/* A refresh writes: not from inside the read transaction of a tenant listing. */
+static void
+refresh_all(struct casvc *s)
+{
+	char **ids;
+
+	if (store_tenant_ids(s->conf->st, &ids) == -1)
+		return;
+	for (char **id = ids; *id; id++)
+		refresh_tenant(s, *id);
+	store_strv_free(ids);
 }
 
 int
@@ -595,7 +606,7 @@ casvc_serve(int fd, const struct casvc_conf *conf, volatile sig_atomic_t *stop)
 
 		if (conf->refresh_every > 0) {
 			if (clock_mono_ms() >= next) {
-				store_tenant_list(conf->st, refresh_cb, &s);
+				refresh_all(&s);
 				next = clock_mono_ms() + conf->refresh_every * 1000;
 			}
 			timeout = 1000;

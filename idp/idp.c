@@ -227,26 +227,21 @@ idp_tenant_release(struct idp *idp, struct tenant_ctx *t)
 		tenant_ctx_free(t);
 }
 
-static void
-prune_tenant(const void *rec, void *arg)
-{
-	const struct tenant *t = rec;
-	struct idp *idp = arg;
-	int64_t before = clock_now() - idp->in.settings.audit_retention;
-	int n = store_audit_prune(idp->in.store, t->id, before);
-
-	if (n > 0)
-		log_info("tenant %s: audit records before the retention period pruned", t->id);
-}
-
 void
 idp_housekeeping(struct idp *idp)
 {
+	int64_t before = clock_now() - idp->in.settings.audit_retention;
+	char **ids;
 	int n;
 
 	store_reader_check(idp->in.store);
 	n = store_expire(idp->in.store, clock_now(), idp->in.settings.session_idle_timeout);
 	if (n > 0)
 		log_debug("expired %d records", n);
-	store_tenant_list(idp->in.store, prune_tenant, idp);
+	if (store_tenant_ids(idp->in.store, &ids) == -1)
+		return;
+	for (char **id = ids; *id; id++)
+		if (store_audit_prune(idp->in.store, *id, before) > 0)
+			log_info("tenant %s: audit records before the retention period pruned", *id);
+	store_strv_free(ids);
 }

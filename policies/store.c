@@ -1,6 +1,7 @@
 /*
  * The LMDB backend of the store: environment, named databases, transactions with growth of
- * the map when it fills, keys and record helpers.  The only file that includes <lmdb.h>.
+ * the map when it fills, group commit of concurrent write transactions, keys and record
+ * helpers.  The only file that includes <lmdb.h>.
  */
 #include "config.h"
 
@@ -18,11 +19,17 @@
 #include "store_int.h"
 #include "xmalloc.h"
 
+struct commit_req;
+
 struct store {
 	MDB_env *env;
 	MDB_dbi dbi[DB__COUNT];
 	pthread_rwlock_t resize_lock;	/* writers of the map size exclude all transactions */
 	size_t map_max;
+	pthread_mutex_t q_lock;		/* the queue of write transactions, the counters */
+	struct commit_req *q_head, **q_tail;
+	int committing;			/* a thread is committing a batch */
+	struct store_commit_stats stats;
 };
 
 struct store_txn {
@@ -129,6 +136,8 @@ store_open(const char *dir, const struct store_settings *ss, const char **errstr
 	}
 	st->map_max = (size_t)ss->map_size_max;
 	pthread_rwlock_init(&st->resize_lock, NULL);
+	pthread_mutex_init(&st->q_lock, NULL);
+	st->q_tail = &st->q_head;
 	if ((rc = mdb_env_create(&st->env)) || (rc = mdb_env_set_maxdbs(st->env, DB__COUNT + 4)) ||
 	    (rc = mdb_env_set_maxreaders(st->env, 256)) ||
 	    (rc = mdb_env_set_mapsize(st->env, (size_t)ss->map_size)) ||
@@ -177,6 +186,7 @@ store_close(struct store *st)
 		return;
 	mdb_env_close(st->env);
 	pthread_rwlock_destroy(&st->resize_lock);
+	pthread_mutex_destroy(&st->q_lock);
 	free(st);
 }
 
@@ -238,15 +248,23 @@ adopt_size(struct store *st)
 	pthread_rwlock_unlock(&st->resize_lock);
 }
 
-int
-store_run(struct store *st, int rw, store_txn_fn fn, void *arg)
+/*
+ * Transactions this thread is inside.  A write queued from inside one would wait for
+ * itself (a write: this thread commits it) or for a committer that waits, to grow the
+ * map, for that read to end: it is refused.
+ */
+static _Thread_local int in_txn;
+
+/* A read transaction: LMDB readers never wait for writers or each other. */
+static int
+run_read(struct store *st, store_txn_fn fn, void *arg)
 {
 	struct store_txn t = { .st = st };
 	int rc, r;
 
 	for (int attempt = 0; attempt < 8; attempt++) {
 		pthread_rwlock_rdlock(&st->resize_lock);
-		rc = mdb_txn_begin(st->env, NULL, rw ? 0 : MDB_RDONLY, &t.txn);
+		rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &t.txn);
 		if (rc == MDB_MAP_RESIZED) {
 			pthread_rwlock_unlock(&st->resize_lock);
 			adopt_size(st);
@@ -258,31 +276,225 @@ store_run(struct store *st, int rw, store_txn_fn fn, void *arg)
 			return -1;
 		}
 		t.err = 0;
+		in_txn++;
 		r = fn(&t, arg);
-		if (r < 0 || !rw) {
-			mdb_txn_abort(t.txn);
-			rc = t.err;
-		} else {
-			rc = mdb_txn_commit(t.txn);
-			if (rc)
-				r = -1;
-		}
+		in_txn--;
+		mdb_txn_abort(t.txn);
 		pthread_rwlock_unlock(&st->resize_lock);
-		if (rc == MDB_MAP_FULL) {
-			if (grow(st) == -1)
-				return STORE_FULL;
-			continue;
-		}
-		if (rc == MDB_MAP_RESIZED) {
-			adopt_size(st);
-			continue;
-		}
-		if (rc)
-			log_error("transaction failed: %s", mdb_strerror(rc));
+		if (t.err)
+			log_error("transaction failed: %s", mdb_strerror(t.err));
 		return r;
 	}
 	log_error("transaction retried too often");
 	return -1;
+}
+
+/*
+ * Group commit.  A write transaction is queued as a request; the thread that finds no
+ * committer at work becomes the committer: it takes every queued request, runs each in a
+ * nested transaction of one LMDB write transaction (a request that fails rolls back
+ * alone; later ones see the writes of earlier ones, so every check-and-write stays
+ * atomic), commits that once — one sync for all — and only then wakes the owners with
+ * their results.  Whoever queued meanwhile is woken to commit the next batch.  A batch of
+ * one runs directly in the write transaction, as a lone writer always did.
+ */
+enum req_state {
+	REQ_WAIT,	/* to run in the next round */
+	REQ_RAN,	/* ran; its result stands if the round commits */
+	REQ_FULL,	/* ran into a full map: to run again once the map has grown */
+	REQ_DONE,	/* result final */
+	REQ_ANY,	/* for settle(): every request not done */
+};
+
+struct commit_req {
+	store_txn_fn fn;
+	void *arg;
+	int r;			/* fn's result, then the request's */
+	enum req_state state;	/* the committer's alone */
+	int done;		/* under q_lock: r is final, the owner may return */
+	pthread_cond_t cv;
+	struct commit_req *next;
+};
+
+/* Run one request inside the round's transaction, alone or in a nested transaction. */
+static void
+req_run(struct store *st, MDB_txn *parent, struct commit_req *req, int alone)
+{
+	struct store_txn t = { .st = st, .txn = parent };
+	int rc;
+
+	req->state = REQ_RAN;
+	if (!alone && (rc = mdb_txn_begin(st->env, parent, 0, &t.txn))) {
+		log_error("mdb_txn_begin (nested): %s", mdb_strerror(rc));
+		req->r = -1;
+		return;
+	}
+	req->r = req->fn(&t, req->arg);
+	if (t.err) {
+		/* LMDB failed the transaction: it cannot commit, whatever fn returned. */
+		req->r = req->r < 0 ? req->r : -1;
+		if (t.err == MDB_MAP_FULL)
+			req->state = REQ_FULL;
+		else
+			log_error("transaction failed: %s", mdb_strerror(t.err));
+	}
+	if (alone)
+		return;
+	if (req->r < 0)
+		mdb_txn_abort(t.txn);
+	else if ((rc = mdb_txn_commit(t.txn))) {
+		log_error("mdb_txn_commit (nested): %s", mdb_strerror(rc));
+		req->r = -1;
+	}
+}
+
+/* One round: every request still to run in one write transaction, committed once if any
+ * of them wants to.  0, or the LMDB error of that transaction. */
+static int
+round_run(struct store *st, struct commit_req *batch, struct store_commit_stats *c)
+{
+	struct commit_req *req;
+	MDB_txn *txn;
+	uint64_t n = 0, ok = 0;
+	int rc;
+
+	for (req = batch; req; req = req->next)
+		n += req->state == REQ_WAIT;
+	pthread_rwlock_rdlock(&st->resize_lock);
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) == 0) {
+		for (req = batch; req; req = req->next) {
+			if (req->state != REQ_WAIT)
+				continue;
+			req_run(st, txn, req, n == 1);
+			ok += req->state == REQ_RAN && req->r >= 0;
+		}
+		if (ok == 0)
+			mdb_txn_abort(txn);
+		else if ((rc = mdb_txn_commit(txn)) == 0) {
+			c->commits++;
+			c->writes += ok;
+		}
+	}
+	pthread_rwlock_unlock(&st->resize_lock);
+	return rc;
+}
+
+/* Move the requests in state from to state to; REQ_DONE gives them the result r. */
+static void
+settle(struct commit_req *batch, enum req_state from, enum req_state to, int r)
+{
+	for (struct commit_req *req = batch; req; req = req->next) {
+		if (req->state == REQ_DONE || (from != REQ_ANY && req->state != from))
+			continue;
+		req->state = to;
+		if (to == REQ_DONE)
+			req->r = r;
+	}
+}
+
+/* Commit rounds until every request of the batch has its result. */
+static void
+batch_run(struct store *st, struct commit_req *batch, struct store_commit_stats *c)
+{
+	for (int attempt = 0; attempt < 8; attempt++) {
+		int rc = round_run(st, batch, c), full = 0;
+
+		if (rc == MDB_MAP_RESIZED) {
+			adopt_size(st);
+			settle(batch, REQ_ANY, REQ_WAIT, 0);
+			continue;
+		}
+		if (rc && rc != MDB_MAP_FULL) {
+			log_error("transaction failed: %s", mdb_strerror(rc));
+			settle(batch, REQ_ANY, REQ_DONE, -1);
+			return;
+		}
+		/* A round that did not commit runs again in full; one that did is final. */
+		for (struct commit_req *req = batch; req; req = req->next) {
+			if (rc && req->state != REQ_DONE)
+				req->state = REQ_FULL;
+			else if (req->state == REQ_RAN)
+				req->state = REQ_DONE;
+			full += req->state == REQ_FULL;
+		}
+		if (!full)
+			return;
+		if (grow(st) == -1) {
+			settle(batch, REQ_FULL, REQ_DONE, STORE_FULL);
+			return;
+		}
+		settle(batch, REQ_FULL, REQ_WAIT, 0);
+	}
+	log_error("transaction retried too often");
+	settle(batch, REQ_ANY, REQ_DONE, -1);
+}
+
+/* With q_lock held and no committer at work: commit everything queued, wake the owners,
+ * and wake the first of those who queued meanwhile to commit the next batch. */
+static void
+lead(struct store *st)
+{
+	struct commit_req *batch = st->q_head, *req, *next;
+	struct store_commit_stats c = { 0 };
+
+	st->q_head = NULL;
+	st->q_tail = &st->q_head;
+	st->stats.queued = 0;
+	st->committing = 1;
+	pthread_mutex_unlock(&st->q_lock);
+	in_txn++;
+	batch_run(st, batch, &c);
+	in_txn--;
+	pthread_mutex_lock(&st->q_lock);
+	st->committing = 0;
+	st->stats.commits += c.commits;
+	st->stats.writes += c.writes;
+	for (req = batch; req; req = next) {
+		next = req->next;	/* req belongs to its owner once done is set */
+		req->done = 1;
+		pthread_cond_signal(&req->cv);
+	}
+	if (st->q_head)
+		pthread_cond_signal(&st->q_head->cv);
+}
+
+static int
+run_write(struct store *st, store_txn_fn fn, void *arg)
+{
+	struct commit_req req = { .fn = fn, .arg = arg, .state = REQ_WAIT };
+
+	if (in_txn) {
+		log_error("%s: a write inside another transaction is refused", __func__);
+		return -1;
+	}
+	pthread_cond_init(&req.cv, NULL);
+	pthread_mutex_lock(&st->q_lock);
+	*st->q_tail = &req;
+	st->q_tail = &req.next;
+	st->stats.queued++;
+	while (!req.done) {
+		if (st->committing)
+			pthread_cond_wait(&req.cv, &st->q_lock);
+		else
+			lead(st);
+	}
+	pthread_mutex_unlock(&st->q_lock);
+	pthread_cond_destroy(&req.cv);
+	return req.r;
+}
+
+int
+store_run(struct store *st, int rw, store_txn_fn fn, void *arg)
+{
+	return rw ? run_write(st, fn, arg) : run_read(st, fn, arg);
+}
+
+void
+store_commit_stats(struct store *st, struct store_commit_stats *s_r)
+{
+	pthread_mutex_lock(&st->q_lock);
+	*s_r = st->stats;
+	pthread_mutex_unlock(&st->q_lock);
 }
 
 static int

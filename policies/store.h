@@ -13,6 +13,9 @@
  * refers to one of them (sessions, memberships, policies, grants, certificates) refers to
  * the id, and removing the object removes or revokes what refers to it in the same
  * transaction: a new object with the same name inherits nothing.
+ *
+ * Callbacks of the listing functions run inside a read transaction: they may read, but a
+ * write there is refused (-1); collect first (store_tenant_ids), then write.
  */
 #ifndef SEKISHO_STORE_H
 #define SEKISHO_STORE_H
@@ -54,6 +57,18 @@ int store_backup(struct store *st, const char *path, const char **errstr);
 /* Purge expired sessions, pending logins, replay entries, logout states and counters. */
 int store_expire(struct store *st, int64_t now, int64_t session_idle);
 
+/*
+ * Write transactions of concurrent requests share one durable commit (group commit): how
+ * many commits there were, how many write transactions they carried, and how many write
+ * transactions wait for one now.  Each commit costs at most one sync (two fdatasyncs).
+ */
+struct store_commit_stats {
+	uint64_t commits;
+	uint64_t writes;
+	uint64_t queued;
+};
+void store_commit_stats(struct store *st, struct store_commit_stats *s_r);
+
 /* ---- tenants ---- */
 struct tenant {
 	char *id;
@@ -65,6 +80,8 @@ struct tenant {
 int store_tenant_add(struct store *st, const struct tenant *t, const char **errstr);
 int store_tenant_get(struct store *st, const char *id, struct tenant *t_r);
 int store_tenant_list(struct store *st, store_each_fn cb, void *arg);
+/* The ids of all tenants, as a new NULL-terminated array (free with store_strv_free). */
+int store_tenant_ids(struct store *st, char ***ids_r);
 /* The generation counter changes whenever apps or keys of the tenant change. */
 int store_tenant_generation(struct store *st, const char *id, uint64_t *gen_r);
 void store_tenant_clear(struct tenant *t);

@@ -67,7 +67,11 @@ void skey_prefix(struct store_key *k);
 
 struct store_txn;
 
-/* The callback's result is returned; < 0 aborts, >= 0 commits (write transactions). */
+/*
+ * The callback's result is returned; < 0 aborts, >= 0 commits (write transactions).  A
+ * write callback may run on another request's thread (the one committing the batch it is
+ * in) and more than once (again after the map grew): it touches only arg and t.
+ */
 typedef int (*store_txn_fn)(struct store_txn *t, void *arg);
 int store_run(struct store *st, int rw, store_txn_fn fn, void *arg);
 

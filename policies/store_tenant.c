@@ -116,6 +116,36 @@ store_tenant_list(struct store *st, store_each_fn cb, void *arg)
 	return store_each(st, DB_TENANTS, &k, tenant_fields, sizeof(struct tenant), cb, arg);
 }
 
+struct id_list {
+	char **ids;
+	size_t n;
+};
+
+static void
+tenant_id_cb(const void *rec, void *arg)
+{
+	const struct tenant *t = rec;
+	struct id_list *l = arg;
+
+	l->ids = xreallocarray(l->ids, l->n + 2, sizeof(char *));
+	l->ids[l->n++] = xstrdup(t->id);
+	l->ids[l->n] = NULL;
+}
+
+int
+store_tenant_ids(struct store *st, char ***ids_r)
+{
+	struct id_list l = { .ids = xcalloc(1, sizeof(char *)) };
+
+	*ids_r = NULL;
+	if (store_tenant_list(st, tenant_id_cb, &l) < 0) {
+		store_strv_free(l.ids);
+		return -1;
+	}
+	*ids_r = l.ids;
+	return 0;
+}
+
 static int
 generation_tx(struct store_txn *t, void *arg)
 {

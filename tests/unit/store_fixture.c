@@ -14,6 +14,8 @@
 #include <ftw.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -24,6 +26,7 @@
 #include "log.h"
 #include "store.h"
 #include "store_fixture.h"
+#include "store_int.h"
 #include "xmalloc.h"
 
 /* ---- fixture: a fresh store in its own directory ---- */
@@ -184,3 +187,73 @@ session_exists(struct fx *fx, const char *cookie)
 	return rc;
 }
 
+
+/* ---- holding the committer so that concurrent writes share one commit ---- */
+
+struct fx_hold {
+	struct store *st;
+	uint64_t n;
+	pthread_t th;
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	int held, gave_up;
+};
+
+static int
+hold_tx(struct store_txn *t, void *arg)
+{
+	struct fx_hold *h = arg;
+	struct store_commit_stats s;
+	struct timespec pause = { 0, 1000000 };
+	int polls = 0;
+
+	pthread_mutex_lock(&h->m);
+	h->held = 1;
+	pthread_cond_signal(&h->cv);
+	pthread_mutex_unlock(&h->m);
+	/* Polls for a condition, bounded so that a broken queue fails instead of hanging. */
+	for (store_commit_stats(h->st, &s); s.queued < h->n; store_commit_stats(h->st, &s)) {
+		if (++polls > 60000) {
+			h->gave_up = 1;
+			break;
+		}
+		nanosleep(&pause, NULL);
+	}
+	return -1;	/* nothing to commit: the holder adds no commit of its own */
+}
+
+static void *
+hold_thread(void *arg)
+{
+	struct fx_hold *h = arg;
+
+	(void)store_run(h->st, 1, hold_tx, h);
+	return NULL;
+}
+
+struct fx_hold *
+fx_hold_start(struct fx *fx, uint64_t n)
+{
+	struct fx_hold *h = xcalloc(1, sizeof(*h));
+
+	h->st = fx->st;
+	h->n = n;
+	pthread_mutex_init(&h->m, NULL);
+	pthread_cond_init(&h->cv, NULL);
+	assert_int_equal(pthread_create(&h->th, NULL, hold_thread, h), 0);
+	pthread_mutex_lock(&h->m);
+	while (!h->held)
+		pthread_cond_wait(&h->cv, &h->m);
+	pthread_mutex_unlock(&h->m);
+	return h;
+}
+
+void
+fx_hold_end(struct fx_hold *h)
+{
+	pthread_join(h->th, NULL);
+	assert_false(h->gave_up);
+	pthread_mutex_destroy(&h->m);
+	pthread_cond_destroy(&h->cv);
+	free(h);
+}

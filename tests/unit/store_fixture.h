@@ -41,4 +41,13 @@ void add_session(struct fx *fx, const char *cookie, const char *user, int64_t no
     int64_t expires);
 int session_exists(struct fx *fx, const char *cookie);
 
+/*
+ * Hold the store's committer inside a write transaction until n write transactions are
+ * queued behind it, so that those n share the next commit (group commit, store.c).
+ * fx_hold_start returns once the committer is held; fx_hold_end waits for the holder.
+ */
+struct fx_hold;
+struct fx_hold *fx_hold_start(struct fx *fx, uint64_t n);
+void fx_hold_end(struct fx_hold *h);
+
 #endif

@@ -28,6 +28,7 @@
 
 #define YEAR (365 * 86400)
 #define RACE_THREADS 8
+#define RACE_MAX 32
 
 /* A certificate record and the storage its pointers borrow. */
 struct crec {
@@ -363,38 +364,69 @@ add_thread(void *p)
 	return NULL;
 }
 
+/*
+ * threads issuances at once for a user with left free slots: exactly left succeed.  With
+ * one_commit they all share one group commit (store.c), each seeing the ones before it.
+ */
 static void
-test_store_cert_cap_concurrent(void **state)
+cap_race(struct fx *fx, int threads, unsigned int left, int one_commit)
 {
-	struct fx *fx = *state;
-	struct crec r[STORE_CERT_CAP - 1];
-	struct race_arg args[RACE_THREADS];
-	pthread_t th[RACE_THREADS];
+	struct crec r[STORE_CERT_CAP];
+	struct race_arg args[RACE_MAX];
+	pthread_t th[RACE_MAX];
 	pthread_barrier_t go;
+	struct store_commit_stats before, after;
+	struct fx_hold *hold = NULL;
 	int won = 0;
 
 	add_named(fx, T, "alice");
-	for (unsigned int i = 0; i < STORE_CERT_CAP - 1; i++)
+	for (unsigned int i = 0; i < STORE_CERT_CAP - left; i++)
 		add_ok(fx, &r[i], i, "alice");
-	/* One slot left and several issuances at once: exactly one gets it. */
-	pthread_barrier_init(&go, NULL, RACE_THREADS);
-	for (int i = 0; i < RACE_THREADS; i++) {
+	store_commit_stats(fx->st, &before);
+	if (one_commit)
+		hold = fx_hold_start(fx, (uint64_t)threads);
+	pthread_barrier_init(&go, NULL, (unsigned int)threads);
+	for (int i = 0; i < threads; i++) {
 		args[i].st = fx->st;
 		args[i].go = &go;
 		args[i].rc = 1;
 		crec_init(&args[i].r, 100 + (unsigned int)i, "alice", T0, T0 + 5 * YEAR);
 		assert_int_equal(pthread_create(&th[i], NULL, add_thread, &args[i]), 0);
 	}
-	for (int i = 0; i < RACE_THREADS; i++)
+	for (int i = 0; i < threads; i++)
 		pthread_join(th[i], NULL);
 	pthread_barrier_destroy(&go);
-	for (int i = 0; i < RACE_THREADS; i++) {
+	if (hold)
+		fx_hold_end(hold);
+	store_commit_stats(fx->st, &after);
+	for (int i = 0; i < threads; i++) {
 		assert_true(args[i].rc == 0 || args[i].rc == -1);
 		won += args[i].rc == 0;
 	}
-	assert_int_equal(won, 1);
+	assert_int_equal(won, left);
+	if (one_commit)
+		assert_int_equal(after.commits - before.commits, 1);
 	assert_int_equal(store_cert_active(fx->st, T, "alice", T0), STORE_CERT_CAP);
 	assert_int_equal(raw_count(fx, "certs"), STORE_CERT_CAP);
+}
+
+static void
+test_store_cert_cap_concurrent(void **state)
+{
+	/* One slot left and several issuances at once: exactly one gets it. */
+	cap_race(*state, RACE_THREADS, 1, 0);
+}
+
+static void
+test_store_cert_cap_one_commit(void **state)
+{
+	cap_race(*state, RACE_MAX, 3, 1);
+}
+
+static void
+test_store_cert_cap_many(void **state)
+{
+	cap_race(*state, RACE_MAX, 3, 0);
 }
 
 /* ---- revocation ---- */
@@ -719,6 +751,8 @@ main(void)
 		TEST(test_store_cert_cap),
 		TEST(test_store_cert_cap_expired),
 		TEST(test_store_cert_cap_concurrent),
+		TEST(test_store_cert_cap_one_commit),
+		TEST(test_store_cert_cap_many),
 		TEST(test_store_cert_revoke),
 		TEST(test_store_cert_user_removed),
 		TEST(test_store_cert_list),

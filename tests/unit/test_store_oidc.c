@@ -839,14 +839,28 @@ race(struct fx *fx, void *(*fn)(void *), int counts[4])
 	}
 }
 
+/* As race(), all of them in one group commit (store.c): each sees the ones before it. */
 static void
-test_store_oidc_code_redeem_concurrent(void **state)
+race_one_commit(struct fx *fx, void *(*fn)(void *), int counts[4])
 {
-	struct fx *fx = *state;
+	struct store_commit_stats before, after;
+	struct fx_hold *hold;
+
+	store_commit_stats(fx->st, &before);
+	hold = fx_hold_start(fx, RACE_THREADS);
+	race(fx, fn, counts);
+	fx_hold_end(hold);
+	store_commit_stats(fx->st, &after);
+	assert_int_equal(after.commits - before.commits, 1);
+}
+
+static void
+code_redeem_race(struct fx *fx, int one_commit)
+{
 	int n[4];
 
 	put_code(fx, "code-race", "alice", "sso-1", T0 + 600);
-	race(fx, redeem_thread, n);
+	(one_commit ? race_one_commit : race)(fx, redeem_thread, n);
 	assert_int_equal(n[1], 1);
 	assert_int_equal(n[2], RACE_THREADS - 1);
 	/* The losers were replays: the winner's grant is revoked. */
@@ -855,14 +869,25 @@ test_store_oidc_code_redeem_concurrent(void **state)
 }
 
 static void
-test_store_oidc_refresh_rotate_concurrent(void **state)
+test_store_oidc_code_redeem_concurrent(void **state)
 {
-	struct fx *fx = *state;
+	code_redeem_race(*state, 0);
+}
+
+static void
+test_store_oidc_code_redeem_one_commit(void **state)
+{
+	code_redeem_race(*state, 1);
+}
+
+static void
+refresh_rotate_race(struct fx *fx, int one_commit)
+{
 	int n[4], winners = 0;
 
 	grant(fx, "fam-1", "alice", "sso-1");
 	assert_int_equal(store_refresh_issue(fx->st, T, "fam-1", "rt-race", T0 + DAY), 1);
-	race(fx, rotate_thread, n);
+	(one_commit ? race_one_commit : race)(fx, rotate_thread, n);
 	/* One rotates; the next is a replay and revokes the grant; the rest find it revoked. */
 	assert_int_equal(n[1], 1);
 	assert_int_equal(n[2], 1);
@@ -879,6 +904,18 @@ test_store_oidc_refresh_rotate_concurrent(void **state)
 		}
 	}
 	assert_int_equal(winners, 1);
+}
+
+static void
+test_store_oidc_refresh_rotate_concurrent(void **state)
+{
+	refresh_rotate_race(*state, 0);
+}
+
+static void
+test_store_oidc_refresh_rotate_one_commit(void **state)
+{
+	refresh_rotate_race(*state, 1);
 }
 
 int
@@ -904,7 +941,9 @@ main(void)
 		TEST(test_store_oidc_replay_kills_access),
 		TEST(test_store_oidc_expire),
 		TEST(test_store_oidc_code_redeem_concurrent),
+		TEST(test_store_oidc_code_redeem_one_commit),
 		TEST(test_store_oidc_refresh_rotate_concurrent),
+		TEST(test_store_oidc_refresh_rotate_one_commit),
 	};
 #undef TEST
 
