@@ -29,6 +29,7 @@ int session_start(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 /* End the session and clear the cookie. */
 void session_end(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
     const unsigned char hash[32]);
+/* Free and wipe what ss holds; NULL is allowed. */
 void session_clear(struct sso_session *ss);
 
 /* The pre-login binding value (sets the cookie when absent); borrowed or new. */

@@ -17,6 +17,7 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
+#include "cookie.h"
 #include "http.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -48,6 +49,7 @@ struct http_req {
 	const char *bad_why;
 	struct form query;
 	struct form form;
+	struct cookie_jar cookies;
 	struct buf body;
 	char ip[INET6_ADDRSTRLEN];
 	/* response */
@@ -116,31 +118,18 @@ http_header(const struct http_req *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
-struct cookie_find {
-	const char *name;
-	const char *value;
-	int count;
-};
-
 static enum MHD_Result
-cookie_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+cookie_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-	struct cookie_find *cf = cls;
-
-	if (strcmp(key, cf->name) == 0) {
-		cf->value = value;
-		cf->count++;
-	}
+	if (strcasecmp(key, "Cookie") == 0 && value != NULL)
+		cookie_parse(cls, value, strlen(value));
 	return MHD_YES;
 }
 
 const char *
 http_cookie(const struct http_req *req, const char *name)
 {
-	struct cookie_find cf = { name, NULL, 0 };
-
-	MHD_get_connection_values(req->conn, MHD_COOKIE_KIND, cookie_iter, &cf);
-	return cf.count == 1 ? cf.value : NULL;
+	return cookie_get(&req->cookies, name);
 }
 
 const char *
@@ -265,6 +254,7 @@ req_free(struct http_req *req)
 		req->data_free(req->data);
 	form_free(&req->query);
 	form_free(&req->form);
+	cookie_free(&req->cookies);
 	buf_free(&req->body);
 	for (size_t i = 0; i < req->nhdrs; i++) {
 		free(req->hdrs[i].name);
@@ -413,6 +403,7 @@ first_call(struct http_req *req, const char *method)
 		req->bad_query = 1;
 		req->bad_why = err;
 	}
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, cookie_header, &req->cookies);
 	cl = http_header(req, "Content-Length");
 	if (cl) {
 		char *end;
