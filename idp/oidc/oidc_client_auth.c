@@ -144,11 +144,11 @@ assertion(struct idp *idp, struct tenant_ctx *t, const struct form *f,
     const struct oidc_client **c_r, const char **client_r, const char **why_r)
 {
 	const char *jwt = form_get(f, "client_assertion"), *id = form_get(f, "client_id");
-	const char *why;
+	const char *type = form_get(f, "client_assertion_type"), *why;
 	const struct oidc_client *c;
 	json_t *claims;
 
-	if (strcmp(form_get(f, "client_assertion_type"), ASSERTION_TYPE) || jwt == NULL)
+	if (type == NULL || strcmp(type, ASSERTION_TYPE) || jwt == NULL)
 		return fail(client_r, why_r, id, "unsupported client_assertion_type");
 	if (id == NULL) {
 		/* Which client: its sub, read before verifying, used only to pick its keys. */
@@ -194,7 +194,7 @@ oidc_client_check(struct idp *idp, struct tenant_ctx *t, const char *hdr, const 
 
 	*c_r = NULL;
 	*client_r = *why_r = NULL;
-	if (form_get(f, "client_assertion_type"))
+	if (form_get(f, "client_assertion_type") || form_get(f, "client_assertion"))
 		return assertion(idp, t, f, c_r, client_r, why_r);
 	if (hdr) {
 		if (basic(hdr, &bid, &bsecret) == -1)

@@ -327,6 +327,10 @@ test_oidc_client_auth_post_and_none(void **state)
 		{ "private_key_jwt client by client_id alone", "client_id=rs", NULL,
 		    "client authentication required" },
 		{ "nothing", "", NULL, "unknown client" },
+		/* An assertion without its type (found by fuzz_jwt) is not ignored. */
+		{ "public client with a client_assertion but no type",
+		    "client_id=public&client_assertion=eyJhbGciOiJub25lIn0.e30.", NULL,
+		    "unsupported client_assertion_type" },
 	};
 
 	for (size_t i = 0; i < NELEM(cases); i++)
