@@ -234,6 +234,32 @@ set_time(ASN1_TIME *field, int64_t t)
 	return ASN1_TIME_set(field, (time_t)t) != NULL ? 0 : -1;
 }
 
+/*
+ * The certificate's subject key.  X509_set_pubkey encodes the key and decodes the result
+ * again (with OpenSSL 3, half of an issuance): a key on a named EC curve is written as it
+ * is encoded, the curve's OID and the point.  Nothing reads the key back from x here.
+ */
+static int
+set_pubkey(X509 *x, EVP_PKEY *pub)
+{
+	unsigned char *point = NULL;
+	char group[32];
+	size_t n = 0;
+	int nid = NID_undef;
+
+	if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_EC && EVP_PKEY_get_utf8_string_param(pub,
+	    OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL))
+		nid = OBJ_sn2nid(group);
+	if (nid == NID_undef || (n = EVP_PKEY_get1_encoded_public_key(pub, &point)) == 0)
+		return X509_set_pubkey(x, pub) ? 0 : -1;
+	if (!X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), OBJ_nid2obj(NID_X9_62_id_ecPublicKey),
+	    V_ASN1_OBJECT, OBJ_nid2obj(nid), point, (int)n)) {
+		OPENSSL_free(point);
+		return -1;
+	}
+	return 0;
+}
+
 int
 ca_issue(struct ca *ca, EVP_PKEY *pub, const char *tenant, const char *user,
     const char *label, int64_t now, struct ca_issued *out, const char **errstr)
@@ -263,7 +289,7 @@ ca_issue(struct ca *ca, EVP_PKEY *pub, const char *tenant, const char *user,
 	if ((x = X509_new()) == NULL || !X509_set_version(x, 2) || random_serial(x) == -1 ||
 	    set_time(X509_getm_notBefore(x), out->not_before) == -1 ||
 	    set_time(X509_getm_notAfter(x), out->not_after) == -1 ||
-	    !X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) || !X509_set_pubkey(x, pub))
+	    !X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) || set_pubkey(x, pub) == -1)
 		goto done;
 	name = X509_get_subject_name(x);
 	if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)tenant,

@@ -612,7 +612,9 @@ test_ca_csr_accepted(void **state)
 	for (size_t i = 0; i < NELEM(keys); i++) {
 		char *csr, *got, *want;
 		const char *err = NULL;
+		struct ca_issued is;
 		EVP_PKEY *pub;
+		X509 *x;
 
 		assert_non_null(keys[i]);
 		csr = make_csr(keys[i], keys[i], EVP_sha256(), NULL);
@@ -621,6 +623,14 @@ test_ca_csr_accepted(void **state)
 			fail_msg("key %zu: %s", i, err);
 		got = pubkey_pem(pub);
 		assert_string_equal(got, want);
+		/* The certificate carries that key (P-256 and P-384 written directly, RSA not). */
+		x = issue(g.p256, pub, utc(2030, 1, 1, 0, 0, 0), &is);
+		assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), keys[i]), 1);
+		free(got);
+		got = pubkey_pem(X509_get0_pubkey(x));
+		assert_string_equal(got, want);
+		X509_free(x);
+		ca_issued_clear(&is);
 		free(csr);
 		free(got);
 		free(want);
