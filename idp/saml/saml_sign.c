@@ -11,6 +11,7 @@
 #include <libxml/c14n.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 #include "encode.h"
 #include "pki.h"
@@ -27,8 +28,24 @@
 struct saml_signer {
 	EVP_PKEY *key;
 	EVP_MD *sha256;		/* fetched once: an implicit fetch per message costs */
+	EVP_PKEY_CTX *rsa;	/* RSA PKCS#1 v1.5 with SHA-256, set up once, copied per use */
 	char *cert_b64;		/* the certificate's DER in base64, for KeyInfo */
 };
+
+/* Setting up a signature context fetches algorithms under locks: done once, then copied. */
+static EVP_PKEY_CTX *
+rsa_sha256(EVP_PKEY *key, EVP_MD *sha256)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+
+	if (c == NULL || EVP_PKEY_sign_init(c) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(c, sha256) != 1) {
+		EVP_PKEY_CTX_free(c);
+		return NULL;
+	}
+	return c;
+}
 
 struct saml_signer *
 saml_signer_new(const char *key_pem, const char *cert_pem, const char **errstr)
@@ -43,7 +60,8 @@ saml_signer_new(const char *key_pem, const char *cert_pem, const char **errstr)
 	BIO_free(b);
 	s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 	s->cert_b64 = pki_cert_base64(cert_pem);
-	if (s->key && EVP_PKEY_get_base_id(s->key) == EVP_PKEY_RSA && s->sha256 && s->cert_b64)
+	if (s->key && EVP_PKEY_get_base_id(s->key) == EVP_PKEY_RSA && s->sha256 && s->cert_b64 &&
+	    (s->rsa = rsa_sha256(s->key, s->sha256)) != NULL)
 		return s;
 	*errstr = "the SAML signing key is not an RSA key";
 fail:
@@ -56,6 +74,7 @@ saml_signer_free(struct saml_signer *s)
 {
 	if (s == NULL)
 		return;
+	EVP_PKEY_CTX_free(s->rsa);
 	EVP_PKEY_free(s->key);
 	EVP_MD_free(s->sha256);
 	free(s->cert_b64);
@@ -174,13 +193,21 @@ static int
 sign_signed_info(const struct saml_signer *s, xmlDoc *doc, xmlNode *si, EVP_MD_CTX *ctx,
     unsigned char **sig_r, size_t *len_r)
 {
+	EVP_PKEY_CTX *rsa = NULL;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+	int rc = -1;
+
 	*sig_r = NULL;
-	if (EVP_MD_CTX_reset(ctx) != 1 || EVP_DigestSignInit(ctx, NULL, s->sha256, NULL,
-	    s->key) != 1 || c14n_into(doc, si, ctx) == -1 ||
-	    EVP_DigestSignFinal(ctx, NULL, len_r) != 1)
-		return -1;
+	if (EVP_DigestInit_ex(ctx, s->sha256, NULL) != 1 || c14n_into(doc, si, ctx) == -1 ||
+	    EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || (rsa = EVP_PKEY_CTX_dup(s->rsa)) == NULL ||
+	    EVP_PKEY_sign(rsa, NULL, len_r, md, mdlen) != 1)
+		goto done;
 	*sig_r = xmalloc(*len_r);
-	return EVP_DigestSignFinal(ctx, *sig_r, len_r) == 1 ? 0 : -1;
+	rc = EVP_PKEY_sign(rsa, *sig_r, len_r, md, mdlen) == 1 ? 0 : -1;
+done:
+	EVP_PKEY_CTX_free(rsa);
+	return rc;
 }
 
 /* An enveloped signature of el (which has an ID and a saml:Issuer first) in place. */
