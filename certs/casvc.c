@@ -40,6 +40,8 @@ static const struct rec_field request_fields[] = {
 	F(9, REC_STR, ca_request, serial),
 	F(10, REC_U64, ca_request, reason),
 	F(11, REC_U64, ca_request, force),
+	F(12, REC_STR, ca_request, actor),
+	F(13, REC_STR, ca_request, sudo_user),
 	REC_END
 };
 
@@ -165,8 +167,9 @@ struct find_ca {
 };
 
 static void
-find_ca_cb(const struct keyrec *k, void *arg)
+find_ca_cb(const void *rec, void *arg)
 {
+	const struct keyrec *k = rec;
 	struct find_ca *f = arg;
 
 	if (f->found || k->state != STORE_KEY_ACTIVE)
@@ -291,7 +294,8 @@ do_create(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 	}
 	rp->ok = 1;
 	rp->cert_pem = xstrdup(k.cert_pem);
-	audit_event(s->conf->st, rq->tenant, "ca.create", "kid", k.kid, "alg", k.alg, NULL);
+	audit_event(s->conf->st, rq->tenant, "ca.create", "kid", k.kid, "alg", k.alg, "actor",
+	    rq->actor, "sudo_user", rq->sudo_user, NULL);
 	/* The first (empty) CRL, so relying parties that fetch it find one. */
 	if (crl_current(s, rq->tenant, 1, &crl, &errstr) == -1)
 		log_error("tenant %s: first CRL: %s", rq->tenant, errstr);
@@ -310,8 +314,9 @@ struct revoked_list {
 };
 
 static void
-revoked_cb(const struct devcert *c, void *arg)
+revoked_cb(const void *rec, void *arg)
 {
+	const struct devcert *c = rec;
 	struct revoked_list *l = arg;
 
 	/* A revoked certificate stays listed until it would have expired (RFC 5280 3.3). */
@@ -408,7 +413,7 @@ do_revoke(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 		return;
 	}
 	audit_entry_make(&ae, "cert.revoke", "serial", serial, "reason",
-	    ca_reason_name((int)rq->reason), NULL);
+	    ca_reason_name((int)rq->reason), "actor", rq->actor, "sudo_user", rq->sudo_user, NULL);
 	rc = store_cert_revoke(s->conf->st, rq->tenant, serial, (int)rq->reason, clock_now(), &ae,
 	    &rp->user);
 	if (rc < 0) {
@@ -462,9 +467,9 @@ do_issue(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 		goto done;
 	}
 	/* An early answer; the cap is enforced again as the record commits. */
-	if ((active = store_cert_active(st, rq->tenant, rq->user, now)) >= STORE_CERT_CAP) {
+	if ((active = store_cert_active(st, rq->tenant, u.id, now)) >= STORE_CERT_CAP) {
 		snprintf(msg, sizeof(msg), "user %s already has %d active device certificates (the "
-		    "limit is %d): revoke one first", rq->user, active, STORE_CERT_CAP);
+		    "limit is %d): revoke one first", u.name, active, STORE_CERT_CAP);
 		fail(rp, msg);
 		rp->limit = 1;
 		goto done;
@@ -475,7 +480,7 @@ do_issue(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 		fail(rp, errstr);
 		goto done;
 	}
-	if (ca_issue(ca->ca, key, rq->tenant, rq->user, rq->label, now, &is, &errstr) == -1) {
+	if (ca_issue(ca->ca, key, rq->tenant, u.name, rq->label, now, &is, &errstr) == -1) {
 		fail(rp, errstr);
 		goto done;
 	}
@@ -485,7 +490,7 @@ do_issue(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 		goto done;
 	}
 	c.serial = is.serial;
-	c.user = rq->user;
+	c.user = u.name;
 	c.user_id = u.id;
 	c.label = rq->label;
 	c.fingerprint = is.fingerprint;
@@ -494,13 +499,14 @@ do_issue(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 	c.not_after = (uint64_t)is.not_after;
 	c.der = is.der;
 	c.der_len = is.der_len;
-	audit_entry_make(&ae, "cert.issue", "user", rq->user, "serial", is.serial, "label",
-	    rq->label, "method", rq->csr ? "csr" : "pkcs12", NULL);
+	audit_entry_make(&ae, "cert.issue", "user", u.name, "serial", is.serial, "label",
+	    rq->label, "method", rq->csr ? "csr" : "pkcs12", "actor", rq->actor, "sudo_user",
+	    rq->sudo_user, NULL);
 	/* Nothing leaves this process unless the record committed under the cap. */
 	if (store_cert_add(st, rq->tenant, &c, now, STORE_CERT_CAP, &ae, &errstr) == -1) {
 		if (strstr(errstr, "limit")) {
 			snprintf(msg, sizeof(msg), "user %s already has %d active device "
-			    "certificates (the limit is %d): revoke one first", rq->user,
+			    "certificates (the limit is %d): revoke one first", u.name,
 			    STORE_CERT_CAP, STORE_CERT_CAP);
 			fail(rp, msg);
 			rp->limit = 1;
@@ -553,8 +559,9 @@ handle(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 }
 
 static void
-refresh_cb(const struct tenant *t, void *arg)
+refresh_cb(const void *rec, void *arg)
 {
+	const struct tenant *t = rec;
 	struct casvc *s = arg;
 	struct crlrec r = { 0 };
 	struct find_ca f = { 0 };

@@ -33,6 +33,8 @@ struct ca_request {
 	char *serial;
 	uint64_t reason;
 	uint64_t force;
+	char *actor;		/* who asked (the operating-system user), for the audit record */
+	char *sudo_user;	/* and who ran sudo, if so */
 };
 
 struct ca_reply {

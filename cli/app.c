@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "clock.h"
 #include "crypto.h"
@@ -15,32 +16,49 @@
 #include "saml.h"
 #include "spmeta.h"
 #include "store.h"
+#include "url.h"
 #include "xmalloc.h"
 
 static void
-print_app(const struct app *a, void *arg)
+print_app(const void *rec, void *arg)
 {
+	const struct app *a = rec;
 	printf("%s\t%s\t%s\t%s\n", a->name, a->type, a->entity_id ? a->entity_id : "-",
 	    a->nameid_format ? a->nameid_format : "-");
 }
 
+/*
+ * Every endpoint of the metadata follows the rule of OIDC redirect URIs (http only to a
+ * loopback host), with the same words: a browser is sent there with an assertion.
+ */
 static int
-app_add_saml(struct cli *c, const char *const *v)
+endpoints_ok(const struct spmeta *m, const char *file)
 {
-	const char *name = arg(c, 0, v), *file = opt(c, "--metadata"), *err;
+	const char *err;
+
+	for (size_t i = 0; i < m->nendpoints; i++)
+		if (url_check_app_uri(m->endpoints[i].location, &err) == -1) {
+			fail("%s: %s %s: %s", file, m->endpoints[i].element,
+			    m->endpoints[i].location, err);
+			return 0;
+		}
+	return 1;
+}
+
+int
+cmd_app_add_saml(struct cli *c)
+{
+	const char *name = arg(c, 0), *file = opt(c, "--metadata"), *err;
 	const char *nameid = opt(c, "--nameid") ? opt(c, "--nameid") : "persistent";
+	struct audit_entry ae;
 	struct spmeta m;
 	struct app a = { 0 };
 	char *xml;
 	size_t len;
 	int rc;
 
-	if (name == NULL || file == NULL)
-		usage();
 	if (!store_valid_name(name, 64))
 		return fail("app name must be 1-64 characters of a-z A-Z 0-9 . _ @ + -");
-	if (strcmp(nameid, "persistent") && strcmp(nameid, "transient") && strcmp(nameid, "email"))
-		return fail("--nameid must be persistent, transient or email");
 	if ((xml = slurp(file, SPMETA_MAX_SIZE, &len, &err)) == NULL)
 		return fail("%s: %s", file, err);
 	if (saml_global_init() == -1)
@@ -49,6 +67,11 @@ app_add_saml(struct cli *c, const char *const *v)
 		free(xml);
 		return fail("%s: %s", file, err);
 	}
+	if (!endpoints_ok(&m, file)) {
+		spmeta_clear(&m);
+		free(xml);
+		return EXIT_FAIL;
+	}
 	a.name = (char *)name;
 	a.type = "saml";
 	a.entity_id = m.entity_id;
@@ -56,7 +79,8 @@ app_add_saml(struct cli *c, const char *const *v)
 	a.nameid_format = (char *)nameid;
 	a.created = (uint64_t)clock_now();
 	a.sign_response = flag(c, "--sign-response");
-	rc = store_app_add(c->in.store, c->tenant, &a, &err);
+	cli_audit(&ae, "admin.app.add", "app", name, "type", "saml", "sp", m.entity_id, NULL);
+	rc = store_app_add(c->in.store, c->tenant, &a, &ae, &err);
 	if (rc == 0)
 		printf("app %s added (SAML SP %s, NameID %s%s%s)\n", name, m.entity_id, nameid,
 		    m.has_slo ? "" : ", no Single Logout endpoint",
@@ -66,43 +90,19 @@ app_add_saml(struct cli *c, const char *const *v)
 	return rc == 0 ? 0 : fail("app %s: %s", name, err);
 }
 
-/*
- * A client URI: absolute https (http only to a loopback host, for local tools), no
- * fragment, no user info, no white space; compared byte for byte later.
- */
-static int
-uri_ok(const char *u)
-{
-	const char *h, *end;
-	int https = !strncmp(u, "https://", 8);
-
-	if (strlen(u) > 2048 || strchr(u, '#') || strpbrk(u, " \t\r\n\\<>\"") ||
-	    (!https && strncmp(u, "http://", 7)))
-		return 0;
-	h = u + (https ? 8 : 7);
-	end = h + strcspn(h, "/?");
-	if (end == h || memchr(h, '@', (size_t)(end - h)))
-		return 0;
-	if (https)
-		return 1;
-	return !strncmp(h, "127.0.0.1", 9) && (h[9] == ':' || h + 9 == end) ? 1 :
-	    !strncmp(h, "[::1]", 5) && (h[5] == ':' || h + 5 == end) ? 1 :
-	    !strncmp(h, "localhost", 9) && (h[9] == ':' || h + 9 == end);
-}
-
 static int
 uris_ok(const char *list, const char *what)
 {
 	char *copy = xstrdup(list ? list : ""), *p = copy;
+	const char *err;
 	int ok = 1;
 
 	while (ok && *p) {
 		size_t n = strcspn(p, "\n");
 		char save = p[n];
 		p[n] = '\0';
-		if (!uri_ok(p)) {
-			fail("%s %s: must be https (http only for 127.0.0.1, [::1] or localhost), "
-			    "absolute, without fragment or user info", what, p);
+		if (url_check_app_uri(p, &err) == -1) {
+			fail("%s %s: %s", what, p, err);
 			ok = 0;
 		}
 		p += n + (save == '\n');
@@ -111,31 +111,11 @@ uris_ok(const char *list, const char *what)
 	return ok;
 }
 
-static char *
-random_id(size_t n, int url)
-{
-	unsigned char raw[32];
-	char *s;
-
-	crypto_random(raw, n);
-	s = url ? b64url_encode(raw, n) : b64_encode(raw, n);
-	explicit_bzero(raw, sizeof(raw));
-	return s;
-}
-
 static int
 oidc_settings_ok(struct cli *c, struct app *a)
 {
 	const char *auth = a->auth_method, *grants = a->grant_types;
 
-	if (strcmp(auth, "client_secret_basic") && strcmp(auth, "client_secret_post") &&
-	    strcmp(auth, "private_key_jwt") && strcmp(auth, "none"))
-		return fail("--auth must be client_secret_basic, client_secret_post or "
-		    "private_key_jwt");
-	if (strcmp(a->id_token_alg, "RS256") && strcmp(a->id_token_alg, "ES256"))
-		return fail("--id-token-alg must be RS256 or ES256");
-	if (strcmp(a->access_token_format, "jwt") && strcmp(a->access_token_format, "opaque"))
-		return fail("--access-token must be jwt or opaque");
 	for (const char *p = grants; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
 		size_t n = strcspn(p, ",");
 		if (!(n == 18 && !strncmp(p, "authorization_code", n)) &&
@@ -154,19 +134,20 @@ oidc_settings_ok(struct cli *c, struct app *a)
 	return 0;
 }
 
-static int
-app_add_oidc(struct cli *c, const char *const *v)
+int
+cmd_app_add_oidc(struct cli *c)
 {
-	const char *name = arg(c, 0, v), *jwks_file = opt(c, "--jwks"), *err;
+	const char *name = arg(c, 0), *jwks_file = opt(c, "--jwks"), *err;
+	struct audit_entry ae;
 	struct app a = { 0 };
 	char *secret = NULL, *jwks = NULL;
 	size_t len;
 	int rc = 1;
 
-	if (name == NULL)
-		usage();
 	if (!store_valid_name(name, 64))
 		return fail("app name must be 1-64 characters of a-z A-Z 0-9 . _ @ + -");
+	if (flag(c, "--public") && opt(c, "--auth"))
+		return usage_fail(c, "--public and --auth exclude each other");
 	a.name = (char *)name;
 	a.type = "oidc";
 	a.auth_method = (char *)(flag(c, "--public") ? "none" : opt(c, "--auth") ?
@@ -179,8 +160,6 @@ app_add_oidc(struct cli *c, const char *const *v)
 	a.redirect_uris = opt_all(c, "--redirect-uri");
 	a.logout_uris = opt_all(c, "--post-logout-redirect-uri");
 	a.backchannel_uri = (char *)opt(c, "--backchannel-logout-uri");
-	if (flag(c, "--public") && opt(c, "--auth"))
-		return fail("--public and --auth exclude each other");
 	if (oidc_settings_ok(c, &a))
 		goto done;
 	if (!strcmp(a.auth_method, "private_key_jwt")) {
@@ -207,19 +186,24 @@ app_add_oidc(struct cli *c, const char *const *v)
 		fail("--jwks is for private_key_jwt");
 		goto done;
 	}
-	a.entity_id = random_id(16, 1);
+	a.entity_id = crypto_random_token(16);
 	if (!strcmp(a.auth_method, "client_secret_basic") ||
 	    !strcmp(a.auth_method, "client_secret_post")) {
 		unsigned char h[CRYPTO_SHA256_LEN];
 		char hex[65];
-		/* Standard base64: '+', '/' and '=' keep clients honest about URL-encoding. */
-		secret = random_id(32, 0);
+		/*
+		 * base64url without padding: the secret is pasted into tools that put it in
+		 * HTTP Basic without form-encoding it first (curl -u, many SDKs), and Sekisho
+		 * form-decodes it as RFC 6749 2.3.1 says; '+' would arrive as a space.
+		 */
+		secret = crypto_random_token(32);
 		crypto_sha256(secret, strlen(secret), h);
 		hex_encode(h, sizeof(h), hex);
 		a.secret_hash = xstrdup(hex);
 	}
 	a.created = (uint64_t)clock_now();
-	if (store_app_add(c->in.store, c->tenant, &a, &err) == -1) {
+	cli_audit(&ae, "admin.app.add", "app", name, "type", "oidc", "client", a.entity_id, NULL);
+	if (store_app_add(c->in.store, c->tenant, &a, &ae, &err) == -1) {
 		fail("app %s: %s", name, err);
 		goto done;
 	}
@@ -239,28 +223,21 @@ done:
 }
 
 int
-cmd_app(struct cli *c)
+cmd_app_list(struct cli *c)
 {
-	static const char *const v[] = { "--metadata", "--nameid", "--redirect-uri", "--auth",
-		"--jwks", "--post-logout-redirect-uri", "--id-token-alg", "--access-token",
-		"--backchannel-logout-uri", "--grant", NULL };
-	static const char *const f[] = { "--sign-response", "--public", NULL };
-	const char *sub = c->argc > 1 ? c->argv[1] : "", *name;
+	return store_app_list(c->in.store, c->tenant, print_app, NULL) < 0;
+}
+
+int
+cmd_app_remove(struct cli *c)
+{
+	const char *name = arg(c, 0);
+	struct audit_entry ae;
 	int rc;
 
-	if (check_opts(c, v, f) || !tenant_exists(c))
-		return 1;
-	if (!strcmp(sub, "add-saml"))
-		return app_add_saml(c, v);
-	if (!strcmp(sub, "add-oidc"))
-		return app_add_oidc(c, v);
-	if (!strcmp(sub, "list"))
-		return store_app_list(c->in.store, c->tenant, print_app, NULL) < 0;
-	if (!strcmp(sub, "remove") && (name = arg(c, 0, v)) != NULL) {
-		if ((rc = store_app_remove(c->in.store, c->tenant, name)) != 1)
-			return fail("app %s: %s", name, rc == 0 ? "no such app" : "storage error");
-		printf("app %s removed\n", name);
-		return 0;
-	}
-	usage();
+	cli_audit(&ae, "admin.app.remove", "app", name, NULL);
+	if ((rc = store_app_remove(c->in.store, c->tenant, name, &ae)) != 1)
+		return fail("app %s: %s", name, rc == 0 ? "no such app" : "storage error");
+	printf("app %s removed\n", name);
+	return 0;
 }

@@ -14,21 +14,28 @@
 
 #include "ca.h"
 #include "casvc.h"
+#include "audit.h"
 #include "cli.h"
 #include "clock.h"
 #include "store.h"
 #include "xmalloc.h"
 
-/* A file written whole or not at all: a temporary file beside it, renamed at the end. */
+/*
+ * A file written whole or not at all: a temporary file beside it, renamed over the path
+ * at the end when replace is set, otherwise linked to it, which fails if something
+ * appeared there meanwhile (so a race never overwrites a file either).
+ */
 struct outfile {
 	char *path;
 	char *tmp;
 	int fd;
+	int replace;
 };
 
 static int
-out_open(struct outfile *o, const char *path)
+out_open(struct outfile *o, const char *path, int replace)
 {
+	o->replace = replace;
 	o->path = xstrdup(path);
 	o->tmp = xasprintf("%s.tmpXXXXXX", path);
 	if ((o->fd = mkstemp(o->tmp)) == -1) {
@@ -57,12 +64,14 @@ out_commit(struct outfile *o, const void *p, size_t n, mode_t mode)
 		rc = -1;
 	if (close(o->fd) == -1)
 		rc = -1;
-	if (rc == 0 && rename(o->tmp, o->path) == -1)
+	if (rc == 0 && o->replace && rename(o->tmp, o->path) == -1)
 		rc = -1;
-	if (rc == -1) {
+	if (rc == 0 && !o->replace && link(o->tmp, o->path) == -1)
+		rc = -1;
+	if (rc == -1)
 		fail("%s: %s", o->path, strerror(errno));
+	if (rc == -1 || !o->replace)
 		unlink(o->tmp);
-	}
 	free(o->path);
 	free(o->tmp);
 	return rc;
@@ -90,8 +99,9 @@ struct cert_print {
 };
 
 static void
-print_cert(const struct devcert *d, void *arg)
+print_cert(const void *rec, void *arg)
 {
+	const struct devcert *d = rec;
 	struct cert_print *cp = arg;
 	char issued[21], expires[21], used[21] = "-";
 
@@ -107,39 +117,88 @@ print_cert(const struct devcert *d, void *arg)
 	cp->count++;
 }
 
+/*
+ * Refuse an --out that exists unless --force, before anything is issued: a certificate
+ * whose file is lost still counts against the user's cap.
+ */
 static int
-cert_issue(struct cli *c, const char *const *v)
+out_free(const struct cli *c, const char *out)
 {
-	const char *user = arg(c, 0, v), *label = opt(c, "--label"), *out = opt(c, "--out");
+	struct stat sb;
+
+	if (flag(c, "--force") || lstat(out, &sb) == -1)
+		return 1;
+	fail("%s exists; nothing was issued (give --force to replace it)", out);
+	return 0;
+}
+
+/* The request's key material: a CSR, or the PKCS#12 password; 0 or an exit status. */
+static int
+issue_input(struct cli *c, char **csr_r, char **pw_r)
+{
 	const char *csr_path = opt(c, "--csr"), *err;
+	size_t len;
+	int rc;
+
+	*csr_r = *pw_r = NULL;
+	if (csr_path) {
+		if (flag(c, "--password-stdin") || flag(c, "--legacy"))
+			return usage_fail(c, "--csr returns a certificate only: no --password-stdin "
+			    "or --legacy");
+		if ((*csr_r = slurp(csr_path, 65536, &len, &err)) == NULL)
+			return fail("%s: %s", csr_path, err);
+		return 0;
+	}
+	if ((rc = prompt_password(c, 1, "PKCS#12 password", pw_r)) != 0)
+		return rc;
+	if (ca_check_password(*pw_r, &err) == -1) {
+		freezero_str(*pw_r);
+		*pw_r = NULL;
+		return fail("%s", err);
+	}
+	return 0;
+}
+
+/* Write what the ca process issued to --out; 0 or an exit status. */
+static int
+issue_write(const struct cli *c, struct outfile *of, const struct ca_reply *rp, int csr)
+{
+	char expires[21];
+
+	if ((csr ? out_commit(of, rp->cert_pem, strlen(rp->cert_pem), 0644) :
+	    out_commit(of, rp->p12, rp->p12_len, 0600)) == -1) {
+		fprintf(stderr, "sekisho: certificate %s was issued but not written; revoke it "
+		    "with: sekisho cert revoke %s\n", rp->serial, rp->serial);
+		return EXIT_FAIL;
+	}
+	clock_iso8601((int64_t)rp->not_after, expires);
+	printf("certificate %s issued to %s (%s), valid until %s, written to %s\n", rp->serial,
+	    arg(c, 0), opt(c, "--label"), expires, opt(c, "--out"));
+	printf("serial=%s\nsha256=%s\n", rp->serial, rp->fingerprint);
+	return 0;
+}
+
+int
+cmd_cert_issue(struct cli *c)
+{
+	const char *user = arg(c, 0), *label = opt(c, "--label"), *out = opt(c, "--out"), *err;
 	struct ca_request rq = { .op = CA_OP_ISSUE };
 	struct ca_reply rp = { 0 };
 	struct outfile of;
-	char *csr = NULL, *pw = NULL, expires[21];
-	size_t len;
-	int rc = 1;
+	char *csr = NULL, *pw = NULL;
+	int rc;
 
-	if (user == NULL || label == NULL || out == NULL)
-		return fail("cert issue needs USER, --label and --out");
 	if (ca_check_label(label, &err) == -1)
 		return fail("%s", err);
-	if (csr_path) {
-		if (flag(c, "--password-stdin") || flag(c, "--legacy"))
-			return fail("--csr returns a certificate only: no --password-stdin or "
-			    "--legacy");
-		if ((csr = slurp(csr_path, 65536, &len, &err)) == NULL)
-			return fail("%s: %s", csr_path, err);
-	} else {
-		if (!flag(c, "--password-stdin"))
-			return fail("a PKCS#12 file needs --password-stdin (or give --csr)");
-		if ((pw = read_password()) == NULL || ca_check_password(pw, &err) == -1) {
-			freezero_str(pw);
-			return fail("%s", pw ? err : "no password on standard input");
-		}
-	}
-	if (out_open(&of, out) == -1)
+	if (!out_free(c, out))
+		return EXIT_FAIL;
+	if ((rc = issue_input(c, &csr, &pw)) != 0)
+		return rc;
+	rc = EXIT_FAIL;
+	if (out_open(&of, out, flag(c, "--force")) == -1)
 		goto done;
 	rq.tenant = (char *)c->tenant;
+	cli_actor(&rq);
 	rq.user = (char *)user;
 	rq.label = (char *)label;
 	rq.csr = csr;
@@ -148,25 +207,13 @@ cert_issue(struct cli *c, const char *const *v)
 	if (c->ca == NULL || ca_client_call(c->ca, &rq, &rp) == -1) {
 		out_abort(&of);
 		fail("the ca process is not answering");
-		goto done;
-	}
-	if (!rp.ok) {
+	} else if (!rp.ok) {
 		out_abort(&of);
 		fail("cert issue %s: %s", user, rp.error ? rp.error : "refused");
-		rc = rp.limit ? 3 : 1;
-		goto done;
+		rc = rp.limit ? EXIT_LIMIT : EXIT_FAIL;
+	} else {
+		rc = issue_write(c, &of, &rp, csr != NULL);
 	}
-	if ((csr ? out_commit(&of, rp.cert_pem, strlen(rp.cert_pem), 0644) :
-	    out_commit(&of, rp.p12, rp.p12_len, 0600)) == -1) {
-		fprintf(stderr, "sekisho: certificate %s was issued but not written; revoke it "
-		    "with: sekisho cert revoke %s\n", rp.serial, rp.serial);
-		goto done;
-	}
-	clock_iso8601((int64_t)rp.not_after, expires);
-	printf("certificate %s issued to %s (%s), valid until %s, written to %s\n", rp.serial,
-	    user, label, expires, out);
-	printf("serial=%s\nsha256=%s\n", rp.serial, rp.fingerprint);
-	rc = 0;
 done:
 	freezero_str(pw);
 	free(csr);
@@ -174,184 +221,188 @@ done:
 	return rc;
 }
 
-int
-cmd_cert(struct cli *c)
+/* The certificates of user (found by name, listed by its id; NULL: all). */
+static int
+list_certs(struct cli *c, const char *user, struct cert_print *cp)
 {
-	static const char *const v[] = { "--label", "--out", "--csr", "--reason",
-		"--expiring-within", NULL };
-	static const char *const f[] = { "--password-stdin", "--legacy", NULL };
-	const char *sub = c->argc > 1 ? c->argv[1] : "", *a0 = arg(c, 0, v);
-	struct cert_print cp = { .now = clock_now() };
-	struct ca_request rq = { 0 };
-	struct ca_reply rp = { 0 };
-	struct outfile of;
-	char serial[48];
-	int rc = 1;
+	struct user u = { 0 };
+	int rc;
 
-	if (check_opts(c, v, f) || !tenant_exists(c))
-		return 1;
-	if (!strcmp(sub, "issue"))
-		return cert_issue(c, v);
-	if (!strcmp(sub, "list")) {
-		const char *within = opt(c, "--expiring-within");
-		int64_t d;
-		if (within) {
-			if (clock_parse_duration(within, &d) == -1 || d <= 0)
-				return fail("--expiring-within takes a duration such as 30d");
-			cp.until = cp.now + d;
-		}
-		if (a0) {
-			struct user u;
-			int r = store_user_get(c->in.store, c->tenant, a0, &u);
-			store_user_clear(&u);
-			if (r != 1)
-				return fail("user %s: no such user", a0);
-		}
-		return store_cert_list(c->in.store, c->tenant, a0, print_cert, &cp) < 0;
+	if (user && store_user_get(c->in.store, c->tenant, user, &u) != 1) {
+		store_user_clear(&u);
+		return fail("user %s: no such user", user);
 	}
-	if (!strcmp(sub, "show")) {
-		struct devcert d;
-		char t[4][21];
-		if (a0 == NULL || ca_serial_normalise(a0, serial) == -1)
-			return fail("cert show takes a serial (hex, as openssl x509 -serial prints it)");
-		if (store_cert_get(c->in.store, c->tenant, serial, &d) != 1)
-			return fail("certificate %s: no such certificate", serial);
-		clock_iso8601((int64_t)d.issued, t[0]);
-		clock_iso8601((int64_t)d.not_before, t[1]);
-		clock_iso8601((int64_t)d.not_after, t[2]);
-		snprintf(t[3], sizeof(t[3]), "-");
-		if (d.last_used)
-			clock_iso8601((int64_t)d.last_used, t[3]);
-		printf("serial=%s\nuser=%s\nlabel=%s\nstatus=%s\nsha256=%s\nissued=%s\n"
-		    "not_before=%s\nnot_after=%s\nlast_used=%s\n", d.serial, d.user, d.label,
-		    cert_status(&d, cp.now), d.fingerprint, t[0], t[1], t[2], t[3]);
-		if (d.revoked) {
-			clock_iso8601((int64_t)d.revoked_at, t[0]);
-			printf("revoked=%s\nreason=%s\n", t[0], ca_reason_name((int)d.reason));
-		}
-		store_devcert_clear(&d);
-		return 0;
+	rc = store_cert_list(c->in.store, c->tenant, u.id, print_cert, cp) < 0;
+	store_user_clear(&u);
+	return rc;
+}
+
+int
+cmd_cert_list(struct cli *c)
+{
+	const char *within = opt(c, "--expiring-within"), *user = arg(c, 0);
+	struct cert_print cp = { .now = clock_now() };
+	int64_t d;
+
+	if (within) {
+		if (clock_parse_duration(within, &d) == -1 || d <= 0)
+			return usage_fail(c, "--expiring-within takes a duration such as 30d");
+		cp.until = cp.now + d;
 	}
-	rq.tenant = (char *)c->tenant;
-	if (!strcmp(sub, "revoke")) {
-		const char *reason = opt(c, "--reason");
-		int code = reason ? ca_reason_code(reason) : 0;
-		if (a0 == NULL || ca_serial_normalise(a0, serial) == -1)
-			return fail("cert revoke takes a serial (hex, as openssl x509 -serial prints "
-			    "it)");
-		if (code < 0)
-			return fail("--reason must be one of unspecified, keyCompromise, "
-			    "affiliationChanged, superseded, cessationOfOperation, "
-			    "privilegeWithdrawn");
-		rq.op = CA_OP_REVOKE;
-		rq.serial = serial;
-		rq.reason = (uint64_t)code;
-	} else if (!strcmp(sub, "crl") || !strcmp(sub, "ca")) {
-		if (opt(c, "--out") == NULL)
-			return fail("cert %s needs --out FILE", sub);
-		if (!strcmp(sub, "ca")) {
-			char *pem = NULL;
-			/* The CA certificate is public: read from the store, no ca process. */
-			if (tenant_ca_pem(&c->in, c->tenant, &pem) != 1)
-				return fail("tenant %s has no device CA", c->tenant);
-			if (out_open(&of, opt(c, "--out")) == 0 &&
-			    out_commit(&of, pem, strlen(pem), 0644) == 0) {
-				printf("CA certificate of tenant %s written to %s\n", c->tenant,
-				    opt(c, "--out"));
-				rc = 0;
-			}
-			free(pem);
-			return rc;
-		}
-		rq.op = CA_OP_CRL;
-	} else {
-		usage();
+	return list_certs(c, user, &cp);
+}
+
+int
+cmd_cert_show(struct cli *c)
+{
+	struct devcert d;
+	char serial[48], t[4][21];
+
+	if (ca_serial_normalise(arg(c, 0), serial) == -1)
+		return fail("cert show takes a serial (hex, as openssl x509 -serial prints it)");
+	if (store_cert_get(c->in.store, c->tenant, serial, &d) != 1)
+		return fail("certificate %s: no such certificate", serial);
+	clock_iso8601((int64_t)d.issued, t[0]);
+	clock_iso8601((int64_t)d.not_before, t[1]);
+	clock_iso8601((int64_t)d.not_after, t[2]);
+	snprintf(t[3], sizeof(t[3]), "-");
+	if (d.last_used)
+		clock_iso8601((int64_t)d.last_used, t[3]);
+	printf("serial=%s\nuser=%s\nlabel=%s\nstatus=%s\nsha256=%s\nissued=%s\n"
+	    "not_before=%s\nnot_after=%s\nlast_used=%s\n", d.serial, d.user, d.label,
+	    cert_status(&d, clock_now()), d.fingerprint, t[0], t[1], t[2], t[3]);
+	if (d.revoked) {
+		clock_iso8601((int64_t)d.revoked_at, t[0]);
+		printf("revoked=%s\nreason=%s\n", t[0], ca_reason_name((int)d.reason));
 	}
-	if (rq.op == CA_OP_CRL && out_open(&of, opt(c, "--out")) == -1)
-		return 1;
-	if (c->ca == NULL || ca_client_call(c->ca, &rq, &rp) == -1) {
-		fail("the ca process is not answering");
-		if (rq.op == CA_OP_CRL)
-			out_abort(&of);
-		return 1;
+	store_devcert_clear(&d);
+	return 0;
+}
+
+/* Ask the ca process; 0, or an exit status after a message. */
+static int
+ca_call(struct cli *c, const struct ca_request *rq, struct ca_reply *rp)
+{
+	memset(rp, 0, sizeof(*rp));
+	if (c->ca == NULL || ca_client_call(c->ca, rq, rp) == -1)
+		return fail("the ca process is not answering");
+	if (!rp->ok) {
+		fail("cert %s: %s", c->spec->sub, rp->error ? rp->error : "failed");
+		ca_reply_clear(rp);
+		return EXIT_FAIL;
 	}
-	if (!rp.ok) {
-		fail("cert %s: %s", sub, rp.error ? rp.error : "failed");
-		if (rq.op == CA_OP_CRL)
-			out_abort(&of);
-	} else if (rq.op == CA_OP_REVOKE) {
-		printf(rp.status == 2 ? "certificate %s was already revoked\n" :
-		    "certificate %s of %s revoked (%s); CRL %llu published\n", rp.serial,
-		    rp.user ? rp.user : "?", ca_reason_name((int)rq.reason),
-		    (unsigned long long)rp.crl_number);
-		rc = 0;
-	} else if (out_commit(&of, rp.crl, rp.crl_len, 0644) == 0) {
+	return 0;
+}
+
+int
+cmd_cert_revoke(struct cli *c)
+{
+	const char *reason = opt(c, "--reason");
+	struct ca_request rq = { .op = CA_OP_REVOKE, .tenant = (char *)c->tenant };
+	struct ca_reply rp;
+	char serial[48];
+	int rc;
+
+	if (ca_serial_normalise(arg(c, 0), serial) == -1)
+		return fail("cert revoke takes a serial (hex, as openssl x509 -serial prints it)");
+	cli_actor(&rq);
+	rq.serial = serial;
+	rq.reason = (uint64_t)(reason ? ca_reason_code(reason) : 0);
+	if ((rc = ca_call(c, &rq, &rp)) != 0)
+		return rc;
+	printf(rp.status == 2 ? "certificate %s was already revoked\n" :
+	    "certificate %s of %s revoked (%s); CRL %llu published\n", rp.serial,
+	    rp.user ? rp.user : "?", ca_reason_name((int)rq.reason),
+	    (unsigned long long)rp.crl_number);
+	ca_reply_clear(&rp);
+	return 0;
+}
+
+int
+cmd_cert_crl(struct cli *c)
+{
+	struct ca_request rq = { .op = CA_OP_CRL, .tenant = (char *)c->tenant };
+	struct ca_reply rp;
+	struct outfile of;
+	int rc;
+
+	if (out_open(&of, opt(c, "--out"), 1) == -1)
+		return EXIT_FAIL;
+	if ((rc = ca_call(c, &rq, &rp)) != 0) {
+		out_abort(&of);
+		return rc;
+	}
+	if (out_commit(&of, rp.crl, rp.crl_len, 0644) == 0)
 		printf("CRL %llu of tenant %s written to %s\n", (unsigned long long)rp.crl_number,
 		    c->tenant, opt(c, "--out"));
+	else
+		rc = EXIT_FAIL;
+	ca_reply_clear(&rp);
+	return rc;
+}
+
+/* The CA certificate is public: read from the store, no ca process. */
+int
+cmd_cert_ca(struct cli *c)
+{
+	struct outfile of;
+	char *pem = NULL;
+	int rc = EXIT_FAIL;
+
+	if (tenant_ca_pem(&c->in, c->tenant, &pem) != 1)
+		return fail("tenant %s has no device CA", c->tenant);
+	if (out_open(&of, opt(c, "--out"), 1) == 0 &&
+	    out_commit(&of, pem, strlen(pem), 0644) == 0) {
+		printf("CA certificate of tenant %s written to %s\n", c->tenant, opt(c, "--out"));
 		rc = 0;
 	}
-	ca_reply_clear(&rp);
+	free(pem);
 	return rc;
 }
 
 /* ---- policies ---- */
 
 static void
-print_policy(const char *scope, const char *key, const char *value, void *arg)
+print_policy(const void *rec, void *arg)
 {
-	printf("%s\t%s\t%s\n", scope, key, value);
+	const struct policy *p = rec;
+
+	if (!strcmp(p->kind, "tenant"))
+		printf("tenant\t%s\t%s\n", p->key, p->value);
+	else
+		printf("%s:%s\t%s\t%s\n", p->kind, p->name ? p->name : "?", p->key, p->value);
 }
 
 int
-cmd_policy(struct cli *c)
+cmd_policy_list(struct cli *c)
 {
-	static const char *const v[] = { "--user", "--group", "--app", NULL };
-	static const char *const f[] = { "--tenant-wide", NULL };
-	const char *sub = c->argc > 1 ? c->argv[1] : "", *key, *val;
-	const char *u = opt(c, "--user"), *g = opt(c, "--group"), *a = opt(c, "--app");
-	char *scope;
-	int n = (u != NULL) + (g != NULL) + (a != NULL) + flag(c, "--tenant-wide"), exists = 1;
+	return store_policy_list(c->in.store, c->tenant, print_policy, NULL) < 0;
+}
 
-	if (check_opts(c, v, f) || !tenant_exists(c))
-		return 1;
-	if (!strcmp(sub, "list"))
-		return store_policy_list(c->in.store, c->tenant, print_policy, NULL) < 0;
-	if (strcmp(sub, "set") || (key = arg(c, 0, v)) == NULL || (val = arg(c, 1, v)) == NULL ||
-	    arg(c, 2, v) != NULL)
-		usage();
+int
+cmd_policy_set(struct cli *c)
+{
+	const char *key = arg(c, 0), *val = arg(c, 1), *err;
+	const char *u = opt(c, "--user"), *g = opt(c, "--group"), *a = opt(c, "--app");
+	const char *kind = u ? "user" : g ? "group" : a ? "app" : "tenant", *name = u ? u : g ? g : a;
+	int n = (u != NULL) + (g != NULL) + (a != NULL) + flag(c, "--tenant");
+	struct audit_entry ae;
+
 	if (n != 1)
-		return fail("policy set needs exactly one of --user U, --group G, --app A, --tenant");
+		return usage_fail(c, "policy set needs exactly one of --user U, --group G, --app A, "
+		    "--tenant");
 	if (strcmp(key, "device-required"))
-		return fail("unknown policy %s (known: device-required)", key);
+		return usage_fail(c, "unknown policy %s (known: device-required)", key);
 	if (strcmp(val, "on") && strcmp(val, "off") && strcmp(val, "inherit"))
-		return fail("device-required takes on, off or inherit");
-	if (u) {
-		struct user x;
-		exists = store_user_get(c->in.store, c->tenant, u, &x) == 1;
-		store_user_clear(&x);
-		scope = xasprintf("user:%s", u);
-	} else if (g) {
-		exists = store_group_exists(c->in.store, c->tenant, g) == 1;
-		scope = xasprintf("group:%s", g);
-	} else if (a) {
-		struct app x;
-		exists = store_app_get(c->in.store, c->tenant, a, &x) == 1;
-		store_app_clear(&x);
-		scope = xasprintf("app:%s", a);
-	} else {
-		scope = xstrdup("tenant");
-	}
-	if (!exists) {
-		fail("%s: no such %s", strchr(scope, ':') + 1, u ? "user" : g ? "group" : "app");
-		free(scope);
-		return 1;
-	}
-	if (store_policy_set(c->in.store, c->tenant, scope, "device_required",
-	    strcmp(val, "inherit") ? val : NULL) == -1) {
-		free(scope);
-		return fail("storage error");
-	}
-	printf("policy device-required of %s set to %s\n", scope, val);
-	free(scope);
+		return usage_fail(c, "device-required takes on, off or inherit, not \"%s\"", val);
+	cli_audit(&ae, "admin.policy.set", "scope", kind, kind, name, "key", "device_required",
+	    "value", val, NULL);
+	if (store_policy_set(c->in.store, c->tenant, kind, name, "device_required",
+	    strcmp(val, "inherit") ? val : NULL, &ae, &err) == -1)
+		return fail("%s%s%s", name ? name : "", name ? ": " : "", err);
+	if (name)
+		printf("policy device-required of %s:%s set to %s\n", kind, name, val);
+	else
+		printf("policy device-required of tenant set to %s\n", val);
 	return 0;
 }

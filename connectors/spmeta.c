@@ -87,6 +87,39 @@ read_signing_certs(xmlNode *kd, struct spmeta *m)
 	}
 }
 
+/* The endpoint elements of an SPSSODescriptor (SAML metadata 2.4.2, 2.4.4). */
+static const char *
+endpoint_element(const xmlNode *n)
+{
+	static const char *const names[] = { "AssertionConsumerService", "SingleLogoutService",
+		"ArtifactResolutionService", "ManageNameIDService" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (is_md(n, names[i]))
+			return names[i];
+	return NULL;
+}
+
+/* Keep Location and ResponseLocation of an endpoint; -1 past the cap. */
+static int
+read_endpoint(xmlNode *c, const char *element, struct spmeta *m)
+{
+	static const char *const attrs[] = { "Location", "ResponseLocation" };
+
+	for (size_t i = 0; i < 2; i++) {
+		char *v = prop(c, attrs[i]);
+		if (v == NULL)
+			continue;
+		if (m->nendpoints == SPMETA_MAX_ENDPOINTS) {
+			free(v);
+			return -1;
+		}
+		m->endpoints[m->nendpoints].element = element;
+		m->endpoints[m->nendpoints++].location = v;
+	}
+	return 0;
+}
+
 static int
 read_sp(xmlNode *sp, struct spmeta *m)
 {
@@ -99,6 +132,9 @@ read_sp(xmlNode *sp, struct spmeta *m)
 	if (!ok)
 		return -1;
 	for (xmlNode *c = sp->children; c; c = c->next) {
+		const char *element = endpoint_element(c);
+		if (element && read_endpoint(c, element, m) == -1)
+			return -2;
 		if (is_md(c, "AssertionConsumerService"))
 			m->nacs++;
 		else if (is_md(c, "SingleLogoutService"))
@@ -122,7 +158,7 @@ spmeta_parse(const char *xml, size_t len, struct spmeta *m, const char **errstr)
 {
 	xmlDoc *doc;
 	xmlNode *root, *sp = NULL;
-	int rc = -1;
+	int rc = -1, r;
 
 	memset(m, 0, sizeof(*m));
 	if (len > SPMETA_MAX_SIZE) {
@@ -162,8 +198,12 @@ spmeta_parse(const char *xml, size_t len, struct spmeta *m, const char **errstr)
 			}
 			sp = c;
 		}
-	if (sp == NULL || read_sp(sp, m) == -1) {
+	if (sp == NULL || (r = read_sp(sp, m)) == -1) {
 		*errstr = "metadata has no SAML 2.0 SPSSODescriptor";
+		goto done;
+	}
+	if (r == -2) {
+		*errstr = "metadata has more than 64 endpoint locations";
 		goto done;
 	}
 	if (m->nacs == 0) {
@@ -189,5 +229,7 @@ spmeta_clear(struct spmeta *m)
 	}
 	for (size_t i = 0; i < m->ncerts; i++)
 		free(m->signing_certs[i]);
+	for (size_t i = 0; i < m->nendpoints; i++)
+		free(m->endpoints[i].location);
 	memset(m, 0, sizeof(*m));
 }

@@ -10,11 +10,18 @@
 #define SPMETA_MAX_SIZE (512 * 1024)
 #define SPMETA_MAX_REQUESTED 32
 #define SPMETA_MAX_CERTS 4
+#define SPMETA_MAX_ENDPOINTS 64
 
 struct spmeta_attr {
 	char *name;
 	char *name_format;
 	char *friendly_name;
+};
+
+/* An endpoint Sekisho may send a browser or a message to. */
+struct spmeta_endpoint {
+	const char *element;	/* "AssertionConsumerService", "SingleLogoutService", ... */
+	char *location;		/* its Location, or its ResponseLocation */
 };
 
 struct spmeta {
@@ -27,9 +34,16 @@ struct spmeta {
 	size_t nrequested;
 	char *signing_certs[SPMETA_MAX_CERTS];	/* base64 DER, whitespace removed */
 	size_t ncerts;
+	/* Every Location and ResponseLocation of the SPSSODescriptor's endpoints. */
+	struct spmeta_endpoint endpoints[SPMETA_MAX_ENDPOINTS];
+	size_t nendpoints;
 };
 
-/* Parse metadata (an EntityDescriptor with one SPSSODescriptor).  0 or -1 with *errstr. */
+/*
+ * Parse metadata (an EntityDescriptor with one SPSSODescriptor; at most
+ * SPMETA_MAX_ENDPOINTS endpoint locations, so every one can be checked).  0 or -1 with
+ * *errstr.
+ */
 int spmeta_parse(const char *xml, size_t len, struct spmeta *m, const char **errstr);
 void spmeta_clear(struct spmeta *m);
 

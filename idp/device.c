@@ -29,15 +29,17 @@ struct policy_load {
 };
 
 static void
-policy_cb(const char *scope, const char *key, const char *value, void *arg)
+policy_cb(const void *rec, void *arg)
 {
+	const struct policy *p = rec;
 	struct tenant_ctx *t = arg;
 
-	if (strcmp(key, "device_required"))
+	if (strcmp(p->key, "device_required"))
 		return;
 	t->pols = xreallocarray(t->pols, t->npols + 1, sizeof(*t->pols));
-	t->pols[t->npols].scope = xstrdup(scope);
-	t->pols[t->npols].on = !strcmp(value, "on");
+	t->pols[t->npols].kind = xstrdup(p->kind);
+	t->pols[t->npols].target = xstrdup(p->target);
+	t->pols[t->npols].on = !strcmp(p->value, "on");
 	t->npols++;
 }
 
@@ -61,25 +63,22 @@ device_tenant_load(struct idp *idp, struct tenant_ctx *t)
 void
 device_tenant_free(struct tenant_ctx *t)
 {
-	for (size_t i = 0; i < t->npols; i++)
-		free(t->pols[i].scope);
+	for (size_t i = 0; i < t->npols; i++) {
+		free(t->pols[i].kind);
+		free(t->pols[i].target);
+	}
 	free(t->pols);
 	free(t->ca_pem);
 	devcert_ca_free(t->devca);
 }
 
-/* -1 not set, 0 off, 1 on */
+/* The setting of kind's object id (NULL: the tenant): -1 not set, 0 off, 1 on. */
 static int
-setting(const struct tenant_ctx *t, const char *kind, const char *name)
+setting(const struct tenant_ctx *t, const char *kind, const char *id)
 {
-	size_t kl = strlen(kind);
-
-	for (size_t i = 0; i < t->npols; i++) {
-		const char *s = t->pols[i].scope;
-		if (name == NULL ? !strcmp(s, kind) :
-		    (!strncmp(s, kind, kl) && s[kl] == ':' && !strcmp(s + kl + 1, name)))
+	for (size_t i = 0; i < t->npols; i++)
+		if (!strcmp(t->pols[i].kind, kind) && !strcmp(t->pols[i].target, id ? id : ""))
 			return t->pols[i].on;
-	}
 	return -1;
 }
 
@@ -108,7 +107,7 @@ static int
 has_group_settings(const struct tenant_ctx *t)
 {
 	for (size_t i = 0; i < t->npols; i++)
-		if (!strncmp(t->pols[i].scope, "group:", 6))
+		if (!strcmp(t->pols[i].kind, "group"))
 			return 1;
 	return 0;
 }
@@ -117,14 +116,15 @@ int
 device_evaluate(struct idp *idp, struct tenant_ctx *t, const struct sso_session *ss,
     const char *app, struct device_result *r)
 {
+	const struct tenant_app *a = app ? tenant_app_by_name(t, app) : NULL;
 	char **groups = NULL;
 	int64_t now = clock_now();
 
 	memset(r, 0, sizeof(*r));
 	if (has_group_settings(t) &&
-	    store_user_groups(idp->in.store, t->id, ss->user.name, &groups) < 0)
+	    store_user_group_ids(idp->in.store, t->id, ss->user.id, &groups) < 0)
 		return -1;
-	r->needed = device_required(t, ss->user.name, groups, app);
+	r->needed = device_required(t, ss->user.id, groups, a ? a->id : NULL);
 	store_strv_free(groups);
 	if (ss->s.device) {
 		struct devcert c;
@@ -133,8 +133,8 @@ device_evaluate(struct idp *idp, struct tenant_ctx *t, const struct sso_session 
 			return -1;
 		/* Still the same user's, not revoked, not expired. */
 		if (rc == 1 && !c.revoked && (int64_t)c.not_before <= now &&
-		    (int64_t)c.not_after > now && !strcmp(c.user, ss->user.name) &&
-		    c.user_id && ss->user.id && !strcmp(c.user_id, ss->user.id))
+		    (int64_t)c.not_after > now && c.user_id && ss->user.id &&
+		    !strcmp(c.user_id, ss->user.id))
 			r->serial = ss->s.device;
 		store_devcert_clear(&c);
 	}
@@ -276,14 +276,13 @@ device_check(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 		goto done;
 	}
 	if (store_user_get(idp->in.store, t->id, p.relay_state, &u) != 1 || u.disabled ||
-	    strcmp(c.user, p.relay_state) || c.user_id == NULL || u.id == NULL ||
-	    strcmp(c.user_id, u.id)) {
+	    c.user_id == NULL || u.id == NULL || strcmp(c.user_id, u.id)) {
 		refuse(idp, t, req, 403, "other_user", p.relay_state, c.serial);
 		goto done;
 	}
 	/* The session that asked must still be there, and still this user's. */
 	if (store_session_get(idp->in.store, t->id, hash, &sess) != 1 ||
-	    strcmp(sess.user, p.relay_state) || (int64_t)sess.expires < now) {
+	    strcmp(sess.user, u.id) || (int64_t)sess.expires < now) {
 		page_error(idp->pages, req, 400, "error_session", NULL);
 		goto done;
 	}
@@ -334,8 +333,9 @@ struct trust {
 };
 
 static void
-trust_cb(const struct tenant *tr, void *arg)
+trust_cb(const void *rec, void *arg)
 {
+	const struct tenant *tr = rec;
 	struct trust *tt = arg;
 	char *pem;
 
@@ -369,8 +369,9 @@ struct cert_rows {
 };
 
 static void
-cert_row(const struct devcert *c, void *arg)
+cert_row(const void *rec, void *arg)
 {
+	const struct devcert *c = rec;
 	struct cert_rows *cr = arg;
 	struct tmpl_vars *item = tmpl_add_item(cr->v, "certs");
 	char issued[21], expires[21], used[21];
@@ -416,7 +417,7 @@ certs_page(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	cr.v = tmpl_vars_new();
 	if (device_evaluate(idp, t, &ss, NULL, &dr) == 0)
 		cr.current = dr.serial;
-	if (store_cert_list(idp->in.store, t->id, ss.user.name, cert_row, &cr) < 0) {
+	if (store_cert_list(idp->in.store, t->id, ss.user.id, cert_row, &cr) < 0) {
 		page_error(idp->pages, req, 503, "error_server", NULL);
 	} else {
 		char *portal = xasprintf("%sportal", t->path);

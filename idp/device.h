@@ -14,9 +14,10 @@ int device_tenant_load(struct idp *idp, struct tenant_ctx *t);
 void device_tenant_free(struct tenant_ctx *t);
 
 /*
- * Whether user (member of groups, a NULL-terminated list) needs an enrolled device for
- * app: app "on" always does; otherwise the user's own setting, then any of its groups
- * ("on" wins over "off"), then the tenant's.
+ * Whether the user with id user (member of the groups with these ids, a NULL-terminated
+ * list) needs an enrolled device for the app with id app (NULL: none): app "on" always
+ * does; otherwise the user's own setting, then any of its groups ("on" wins over "off"),
+ * then the tenant's.
  */
 int device_required(const struct tenant_ctx *t, const char *user, char *const *groups,
     const char *app);

@@ -58,6 +58,7 @@ tenant_ctx_free(struct tenant_ctx *t)
 	device_tenant_free(t);
 	for (size_t i = 0; i < t->napps; i++) {
 		free(t->apps[i].name);
+		free(t->apps[i].id);
 		free(t->apps[i].type);
 		free(t->apps[i].key);
 	}
@@ -103,8 +104,9 @@ tenant_app_by_name(const struct tenant_ctx *t, const char *name)
 }
 
 static void
-add_app(const struct app *a, void *arg)
+add_app(const void *rec, void *arg)
 {
+	const struct app *a = rec;
 	struct tenant_ctx *t = arg;
 	struct tenant_app *ta;
 
@@ -113,6 +115,7 @@ add_app(const struct app *a, void *arg)
 	t->apps = xreallocarray(t->apps, t->napps + 1, sizeof(*t->apps));
 	ta = &t->apps[t->napps++];
 	ta->name = xstrdup(a->name);
+	ta->id = a->id ? xstrdup(a->id) : NULL;
 	ta->type = xstrdup(a->type);
 	ta->key = a->entity_id ? xstrdup(a->entity_id) : NULL;
 }
@@ -225,8 +228,9 @@ idp_tenant_release(struct idp *idp, struct tenant_ctx *t)
 }
 
 static void
-prune_tenant(const struct tenant *t, void *arg)
+prune_tenant(const void *rec, void *arg)
 {
+	const struct tenant *t = rec;
 	struct idp *idp = arg;
 	int64_t before = clock_now() - idp->in.settings.audit_retention;
 	int n = store_audit_prune(idp->in.store, t->id, before);

@@ -21,15 +21,17 @@ struct devcert_ca;
 
 #define TENANT_MAX 63
 
-/* One device_required setting: scope "tenant", "group:G", "user:U" or "app:A". */
+/* One device_required setting: of the tenant, or of a user, group or app by its id. */
 struct tenant_policy {
-	char *scope;
+	char *kind;		/* "tenant", "user", "group", "app" */
+	char *target;		/* the id; "" for the tenant */
 	int on;
 };
 
 /* An app of the tenant, whatever its protocol. */
 struct tenant_app {
 	char *name;
+	char *id;		/* immutable (policies refer to it) */
 	char *type;		/* the protocol ("saml", "oidc") */
 	char *key;		/* what the protocol knows it by: entity ID, client_id */
 };

@@ -54,16 +54,6 @@ done:
 }
 
 int
-instance_check(const char *dir, struct buf *err)
-{
-	struct settings s;
-	int rc = settings_load(dir, &s, err);
-
-	settings_free(&s);
-	return rc;
-}
-
-int
 instance_load(struct instance *in, const char *dir, struct buf *err)
 {
 	memset(in, 0, sizeof(*in));
@@ -131,12 +121,26 @@ write_file(const char *path, const void *p, size_t n, mode_t mode, struct buf *e
 	return close(fd);
 }
 
+/*
+ * The listen setting for url: a public name need not resolve on the server itself (a
+ * load balancer or NAT may own it), so listen on every address at its port; a loopback
+ * URL is for a test or a local proxy and stays on loopback.
+ */
+static char *
+default_listen(const char *host, const char *port)
+{
+	if (!url_host_is_loopback(host))
+		return xasprintf("*:%s", port);
+	return xasprintf("%s%s%s:%s", strchr(host, ':') ? "[" : "", host,
+	    strchr(host, ':') ? "]" : "", port);
+}
+
 int
-instance_init(const char *dir, const char *url, struct buf *err)
+instance_init(const char *dir, const char *url, const char *listen, struct buf *err)
 {
 	unsigned char master[CRYPTO_SEAL_KEY_LEN];
 	struct instance in;
-	char *path = NULL, *conf = NULL, *host = NULL, *port = NULL;
+	char *path = NULL, *conf = NULL, *host = NULL, *port = NULL, *lst;
 	const char *errstr;
 	int rc = -1;
 
@@ -153,10 +157,11 @@ instance_init(const char *dir, const char *url, struct buf *err)
 		buf_printf(err, "%s already exists: %s is initialised\n", path, dir);
 		goto done;
 	}
+	lst = listen ? xstrdup(listen) : default_listen(host, port);
 	conf = xasprintf("# sekishod configuration; see sekishod.conf(5).\n"
 	    "url %s\n"
-	    "listen %s%s%s:%s\n", url, strchr(host, ':') ? "[" : "", host,
-	    strchr(host, ':') ? "]" : "", port);
+	    "listen %s\n", url, lst);
+	free(lst);
 	free(path);
 	path = xasprintf("%s/master.key", dir);
 	crypto_random(master, sizeof(master));
@@ -401,8 +406,9 @@ instance_spawn_ca(const char *dir, struct buf *err)
 }
 
 static void
-ca_pem_cb(const struct keyrec *k, void *arg)
+ca_pem_cb(const void *rec, void *arg)
 {
+	const struct keyrec *k = rec;
 	char **pem = arg;
 
 	if (*pem == NULL && k->state == STORE_KEY_ACTIVE && k->cert_pem)

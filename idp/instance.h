@@ -25,12 +25,14 @@ int instance_open(struct instance *in, const char *dir, struct buf *err);
 int instance_load(struct instance *in, const char *dir, struct buf *err);
 /* Open the store of a loaded instance (the daemon's worker, after dropping privileges). */
 int instance_open_store(struct instance *in, struct buf *err);
-/* Load settings only (for "sekishod -n" before the store may be opened). */
-int instance_check(const char *dir, struct buf *err);
 void instance_close(struct instance *in);
 
-/* Create DIR with sekishod.conf, master key, database and the tenant "default". */
-int instance_init(const char *dir, const char *url, struct buf *err);
+/*
+ * Create DIR with sekishod.conf, master key, database and the tenant "default".  listen
+ * (NULL: every address at the URL's port, or the URL's host when that is a loopback one)
+ * is written as the listen setting.
+ */
+int instance_init(const char *dir, const char *url, const char *listen, struct buf *err);
 
 /* Create a tenant: its sealed secret and its SAML signing key and certificate. */
 int tenant_create(struct instance *in, const char *id, const char *name, const char **errstr);

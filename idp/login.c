@@ -182,7 +182,7 @@ login_success(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const
 	int have = session_current(idp, t, req, &cur);
 
 	store_failure_clear(idp->in.store, t->id, "user", u->name);
-	if (have == 1 && !strcmp(cur.s.user, u->name)) {
+	if (have == 1 && !strcmp(cur.s.user, u->id)) {
 		/* The same user again (the SP asked for ForceAuthn): keep the session. */
 		store_session_reauth(idp->in.store, t->id, cur.hash, clock_now());
 		session_clear(&cur);
@@ -204,11 +204,26 @@ login_success(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const
 	free(url);
 }
 
+/* The account the typed ID names: by name, then by e-mail address, as login_with allows. */
+static int
+find_account(struct idp *idp, struct tenant_ctx *t, const char *id, struct user *u)
+{
+	const struct settings *s = &idp->in.settings;
+	int rc = 0;
+
+	memset(u, 0, sizeof(*u));
+	if (s->login_by_name && (rc = store_user_get(idp->in.store, t->id, id, u)) != 0)
+		return rc;
+	if (s->login_by_email && strchr(id, '@'))
+		rc = store_user_get_by_email(idp->in.store, t->id, id, u);
+	return rc;
+}
+
 void
 login_post(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 {
 	const struct form *f = http_form(req);
-	const char *user = form_get(f, "username"), *pw = form_get(f, "password");
+	const char *typed = form_get(f, "username"), *pw = form_get(f, "password"), *user;
 	const char *pending = pending_param(form_get(f, "r"));
 	const char *ip = http_client_ip(req), *bind = http_cookie(req, SESSION_PRE_COOKIE);
 	struct user u;
@@ -220,11 +235,17 @@ login_post(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 		render_form(idp, t, req, 400, pending, NULL, "login_csrf");
 		return;
 	}
-	if (!input_ok(user, USERNAME_MAX) || !input_ok(pw, PASSWORD_MAX_LEN)) {
+	if (!input_ok(typed, USERNAME_MAX) || !input_ok(pw, PASSWORD_MAX_LEN)) {
 		audit_event(idp->in.store, t->id, "login.fail", "ip", ip, "reason", "bad_input", NULL);
 		render_form(idp, t, req, 400, pending, NULL, "login_bad_input");
 		return;
 	}
+	if ((rc = find_account(idp, t, typed, &u)) < 0) {
+		page_error(idp->pages, req, 503, "error_server", NULL);
+		return;
+	}
+	/* Failures count against the account, however its ID was typed. */
+	user = rc == 1 ? u.name : typed;
 	if ((gate = check_gate(idp, t, user, ip)) != GATE_OPEN) {
 		uint64_t n = count_failure(idp, t, user, ip,
 		    gate == GATE_LOCKED ? "locked" : "backoff");
@@ -233,13 +254,9 @@ login_post(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 		snprintf(retry, sizeof(retry), "%lld", (long long)(gate == GATE_LOCKED ?
 		    idp->in.settings.login_lockout_time : backoff_wait(&idp->in.settings, n)));
 		http_add_header(req, "Retry-After", retry);
-		render_form(idp, t, req, 429, pending, user,
+		render_form(idp, t, req, 429, pending, typed,
 		    gate == GATE_LOCKED ? "login_locked" : "login_backoff");
-		return;
-	}
-	rc = store_user_get(idp->in.store, t->id, user, &u);
-	if (rc < 0) {
-		page_error(idp->pages, req, 503, "error_server", NULL);
+		store_user_clear(&u);
 		return;
 	}
 	if (rc == 0) {
@@ -254,8 +271,8 @@ login_post(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 		store_user_clear(&u);
 		return;
 	}
+	render_form(idp, t, req, 401, pending, typed, "login_failed");
 	store_user_clear(&u);
-	render_form(idp, t, req, 401, pending, user, "login_failed");
 }
 
 /* The apps a user can start from the portal, with their protocol's link. */

@@ -22,8 +22,9 @@ struct by_protocol {
 
 /* File each app of the session under its protocol; apps removed since are dropped. */
 static void
-collect(const struct session_sp *sp, void *arg)
+collect(const void *rec, void *arg)
 {
+	const struct session_sp *sp = rec;
 	struct by_protocol *bp = arg;
 	const struct tenant_app *a = tenant_app_by_key(bp->t, sp->entity_id);
 	struct logout_apps *la;

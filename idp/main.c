@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "conf.h"
 #include "device.h"
 #include "http.h"
 #include "idp.h"
@@ -30,7 +31,10 @@
 #include "log.h"
 #include "pki.h"
 #include "protocol.h"
+#include "url.h"
 #include "xmalloc.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:8443"
 
 static volatile sig_atomic_t got_term, got_hup;
 
@@ -43,14 +47,16 @@ on_signal(int sig)
 		got_term = 1;
 }
 
+/* The usage on fp, then exit with status (0 for --help, 2 for a usage error). */
 static __attribute__((noreturn)) void
-usage(void)
+usage(FILE *fp, int status)
 {
-	fprintf(stderr, "usage: sekishod --dir DIR [-n] [-f] [-d]\n"
-	    "  -n  check the configuration and exit\n"
+	fprintf(fp, "usage: sekishod --dir DIR [-n] [-f] [-d]\n"
+	    "       sekishod --help | --version\n"
+	    "  -n  check the configuration and what the start needs, and exit\n"
 	    "  -f  stay in the foreground and log to stderr\n"
 	    "  -d  log at debug level\n");
-	exit(2);
+	exit(status);
 }
 
 static char *
@@ -84,51 +90,65 @@ write_new(const char *path, const char *data, mode_t mode)
 	return close(fd);
 }
 
-/* host and port of "host:port" or "[v6]:port" (new strings). */
+/* The addresses of a listen setting's host and port ("*": the wildcard addresses). */
 static int
-split_listen(const char *s, char **host, char **port)
-{
-	const char *colon;
-
-	if (*s == '[') {
-		const char *rb = strchr(s, ']');
-		if (rb == NULL || rb[1] != ':')
-			return -1;
-		*host = xstrndup(s + 1, (size_t)(rb - s - 1));
-		*port = xstrdup(rb + 2);
-		return 0;
-	}
-	if ((colon = strrchr(s, ':')) == NULL)
-		return -1;
-	*host = xstrndup(s, (size_t)(colon - s));
-	*port = xstrdup(colon + 1);
-	return 0;
-}
-
-static int
-bind_listener(const char *listen_on)
+resolve_listen(const char *host, const char *port, struct addrinfo **res_r)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+
+	if (!strcmp(host, "*")) {
+		hints.ai_flags |= AI_PASSIVE;
+		return getaddrinfo(NULL, port, &hints, res_r);
+	}
+	return getaddrinfo(host, port, &hints, res_r);
+}
+
+/* A listening socket on ai (dual: an IPv6 socket that takes IPv4 too); -1 with errno. */
+static int
+listen_on(const struct addrinfo *ai, int dual)
+{
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+	int one = 1, zero = 0, e;
+
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+	    (!dual || setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) == 0) &&
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 512) == 0)
+		return fd;
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+/*
+ * Bind "host:port", "[v6]:port" or "*:port".  "*" is every address: one IPv6 socket that
+ * also takes IPv4, or an IPv4 one on a host without IPv6.
+ */
+static int
+bind_listener(const char *addr)
+{
 	struct addrinfo *res = NULL;
 	char *host = NULL, *port = NULL;
-	int fd = -1, one = 1, rc;
+	const char *e;
+	int fd = -1, any, rc;
 
-	if (split_listen(listen_on, &host, &port) == -1) {
-		log_error("listen: expected host:port, not \"%s\"", listen_on);
+	if (url_split_listen(addr, &host, &port, &e) == -1) {
+		log_error("listen %s: %s", addr, e);
+		return -1;
+	}
+	if ((rc = resolve_listen(host, port, &res)) != 0) {
+		log_error("listen %s: %s", addr, gai_strerror(rc));
 		goto done;
 	}
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		log_error("listen %s: %s", listen_on, gai_strerror(rc));
-		goto done;
-	}
-	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
-	if (fd == -1 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
-	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 || listen(fd, 512) == -1) {
-		log_error("listen %s: %s", listen_on, strerror(errno));
-		if (fd != -1)
-			close(fd);
-		fd = -1;
-	}
+	any = !strcmp(host, "*");
+	for (int pass = 0; pass < 2 && fd == -1; pass++)
+		for (struct addrinfo *ai = res; ai && fd == -1; ai = ai->ai_next)
+			if (!any ? pass == 0 : ai->ai_family == (pass ? AF_INET : AF_INET6))
+				fd = listen_on(ai, any && ai->ai_family == AF_INET6);
+	if (fd == -1)
+		log_error("listen %s: %s", addr, strerror(errno));
 done:
 	if (res)
 		freeaddrinfo(res);
@@ -221,6 +241,165 @@ drop_privileges(const char *user)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- sekishod -n: what the start will need ---- */
+
+/* "file:line" of key in the configuration, or "file" when the default is in effect. */
+static void
+where(char *out, size_t size, const char *conf, const char *key)
+{
+	int line = conf_key_line(conf, key);
+
+	if (line)
+		snprintf(out, size, "%s:%d", conf, line);
+	else
+		snprintf(out, size, "%s", conf);
+}
+
+/* NULL when an address of res belongs to this host (bound on port 0: no privilege needed). */
+static const char *
+local_address(const struct addrinfo *res)
+{
+	const char *e = "no address";
+
+	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		struct sockaddr_storage ss;
+		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd == -1 || ai->ai_addrlen > sizeof(ss)) {
+			e = strerror(errno);
+			if (fd != -1)
+				close(fd);
+			continue;
+		}
+		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+		if (ss.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+		else
+			((struct sockaddr_in *)&ss)->sin_port = 0;
+		if (bind(fd, (struct sockaddr *)&ss, ai->ai_addrlen) == 0) {
+			close(fd);
+			return NULL;
+		}
+		e = strerror(errno);
+		close(fd);
+	}
+	return e;
+}
+
+/* The listen address parses, resolves here and (unless "*") is one of this host's. */
+static int
+check_listen(const char *conf, const char *key, const char *value, struct buf *err)
+{
+	struct addrinfo *res = NULL;
+	char *host = NULL, *port = NULL, at[1100];
+	const char *e;
+	int rc = -1, g;
+
+	where(at, sizeof(at), conf, key);
+	if (url_split_listen(value, &host, &port, &e) == -1)
+		buf_printf(err, "%s: %s %s: %s\n", at, key, value, e);
+	else if ((g = resolve_listen(host, port, &res)) != 0)
+		buf_printf(err, "%s: %s %s: %s does not resolve on this host (%s); use an address "
+		    "or * for every address\n", at, key, value, host, gai_strerror(g));
+	else if (strcmp(host, "*") && (e = local_address(res)) != NULL)
+		buf_printf(err, "%s: %s %s: not an address of this host (%s)\n", at, key, value, e);
+	else
+		rc = 0;
+	if (res)
+		freeaddrinfo(res);
+	free(host);
+	free(port);
+	return rc;
+}
+
+/* 0 when the database in data can be opened for writing (or made); otherwise an errno. */
+static int
+data_writable(const char *data)
+{
+	static const char *const files[] = { "data.mdb", "lock.mdb" };
+	struct stat sb;
+
+	if (stat(data, &sb) == -1) {
+		char *parent = xstrndup(data, (size_t)(strrchr(data, '/') - data));
+		int rc = errno != ENOENT ? errno : access(parent, W_OK | X_OK) == 0 ? 0 : errno;
+		free(parent);
+		return rc;
+	}
+	if (access(data, W_OK | X_OK) == -1)
+		return errno;
+	for (size_t i = 0; i < 2; i++) {
+		char *f = xasprintf("%s/%s", data, files[i]);
+		int rc = access(f, F_OK) == 0 && access(f, R_OK | W_OK) == -1 ? errno : 0;
+		free(f);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* data_writable as user (in a child that drops to it, as the worker will); an errno. */
+static int
+data_writable_as(const char *user, const char *data)
+{
+	int status;
+	pid_t pid;
+
+	fflush(NULL);
+	if ((pid = fork()) == -1)
+		return errno;
+	if (pid == 0)
+		_exit(drop_privileges(user) == -1 ? EPERM : data_writable(data));
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+}
+
+/* The worker, as user, can write DIR/data. */
+static int
+check_data(const struct instance *in, const char *conf, struct buf *err)
+{
+	const char *user = in->settings.user;
+	char *data = xasprintf("%s/data", in->dir), at[1100];
+	int rc;
+
+	where(at, sizeof(at), conf, "user");
+	if (user && geteuid() == 0 && getpwnam(user) == NULL) {
+		buf_printf(err, "%s: user %s: no such user\n", at, user);
+		free(data);
+		return -1;
+	}
+	rc = user && geteuid() == 0 ? data_writable_as(user, data) : data_writable(data);
+	if (rc != 0 && user && geteuid() == 0)
+		buf_printf(err, "%s: user %s cannot write %s (%s); the worker opens the database "
+		    "as that user: chown -R %s %s\n", at, user, data, strerror(rc), user, data);
+	else if (rc != 0)
+		buf_printf(err, "%s: cannot write it (%s)\n", data, strerror(rc));
+	free(data);
+	return rc == 0 ? 0 : -1;
+}
+
+/* sekishod -n: the configuration and master key load, and what the start needs is there. */
+static int
+check_start(const char *dir, struct buf *err)
+{
+	struct instance in;
+	char *conf = xasprintf("%s/sekishod.conf", dir);
+	int rc = -1;
+
+	if (instance_load(&in, dir, err) == 0) {
+		rc = check_listen(conf, "listen", in.settings.listen ? in.settings.listen :
+		    DEFAULT_LISTEN, err);
+		if (in.settings.device_listen &&
+		    check_listen(conf, "device_listen", in.settings.device_listen, err) == -1)
+			rc = -1;
+		if (check_data(&in, conf, err) == -1)
+			rc = -1;
+		instance_close(&in);
+	}
+	free(conf);
+	return rc;
 }
 
 /* What the parent prepares for its children: bound sockets and TLS material. */
@@ -504,6 +683,7 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "dir", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *dir = NULL;
@@ -519,15 +699,17 @@ main(int argc, char **argv)
 		case 'n': check = 1; break;
 		case 'f': fg = 1; break;
 		case 'd': debug = 1; break;
-		default: usage();
+		case 'h': usage(stdout, 0);
+		case 'V': printf("sekishod %s\n", PACKAGE_VERSION); return 0;
+		default: usage(stderr, 2);
 		}
 	}
 	if (dir == NULL || optind != argc)
-		usage();
+		usage(stderr, 2);
 	log_init("sekishod", 0, debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	buf_init(&err, 0);
 	if (check) {
-		rc = instance_check(dir, &err);
+		rc = check_start(dir, &err);
 		fputs(rc == 0 ? "configuration OK\n" : err.data, rc == 0 ? stdout : stderr);
 		buf_free(&err);
 		return rc == 0 ? 0 : 1;
@@ -541,7 +723,7 @@ main(int argc, char **argv)
 	if (!debug && in.settings.log_level)
 		log_set_level((enum log_level)log_level_parse(in.settings.log_level));
 	if (load_tls(&in, &l.key, &l.cert) == -1 ||
-	    (l.fd = bind_listener(in.settings.listen ? in.settings.listen : "127.0.0.1:8443")) == -1)
+	    (l.fd = bind_listener(in.settings.listen ? in.settings.listen : DEFAULT_LISTEN)) == -1)
 		return 1;
 	l.dkey = l.key;
 	l.dcert = l.cert;

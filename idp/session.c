@@ -64,7 +64,7 @@ session_current(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 		store_session_delete(idp->in.store, t->id, ss->hash);
 		goto invalid;
 	}
-	rc = store_user_get(idp->in.store, t->id, ss->s.user, &ss->user);
+	rc = store_user_get_by_id(idp->in.store, t->id, ss->s.user, &ss->user);
 	if (rc != 1 || ss->user.disabled) {
 		if (rc < 0) {
 			session_clear(ss);
@@ -99,7 +99,7 @@ session_start(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 
 	memset(ss_r, 0, sizeof(*ss_r));
 	crypto_sha256(cookie, strlen(cookie), ss_r->hash);
-	ss_r->s.user = xstrdup(u->name);
+	ss_r->s.user = xstrdup(u->id);
 	ss_r->s.methods = xstrdup(methods);
 	ss_r->s.created = ss_r->s.last_seen = ss_r->s.authn_instant = (uint64_t)now;
 	ss_r->s.expires = (uint64_t)(now + set->session_max_lifetime);

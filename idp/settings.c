@@ -43,6 +43,7 @@ static const struct conf_entry table[] = {
 	S("login_user_lockout_after", CONF_INT, login_user_lockout_after, "10", 1, 10000),
 	S("login_lockout_time", CONF_DURATION, login_lockout_time, "15m", 1, 86400),
 	S("login_ip_lockout_after", CONF_INT, login_ip_lockout_after, "100", 1, 1000000),
+	S("login_with", CONF_STRING, login_with, "name,email", 0, 0),
 	S("saml_assertion_lifetime", CONF_DURATION, saml_assertion_lifetime, "5m", 30, 300),
 	S("saml_clock_skew", CONF_DURATION, saml_clock_skew, "3m", 0, 600),
 	S("saml_max_message", CONF_SIZE, saml_max_message, "256k", 4096, 4194304),
@@ -148,6 +149,25 @@ done:
 	return rc;
 }
 
+/* "name", "email" or both, comma-separated: whether the name counts (-1: bad value). */
+static int
+login_with(const char *v, int *email_r)
+{
+	int name = 0;
+
+	*email_r = 0;
+	for (const char *p = v; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+		size_t n = strcspn(p, ",");
+		if (n == 4 && !strncmp(p, "name", 4))
+			name = 1;
+		else if (n == 5 && !strncmp(p, "email", 5))
+			*email_r = 1;
+		else
+			return -1;
+	}
+	return name || *email_r ? name : -1;
+}
+
 int
 settings_load(const char *dir, struct settings *s, struct buf *err)
 {
@@ -187,6 +207,10 @@ settings_load(const char *dir, struct settings *s, struct buf *err)
 	if (rc == 0 && s->oidc_key_retire_after < s->oidc_id_token_lifetime + 3600) {
 		buf_printf(err, "%s: oidc_key_retire_after must exceed the ID token lifetime by an "
 		    "hour (tokens are verified with retired keys until they expire)\n", path);
+		rc = -1;
+	}
+	if (rc == 0 && (s->login_by_name = login_with(s->login_with, &s->login_by_email)) < 0) {
+		buf_printf(err, "%s: login_with must be name, email or name,email\n", path);
 		rc = -1;
 	}
 	if (rc == 0 && device_settings(path, s, err) == -1)

@@ -35,6 +35,9 @@ struct settings {
 	int64_t login_user_lockout_after;
 	int64_t login_lockout_time;
 	int64_t login_ip_lockout_after;
+	char *login_with;		/* "name", "email" or "name,email" */
+	int login_by_name;		/* derived from login_with */
+	int login_by_email;
 	int64_t saml_assertion_lifetime;
 	int64_t saml_clock_skew;
 	int64_t saml_max_message;

@@ -220,3 +220,22 @@ conf_load(const char *path, const struct conf_entry *const tables[], void *const
 	fclose(fp);
 	return rc;
 }
+
+int
+conf_key_line(const char *path, const char *key)
+{
+	char line[CONF_MAX_LINE];
+	FILE *fp = fopen(path, "r");
+	int lineno = 0, found = 0;
+
+	if (fp == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp)) {
+		char *k, *v;
+		lineno++;
+		if (split(line, &k, &v) && !strcmp(k, key))
+			found = lineno;
+	}
+	fclose(fp);
+	return found;
+}

@@ -45,4 +45,10 @@ void conf_free(const struct conf_entry *table, void *settings);
 int conf_load(const char *path, const struct conf_entry *const tables[], void *const settings[],
     struct buf *err);
 
+/*
+ * The line of path that last sets key (what took effect), or 0 when none does, for
+ * "file:line: message" about a value checked after loading.
+ */
+int conf_key_line(const char *path, const char *key);
+
 #endif

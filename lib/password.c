@@ -17,24 +17,60 @@
 #define SALT_LEN 16
 #define HASH_LEN 32
 
+/*
+ * The code point of the UTF-8 sequence at *p (advanced past it), or -1 when it is not
+ * valid UTF-8: truncated, overlong, a surrogate or beyond U+10FFFF.
+ */
+static long
+utf8_next(const unsigned char **p)
+{
+	static const long min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	const unsigned char *s = *p;
+	int n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 :
+	    (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	long cp;
+
+	if (n == 0)
+		return -1;
+	cp = n == 1 ? s[0] : s[0] & (0x7f >> n);
+	for (int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*p = s + n;
+	return cp;
+}
+
+/* Length rules count characters (code points), so a Japanese password is not 3x long. */
 int
 password_check_policy(const char *password, const char **errstr)
 {
-	size_t len = strlen(password);
+	const unsigned char *p = (const unsigned char *)password;
+	size_t chars = 0;
 
-	if (len < PASSWORD_MIN_LEN) {
-		*errstr = "password too short (at least 8 characters)";
-		return -1;
-	}
-	if (len > PASSWORD_MAX_LEN) {
+	if (strlen(password) > PASSWORD_MAX_LEN) {
 		*errstr = "password too long (at most 1024 bytes)";
 		return -1;
 	}
-	for (const unsigned char *p = (const unsigned char *)password; *p; p++)
-		if (*p < 0x20 || *p == 0x7f) {
+	while (*p) {
+		long cp = utf8_next(&p);
+		if (cp == -1) {
+			*errstr = "password is not valid UTF-8";
+			return -1;
+		}
+		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
 			*errstr = "password contains control characters";
 			return -1;
 		}
+		chars++;
+	}
+	if (chars < PASSWORD_MIN_LEN) {
+		*errstr = "password too short (at least 8 characters)";
+		return -1;
+	}
 	return 0;
 }
 

@@ -24,7 +24,11 @@ int password_verify(const char *encoded, const char *password);
 void password_dummy_verify(const struct password_params *pp, const char *password);
 /* 1 when the hash was made with weaker parameters than pp (time to rehash). */
 int password_needs_rehash(const char *encoded, const struct password_params *pp);
-/* Check length and content rules; 0 or -1 with *errstr. */
+/*
+ * Check length and content rules: valid UTF-8 without control characters, at least
+ * PASSWORD_MIN_LEN characters (code points, not bytes), at most PASSWORD_MAX_LEN bytes.
+ * 0 or -1 with *errstr.
+ */
 int password_check_policy(const char *password, const char **errstr);
 
 #endif

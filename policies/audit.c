@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,6 +325,24 @@ audit_entry_make(struct audit_entry *e, const char *event, ...)
 }
 
 void
+audit_entry_makev(struct audit_entry *e, const char *event, va_list ap)
+{
+	make_fields(e, event, ap);
+}
+
+void
+audit_entry_add(struct audit_entry *e, const char *key, const char *value)
+{
+	size_t n = strlen(e->fields);
+
+	if (value == NULL || n + 2 >= sizeof(e->fields))
+		return;
+	if (n)
+		e->fields[n++] = ' ';
+	log_kv(e->fields + n, sizeof(e->fields) - n, key, value);
+}
+
+void
 audit_entry_log(const struct audit_entry *e, const char *tenant)
 {
 	log_msg(LOG_LEVEL_INFO, NULL, "audit event=%s tenant=%s %s", e->event, tenant, e->fields);
@@ -341,4 +360,96 @@ audit_event(struct store *st, const char *tenant, const char *event, ...)
 	audit_entry_log(&e, tenant);
 	if (st && store_audit_append(st, tenant, clock_now(), event, e.fields) == -1)
 		log_error("audit record for %s could not be stored", event);
+}
+
+int
+stx_audit_entry(struct store_txn *t, const char *tenant, const struct audit_entry *ae,
+    const char *extra, struct audit_entry *full_r)
+{
+	size_t n;
+
+	memset(full_r, 0, sizeof(*full_r));
+	if (ae == NULL)
+		return 0;
+	*full_r = *ae;
+	n = strlen(full_r->fields);
+	if (extra && *extra)
+		snprintf(full_r->fields + n, sizeof(full_r->fields) - n, "%s%s", n ? " " : "",
+		    extra);
+	return stx_audit_append(t, tenant, clock_now(), full_r->event, full_r->fields);
+}
+
+void
+audit_entry_done(const struct audit_entry *full, const char *tenant)
+{
+	if (full->event)
+		audit_entry_log(full, tenant);
+}
+
+/* The value at *p (advanced past it): quoted with backslash escapes, or up to a space. */
+static char *
+parse_value(const char **p)
+{
+	const char *s = *p;
+	char *v, *o;
+
+	if (*s != '"') {
+		size_t n = strcspn(s, " ");
+		*p = s + n;
+		return xstrndup(s, n);
+	}
+	o = v = xmalloc(strlen(s));
+	for (s++; *s && *s != '"'; s++) {
+		if (*s == '\\' && s[1])
+			s++;
+		*o++ = *s;
+	}
+	*o = '\0';
+	*p = *s == '"' ? s + 1 : s;
+	return v;
+}
+
+int
+audit_fields_parse(const char *fields, struct audit_fields *f_r)
+{
+	const char *p = fields;
+
+	memset(f_r, 0, sizeof(*f_r));
+	while (*p) {
+		size_t klen = strcspn(p, "= \"");
+		if (klen == 0 || p[klen] != '=')
+			goto bad;
+		f_r->keys = xreallocarray(f_r->keys, f_r->n + 1, sizeof(char *));
+		f_r->values = xreallocarray(f_r->values, f_r->n + 1, sizeof(char *));
+		f_r->keys[f_r->n] = xstrndup(p, klen);
+		p += klen + 1;
+		f_r->values[f_r->n++] = parse_value(&p);
+		if (*p && *p++ != ' ')
+			goto bad;
+	}
+	return 0;
+bad:
+	audit_fields_clear(f_r);
+	return -1;
+}
+
+const char *
+audit_fields_get(const struct audit_fields *f, const char *key)
+{
+	for (size_t i = f->n; i > 0; i--)
+		if (!strcmp(f->keys[i - 1], key))
+			return f->values[i - 1];
+	return NULL;
+}
+
+void
+audit_fields_clear(struct audit_fields *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->keys[i]);
+		free(f->values[i]);
+	}
+	free(f->keys);
+	free(f->values);
+	memset(f, 0, sizeof(*f));
 }

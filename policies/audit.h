@@ -6,6 +6,7 @@
 #define SEKISHO_AUDIT_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 struct store;
 
@@ -20,8 +21,27 @@ void audit_event(struct store *st, const char *tenant, const char *event, ...)
 	__attribute__((sentinel));
 /* Build an entry (nothing is written or logged yet); pairs as for audit_event. */
 void audit_entry_make(struct audit_entry *e, const char *event, ...) __attribute__((sentinel));
+void audit_entry_makev(struct audit_entry *e, const char *event, va_list ap);
+/* One more key=value at the end of an entry's fields (nothing when value is NULL). */
+void audit_entry_add(struct audit_entry *e, const char *key, const char *value);
 /* The log line of an entry whose record committed. */
 void audit_entry_log(const struct audit_entry *e, const char *tenant);
+
+/* The key=value fields of a record, split and unquoted. */
+struct audit_fields {
+	size_t n;
+	char **keys;
+	char **values;
+};
+/*
+ * Split the fields of a record ("key=value ..." with values quoted and escaped as the log
+ * line has them) into f_r (caller clears it).  A quoted value cut short by the record's
+ * size cap ends where the text ends.  0, or -1 (f_r empty) when the text is not of that form.
+ */
+int audit_fields_parse(const char *fields, struct audit_fields *f_r);
+/* The value of the last field named key (borrowed), or NULL. */
+const char *audit_fields_get(const struct audit_fields *f, const char *key);
+void audit_fields_clear(struct audit_fields *f);
 
 /* Retention of audit records: 13 months, as the service specification requires. */
 #define AUDIT_RETENTION_SECONDS (396LL * 86400)

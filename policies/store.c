@@ -13,6 +13,7 @@
 #include <lmdb.h>
 
 #include "crypto.h"
+#include "encode.h"
 #include "log.h"
 #include "store_int.h"
 #include "xmalloc.h"
@@ -59,9 +60,59 @@ static const char *const db_names[DB__COUNT] = {
 	[DB_CERTS_BY_FP] = "certs_by_fingerprint",
 	[DB_CRL] = "crl",
 	[DB_POLICIES] = "policies",
+	[DB_USERS_NAME] = "users_by_name",
+	[DB_GROUPS_NAME] = "groups_by_name",
 };
 
-#define SCHEMA_VERSION "1"
+/* 2: users, groups and apps are referred to by immutable ids (store_upgrade.c). */
+#define SCHEMA_VERSION "2"
+#define SCHEMA_VERSION_N 2
+
+/*
+ * The schema version of the database into *from (a new one is written as the current
+ * one): 0, -1 with *errstr when it is newer than this program, or an LMDB error.
+ */
+static int
+schema_version(struct store *st, MDB_txn *txn, int *from, const char **errstr)
+{
+	MDB_val k = { 6, "schema" }, v = { 1, SCHEMA_VERSION }, cur;
+	int rc = mdb_get(txn, st->dbi[DB_META], &k, &cur);
+
+	*from = SCHEMA_VERSION_N;
+	if (rc == MDB_NOTFOUND)
+		return mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
+	if (rc)
+		return rc;
+	if (cur.mv_size != 1 || *(char *)cur.mv_data < '1' ||
+	    *(char *)cur.mv_data > SCHEMA_VERSION[0]) {
+		*errstr = "database has an unknown schema version (written by a newer Sekisho?)";
+		return -1;
+	}
+	*from = *(char *)cur.mv_data - '0';
+	return 0;
+}
+
+/* Run the upgrades in one write transaction, unless another process did meanwhile. */
+static int
+upgrade_tx(struct store_txn *t, void *arg)
+{
+	const char **errstr = arg;
+	struct store_key k = { .len = 0 };
+	const void *v;
+	size_t len;
+	int from;
+
+	skey_add_bytes(&k, "schema", 6);
+	if (stx_get(t, DB_META, &k, &v, &len) != 1 || len != 1)
+		return -1;
+	from = *(const char *)v - '0';
+	if (from == SCHEMA_VERSION_N)
+		return 0;
+	log_info("upgrading the database from schema %d to %d", from, SCHEMA_VERSION_N);
+	if (stx_upgrade(t, from, errstr) < 0)
+		return -1;
+	return stx_put(t, DB_META, &k, SCHEMA_VERSION, 1, 0) == 0 ? 0 : -1;
+}
 
 struct store *
 store_open(const char *dir, const struct store_settings *ss, const char **errstr)
@@ -69,7 +120,7 @@ store_open(const char *dir, const struct store_settings *ss, const char **errstr
 	struct store *st = xcalloc(1, sizeof(*st));
 	char *path = xasprintf("%s/data", dir);
 	MDB_txn *txn = NULL;
-	int rc;
+	int rc, from;
 
 	*errstr = "cannot open the database";
 	if (mkdir(path, 0700) == -1 && errno != EEXIST) {
@@ -91,23 +142,20 @@ store_open(const char *dir, const struct store_settings *ss, const char **errstr
 	for (int i = 0; i < DB__COUNT; i++)
 		if ((rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &st->dbi[i])))
 			goto lmdb_fail;
-	{
-		MDB_val k = { 6, "schema" }, v = { 1, SCHEMA_VERSION }, cur;
-		rc = mdb_get(txn, st->dbi[DB_META], &k, &cur);
-		if (rc == MDB_NOTFOUND)
-			rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
-		else if (rc == 0 && (cur.mv_size != 1 || memcmp(cur.mv_data, SCHEMA_VERSION, 1))) {
-			*errstr = "database has an unknown schema version";
-			mdb_txn_abort(txn);
+	if ((rc = schema_version(st, txn, &from, errstr)) != 0) {
+		mdb_txn_abort(txn);
+		txn = NULL;
+		if (rc == -1)
 			goto fail;
-		}
-		if (rc)
-			goto lmdb_fail;
+		goto lmdb_fail;
 	}
 	if ((rc = mdb_txn_commit(txn))) {
 		txn = NULL;
 		goto lmdb_fail;
 	}
+	txn = NULL;
+	if (from < SCHEMA_VERSION_N && store_run(st, 1, upgrade_tx, errstr) < 0)
+		goto fail;
 	free(path);
 	return st;
 lmdb_fail:
@@ -376,6 +424,133 @@ stx_get_rec(struct store_txn *t, enum store_db db, const struct store_key *k,
 	return 1;
 }
 
+struct each {
+	const struct rec_field *fields;
+	size_t size;
+	store_each_fn fn;
+	void *arg;
+};
+
+static int
+each_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct each *e = arg;
+	void *obj = xcalloc(1, e->size);
+	int rc = rec_decode(e->fields, obj, val, vlen);
+
+	if (rc == 0)
+		e->fn(obj, e->arg);
+	else
+		log_error("corrupt record in a list");
+	rec_clear(e->fields, obj);
+	free(obj);
+	return rc;
+}
+
+int
+stx_each(struct store_txn *t, enum store_db db, const struct store_key *prefix,
+    const struct rec_field *fields, size_t size, store_each_fn fn, void *arg)
+{
+	struct each e = { fields, size, fn, arg };
+
+	return stx_iter(t, db, prefix, each_cb, &e);
+}
+
+struct each_op {
+	enum store_db db;
+	const struct store_key *prefix;
+	struct each e;
+};
+
+static int
+each_tx(struct store_txn *t, void *arg)
+{
+	struct each_op *op = arg;
+
+	return stx_iter(t, op->db, op->prefix, each_cb, &op->e);
+}
+
+int
+store_each(struct store *st, enum store_db db, const struct store_key *prefix,
+    const struct rec_field *fields, size_t size, store_each_fn fn, void *arg)
+{
+	struct each_op op = { db, prefix, { fields, size, fn, arg } };
+
+	return store_run(st, 0, each_tx, &op);
+}
+
+struct via {
+	struct store_txn *t;
+	enum store_db target;
+	const char *tenant;
+	struct each e;
+};
+
+static int
+via_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct via *v = arg;
+	struct store_key k;
+	const void *rec;
+	size_t len;
+	int rc;
+
+	skey_init(&k, v->tenant);
+	skey_add_bytes(&k, "", 1);
+	skey_add_bytes(&k, val, vlen);
+	if ((rc = stx_get(v->t, v->target, &k, &rec, &len)) != 1)
+		return rc;	/* an index entry without its record is skipped */
+	return each_cb(k.b, k.len, rec, len, &v->e);
+}
+
+int
+stx_each_via(struct store_txn *t, enum store_db index, const struct store_key *prefix,
+    enum store_db target, const char *tenant, const struct rec_field *fields, size_t size,
+    store_each_fn fn, void *arg)
+{
+	struct via v = { t, target, tenant, { fields, size, fn, arg } };
+
+	return stx_iter(t, index, prefix, via_cb, &v);
+}
+
+struct via_op {
+	enum store_db index, target;
+	const char *tenant;
+	struct each e;
+};
+
+static int
+via_tx(struct store_txn *t, void *arg)
+{
+	struct via_op *op = arg;
+	struct store_key k;
+
+	skey_init(&k, op->tenant);
+	skey_prefix(&k);
+	return stx_each_via(t, op->index, &k, op->target, op->tenant, op->e.fields, op->e.size,
+	    op->e.fn, op->e.arg);
+}
+
+int
+store_each_by(struct store *st, const char *tenant, enum store_db index, enum store_db target,
+    const struct rec_field *fields, size_t size, store_each_fn fn, void *arg)
+{
+	struct via_op op = { index, target, tenant, { fields, size, fn, arg } };
+
+	return store_run(st, 0, via_tx, &op);
+}
+
+char *
+store_new_id(void)
+{
+	unsigned char raw[16];
+	char *id = xmalloc(2 * sizeof(raw) + 1);
+
+	crypto_random(raw, sizeof(raw));
+	hex_encode(raw, sizeof(raw), id);
+	return id;
+}
+
 int
 stx_bump_generation(struct store_txn *t, const char *tenant)
 {
@@ -431,6 +606,13 @@ skey_add_hash(struct store_key *k, const void *p, size_t n)
 	crypto_sha256(p, n, h);
 	skey_add_bytes(k, "", 1);
 	skey_add_bytes(k, h, sizeof(h));
+}
+
+void
+skey_of(struct store_key *k, const char *tenant, const char *part)
+{
+	skey_init(k, tenant);
+	skey_add(k, part);
 }
 
 void

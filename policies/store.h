@@ -8,6 +8,11 @@
  * Others return 0 or -1, with *errstr (a static string) saying why.  STORE_FULL (-2)
  * means the database is full and could not grow: callers answer 507.
  * Structs filled by the store own their strings: release them with the *_clear function.
+ *
+ * Users, groups and apps have an immutable random id besides their name.  Everything that
+ * refers to one of them (sessions, memberships, policies, grants, certificates) refers to
+ * the id, and removing the object removes or revokes what refers to it in the same
+ * transaction: a new object with the same name inherits nothing.
  */
 #ifndef SEKISHO_STORE_H
 #define SEKISHO_STORE_H
@@ -21,6 +26,15 @@
 
 struct store;
 struct audit_entry;
+
+/*
+ * Every list calls cb once per record, in key order, with a pointer to that module's
+ * struct (struct user for store_user_list ...), valid during the call only.
+ */
+typedef void (*store_each_fn)(const void *rec, void *arg);
+
+/* A new random id for a user, group or app (32 hex digits). */
+char *store_new_id(void);
 
 /* 1 when s is a valid user, group, app or tenant name: 1..max bytes of [A-Za-z0-9._@+-]. */
 int store_valid_name(const char *s, size_t max);
@@ -50,7 +64,7 @@ struct tenant {
 };
 int store_tenant_add(struct store *st, const struct tenant *t, const char **errstr);
 int store_tenant_get(struct store *st, const char *id, struct tenant *t_r);
-int store_tenant_list(struct store *st, void (*cb)(const struct tenant *t, void *arg), void *arg);
+int store_tenant_list(struct store *st, store_each_fn cb, void *arg);
 /* The generation counter changes whenever apps or keys of the tenant change. */
 int store_tenant_generation(struct store *st, const char *id, uint64_t *gen_r);
 void store_tenant_clear(struct tenant *t);
@@ -73,8 +87,8 @@ struct keyrec {
 	uint64_t until;		/* RETIRED: published until then, then deleted */
 };
 int store_key_add(struct store *st, const char *tenant, const struct keyrec *k, const char **errstr);
-int store_key_list(struct store *st, const char *tenant, const char *use,
-    void (*cb)(const struct keyrec *k, void *arg), void *arg);
+int store_key_list(struct store *st, const char *tenant, const char *use, store_each_fn cb,
+    void *arg);
 /*
  * Rotate the keys of use in one transaction: when NEXT keys exist they become ACTIVE and
  * ACTIVE keys become RETIRED (published until retire_until, for what they signed);
@@ -87,45 +101,90 @@ void store_keyrec_clear(struct keyrec *k);
 
 /* ---- users ---- */
 struct user {
-	char *id;		/* immutable random id (pairwise identifiers derive from it) */
-	char *name;
+	char *id;		/* immutable random id: what everything else refers to */
+	char *name;		/* unique without regard to ASCII case, as first written */
 	char *email;
 	char *display_name;
 	char *pwhash;
 	uint64_t disabled;
 	uint64_t created;
 	uint64_t pw_changed;
+	char *attrs;		/* extra attributes, "key=value" lines */
 };
-int store_user_add(struct store *st, const char *tenant, const struct user *u, const char **errstr);
+/* Add u (a new id is made when u->id is NULL); the audit entry goes in the same commit. */
+int store_user_add(struct store *st, const char *tenant, const struct user *u,
+    const struct audit_entry *ae, const char **errstr);
+/* By name (without regard to ASCII case), by e-mail, by id: 1/0/-1. */
 int store_user_get(struct store *st, const char *tenant, const char *name, struct user *u_r);
 int store_user_get_by_email(struct store *st, const char *tenant, const char *email,
     struct user *u_r);
-/* Disabling, re-enabling or a new password end every session of the user.  1/0/-1. */
-int store_user_set_disabled(struct store *st, const char *tenant, const char *name, int disabled);
+int store_user_get_by_id(struct store *st, const char *tenant, const char *id,
+    struct user *u_r);
+/* Disabling, re-enabling or a new password end every session and grant of the user.  1/0/-1. */
+int store_user_set_disabled(struct store *st, const char *tenant, const char *name, int disabled,
+    const struct audit_entry *ae);
 int store_user_set_password(struct store *st, const char *tenant, const char *name,
-    const char *pwhash, int64_t now);
-int store_user_remove(struct store *st, const char *tenant, const char *name);
-int store_user_list(struct store *st, const char *tenant,
-    void (*cb)(const struct user *u, void *arg), void *arg);
+    const char *pwhash, int64_t now, const struct audit_entry *ae);
+/* What `user set` changes: NULL members stay; "" clears the e-mail or the display name. */
+struct user_change {
+	const char *email;
+	const char *display_name;
+	const char *attrs;	/* the whole new "key=value" lines, or NULL */
+};
+/* 1 changed, 0 no such user, -1 with *errstr (e-mail taken, storage). */
+int store_user_update(struct store *st, const char *tenant, const char *name,
+    const struct user_change *ch, const struct audit_entry *ae, const char **errstr);
+/*
+ * Remove a user with everything that refers to it: sessions, OIDC grants, memberships,
+ * policies and failure counters go, certificates are revoked (cessationOfOperation).
+ * The audit entry gets what was removed appended.  1/0/-1.
+ */
+int store_user_remove(struct store *st, const char *tenant, const char *name,
+    const struct audit_entry *ae);
+int store_user_list(struct store *st, const char *tenant, store_each_fn cb, void *arg);
 void store_user_clear(struct user *u);
 
 /* ---- groups ---- */
-int store_group_add(struct store *st, const char *tenant, const char *group, const char **errstr);
-int store_group_remove(struct store *st, const char *tenant, const char *group);
+struct grouprec {
+	char *id;
+	char *name;
+	uint64_t created;
+};
+int store_group_add(struct store *st, const char *tenant, const char *group,
+    const struct audit_entry *ae, const char **errstr);
+/* Removes its memberships and policies too (counted in the audit entry).  1/0/-1. */
+int store_group_remove(struct store *st, const char *tenant, const char *group,
+    const struct audit_entry *ae);
 /* 1 exists, 0 not, -1 error. */
-int store_group_exists(struct store *st, const char *tenant, const char *group);
-int store_group_list(struct store *st, const char *tenant,
-    void (*cb)(const char *group, void *arg), void *arg);
+int store_group_get(struct store *st, const char *tenant, const char *group, struct grouprec *g_r);
+int store_group_list(struct store *st, const char *tenant, store_each_fn cb, void *arg);
+void store_group_clear(struct grouprec *g);
+/* Membership by names; 0, or -1 with *errstr ("no such group" ...). */
 int store_member_add(struct store *st, const char *tenant, const char *group, const char *user,
-    const char **errstr);
-int store_member_remove(struct store *st, const char *tenant, const char *group, const char *user);
-/* The user's groups, sorted, as a new NULL-terminated array (free with store_strv_free). */
-int store_user_groups(struct store *st, const char *tenant, const char *user, char ***groups_r);
+    const struct audit_entry *ae, const char **errstr);
+/* 1 removed, 0 not a member (or no such user or group), -1 error. */
+int store_member_remove(struct store *st, const char *tenant, const char *group,
+    const char *user, const struct audit_entry *ae);
+/*
+ * The names of group's members, sorted, as a new NULL-terminated array (free with
+ * store_strv_free): 1, 0 when there is no such group (*names_r empty), -1.
+ */
+int store_group_members(struct store *st, const char *tenant, const char *group,
+    char ***names_r);
+/*
+ * The groups of the user with this id, sorted by name, as a new NULL-terminated array of
+ * names or of group ids (free with store_strv_free).
+ */
+int store_user_groups(struct store *st, const char *tenant, const char *user_id,
+    char ***groups_r);
+int store_user_group_ids(struct store *st, const char *tenant, const char *user_id,
+    char ***ids_r);
 void store_strv_free(char **v);
 
 /* ---- apps (service providers and clients) ---- */
 struct app {
 	char *name;
+	char *id;		/* immutable random id (policies refer to it) */
 	char *type;		/* "saml" or "oidc" */
 	char *entity_id;	/* SAML entityID, or the OIDC client_id */
 	char *metadata;		/* SP metadata XML as registered */
@@ -144,13 +203,19 @@ struct app {
 	char *backchannel_uri;	/* back-channel logout URI, or NULL */
 	char *grant_types;	/* comma-separated */
 };
-int store_app_add(struct store *st, const char *tenant, const struct app *a, const char **errstr);
+/* Add a (a new id is made when a->id is NULL). */
+int store_app_add(struct store *st, const char *tenant, const struct app *a,
+    const struct audit_entry *ae, const char **errstr);
 int store_app_get(struct store *st, const char *tenant, const char *name, struct app *a_r);
 int store_app_get_by_entity(struct store *st, const char *tenant, const char *entity_id,
     struct app *a_r);
-int store_app_remove(struct store *st, const char *tenant, const char *name);
-int store_app_list(struct store *st, const char *tenant,
-    void (*cb)(const struct app *a, void *arg), void *arg);
+/*
+ * Remove an app with what refers to it: its policies, its OIDC codes, grants and access
+ * tokens, and its part of every SSO session.  1/0/-1.
+ */
+int store_app_remove(struct store *st, const char *tenant, const char *name,
+    const struct audit_entry *ae);
+int store_app_list(struct store *st, const char *tenant, store_each_fn cb, void *arg);
 void store_app_clear(struct app *a);
 
 /* ---- OpenID Connect grants ---- */
@@ -159,7 +224,7 @@ void store_app_clear(struct app *a);
 struct oidc_code {
 	char *client_id;
 	char *redirect_uri;
-	char *user;
+	char *user;		/* the user's id */
 	char *scope;
 	char *nonce;
 	char *challenge;	/* PKCE S256 code_challenge */
@@ -178,7 +243,7 @@ struct oidc_code {
 /* A grant: the refresh tokens and access tokens of one authorization (keyed by its id). */
 struct oidc_family {
 	char *client_id;
-	char *user;		/* NULL for client_credentials */
+	char *user;		/* the user's id; NULL for client_credentials */
 	char *scope;
 	char *sid;
 	char *amr;
@@ -197,7 +262,7 @@ struct oidc_family {
 struct oidc_access {
 	char *family;		/* NULL for client_credentials */
 	char *client_id;
-	char *user;
+	char *user;		/* the user's id, or NULL */
 	char *scope;
 	uint64_t expires;
 	uint64_t revoked;
@@ -274,7 +339,7 @@ void store_access_clear(struct oidc_access *a);
 
 struct devcert {
 	char *serial;		/* upper-case hex */
-	char *user;
+	char *user;		/* the user's name when it was issued (its subject's CN) */
 	char *label;
 	char *fingerprint;	/* hex SHA-256 of the DER */
 	uint64_t issued;
@@ -286,25 +351,25 @@ struct devcert {
 	unsigned char *der;
 	size_t der_len;
 	uint64_t last_used;
-	char *user_id;		/* the user's immutable id when it was issued */
+	char *user_id;		/* the user's immutable id: what the certificate belongs to */
 };
 /*
- * Record a new certificate if its user exists (with the same immutable id) and has fewer
+ * Record a new certificate if its user (user_id) still exists and has fewer
  * than cap certificates that are neither revoked nor expired at now, checked and inserted
  * with the audit record in one transaction.  0, or -1 with *errstr ("limit" in it when
  * the cap refused it).
  */
 int store_cert_add(struct store *st, const char *tenant, const struct devcert *c, int64_t now,
     int cap, const struct audit_entry *ae, const char **errstr);
-/* How many certificates of user count against the cap at now, or -1. */
-int store_cert_active(struct store *st, const char *tenant, const char *user, int64_t now);
+/* How many certificates of the user with this id count against the cap at now, or -1. */
+int store_cert_active(struct store *st, const char *tenant, const char *user_id, int64_t now);
 int store_cert_get(struct store *st, const char *tenant, const char *serial,
     struct devcert *c_r);
 int store_cert_by_fingerprint(struct store *st, const char *tenant, const char *fingerprint,
     struct devcert *c_r);
-/* The certificates of user (NULL: all), oldest first. */
-int store_cert_list(struct store *st, const char *tenant, const char *user,
-    void (*cb)(const struct devcert *c, void *arg), void *arg);
+/* The certificates (struct devcert) of the user with this id (NULL: all), oldest first. */
+int store_cert_list(struct store *st, const char *tenant, const char *user_id, store_each_fn cb,
+    void *arg);
 /*
  * Revoke (with the audit record): 1 done (the user's sessions and OIDC grants end with it;
  * *user_r is the owner when user_r is not NULL), 2 already revoked, 0 unknown, -1 error.
@@ -331,16 +396,28 @@ int store_crl_get(struct store *st, const char *tenant, struct crlrec *r_r);
 int store_crl_next_number(struct store *st, const char *tenant, uint64_t *n_r);
 void store_crlrec_clear(struct crlrec *r);
 
-/* ---- policies: settings per tenant, group, user or app ("tenant", "group:G"...) ---- */
-/* value NULL removes the setting.  0 or -1. */
-int store_policy_set(struct store *st, const char *tenant, const char *scope, const char *key,
-    const char *value);
-int store_policy_list(struct store *st, const char *tenant,
-    void (*cb)(const char *scope, const char *key, const char *value, void *arg), void *arg);
+/* ---- policies: settings of the tenant, or of one user, group or app ---- */
+struct policy {
+	char *kind;		/* "tenant", "user", "group" or "app" */
+	char *target;		/* the id of that user, group or app; "" for the tenant */
+	char *name;		/* its name now (filled when listed) */
+	char *key;
+	char *value;
+};
+/*
+ * Set key (value NULL: remove it) for the tenant (name NULL) or the user, group or app of
+ * kind called name, which must exist; the audit entry goes in the same commit.  0, or -1
+ * with *errstr ("no such user" ...).
+ */
+int store_policy_set(struct store *st, const char *tenant, const char *kind, const char *name,
+    const char *key, const char *value, const struct audit_entry *ae, const char **errstr);
+/* Every setting (struct policy each), by kind (app, group, tenant, user) and target id. */
+int store_policy_list(struct store *st, const char *tenant, store_each_fn cb, void *arg);
+void store_policy_clear(struct policy *p);
 
 /* ---- SSO sessions (keyed by the SHA-256 of the cookie value) ---- */
 struct session {
-	char *user;
+	char *user;		/* the user's id */
 	char *methods;		/* "pwd" ... */
 	uint64_t created;
 	uint64_t last_seen;
@@ -383,8 +460,9 @@ int store_session_authorize(struct store *st, const char *tenant,
     const unsigned char id_hash[32], const struct session_sp *sp, const char *code,
     const struct oidc_code *c, int64_t now, const struct audit_entry *audit,
     const char **errstr);
+/* The apps (struct session_sp) that joined the session. */
 int store_session_sps(struct store *st, const char *tenant, const unsigned char id_hash[32],
-    void (*cb)(const struct session_sp *sp, void *arg), void *arg);
+    store_each_fn cb, void *arg);
 void store_session_clear(struct session *s);
 void store_session_sp_clear(struct session_sp *sp);
 

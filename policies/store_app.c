@@ -1,19 +1,22 @@
 /*
- * Store operations on apps (SAML service providers now, OIDC clients later).  An app is
- * found by name or by its protocol identifier; both are unique per tenant.
+ * Store operations on apps (SAML service providers and OIDC clients).  An app is found by
+ * name or by its protocol identifier (entity ID, client_id), both unique per tenant, and
+ * has an immutable id that policies refer to.  Removing an app removes what refers to it.
  */
 #include "config.h"
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "audit.h"
 #include "store_int.h"
 #include "xmalloc.h"
 
 #define F(tag, type, st, m) { tag, type, offsetof(struct st, m), 0 }
 
-static const struct rec_field app_fields[] = {
+const struct rec_field store_app_fields[] = {
 	F(1, REC_STR, app, name),
 	F(2, REC_STR, app, type),
 	F(3, REC_STR, app, entity_id),
@@ -31,21 +34,22 @@ static const struct rec_field app_fields[] = {
 	F(15, REC_STR, app, access_token_format),
 	F(16, REC_STR, app, backchannel_uri),
 	F(17, REC_STR, app, grant_types),
+	F(18, REC_STR, app, id),
 	REC_END
 };
 
 void
 store_app_clear(struct app *a)
 {
-	rec_clear(app_fields, a);
+	rec_clear(store_app_fields, a);
 }
 
 struct app_op {
 	const char *tenant, *name, *entity_id;
 	const struct app *in;
 	struct app *out;
-	void (*cb)(const struct app *, void *);
-	void *arg;
+	const struct audit_entry *ae;
+	struct audit_entry full;
 	const char *err;
 };
 
@@ -65,7 +69,7 @@ app_add_tx(struct store_txn *t, void *arg)
 
 	skey_init(&k, op->tenant);
 	skey_add(&k, op->in->name);
-	rc = stx_put_rec(t, DB_APPS, &k, app_fields, op->in, STX_NOOVERWRITE);
+	rc = stx_put_rec(t, DB_APPS, &k, store_app_fields, op->in, STX_NOOVERWRITE);
 	if (rc == 1)
 		op->err = "an app with this name already exists";
 	if (rc != 0)
@@ -79,17 +83,29 @@ app_add_tx(struct store_txn *t, void *arg)
 		if (rc != 0)
 			return -1;
 	}
+	if (stx_audit_entry(t, op->tenant, op->ae, NULL, &op->full) < 0)
+		return -1;
 	return stx_bump_generation(t, op->tenant);
 }
 
 int
-store_app_add(struct store *st, const char *tenant, const struct app *a, const char **errstr)
+store_app_add(struct store *st, const char *tenant, const struct app *a,
+    const struct audit_entry *ae, const char **errstr)
 {
-	struct app_op op = { .tenant = tenant, .in = a, .err = "cannot store the app" };
-	int rc = store_run(st, 1, app_add_tx, &op);
+	struct app copy = *a;
+	struct app_op op = { .tenant = tenant, .in = &copy, .ae = ae,
+		.err = "cannot store the app" };
+	char *id = a->id ? NULL : store_new_id();
+	int rc;
 
+	if (id)
+		copy.id = id;
+	rc = store_run(st, 1, app_add_tx, &op);
+	free(id);
 	if (rc < 0)
 		*errstr = rc == STORE_FULL ? "database full" : op.err;
+	else
+		audit_entry_done(&op.full, tenant);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -114,7 +130,7 @@ app_get_tx(struct store_txn *t, void *arg)
 	} else {
 		skey_add(&k, op->name);
 	}
-	rc = stx_get_rec(t, DB_APPS, &k, app_fields, op->out);
+	rc = stx_get_rec(t, DB_APPS, &k, store_app_fields, op->out);
 	/* The index is keyed by a hash: confirm the exact identifier. */
 	if (rc == 1 && op->entity_id &&
 	    (op->out->entity_id == NULL || strcmp(op->out->entity_id, op->entity_id) != 0)) {
@@ -145,66 +161,111 @@ store_app_get_by_entity(struct store *st, const char *tenant, const char *entity
 	return store_run(st, 0, app_get_tx, &op);
 }
 
+int
+stx_app_get(struct store_txn *t, const char *tenant, const char *name, struct app *a_r)
+{
+	struct store_key k;
+
+	memset(a_r, 0, sizeof(*a_r));
+	if (strlen(name) > STORE_NAME_MAX)
+		return 0;
+	skey_init(&k, tenant);
+	skey_add(&k, name);
+	return stx_get_rec(t, DB_APPS, &k, store_app_fields, a_r);
+}
+
+struct find_id {
+	const char *id;
+	char *name;
+};
+
+static int
+find_id_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct find_id *f = arg;
+	struct app a = { 0 };
+
+	if (rec_decode(store_app_fields, &a, val, vlen) == -1)
+		return -1;
+	if (a.id && !strcmp(a.id, f->id))
+		f->name = xstrdup(a.name);
+	store_app_clear(&a);
+	return f->name ? 1 : 0;
+}
+
+char *
+stx_app_name(struct store_txn *t, const char *tenant, const char *id)
+{
+	struct find_id f = { id, NULL };
+	struct store_key k;
+
+	skey_init(&k, tenant);
+	skey_prefix(&k);
+	(void)stx_iter(t, DB_APPS, &k, find_id_cb, &f);
+	return f.name;
+}
+
+/* What refers to the app goes with it; *extra says how much. */
+static int
+remove_refs(struct store_txn *t, const char *tenant, const struct app *a, char *extra,
+    size_t len)
+{
+	int pols = 0, grants = 0, sessions = 0;
+
+	if ((a->id && (pols = stx_target_policies_drop(t, tenant, "app", a->id)) < 0) ||
+	    (a->entity_id && (grants = stx_client_grants_drop(t, tenant, a->entity_id)) < 0) ||
+	    (a->entity_id && (sessions = stx_session_sps_drop(t, tenant, a->entity_id)) < 0))
+		return -1;
+	snprintf(extra, len, "app_id=%s policies=%d grants=%d sessions=%d", a->id ? a->id : "-",
+	    pols, grants, sessions);
+	return 0;
+}
+
 static int
 app_remove_tx(struct store_txn *t, void *arg)
 {
 	struct app_op *op = arg;
 	struct store_key k, ek;
-	struct app a = { 0 };
+	struct app a;
+	char extra[200];
 	int rc;
 
+	if ((rc = stx_app_get(t, op->tenant, op->name, &a)) != 1)
+		return rc;
 	skey_init(&k, op->tenant);
 	skey_add(&k, op->name);
-	if ((rc = stx_get_rec(t, DB_APPS, &k, app_fields, &a)) != 1)
-		return rc;
 	if (a.entity_id) {
 		entity_key(&ek, op->tenant, a.entity_id);
 		if (stx_del(t, DB_APPS_ENTITY, &ek) < 0)
 			rc = -1;
 	}
+	if (rc < 0 || stx_del(t, DB_APPS, &k) < 0 ||
+	    remove_refs(t, op->tenant, &a, extra, sizeof(extra)) < 0 ||
+	    stx_audit_entry(t, op->tenant, op->ae, extra, &op->full) < 0 ||
+	    stx_bump_generation(t, op->tenant) < 0)
+		rc = -1;
 	store_app_clear(&a);
-	if (rc < 0 || stx_del(t, DB_APPS, &k) < 0 || stx_bump_generation(t, op->tenant) < 0)
-		return -1;
-	return 1;
+	return rc;
 }
 
 int
-store_app_remove(struct store *st, const char *tenant, const char *name)
+store_app_remove(struct store *st, const char *tenant, const char *name,
+    const struct audit_entry *ae)
 {
-	struct app_op op = { .tenant = tenant, .name = name };
+	struct app_op op = { .tenant = tenant, .name = name, .ae = ae };
+	int rc = store_run(st, 1, app_remove_tx, &op);
 
-	return store_run(st, 1, app_remove_tx, &op);
+	if (rc == 1)
+		audit_entry_done(&op.full, tenant);
+	return rc;
 }
 
-static int
-app_list_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+int
+store_app_list(struct store *st, const char *tenant, store_each_fn cb, void *arg)
 {
-	struct app_op *op = arg;
-	struct app a = { 0 };
-
-	if (rec_decode(app_fields, &a, val, vlen) == -1)
-		return -1;
-	op->cb(&a, op->arg);
-	store_app_clear(&a);
-	return 0;
-}
-
-static int
-app_list_tx(struct store_txn *t, void *arg)
-{
-	struct app_op *op = arg;
 	struct store_key k;
 
-	skey_init(&k, op->tenant);
+	skey_init(&k, tenant);
 	skey_prefix(&k);
-	return stx_iter(t, DB_APPS, &k, app_list_cb, op);
-}
-
-int
-store_app_list(struct store *st, const char *tenant,
-    void (*cb)(const struct app *a, void *arg), void *arg)
-{
-	struct app_op op = { .tenant = tenant, .cb = cb, .arg = arg };
-
-	return store_run(st, 0, app_list_tx, &op);
+	return store_each(st, DB_APPS, &k, store_app_fields, sizeof(struct app), cb, arg);
 }

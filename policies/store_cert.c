@@ -1,7 +1,7 @@
 /*
- * Store operations on device certificates (by serial, by user, by fingerprint), the cap of
- * active certificates per user enforced inside the inserting transaction, revocation (which
- * ends the user's sessions and grants), CRLs and policy settings.
+ * Store operations on device certificates (by serial, by user id, by fingerprint), the cap
+ * of active certificates per user enforced inside the inserting transaction, revocation
+ * (which ends the user's sessions and grants), and CRLs.
  */
 #include "config.h"
 
@@ -17,7 +17,7 @@
 #define F(tag, type, st, m) { tag, type, offsetof(struct st, m), 0 }
 #define FB(tag, st, m, l) { tag, REC_BYTES, offsetof(struct st, m), offsetof(struct st, l) }
 
-static const struct rec_field cert_fields[] = {
+const struct rec_field store_cert_fields[] = {
 	F(1, REC_STR, devcert, serial),
 	F(2, REC_STR, devcert, user),
 	F(3, REC_STR, devcert, label),
@@ -46,7 +46,7 @@ static const struct rec_field crl_fields[] = {
 void
 store_devcert_clear(struct devcert *c)
 {
-	rec_clear(cert_fields, c);
+	rec_clear(store_cert_fields, c);
 }
 
 void
@@ -136,7 +136,7 @@ indexed_cert(const struct cert_op *op, const void *key, size_t klen, struct devc
 
 	serial_key(&k, op->tenant, serial);
 	free(serial);
-	return stx_get_rec(op->t, DB_CERTS, &k, cert_fields, c);
+	return stx_get_rec(op->t, DB_CERTS, &k, store_cert_fields, c);
 }
 
 /* Count the user's certificates that still count: not revoked, not expired. */
@@ -159,21 +159,23 @@ cert_add_tx(struct store_txn *t, void *arg)
 	struct cert_op *op = arg;
 	struct store_key k;
 	struct user u = { 0 };
-	int rc, same;
+	int rc;
 
-	if ((rc = stx_user_get(t, op->tenant, op->in->user, &u)) != 1) {
-		op->err = rc == 0 ? "no such user" : op->err;
-		return -1;
-	}
-	same = op->in->user_id && u.id && !strcmp(u.id, op->in->user_id);
+	/* The user it was made for must still be there: the same id, not one of the same name. */
+	rc = op->in->user_id ? stx_user_by_id(t, op->tenant, op->in->user_id, &u) : 0;
 	store_user_clear(&u);
-	if (!same) {
-		op->err = "the user changed while the certificate was made; try again";
+	if (rc == 0) {
+		rc = op->in->user ? stx_user_get(t, op->tenant, op->in->user, &u) : 0;
+		store_user_clear(&u);
+		op->err = rc == 1 ? "the user changed while the certificate was made; try again" :
+		    "no such user";
 		return -1;
 	}
+	if (rc < 0)
+		return -1;
 	op->t = t;
 	op->active = 0;
-	user_key(&k, op->tenant, op->in->user, NULL);
+	user_key(&k, op->tenant, op->in->user_id, NULL);
 	op->skip = k.len;
 	if (stx_iter(t, DB_CERTS_BY_USER, &k, count_cb, op) < 0)
 		return -1;
@@ -182,9 +184,9 @@ cert_add_tx(struct store_txn *t, void *arg)
 		return -1;
 	}
 	serial_key(&k, op->tenant, op->in->serial);
-	if (stx_put_rec(t, DB_CERTS, &k, cert_fields, op->in, STX_NOOVERWRITE) != 0)
+	if (stx_put_rec(t, DB_CERTS, &k, store_cert_fields, op->in, STX_NOOVERWRITE) != 0)
 		return -1;
-	user_key(&k, op->tenant, op->in->user, op->in->serial);
+	user_key(&k, op->tenant, op->in->user_id, op->in->serial);
 	if (stx_put(t, DB_CERTS_BY_USER, &k, "", 0, 0) != 0 ||
 	    fp_key(&k, op->tenant, op->in->fingerprint) == -1 ||
 	    stx_put(t, DB_CERTS_BY_FP, &k, op->in->serial, strlen(op->in->serial),
@@ -223,9 +225,9 @@ cert_active_tx(struct store_txn *t, void *arg)
 }
 
 int
-store_cert_active(struct store *st, const char *tenant, const char *user, int64_t now)
+store_cert_active(struct store *st, const char *tenant, const char *user_id, int64_t now)
 {
-	struct cert_op op = { .tenant = tenant, .user = user, .now = now };
+	struct cert_op op = { .tenant = tenant, .user = user_id, .now = now };
 
 	return store_run(st, 0, cert_active_tx, &op) < 0 ? -1 : op.active;
 }
@@ -251,7 +253,7 @@ cert_get_tx(struct store_txn *t, void *arg)
 	} else {
 		serial_key(&k, op->tenant, op->serial);
 	}
-	return stx_get_rec(t, DB_CERTS, &k, cert_fields, op->out);
+	return stx_get_rec(t, DB_CERTS, &k, store_cert_fields, op->out);
 }
 
 int
@@ -312,7 +314,7 @@ list_all_cb(const void *key, size_t klen, const void *val, size_t vlen, void *ar
 	struct cert_op *op = arg;
 	struct devcert c = { 0 };
 
-	if (rec_decode(cert_fields, &c, val, vlen) == -1)
+	if (rec_decode(store_cert_fields, &c, val, vlen) == -1)
 		return -1;
 	list_add(op, &c);
 	return 0;
@@ -348,10 +350,10 @@ by_issued(const void *a, const void *b)
 }
 
 int
-store_cert_list(struct store *st, const char *tenant, const char *user,
-    void (*cb)(const struct devcert *c, void *arg), void *arg)
+store_cert_list(struct store *st, const char *tenant, const char *user_id, store_each_fn cb,
+    void *arg)
 {
-	struct cert_op op = { .tenant = tenant, .user = user };
+	struct cert_op op = { .tenant = tenant, .user = user_id };
 	int rc = store_run(st, 0, cert_list_tx, &op);
 
 	if (rc == 0 && op.nlist > 0) {
@@ -366,7 +368,7 @@ store_cert_list(struct store *st, const char *tenant, const char *user,
 /* Revoke one certificate record; 1 done, 2 already revoked, 0 unknown, -1 error. */
 static int
 revoke_one(struct store_txn *t, const char *tenant, const char *serial, int reason, int64_t now,
-    char **user_r)
+    struct devcert *owner_r)
 {
 	struct store_key k;
 	struct devcert c = { 0 };
@@ -374,7 +376,7 @@ revoke_one(struct store_txn *t, const char *tenant, const char *serial, int reas
 	int rc;
 
 	serial_key(&k, tenant, serial);
-	if ((rc = stx_get_rec(t, DB_CERTS, &k, cert_fields, &c)) != 1)
+	if ((rc = stx_get_rec(t, DB_CERTS, &k, store_cert_fields, &c)) != 1)
 		return rc;
 	if (c.revoked) {
 		store_devcert_clear(&c);
@@ -383,11 +385,13 @@ revoke_one(struct store_txn *t, const char *tenant, const char *serial, int reas
 	c.revoked = 1;
 	c.revoked_at = (uint64_t)now;
 	c.reason = (uint64_t)reason;
-	rc = stx_put_rec(t, DB_CERTS, &k, cert_fields, &c, 0);
+	rc = stx_put_rec(t, DB_CERTS, &k, store_cert_fields, &c, 0);
 	if (rc == 0)
 		rc = counter(t, tenant, "rev_gen", 1, &gen);
-	if (rc == 0 && user_r)
-		*user_r = xstrdup(c.user);
+	if (rc == 0 && owner_r) {
+		owner_r->user = c.user, c.user = NULL;
+		owner_r->user_id = c.user_id, c.user_id = NULL;
+	}
 	store_devcert_clear(&c);
 	return rc == 0 ? 1 : -1;
 }
@@ -396,19 +400,19 @@ static int
 cert_revoke_tx(struct store_txn *t, void *arg)
 {
 	struct cert_op *op = arg;
-	char *user = NULL;
-	int rc = revoke_one(t, op->tenant, op->serial, op->reason, op->now, &user);
+	struct devcert owner = { 0 };
+	int rc = revoke_one(t, op->tenant, op->serial, op->reason, op->now, &owner);
 
 	/* A device gone bad takes the user's sessions and grants with it. */
-	if (rc == 1 && (stx_end_user_sessions(t, op->tenant, user) < 0 ||
-	    stx_revoke_user_grants(t, op->tenant, user) < 0))
+	if (rc == 1 && owner.user_id && (stx_end_user_sessions(t, op->tenant, owner.user_id) < 0 ||
+	    stx_revoke_user_grants(t, op->tenant, owner.user_id) < 0))
 		rc = -1;
 	if (rc == 1 && op->audit && stx_audit_append(t, op->tenant, op->now, op->audit->event,
 	    op->audit->fields) < 0)
 		rc = -1;
 	if (rc == 1 && op->out)
-		op->out->user = user, user = NULL;
-	free(user);
+		op->out->user = owner.user, owner.user = NULL;
+	store_devcert_clear(&owner);
 	return rc;
 }
 
@@ -441,14 +445,14 @@ collect_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg
 }
 
 int
-stx_revoke_user_certs(struct store_txn *t, const char *tenant, const char *user, int reason,
+stx_revoke_user_certs(struct store_txn *t, const char *tenant, const char *user_id, int reason,
     int64_t now)
 {
 	struct cert_op op = { .tenant = tenant };
 	struct store_key k;
 	int rc, n = 0;
 
-	user_key(&k, tenant, user, NULL);
+	user_key(&k, tenant, user_id, NULL);
 	op.skip = k.len;
 	rc = stx_iter(t, DB_CERTS_BY_USER, &k, collect_cb, &op) < 0 ? -1 : 0;
 	for (size_t i = 0; i < op.nserials; i++) {
@@ -472,12 +476,12 @@ cert_touch_tx(struct store_txn *t, void *arg)
 	int rc;
 
 	serial_key(&k, op->tenant, op->serial);
-	if ((rc = stx_get_rec(t, DB_CERTS, &k, cert_fields, &c)) != 1)
+	if ((rc = stx_get_rec(t, DB_CERTS, &k, store_cert_fields, &c)) != 1)
 		return rc;
 	rc = 1;
 	if ((int64_t)c.last_used + 60 <= op->now) {
 		c.last_used = (uint64_t)op->now;
-		rc = stx_put_rec(t, DB_CERTS, &k, cert_fields, &c, 0) == 0 ? 1 : -1;
+		rc = stx_put_rec(t, DB_CERTS, &k, store_cert_fields, &c, 0) == 0 ? 1 : -1;
 	}
 	store_devcert_clear(&c);
 	return rc;
@@ -583,78 +587,4 @@ int
 store_cert_revocations(struct store *st, const char *tenant, uint64_t *gen_r)
 {
 	return counter_run(st, tenant, "rev_gen", 0, gen_r);
-}
-
-/* ---- policies ---- */
-
-struct policy_op {
-	const char *tenant, *scope, *key, *value;
-	void (*cb)(const char *, const char *, const char *, void *);
-	void *arg;
-	size_t skip;
-};
-
-static int
-policy_set_tx(struct store_txn *t, void *arg)
-{
-	struct policy_op *op = arg;
-	struct store_key k;
-	int rc;
-
-	skey_init(&k, op->tenant);
-	skey_add(&k, op->scope);
-	skey_add(&k, op->key);
-	rc = op->value ? stx_put(t, DB_POLICIES, &k, op->value, strlen(op->value), 0) :
-	    (stx_del(t, DB_POLICIES, &k) < 0 ? -1 : 0);
-	return rc == 0 ? stx_bump_generation(t, op->tenant) : -1;
-}
-
-int
-store_policy_set(struct store *st, const char *tenant, const char *scope, const char *key,
-    const char *value)
-{
-	struct policy_op op = { .tenant = tenant, .scope = scope, .key = key, .value = value };
-
-	return store_run(st, 1, policy_set_tx, &op) < 0 ? -1 : 0;
-}
-
-static int
-policy_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
-{
-	struct policy_op *op = arg;
-	const char *scope = (const char *)key + op->skip;
-	size_t slen = strnlen(scope, klen - op->skip);
-	char *s, *k, *v;
-
-	if (op->skip + slen + 1 >= klen)
-		return 0;
-	s = xstrndup(scope, slen);
-	k = xstrndup(scope + slen + 1, klen - op->skip - slen - 1);
-	v = xstrndup(val, vlen);
-	op->cb(s, k, v, op->arg);
-	free(s);
-	free(k);
-	free(v);
-	return 0;
-}
-
-static int
-policy_list_tx(struct store_txn *t, void *arg)
-{
-	struct policy_op *op = arg;
-	struct store_key k;
-
-	skey_init(&k, op->tenant);
-	skey_prefix(&k);
-	op->skip = k.len;
-	return stx_iter(t, DB_POLICIES, &k, policy_cb, op);
-}
-
-int
-store_policy_list(struct store *st, const char *tenant,
-    void (*cb)(const char *scope, const char *key, const char *value, void *arg), void *arg)
-{
-	struct policy_op op = { .tenant = tenant, .cb = cb, .arg = arg };
-
-	return store_run(st, 0, policy_list_tx, &op);
 }

@@ -41,6 +41,8 @@ enum store_db {
 	DB_CERTS_BY_FP,
 	DB_CRL,
 	DB_POLICIES,
+	DB_USERS_NAME,
+	DB_GROUPS_NAME,
 	DB__COUNT
 };
 
@@ -58,6 +60,8 @@ void skey_add(struct store_key *k, const char *part);
 void skey_add_bytes(struct store_key *k, const void *p, size_t n);
 /* Adds the SHA-256 of p (for SAML IDs, entity IDs, jti, cookie values...). */
 void skey_add_hash(struct store_key *k, const void *p, size_t n);
+/* The key "tenant part": most records of a tenant keyed by one name or id. */
+void skey_of(struct store_key *k, const char *tenant, const char *part);
 /* Ends the key with the separator so it is a prefix for all keys below it. */
 void skey_prefix(struct store_key *k);
 
@@ -91,25 +95,79 @@ int stx_put_rec(struct store_txn *t, enum store_db db, const struct store_key *k
 int stx_get_rec(struct store_txn *t, enum store_db db, const struct store_key *k,
     const struct rec_field *fields, void *obj);
 
+/*
+ * Decode every record under prefix into a zeroed struct of size bytes described by fields,
+ * and hand it to fn (store.h's generic list); store_each does it in a read transaction.
+ */
+int stx_each(struct store_txn *t, enum store_db db, const struct store_key *prefix,
+    const struct rec_field *fields, size_t size, store_each_fn fn, void *arg);
+int store_each(struct store *st, enum store_db db, const struct store_key *prefix,
+    const struct rec_field *fields, size_t size, store_each_fn fn, void *arg);
+
+/*
+ * The same in the order of an index: each entry under prefix in index holds an id, whose
+ * record (key: tenant, id) in target is decoded and handed to fn.
+ */
+int stx_each_via(struct store_txn *t, enum store_db index, const struct store_key *prefix,
+    enum store_db target, const char *tenant, const struct rec_field *fields, size_t size,
+    store_each_fn fn, void *arg);
+
+/* Every record of tenant in target, in the order of the index (a read transaction). */
+int store_each_by(struct store *st, const char *tenant, enum store_db index, enum store_db target,
+    const struct rec_field *fields, size_t size, store_each_fn fn, void *arg);
+
 /* Bump the tenant's configuration generation (apps, keys, tenant settings changed). */
 int stx_bump_generation(struct store_txn *t, const char *tenant);
 
-/* End every SSO session of a user inside a write transaction (store_user.c). */
-int stx_end_user_sessions(struct store_txn *t, const char *tenant, const char *user);
+/* Adds s folded to lower case (ASCII): names and e-mail addresses in indexes. */
+void skey_add_folded(struct store_key *k, const char *s);
 
-/* Look a user up by name inside a transaction (store_user.c): 1/0/-1. */
+/* End every SSO session of the user with this id; how many, or -1 (store_session.c). */
+int stx_end_user_sessions(struct store_txn *t, const char *tenant, const char *user_id);
+
+/* A user by name (without regard to case) or by id inside a transaction: 1/0/-1. */
 int stx_user_get(struct store_txn *t, const char *tenant, const char *name, struct user *u_r);
+int stx_user_by_id(struct store_txn *t, const char *tenant, const char *id, struct user *u_r);
+/* A group by name or by id (store_group.c), an app by name (store_app.c): 1/0/-1. */
+int stx_group_get(struct store_txn *t, const char *tenant, const char *name, struct grouprec *g_r);
+int stx_group_by_id(struct store_txn *t, const char *tenant, const char *id, struct grouprec *g_r);
+int stx_app_get(struct store_txn *t, const char *tenant, const char *name, struct app *a_r);
+/* The name of the app with this id (new string), or NULL. */
+char *stx_app_name(struct store_txn *t, const char *tenant, const char *id);
 
-/* Revoke every certificate of a user (store_cert.c): how many, or -1. */
-int stx_revoke_user_certs(struct store_txn *t, const char *tenant, const char *user, int reason,
-    int64_t now);
-
-/* Revoke every OIDC grant of a user inside a write transaction (store_oidc.c). */
-int stx_revoke_user_grants(struct store_txn *t, const char *tenant, const char *user);
+/*
+ * What goes when an object is removed, inside its removal's transaction; each returns how
+ * many it removed or revoked, or -1.  Certificates of a user (store_cert.c), OIDC grants
+ * of a user (store_oidc.c), memberships of a user (store_group.c), policies of a user,
+ * group or app (store_policy.c), everything of an OIDC client (codes, grants, access
+ * tokens: store_oidc.c), an app's part of every SSO session and a failure counter
+ * (store_session.c).
+ */
+int stx_revoke_user_certs(struct store_txn *t, const char *tenant, const char *user_id,
+    int reason, int64_t now);
+int stx_revoke_user_grants(struct store_txn *t, const char *tenant, const char *user_id);
+int stx_user_memberships_drop(struct store_txn *t, const char *tenant, const char *user_id);
+int stx_target_policies_drop(struct store_txn *t, const char *tenant, const char *kind,
+    const char *target);
+int stx_client_grants_drop(struct store_txn *t, const char *tenant, const char *client_id);
+int stx_session_sps_drop(struct store_txn *t, const char *tenant, const char *entity_id);
+int stx_failure_drop(struct store_txn *t, const char *tenant, const char *scope,
+    const char *key);
 
 /* Store an authorization code inside a write transaction (store_oidc.c). */
 int stx_code_put(struct store_txn *t, const char *tenant, const char *code,
     const struct oidc_code *c);
+
+struct audit_entry;
+/*
+ * Inside a write transaction: append ae (nothing when NULL) with extra "key=value ..."
+ * text (what the change removed, say) as one record; *full_r keeps the whole entry for
+ * audit_entry_done once the transaction has committed (audit.c).
+ */
+int stx_audit_entry(struct store_txn *t, const char *tenant, const struct audit_entry *ae,
+    const char *extra, struct audit_entry *full_r);
+/* Log an entry filled by stx_audit_entry (nothing when it was empty). */
+void audit_entry_done(const struct audit_entry *full, const char *tenant);
 
 /* Append an audit record inside a write transaction (audit.c). */
 int stx_audit_append(struct store_txn *t, const char *tenant, int64_t now, const char *event,
@@ -118,6 +176,23 @@ int stx_audit_append(struct store_txn *t, const char *tenant, int64_t now, const
 /* Delete a session and its SPs; with user set, also its entry in the user's index. */
 int stx_session_delete(struct store_txn *t, const char *tenant, const char *user,
     const unsigned char hash[32]);
+
+/* Record layouts, for the upgrade of older databases (store_upgrade.c). */
+extern const struct rec_field store_user_fields[];
+extern const struct rec_field store_group_fields[];
+extern const struct rec_field store_app_fields[];
+extern const struct rec_field store_policy_fields[];
+extern const struct rec_field store_session_fields[];
+extern const struct rec_field store_code_fields[];
+extern const struct rec_field store_family_fields[];
+extern const struct rec_field store_access_fields[];
+extern const struct rec_field store_cert_fields[];
+
+/*
+ * Bring a database written by an earlier version up to this one, in one write
+ * transaction with an audit record per tenant (store_upgrade.c): 0, or -1 with *errstr.
+ */
+int stx_upgrade(struct store_txn *t, int from, const char **errstr);
 
 #define REC_VERSION 1
 

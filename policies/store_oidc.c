@@ -18,7 +18,7 @@
 #define F(tag, type, st, m) { tag, type, offsetof(struct st, m), 0 }
 #define FB(tag, st, m, l) { tag, REC_BYTES, offsetof(struct st, m), offsetof(struct st, l) }
 
-static const struct rec_field code_fields[] = {
+const struct rec_field store_code_fields[] = {
 	F(1, REC_STR, oidc_code, client_id),
 	F(2, REC_STR, oidc_code, redirect_uri),
 	F(3, REC_STR, oidc_code, user),
@@ -37,7 +37,7 @@ static const struct rec_field code_fields[] = {
 	REC_END
 };
 
-static const struct rec_field family_fields[] = {
+const struct rec_field store_family_fields[] = {
 	F(1, REC_STR, oidc_family, client_id),
 	F(2, REC_STR, oidc_family, user),
 	F(3, REC_STR, oidc_family, scope),
@@ -68,7 +68,7 @@ static const struct rec_field refresh_fields[] = {
 	REC_END
 };
 
-static const struct rec_field access_fields[] = {
+const struct rec_field store_access_fields[] = {
 	F(1, REC_STR, oidc_access, family),
 	F(2, REC_STR, oidc_access, client_id),
 	F(3, REC_STR, oidc_access, user),
@@ -81,19 +81,19 @@ static const struct rec_field access_fields[] = {
 void
 store_code_clear(struct oidc_code *c)
 {
-	rec_clear(code_fields, c);
+	rec_clear(store_code_fields, c);
 }
 
 void
 store_family_clear(struct oidc_family *f)
 {
-	rec_clear(family_fields, f);
+	rec_clear(store_family_fields, f);
 }
 
 void
 store_access_clear(struct oidc_access *a)
 {
-	rec_clear(access_fields, a);
+	rec_clear(store_access_fields, a);
 }
 
 static void
@@ -119,7 +119,7 @@ family_put_indexed(struct store_txn *t, const char *tenant, const char *id,
 	struct store_key k;
 
 	family_key(&k, tenant, id);
-	if (stx_put_rec(t, DB_OIDC_FAMILIES, &k, family_fields, f, STX_NOOVERWRITE) != 0)
+	if (stx_put_rec(t, DB_OIDC_FAMILIES, &k, store_family_fields, f, STX_NOOVERWRITE) != 0)
 		return -1;
 	if (f->session_len == 32) {
 		skey_init(&k, tenant);
@@ -147,10 +147,10 @@ revoke_tx_one(struct store_txn *t, const char *tenant, const char *id)
 	int rc;
 
 	family_key(&k, tenant, id);
-	if ((rc = stx_get_rec(t, DB_OIDC_FAMILIES, &k, family_fields, &f)) != 1)
+	if ((rc = stx_get_rec(t, DB_OIDC_FAMILIES, &k, store_family_fields, &f)) != 1)
 		return rc;
 	f.revoked = 1;
-	rc = stx_put_rec(t, DB_OIDC_FAMILIES, &k, family_fields, &f, 0);
+	rc = stx_put_rec(t, DB_OIDC_FAMILIES, &k, store_family_fields, &f, 0);
 	store_family_clear(&f);
 	return rc == 0 ? 1 : -1;
 }
@@ -177,7 +177,7 @@ stx_code_put(struct store_txn *t, const char *tenant, const char *code,
 	struct store_key k;
 
 	hashed_key(&k, tenant, code);
-	return stx_put_rec(t, DB_OIDC_CODES, &k, code_fields, c, STX_NOOVERWRITE) == 0 ? 0 : -1;
+	return stx_put_rec(t, DB_OIDC_CODES, &k, store_code_fields, c, STX_NOOVERWRITE) == 0 ? 0 : -1;
 }
 
 static int
@@ -196,7 +196,7 @@ code_get_tx(struct store_txn *t, void *arg)
 
 	hashed_key(&k, op->tenant, op->code);
 	store_code_clear(op->out);
-	return stx_get_rec(t, DB_OIDC_CODES, &k, code_fields, op->out);
+	return stx_get_rec(t, DB_OIDC_CODES, &k, store_code_fields, op->out);
 }
 
 int
@@ -225,7 +225,7 @@ record_issue(struct store_txn *t, const char *tenant, const char *family, uint64
 	}
 	if (iss->access_key) {
 		hashed_key(&k, tenant, iss->access_key);
-		if (stx_put_rec(t, DB_OIDC_ACCESS, &k, access_fields, iss->access,
+		if (stx_put_rec(t, DB_OIDC_ACCESS, &k, store_access_fields, iss->access,
 		    STX_NOOVERWRITE) != 0)
 			return -1;
 	}
@@ -252,7 +252,7 @@ code_redeem_tx(struct store_txn *t, void *arg)
 
 	hashed_key(&k, op->tenant, op->code);
 	store_code_clear(op->out);
-	if ((rc = stx_get_rec(t, DB_OIDC_CODES, &k, code_fields, op->out)) != 1)
+	if ((rc = stx_get_rec(t, DB_OIDC_CODES, &k, store_code_fields, op->out)) != 1)
 		return rc;
 	if (op->out->used) {
 		/* A second redemption: what the first obtained is revoked too. */
@@ -282,7 +282,7 @@ code_redeem_tx(struct store_txn *t, void *arg)
 	op->out->used = 1;
 	free(op->out->family);
 	op->out->family = op->r->family_id ? xstrdup(op->r->family_id) : NULL;
-	if (stx_put_rec(t, DB_OIDC_CODES, &k, code_fields, op->out, 0) != 0)
+	if (stx_put_rec(t, DB_OIDC_CODES, &k, store_code_fields, op->out, 0) != 0)
 		return -1;
 	if (op->r->family_id) {
 		const struct oidc_code *c = op->out;
@@ -329,7 +329,7 @@ refresh_issue_tx(struct store_txn *t, void *arg)
 	int rc;
 
 	family_key(&fk, op->tenant, op->family_id);
-	if ((rc = stx_get_rec(t, DB_OIDC_FAMILIES, &fk, family_fields, &f)) != 1)
+	if ((rc = stx_get_rec(t, DB_OIDC_FAMILIES, &fk, store_family_fields, &f)) != 1)
 		return rc;
 	if (f.revoked) {
 		store_family_clear(&f);
@@ -340,7 +340,7 @@ refresh_issue_tx(struct store_txn *t, void *arg)
 	r.gen = f.gen;
 	r.expires = (uint64_t)op->expires;
 	hashed_key(&k, op->tenant, op->token);
-	rc = stx_put_rec(t, DB_OIDC_FAMILIES, &fk, family_fields, &f, 0) == 0 &&
+	rc = stx_put_rec(t, DB_OIDC_FAMILIES, &fk, store_family_fields, &f, 0) == 0 &&
 	    stx_put_rec(t, DB_OIDC_REFRESH, &k, refresh_fields, &r, STX_NOOVERWRITE) == 0 ? 1 : -1;
 	store_family_clear(&f);
 	return rc;
@@ -372,7 +372,7 @@ refresh_rotate_tx(struct store_txn *t, void *arg)
 		return rc;
 	family_key(&fk, op->tenant, r.family);
 	*op->family_r = xstrdup(r.family);
-	if ((rc = stx_get_rec(t, DB_OIDC_FAMILIES, &fk, family_fields, op->out)) != 1)
+	if ((rc = stx_get_rec(t, DB_OIDC_FAMILIES, &fk, store_family_fields, op->out)) != 1)
 		goto done;
 	if (op->out->revoked || !same(op->out->client_id, op->client_id)) {
 		rc = 0;
@@ -382,7 +382,7 @@ refresh_rotate_tx(struct store_txn *t, void *arg)
 	if (r.gen != op->out->gen) {
 		/* An older token of the grant came back: someone else has a copy. */
 		op->out->revoked = 1;
-		rc = stx_put_rec(t, DB_OIDC_FAMILIES, &fk, family_fields, op->out, 0) == 0 ? 2 : -1;
+		rc = stx_put_rec(t, DB_OIDC_FAMILIES, &fk, store_family_fields, op->out, 0) == 0 ? 2 : -1;
 		goto done;
 	}
 	if ((int64_t)r.expires < op->now || (int64_t)op->out->expires < op->now) {
@@ -394,7 +394,7 @@ refresh_rotate_tx(struct store_txn *t, void *arg)
 	r.expires = (uint64_t)(op->expires < (int64_t)op->out->expires ? op->expires :
 	    (int64_t)op->out->expires);
 	hashed_key(&k, op->tenant, op->token);
-	rc = stx_put_rec(t, DB_OIDC_FAMILIES, &fk, family_fields, op->out, 0) == 0 &&
+	rc = stx_put_rec(t, DB_OIDC_FAMILIES, &fk, store_family_fields, op->out, 0) == 0 &&
 	    stx_put_rec(t, DB_OIDC_REFRESH, &k, refresh_fields, &r, STX_NOOVERWRITE) == 0 &&
 	    record_issue(t, op->tenant, NULL, 0, op->iss, op->now) == 0 ? 1 : -1;
 done:
@@ -454,7 +454,7 @@ family_get_tx(struct store_txn *t, void *arg)
 
 	family_key(&k, op->tenant, op->family_id);
 	store_family_clear(op->out);
-	return stx_get_rec(t, DB_OIDC_FAMILIES, &k, family_fields, op->out);
+	return stx_get_rec(t, DB_OIDC_FAMILIES, &k, store_family_fields, op->out);
 }
 
 int
@@ -598,14 +598,14 @@ access_get_tx(struct store_txn *t, void *arg)
 
 	hashed_key(&k, op->tenant, op->key);
 	store_access_clear(op->out);
-	if ((rc = stx_get_rec(t, DB_OIDC_ACCESS, &k, access_fields, op->out)) != 1)
+	if ((rc = stx_get_rec(t, DB_OIDC_ACCESS, &k, store_access_fields, op->out)) != 1)
 		return rc;
 	if (op->out->revoked || (int64_t)op->out->expires < op->now)
 		return 0;
 	if (op->out->family == NULL)
 		return 1;
 	family_key(&k, op->tenant, op->out->family);
-	if ((rc = stx_get_rec(t, DB_OIDC_FAMILIES, &k, family_fields, &f)) < 0)
+	if ((rc = stx_get_rec(t, DB_OIDC_FAMILIES, &k, store_family_fields, &f)) < 0)
 		return -1;
 	rc = rc == 1 && !f.revoked;
 	store_family_clear(&f);
@@ -631,10 +631,10 @@ access_revoke_tx(struct store_txn *t, void *arg)
 	int rc;
 
 	hashed_key(&k, op->tenant, op->key);
-	if ((rc = stx_get_rec(t, DB_OIDC_ACCESS, &k, access_fields, &a)) != 1)
+	if ((rc = stx_get_rec(t, DB_OIDC_ACCESS, &k, store_access_fields, &a)) != 1)
 		return rc;
 	a.revoked = 1;
-	rc = stx_put_rec(t, DB_OIDC_ACCESS, &k, access_fields, &a, 0) == 0 ? 1 : -1;
+	rc = stx_put_rec(t, DB_OIDC_ACCESS, &k, store_access_fields, &a, 0) == 0 ? 1 : -1;
 	store_access_clear(&a);
 	return rc;
 }
@@ -645,4 +645,68 @@ store_access_revoke(struct store *st, const char *tenant, const char *key)
 	struct access_op op = { .tenant = tenant, .key = key };
 
 	return store_run(st, 1, access_revoke_tx, &op);
+}
+
+/* ---- what goes with a removed client ---- */
+
+struct client_drop {
+	struct store_txn *t;
+	const char *client_id;
+	const struct rec_field *fields;
+	size_t size;
+	size_t client_off;	/* where the record's client_id is */
+	int n;
+};
+
+/* Revoke a grant in place (the cursor is on it). */
+static int
+revoke_in_place(struct store_txn *t, const void *key, size_t klen, struct oidc_family *f)
+{
+	struct store_key k = { .len = 0 };
+
+	if (f->revoked)
+		return 0;
+	f->revoked = 1;
+	skey_add_bytes(&k, key, klen);
+	return stx_put_rec(t, DB_OIDC_FAMILIES, &k, store_family_fields, f, 0) == 0 ? 1 : -1;
+}
+
+/* Codes and access tokens of the client go (2); its grants are revoked and kept. */
+static int
+client_drop_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct client_drop *d = arg;
+	char *rec = xcalloc(1, d->size), *client;
+	int rc = 0;
+
+	if (rec_decode(d->fields, rec, val, vlen) == 0 &&
+	    (client = *(char **)(rec + d->client_off)) && !strcmp(client, d->client_id)) {
+		rc = d->fields == store_family_fields ?
+		    revoke_in_place(d->t, key, klen, (struct oidc_family *)(void *)rec) : 2;
+		d->n += rc > 0;
+		rc = rc == 1 ? 0 : rc;
+	}
+	rec_clear(d->fields, rec);
+	free(rec);
+	return rc;
+}
+
+int
+stx_client_grants_drop(struct store_txn *t, const char *tenant, const char *client_id)
+{
+	struct client_drop codes = { t, client_id, store_code_fields, sizeof(struct oidc_code),
+		offsetof(struct oidc_code, client_id), 0 };
+	struct client_drop fams = { t, client_id, store_family_fields, sizeof(struct oidc_family),
+		offsetof(struct oidc_family, client_id), 0 };
+	struct client_drop acc = { t, client_id, store_access_fields, sizeof(struct oidc_access),
+		offsetof(struct oidc_access, client_id), 0 };
+	struct store_key k;
+
+	skey_init(&k, tenant);
+	skey_prefix(&k);
+	if (stx_iter_del(t, DB_OIDC_CODES, &k, client_drop_cb, &codes) < 0 ||
+	    stx_iter(t, DB_OIDC_FAMILIES, &k, client_drop_cb, &fams) < 0 ||
+	    stx_iter_del(t, DB_OIDC_ACCESS, &k, client_drop_cb, &acc) < 0)
+		return -1;
+	return codes.n + fams.n + acc.n;
 }

@@ -15,7 +15,7 @@
 
 #define F(tag, type, st, m) { tag, type, offsetof(struct st, m), 0 }
 
-static const struct rec_field session_fields[] = {
+const struct rec_field store_session_fields[] = {
 	F(1, REC_STR, session, user),
 	F(2, REC_STR, session, methods),
 	F(3, REC_U64, session, created),
@@ -69,7 +69,7 @@ static const struct rec_field failure_fields[] = {
 void
 store_session_clear(struct session *s)
 {
-	rec_clear(session_fields, s);
+	rec_clear(store_session_fields, s);
 }
 
 void
@@ -120,8 +120,6 @@ struct session_op {
 	const char *code;
 	const struct oidc_code *oc;
 	int64_t now;
-	void (*cb)(const struct session_sp *, void *);
-	void *arg;
 	const char *err;
 	int reauth;
 	const char *device;
@@ -135,7 +133,7 @@ session_add_tx(struct store_txn *t, void *arg)
 
 	session_key(&k, op->tenant, op->hash);
 	user_session_key(&uk, op->tenant, op->in->user, op->hash);
-	if (stx_put_rec(t, DB_SESSIONS, &k, session_fields, op->in, STX_NOOVERWRITE) != 0)
+	if (stx_put_rec(t, DB_SESSIONS, &k, store_session_fields, op->in, STX_NOOVERWRITE) != 0)
 		return -1;
 	return stx_put(t, DB_USER_SESSIONS, &uk, "", 0, 0) == 0 ? 0 : -1;
 }
@@ -157,7 +155,7 @@ session_get_tx(struct store_txn *t, void *arg)
 
 	session_key(&k, op->tenant, op->hash);
 	store_session_clear(op->out);
-	return stx_get_rec(t, DB_SESSIONS, &k, session_fields, op->out);
+	return stx_get_rec(t, DB_SESSIONS, &k, store_session_fields, op->out);
 }
 
 int
@@ -177,7 +175,7 @@ touch_auth(struct store_txn *t, const struct store_key *k, int64_t now, int reau
 	struct session s = { 0 };
 	int rc;
 
-	if ((rc = stx_get_rec(t, DB_SESSIONS, k, session_fields, &s)) != 1)
+	if ((rc = stx_get_rec(t, DB_SESSIONS, k, store_session_fields, &s)) != 1)
 		return rc;
 	s.last_seen = (uint64_t)now;
 	if (reauth)
@@ -192,7 +190,7 @@ touch_auth(struct store_txn *t, const struct store_key *k, int64_t now, int reau
 			s.methods = m;
 		}
 	}
-	rc = stx_put_rec(t, DB_SESSIONS, k, session_fields, &s, 0);
+	rc = stx_put_rec(t, DB_SESSIONS, k, store_session_fields, &s, 0);
 	store_session_clear(&s);
 	return rc == 0 ? 1 : -1;
 }
@@ -276,7 +274,7 @@ session_delete_tx(struct store_txn *t, void *arg)
 	int rc;
 
 	session_key(&k, op->tenant, op->hash);
-	if ((rc = stx_get_rec(t, DB_SESSIONS, &k, session_fields, &s)) != 1)
+	if ((rc = stx_get_rec(t, DB_SESSIONS, &k, store_session_fields, &s)) != 1)
 		return rc;
 	rc = stx_session_delete(t, op->tenant, s.user, op->hash);
 	store_session_clear(&s);
@@ -368,37 +366,15 @@ store_session_sso(struct store *st, const char *tenant, const unsigned char id_h
 	return rc < 0 ? rc : 0;
 }
 
-static int
-sps_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
-{
-	struct session_op *op = arg;
-	struct session_sp sp = { 0 };
-
-	if (rec_decode(sp_fields, &sp, val, vlen) == -1)
-		return -1;
-	op->cb(&sp, op->arg);
-	store_session_sp_clear(&sp);
-	return 0;
-}
-
-static int
-session_sps_tx(struct store_txn *t, void *arg)
-{
-	struct session_op *op = arg;
-	struct store_key k;
-
-	session_key(&k, op->tenant, op->hash);
-	skey_prefix(&k);
-	return stx_iter(t, DB_SESSION_SPS, &k, sps_cb, op);
-}
-
 int
 store_session_sps(struct store *st, const char *tenant, const unsigned char id_hash[32],
-    void (*cb)(const struct session_sp *sp, void *arg), void *arg)
+    store_each_fn cb, void *arg)
 {
-	struct session_op op = { .tenant = tenant, .hash = id_hash, .cb = cb, .arg = arg };
+	struct store_key k;
 
-	return store_run(st, 0, session_sps_tx, &op);
+	session_key(&k, tenant, id_hash);
+	skey_prefix(&k);
+	return store_each(st, DB_SESSION_SPS, &k, sp_fields, sizeof(struct session_sp), cb, arg);
 }
 
 /* ---- replay cache ---- */
@@ -566,12 +542,20 @@ struct failure_op {
 	struct failures *out;
 };
 
+/* User names count without regard to case, as they log in. */
 static void
 failure_key(struct store_key *k, const struct failure_op *op)
 {
+	char folded[256];
+	size_t i;
+
+	for (i = 0; op->key[i] && i < sizeof(folded) - 1; i++)
+		folded[i] = (op->key[i] >= 'A' && op->key[i] <= 'Z' && !strcmp(op->scope, "user")) ?
+		    (char)(op->key[i] + 32) : op->key[i];
+	folded[i] = '\0';
 	skey_init(k, op->tenant);
 	skey_add(k, op->scope);
-	skey_add_hash(k, op->key, strlen(op->key));
+	skey_add_hash(k, folded, i);
 }
 
 static int
@@ -660,7 +644,7 @@ expire_session_cb(const void *key, size_t klen, const void *val, size_t vlen, vo
 	size_t tlen = strnlen(tenant, klen);
 	int expired;
 
-	if (tlen + 1 + 32 != klen || rec_decode(session_fields, &s, val, vlen) == -1)
+	if (tlen + 1 + 32 != klen || rec_decode(store_session_fields, &s, val, vlen) == -1)
 		return 0;
 	expired = (int64_t)s.expires < op->now || (int64_t)s.last_seen + op->idle < op->now;
 	if (expired) {
@@ -772,4 +756,82 @@ store_expire(struct store *st, int64_t now, int64_t session_idle)
 	struct expire_op op = { .now = now, .idle = session_idle };
 
 	return store_run(st, 1, expire_tx, &op);
+}
+
+int
+stx_failure_drop(struct store_txn *t, const char *tenant, const char *scope, const char *key)
+{
+	struct failure_op op = { tenant, scope, key, 0, 0, NULL };
+	struct store_key k;
+
+	failure_key(&k, &op);
+	return stx_del(t, DB_FAILURES, &k);
+}
+
+/* ---- what goes with a user or an app ---- */
+
+struct end_sessions {
+	struct store_txn *t;
+	const char *tenant;
+	size_t prefix_len;
+	int n;
+};
+
+static int
+end_sessions_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct end_sessions *es = arg;
+
+	if (klen != es->prefix_len + 32)
+		return 0;
+	if (stx_session_delete(es->t, es->tenant, NULL,
+	    (const unsigned char *)key + es->prefix_len) < 0)
+		return -1;
+	es->n++;
+	return 2;
+}
+
+int
+stx_end_user_sessions(struct store_txn *t, const char *tenant, const char *user_id)
+{
+	struct end_sessions es = { .t = t, .tenant = tenant };
+	struct store_key k;
+
+	skey_init(&k, tenant);
+	skey_add(&k, user_id);
+	skey_prefix(&k);
+	es.prefix_len = k.len;
+	return stx_iter_del(t, DB_USER_SESSIONS, &k, end_sessions_cb, &es) < 0 ? -1 : es.n;
+}
+
+struct sps_drop {
+	const char *entity_id;
+	int n;
+};
+
+/* An app's part of a session (key: tenant, session hash, hash of the entity ID). */
+static int
+sps_drop_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct sps_drop *d = arg;
+	struct session_sp sp = { 0 };
+	int match;
+
+	if (rec_decode(sp_fields, &sp, val, vlen) == -1)
+		return 0;
+	match = sp.entity_id && !strcmp(sp.entity_id, d->entity_id);
+	store_session_sp_clear(&sp);
+	d->n += match;
+	return match ? 2 : 0;
+}
+
+int
+stx_session_sps_drop(struct store_txn *t, const char *tenant, const char *entity_id)
+{
+	struct sps_drop d = { entity_id, 0 };
+	struct store_key k;
+
+	skey_init(&k, tenant);
+	skey_prefix(&k);
+	return stx_iter_del(t, DB_SESSION_SPS, &k, sps_drop_cb, &d) < 0 ? -1 : d.n;
 }

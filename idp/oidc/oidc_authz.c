@@ -273,7 +273,7 @@ issue_code(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const st
 
 	c.client_id = (char *)a->c->client_id;
 	c.redirect_uri = (char *)a->redirect_uri;
-	c.user = ss->user.name;
+	c.user = ss->user.id;
 	c.scope = (char *)a->scope;
 	c.nonce = (char *)a->nonce;
 	c.challenge = (char *)a->challenge;

@@ -24,13 +24,12 @@
 #define SECRET_MAX 512
 #define CLOCK_SKEW 60
 
+/* Refused: who claimed to be calling (borrowed, may be NULL) and why (static). */
 static int
-fail(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *client,
-    const char *reason)
+fail(const char **client_r, const char **why_r, const char *client, const char *why)
 {
-	audit_event(idp->in.store, t->id, "oidc.client_auth.fail", "client", client, "ip",
-	    http_client_ip(req), "reason", reason, NULL);
-	oidc_error(req, 401, "invalid_client", NULL);
+	*client_r = client;
+	*why_r = why;
 	return -1;
 }
 
@@ -76,21 +75,32 @@ basic(const char *hdr, char **id_r, char **secret_r)
 }
 
 static int
+aud_is_us(json_t *v, const char *token_endpoint, const char *issuer)
+{
+	return json_is_string(v) && (!strcmp(json_string_value(v), token_endpoint) ||
+	    !strcmp(json_string_value(v), issuer));
+}
+
+/*
+ * aud must name this server (RFC 7523 3, OIDC Core 9): our token endpoint or issuer, as a
+ * string or as an array that names nobody else.  An assertion also addressed to another
+ * server is refused: that server holds a copy it could present here first (the audience
+ * problem draft-ietf-oauth-rfc7523bis fixes by allowing only the issuer, as a string).
+ */
+static int
 aud_ok(json_t *aud, const char *token_endpoint, const char *issuer)
 {
 	size_t i;
 	json_t *v;
 
 	if (json_is_string(aud))
-		return !strcmp(json_string_value(aud), token_endpoint) ||
-		    !strcmp(json_string_value(aud), issuer);
-	if (!json_is_array(aud))
+		return aud_is_us(aud, token_endpoint, issuer);
+	if (!json_is_array(aud) || json_array_size(aud) == 0)
 		return 0;
 	json_array_foreach(aud, i, v)
-		if (json_is_string(v) && (!strcmp(json_string_value(v), token_endpoint) ||
-		    !strcmp(json_string_value(v), issuer)))
-			return 1;
-	return 0;
+		if (!aud_is_us(v, token_endpoint, issuer))
+			return 0;
+	return 1;
 }
 
 /* The client assertion's claims: iss = sub = client, aud, exp, iat/nbf, jti once. */
@@ -110,7 +120,7 @@ check_claims(struct idp *idp, struct tenant_ctx *t, const struct oidc_client *c,
 	if (!iss || !sub || strcmp(iss, c->client_id) || strcmp(sub, c->client_id))
 		why = "iss and sub must be the client_id";
 	else if (!aud_ok(json_object_get(cl, "aud"), token_ep, t->base))
-		why = "aud is not this token endpoint";
+		why = "aud does not name this server alone";
 	else if (!json_is_integer(exp) || (e = json_integer_value(exp)) < now - CLOCK_SKEW)
 		why = "assertion expired or without exp";
 	else if (e > now + idp->in.settings.oidc_assertion_max_lifetime)
@@ -130,8 +140,8 @@ check_claims(struct idp *idp, struct tenant_ctx *t, const struct oidc_client *c,
 }
 
 static int
-assertion(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct form *f,
-    const struct oidc_client **c_r)
+assertion(struct idp *idp, struct tenant_ctx *t, const struct form *f,
+    const struct oidc_client **c_r, const char **client_r, const char **why_r)
 {
 	const char *jwt = form_get(f, "client_assertion"), *id = form_get(f, "client_id");
 	const char *why;
@@ -139,7 +149,7 @@ assertion(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const str
 	json_t *claims;
 
 	if (strcmp(form_get(f, "client_assertion_type"), ASSERTION_TYPE) || jwt == NULL)
-		return fail(idp, t, req, id, "unsupported client_assertion_type");
+		return fail(client_r, why_r, id, "unsupported client_assertion_type");
 	if (id == NULL) {
 		/* Which client: its sub, read before verifying, used only to pick its keys. */
 		const char *dot = strchr(jwt, '.'), *dot2 = dot ? strchr(dot + 1, '.') : NULL;
@@ -157,17 +167,58 @@ assertion(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const str
 		c = oidc_client_find(t->oidc, id);
 	}
 	if (c == NULL)
-		return fail(idp, t, req, id, "unknown client");
+		return fail(client_r, why_r, id, "unknown client");
 	if (strcmp(c->auth_method, "private_key_jwt") || c->jwks == NULL)
-		return fail(idp, t, req, c->client_id, "client not registered for private_key_jwt");
+		return fail(client_r, why_r, c->client_id,
+		    "client not registered for private_key_jwt");
 	claims = jose_verify(c->jwks, c->assertion_alg ? c->assertion_alg : jose_jwks_alg(c->jwks),
 	    jwt, &why);
 	if (claims == NULL)
-		return fail(idp, t, req, c->client_id, why);
+		return fail(client_r, why_r, c->client_id, why);
 	why = check_claims(idp, t, c, claims);
 	json_decref(claims);
 	if (why)
-		return fail(idp, t, req, c->client_id, why);
+		return fail(client_r, why_r, c->client_id, why);
+	*c_r = c;
+	return 0;
+}
+
+int
+oidc_client_check(struct idp *idp, struct tenant_ctx *t, const char *hdr, const struct form *f,
+    const struct oidc_client **c_r, const char **client_r, const char **why_r)
+{
+	const char *id = form_get(f, "client_id"), *post_secret = form_get(f, "client_secret");
+	const struct oidc_client *c;
+	char *bid, *bsecret;
+	int ok;
+
+	*c_r = NULL;
+	*client_r = *why_r = NULL;
+	if (form_get(f, "client_assertion_type"))
+		return assertion(idp, t, f, c_r, client_r, why_r);
+	if (hdr) {
+		if (basic(hdr, &bid, &bsecret) == -1)
+			return fail(client_r, why_r, NULL, "malformed Basic credentials");
+		c = oidc_client_find(t->oidc, bid);
+		ok = c && !strcmp(c->auth_method, "client_secret_basic") && secret_ok(c, bsecret) &&
+		    (id == NULL || !strcmp(id, bid));
+		free(bid);
+		freezero_str(bsecret);
+		if (!ok)
+			return fail(client_r, why_r, c ? c->client_id : NULL,
+			    "bad client credentials");
+		*c_r = c;
+		return 0;
+	}
+	c = oidc_client_find(t->oidc, id);
+	if (c == NULL)
+		return fail(client_r, why_r, id, "unknown client");
+	if (post_secret) {
+		if (strcmp(c->auth_method, "client_secret_post") || !secret_ok(c, post_secret))
+			return fail(client_r, why_r, c->client_id, "bad client credentials");
+	} else if (strcmp(c->auth_method, "none")) {
+		return fail(client_r, why_r, c->client_id, "client authentication required");
+	}
 	*c_r = c;
 	return 0;
 }
@@ -176,42 +227,22 @@ int
 oidc_client_auth(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
     const struct form *f, const struct oidc_client **c_r)
 {
-	const char *hdr = http_header(req, "Authorization"), *id = form_get(f, "client_id");
-	const char *post_secret = form_get(f, "client_secret");
-	const struct oidc_client *c;
-	char *bid, *bsecret;
-	int ok;
+	const char *hdr = http_header(req, "Authorization"), *client, *why;
 
 	*c_r = NULL;
-	if ((hdr != NULL) + (post_secret != NULL) + (form_get(f, "client_assertion") != NULL ||
+	if ((hdr != NULL) + (form_get(f, "client_secret") != NULL) +
+	    (form_get(f, "client_assertion") != NULL ||
 	    form_get(f, "client_assertion_type") != NULL) > 1) {
+		audit_event(idp->in.store, t->id, "oidc.client_auth.fail", "client",
+		    form_get(f, "client_id"), "ip", http_client_ip(req), "reason",
+		    "more than one client authentication", NULL);
 		oidc_error(req, 400, "invalid_request", "more than one client authentication");
 		return -1;
 	}
-	if (form_get(f, "client_assertion_type"))
-		return assertion(idp, t, req, f, c_r);
-	if (hdr) {
-		if (basic(hdr, &bid, &bsecret) == -1)
-			return fail(idp, t, req, NULL, "malformed Basic credentials");
-		c = oidc_client_find(t->oidc, bid);
-		ok = c && !strcmp(c->auth_method, "client_secret_basic") && secret_ok(c, bsecret) &&
-		    (id == NULL || !strcmp(id, bid));
-		free(bid);
-		freezero_str(bsecret);
-		if (!ok)
-			return fail(idp, t, req, c ? c->client_id : NULL, "bad client credentials");
-		*c_r = c;
+	if (oidc_client_check(idp, t, hdr, f, c_r, &client, &why) == 0)
 		return 0;
-	}
-	c = oidc_client_find(t->oidc, id);
-	if (c == NULL)
-		return fail(idp, t, req, id, "unknown client");
-	if (post_secret) {
-		if (strcmp(c->auth_method, "client_secret_post") || !secret_ok(c, post_secret))
-			return fail(idp, t, req, c->client_id, "bad client credentials");
-	} else if (strcmp(c->auth_method, "none")) {
-		return fail(idp, t, req, c->client_id, "client authentication required");
-	}
-	*c_r = c;
-	return 0;
+	audit_event(idp->in.store, t->id, "oidc.client_auth.fail", "client", client, "ip",
+	    http_client_ip(req), "reason", why, NULL);
+	oidc_error(req, 401, "invalid_client", NULL);
+	return -1;
 }

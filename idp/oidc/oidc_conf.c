@@ -22,8 +22,9 @@ struct keys_build {
 };
 
 static void
-add_key(const struct keyrec *k, void *arg)
+add_key(const void *rec, void *arg)
 {
+	const struct keyrec *k = rec;
 	struct keys_build *b = arg;
 	struct oidc_tenant *o = b->o;
 	char *pem = instance_unseal_key(&b->idp->in, b->t->id, k);
@@ -81,8 +82,9 @@ has_grant(const char *list, const char *g)
 }
 
 static void
-add_client(const struct app *a, void *arg)
+add_client(const void *rec, void *arg)
 {
+	const struct app *a = rec;
 	struct keys_build *b = arg;
 	struct oidc_tenant *o = b->o;
 	struct oidc_client *c;

@@ -17,18 +17,6 @@
 
 #define TOKEN_MAX 8192
 
-char *
-oidc_subject(struct idp *idp, struct tenant_ctx *t, const char *user)
-{
-	struct user u;
-	char *sub = NULL;
-
-	if (user && store_user_get(idp->in.store, t->id, user, &u) == 1)
-		sub = xstrdup(u.id);
-	store_user_clear(&u);
-	return sub;
-}
-
 /* The live access token record for token (JWT or opaque); 1, 0 or -1. */
 static int
 access_lookup(struct idp *idp, struct tenant_ctx *t, const char *token, struct oidc_access *a)
@@ -91,7 +79,7 @@ oidc_userinfo(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 		bearer_error(req, "invalid_token");
 		return;
 	}
-	if (store_user_get(idp->in.store, t->id, a.user, &u) != 1 || u.disabled) {
+	if (store_user_get_by_id(idp->in.store, t->id, a.user, &u) != 1 || u.disabled) {
 		store_access_clear(&a);
 		store_user_clear(&u);
 		bearer_error(req, "invalid_token");
@@ -128,13 +116,17 @@ oidc_introspect(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	/* Inactive unless it is live and this client's own (RFC 7662 2.2). */
 	body = json_pack("{s:b}", "active", 0);
 	if (access_lookup(idp, t, token, &a) == 1 && !strcmp(a.client_id, c->client_id)) {
-		sub = a.user ? oidc_subject(idp, t, a.user) : xstrdup(c->client_id);
+		struct user u = { 0 };
+		if (a.user && store_user_get_by_id(idp->in.store, t->id, a.user, &u) != 1)
+			store_user_clear(&u);
+		sub = xstrdup(a.user ? (u.id ? u.id : "") : c->client_id);
 		json_decref(body);
 		body = json_pack("{s:b, s:s, s:s, s:s, s:I, s:s, s:s}", "active", 1, "scope",
 		    a.scope ? a.scope : "", "client_id", c->client_id, "token_type", "Bearer",
-		    "exp", (json_int_t)a.expires, "iss", t->base, "sub", sub ? sub : "");
-		if (a.user)
-			json_object_set_new(body, "username", json_string(a.user));
+		    "exp", (json_int_t)a.expires, "iss", t->base, "sub", sub);
+		if (u.name)
+			json_object_set_new(body, "username", json_string(u.name));
+		store_user_clear(&u);
 	} else if (store_refresh_family(idp->in.store, t->id, token, &family, &exp) == 1 &&
 	    store_family_get(idp->in.store, t->id, family, &fam) == 1) {
 		if (!fam.revoked && (int64_t)exp >= clock_now() &&

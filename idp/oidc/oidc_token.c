@@ -65,7 +65,7 @@ oidc_user_claims(struct idp *idp, struct tenant_ctx *t, json_t *claims, const ch
 	if (has_scope(scope, "groups")) {
 		char **groups = NULL;
 		json_t *a = json_array();
-		store_user_groups(idp->in.store, t->id, u->name, &groups);
+		store_user_groups(idp->in.store, t->id, u->id, &groups);
 		for (char **g = groups; g && *g; g++)
 			json_array_append_new(a, json_string(*g));
 		store_strv_free(groups);
@@ -100,7 +100,7 @@ mint_access(struct tenant_ctx *t, const struct settings *s, const struct oidc_cl
 {
 	m->rec.family = (char *)g->family;
 	m->rec.client_id = (char *)c->client_id;
-	m->rec.user = (char *)g->user_name;
+	m->rec.user = (char *)g->user_id;
 	m->rec.scope = (char *)g->scope;
 	m->rec.expires = (uint64_t)(now + s->oidc_access_token_lifetime);
 	if (c->opaque_access) {
@@ -175,9 +175,9 @@ send_tokens(struct http_req *req, const struct minted *m, const char *scope, int
 
 /* The user behind a grant, if still allowed in: 1, 0, -1. */
 static int
-grant_user(struct idp *idp, struct tenant_ctx *t, const char *name, struct user *u)
+grant_user(struct idp *idp, struct tenant_ctx *t, const char *id, struct user *u)
 {
-	int rc = store_user_get(idp->in.store, t->id, name, u);
+	int rc = id ? store_user_get_by_id(idp->in.store, t->id, id, u) : 0;
 
 	if (rc == 1 && u->disabled) {
 		store_user_clear(u);
@@ -251,7 +251,7 @@ grant_code(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 	/* Always a grant, also without refresh tokens: reuse, logout and password changes
 	   revoke access tokens through it. */
 	family = crypto_random_token(16);
-	g = (struct grant_info){ .family = family, .user_name = peek.user, .sub = sub,
+	g = (struct grant_info){ .family = family, .user_id = peek.user, .sub = sub,
 		.scope = peek.scope, .sid = peek.sid, .amr = peek.amr, .acr = peek.acr,
 		.device = peek.device, .auth_time = peek.auth_time };
 	if (mint(idp, t, c, &g, &u, peek.nonce, now, &m) == -1) {
@@ -329,7 +329,7 @@ grant_refresh(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 		oidc_error(req, 400, "invalid_grant", "the user can no longer sign in");
 		goto done;
 	}
-	g = (struct grant_info){ .family = family, .user_name = peek.user, .sub = u.id,
+	g = (struct grant_info){ .family = family, .user_id = peek.user, .sub = u.id,
 		.scope = scope ? scope : peek.scope, .sid = peek.sid, .amr = peek.amr,
 		.acr = peek.acr, .device = peek.device, .auth_time = peek.auth_time };
 	if (mint(idp, t, c, &g, &u, NULL, now, &m) == -1) {
@@ -344,7 +344,7 @@ grant_refresh(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 	if (rc != 1) {
 		if (rc == 2)
 			audit_event(idp->in.store, t->id, "oidc.refresh.reuse", "client",
-			    c->client_id, "user", fam.user, "ip", http_client_ip(req), "grant", family2,
+			    c->client_id, "user", u.name, "ip", http_client_ip(req), "grant", family2,
 			    NULL);
 		oidc_error(req, rc < 0 ? 500 : 400, rc < 0 ? "server_error" : "invalid_grant", NULL);
 		goto done;

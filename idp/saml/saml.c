@@ -319,6 +319,19 @@ set_verify_hint(LassoProfile *p, enum saml_binding binding)
 	    LASSO_PROFILE_SIGNATURE_VERIFY_HINT_IGNORE : LASSO_PROFILE_SIGNATURE_VERIFY_HINT_MAYBE);
 }
 
+#define SP_MISMATCH "lasso read another SP than the checked Issuer"
+
+/*
+ * The SP lasso resolved from a message must be the Issuer saml_check read.  If the two
+ * parsers ever read different messages again, what was checked for one SP (must it sign?
+ * which keys?) would be acted on for another: fail closed.
+ */
+static int
+same_sp(const char *checked, const char *resolved)
+{
+	return checked && resolved && !strcmp(checked, resolved);
+}
+
 static enum saml_err
 classify(int rc)
 {
@@ -363,10 +376,11 @@ fill_info(LassoLogin *l, struct saml_request_info *info)
 
 int
 saml_login_process(struct saml_idp *idp, enum saml_binding binding, const char *msg,
-    int signed_msg, struct saml_login **login_r, struct saml_request_info *info_r,
-    enum saml_err *err, const char **errstr)
+    int signed_msg, const char *issuer, struct saml_login **login_r,
+    struct saml_request_info *info_r, enum saml_err *err, const char **errstr)
 {
 	LassoLogin *l = lasso_login_new(idp->server);
+	const char *why = NULL;
 	int rc;
 
 	memset(info_r, 0, sizeof(*info_r));
@@ -380,9 +394,11 @@ saml_login_process(struct saml_idp *idp, enum saml_binding binding, const char *
 		rc = LASSO_PROFILE_ERROR_INVALID_PROTOCOLPROFILE;	/* answers go by POST only */
 	if (rc == 0 && find_sp(idp, l->parent.remote_providerID) == NULL)
 		rc = LASSO_SERVER_ERROR_PROVIDER_NOT_FOUND;
-	if (rc != 0) {
-		*err = classify(rc);
-		*errstr = lasso_strerror(rc);
+	if (rc == 0 && !same_sp(issuer, l->parent.remote_providerID))
+		why = SP_MISMATCH;
+	if (rc != 0 || why) {
+		*err = why ? SAML_ERR_REQUEST : classify(rc);
+		*errstr = why ? why : lasso_strerror(rc);
 		if (l->parent.remote_providerID)
 			info_r->sp = xstrdup(l->parent.remote_providerID);
 		g_object_unref(l);
@@ -696,7 +712,8 @@ default_session_index(LassoLogout *lo)
 
 int
 saml_slo_request(struct saml_idp *idp, enum saml_binding binding, const char *msg,
-    const char *sp_state, char **origin_state, struct saml_answer *ans, const char **errstr)
+    const char *issuer, const char *sp_state, char **origin_state, struct saml_answer *ans,
+    const char **errstr)
 {
 	LassoLogout *lo = lasso_logout_new(idp->server);
 	int rc, ret = -1;
@@ -707,6 +724,10 @@ saml_slo_request(struct saml_idp *idp, enum saml_binding binding, const char *ms
 	rc = lasso_logout_process_request_msg(lo, (char *)msg);
 	if (lo->parent.remote_providerID == NULL || !find_sp(idp, lo->parent.remote_providerID)) {
 		*errstr = rc ? lasso_strerror(rc) : "unknown service provider";
+		goto done;
+	}
+	if (!same_sp(issuer, lo->parent.remote_providerID)) {
+		*errstr = SP_MISMATCH;	/* whom to answer is not clear: nobody */
 		goto done;
 	}
 	if (rc != 0) {
@@ -775,27 +796,61 @@ done:
 	return ret;
 }
 
+/* The ID of the LogoutRequest a pending logout sent (kept in lasso's dump), or NULL. */
+static char *
+sent_request_id(LassoLogout *lo)
+{
+	LassoNode *r = lo->parent.request;
+
+	return LASSO_IS_SAMLP2_REQUEST_ABSTRACT(r) ? gdup(LASSO_SAMLP2_REQUEST_ABSTRACT(r)->ID) :
+	    NULL;
+}
+
+/*
+ * The LogoutResponse lasso read answers the LogoutRequest we sent, and so does the one
+ * saml_check read: a signed answer to another logout must not be replayed into this one.
+ */
+static int
+answers(LassoLogout *lo, const char *sent, const char *checked)
+{
+	LassoNode *r = lo->parent.response;
+	const char *irt = LASSO_IS_SAMLP2_STATUS_RESPONSE(r) ?
+	    LASSO_SAMLP2_STATUS_RESPONSE(r)->InResponseTo : NULL;
+
+	return sent && irt && checked && !strcmp(irt, sent) && !strcmp(checked, sent);
+}
+
 int
 saml_slo_response(struct saml_idp *idp, const char *pending, enum saml_binding binding,
-    const char *msg, const char **errstr)
+    const char *msg, const char *issuer, const char *in_response_to, const char **errstr)
 {
 	LassoLogout *lo = lasso_logout_new_from_dump(idp->server, pending);
-	int rc;
+	char *sent;
+	int rc, ret;
 
 	if (lo == NULL) {
 		*errstr = "logout state does not load";
 		return -1;
 	}
+	sent = sent_request_id(lo);
 	set_verify_hint(LASSO_PROFILE(lo), binding);
 	rc = lasso_logout_process_response_msg(lo, (char *)msg);
-	g_object_unref(lo);
-	if (rc == 0)
-		return 1;
-	*errstr = lasso_strerror(rc);
+	ret = rc == 0 ? 1 : -1;
+	if (rc != 0)
+		*errstr = lasso_strerror(rc);
 	if (rc == LASSO_PROFILE_ERROR_REQUEST_DENIED || rc == LASSO_LOGOUT_ERROR_PARTIAL_LOGOUT ||
 	    rc == LASSO_LOGOUT_ERROR_UNKNOWN_PRINCIPAL)
-		return 0;
-	return -1;
+		ret = 0;
+	if (ret != -1 && !same_sp(issuer, lo->parent.remote_providerID)) {
+		*errstr = SP_MISMATCH;
+		ret = -1;
+	} else if (ret != -1 && !answers(lo, sent, in_response_to)) {
+		*errstr = "LogoutResponse does not answer the LogoutRequest sent";
+		ret = -1;
+	}
+	free(sent);
+	g_object_unref(lo);
+	return ret;
 }
 
 int

@@ -64,11 +64,12 @@ struct saml_request_info {
  * verified and removed (saml_redirect.h); for HTTP-POST the base64 SAMLRequest, where
  * signed_msg says it carried a signature, which must then verify even if the SP's
  * metadata does not ask for signed requests.  The same holds for the logout functions.
+ * issuer is the Issuer saml_check read: the SP lasso resolves must be that one.
  * 0 with a login to answer; -1 with *err and *errstr.
  */
 int saml_login_process(struct saml_idp *idp, enum saml_binding binding, const char *msg,
-    int signed_msg, struct saml_login **login_r, struct saml_request_info *info_r,
-    enum saml_err *err, const char **errstr);
+    int signed_msg, const char *issuer, struct saml_login **login_r,
+    struct saml_request_info *info_r, enum saml_err *err, const char **errstr);
 /* IdP-initiated: a login for sp as if it had asked, to be answered at its default ACS. */
 int saml_login_idp_initiated(struct saml_idp *idp, const char *sp, struct saml_login **login_r,
     struct saml_request_info *info_r, enum saml_err *err, const char **errstr);
@@ -111,19 +112,24 @@ int saml_login_deny(struct saml_login *login, int no_passive, struct saml_answer
 void saml_login_free(struct saml_login *login);
 
 /*
- * Single Logout.  A LogoutRequest from an SP is checked against that SP's own part of the
- * session (sp_state; NULL when there is none).  1: it names the session's principal, log
- * out and keep *origin_state for the final answer; 0: refused, *ans is the error answer
- * to send back; -1: cannot be answered at all.
+ * Single Logout.  A LogoutRequest from an SP (issuer: as saml_check read it) is checked
+ * against that SP's own part of the session (sp_state; NULL when there is none).  1: it
+ * names the session's principal, log out and keep *origin_state for the final answer;
+ * 0: refused, *ans is the error answer to send back; -1: cannot be answered at all.
  */
 int saml_slo_request(struct saml_idp *idp, enum saml_binding binding, const char *msg,
-    const char *sp_state, char **origin_state, struct saml_answer *ans, const char **errstr);
+    const char *issuer, const char *sp_state, char **origin_state, struct saml_answer *ans,
+    const char **errstr);
 /* A LogoutRequest to sp for its part of the session; *pending keeps what the answer needs. */
 int saml_slo_init(struct saml_idp *idp, const char *sp, const char *sp_state, const char *relay,
     struct saml_answer *ans, char **pending, const char **errstr);
-/* An SP's LogoutResponse: 1 success, 0 the SP reported failure, -1 invalid. */
+/*
+ * An SP's LogoutResponse to the LogoutRequest that pending sent; issuer and
+ * in_response_to as saml_check read them.  1 success, 0 the SP reported failure, -1
+ * invalid (also when it answers another request or comes from another SP).
+ */
 int saml_slo_response(struct saml_idp *idp, const char *pending, enum saml_binding binding,
-    const char *msg, const char **errstr);
+    const char *msg, const char *issuer, const char *in_response_to, const char **errstr);
 /* The LogoutResponse to the SP that started, Success or PartialLogout. */
 int saml_slo_answer(struct saml_idp *idp, const char *origin_state, int partial,
     struct saml_answer *ans, const char **errstr);

@@ -39,8 +39,9 @@ struct build {
 };
 
 static void
-add_key(const struct keyrec *k, void *arg)
+add_key(const void *rec, void *arg)
 {
+	const struct keyrec *k = rec;
 	struct build *b = arg;
 	char *b64;
 
@@ -66,8 +67,9 @@ nameid_uri(const char *fmt)
 }
 
 static void
-add_app(const struct app *a, void *arg)
+add_app(const void *rec, void *arg)
 {
+	const struct app *a = rec;
 	struct build *b = arg;
 	struct saml_sp *sp;
 	struct spmeta m;

@@ -27,8 +27,9 @@ struct sp_find {
 };
 
 static void
-find_sp(const struct session_sp *sp, void *arg)
+find_sp(const void *rec, void *arg)
 {
+	const struct session_sp *sp = rec;
 	struct sp_find *f = arg;
 
 	if (sp->state && f->found == NULL && !strcmp(sp->entity_id, f->want))
@@ -182,8 +183,8 @@ logout_request(struct idp *idp, struct tenant_ctx *t, struct http_req *req, stru
 	have = session_current(idp, t, req, &ss);
 	if (have == 1)
 		store_session_sps(idp->in.store, t->id, ss.hash, find_sp, &f);
-	rc = saml_slo_request(t->saml->idp, in->binding, in->msg, f.found, &origin_state, &ans,
-	    &errstr);
+	rc = saml_slo_request(t->saml->idp, in->binding, in->msg, in->m.issuer, f.found,
+	    &origin_state, &ans, &errstr);
 	if (rc == 1) {
 		struct logout_origin o = { "saml", in->m.issuer, origin_state,
 			in->binding == SAML_BINDING_POST ? in->relay_state : NULL, NULL };
@@ -238,7 +239,11 @@ logout_response(struct idp *idp, struct tenant_ctx *t, struct http_req *req, str
 		store_logout_clear(&l);
 		return;
 	}
-	rc = saml_slo_response(t->saml->idp, l.current_state, in->binding, in->msg, &errstr);
+	rc = saml_slo_response(t->saml->idp, l.current_state, in->binding, in->msg, in->m.issuer,
+	    in->m.in_response_to, &errstr);
+	if (rc == -1)
+		audit_event(idp->in.store, t->id, "saml.slo.reject", "sp", l.current, "ip",
+		    http_client_ip(req), "reason", errstr, NULL);
 	current_done(idp, t, req, id, &l, rc == 1 ? NULL : errstr);
 }
 

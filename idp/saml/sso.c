@@ -63,6 +63,11 @@ redirect_inbound(struct tenant_ctx *t, struct http_req *req, const char *field,
 		*errstr = "unsigned message from an SP that must sign it";
 		return -1;
 	}
+	/* SAML bindings 3.4.5.2: a signed message names where it is sent (as for POST). */
+	if (rc == 1 && in->m.destination == NULL) {
+		*errstr = "signed message without Destination";
+		return -1;
+	}
 	in->signed_msg = rc == 1;
 	in->msg = in->owned = saml_redirect_unsigned(q, field);
 	return 0;
@@ -259,7 +264,7 @@ respond(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_
 		saml_answer_clear(&ans);
 		return;
 	}
-	store_user_groups(idp->in.store, t->id, ss->user.name, &groups);
+	store_user_groups(idp->in.store, t->id, ss->user.id, &groups);
 	subj.nameid_format = sp->nameid_format;
 	subj.nameid = nameid;
 	subj.attrs = attrs;
@@ -335,8 +340,8 @@ handle_authn(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct
 	const char *errstr;
 	int have;
 
-	if (saml_login_process(t->saml->idp, in->binding, in->msg, in->signed_msg, &login, &info, &err,
-	    &errstr) == -1) {
+	if (saml_login_process(t->saml->idp, in->binding, in->msg, in->signed_msg, in->m.issuer,
+	    &login, &info, &err, &errstr) == -1) {
 		reject(idp, t, req, 400, err_page(err), "saml.sso.reject", in->m.issuer, errstr);
 		saml_request_info_clear(&info);
 		return;

@@ -780,6 +780,7 @@ def client_assertions(op, alice):
     """private_key_jwt: the algorithm is the client's, the key from its registered JWKS,
     the claims exact, the jti used once; anything else 401 invalid_client."""
     aud = op.ep["token"]
+    other = "https://rp.example/token"     # another server's token endpoint
     attacker_rsa, attacker_ec = of.Key("RSA"), of.Key("EC")
 
     def try_it(client, a, with_id=True):
@@ -799,8 +800,10 @@ def client_assertions(op, alice):
               try_it(client, of.signed(key, claims(client)), with_id=False))
         works(n + ": aud = issuer works",
               try_it(client, of.signed(key, claims(client, aud=op.iss))))
-        works(n + ": aud as an array works",
-              try_it(client, of.signed(key, claims(client, aud=["https://x.example", aud]))))
+        works(n + ": aud as an array of the issuer and the token endpoint works",
+              try_it(client, of.signed(key, claims(client, aud=[op.iss, aud]))))
+        works(n + ": aud as an array of the token endpoint alone works",
+              try_it(client, of.signed(key, claims(client, aud=[aud]))))
         legit = of.signed(key, claims(client))
         c = claims(client)
         forged = [
@@ -833,11 +836,25 @@ def client_assertions(op, alice):
              of.signed(key, claims(client), jwk=key.public_jwk())),
             ("crit header with an unknown extension, signed by the client",
              of.signed(key, claims(client), crit=["sekisho-x"], **{"sekisho-x": 1})),
-            ("wrong aud", of.signed(key, claims(client, aud="https://rp.example/token"))),
+            ("wrong aud", of.signed(key, claims(client, aud=other))),
             ("aud = userinfo endpoint", of.signed(key, claims(client, aud=op.ep["userinfo"]))),
             ("aud = issuer with a trailing slash",
              of.signed(key, claims(client, aud=op.iss + "/"))),
             ("aud missing", of.signed(key, claims(client, aud=None))),
+            # An assertion also addressed to another server is refused: that server holds
+            # a copy it could present here first (oidc_client_auth.c, aud_ok).
+            ("aud an array of only another server",
+             of.signed(key, claims(client, aud=[other]))),
+            ("aud an array of the token endpoint and another server",
+             of.signed(key, claims(client, aud=[aud, other]))),
+            ("aud an array of another server and the issuer",
+             of.signed(key, claims(client, aud=[other, op.iss]))),
+            ("aud an empty array", of.signed(key, claims(client, aud=[]))),
+            ("aud an array of the token endpoint and a number",
+             of.signed(key, claims(client, aud=[aud, 1]))),
+            ("aud an array holding an array of the token endpoint",
+             of.signed(key, claims(client, aud=[[aud]]))),
+            ("aud a number", of.signed(key, claims(client, aud=1))),
             ("iss of another client", of.signed(key, claims(client, iss=op.jwt_rsa2.id))),
             ("sub of another client", of.signed(key, claims(client, sub=op.jwt_rsa2.id))),
             ("iss missing", of.signed(key, claims(client, iss=None))),
@@ -910,56 +927,37 @@ def client_assertions(op, alice):
 
 def client_secrets(op, alice):
     """client_secret_basic is base64(urlencode(id) ":" urlencode(secret)) (RFC 6749 2.3.1):
-    Sekisho must decode, so the raw form of a secret with '+' is wrong ('+' is a space in
-    form encoding) while '/' and '=' decode to themselves.  Clients use their own method."""
-    # Sekisho's secrets are standard base64: find one with '+' and '/', and one with '/'
-    # but no '+', registering a few clients if need be.
-    with_plus = without_plus = None
-    for i in range(60):
-        c = op.register("basic-%d" % i, "client_secret_basic", grant="client_credentials")
-        if with_plus is None and "+" in c.secret and "/" in c.secret:
-            with_plus = c
-        elif without_plus is None and "+" not in c.secret and "/" in c.secret:
-            without_plus = c
-        else:
-            op.srv.cli("app", "remove", c.name)
-        if with_plus and without_plus:
-            break
-    if not (with_plus and without_plus):
-        t.ok(False, "found generated secrets with the characters the cases need")
-        return
+    Sekisho decodes.  Its secrets are base64url, which form-encoding leaves as they are, so
+    clients that send them raw (curl -u, many SDKs) work too; percent-encoded characters
+    still decode.  Clients use their own method."""
+    c1 = op.register("basic-0", "client_secret_basic", grant="client_credentials")
     cc = {"grant_type": "client_credentials"}
 
     def basic(client, value):
         return post_token(op, dict(cc), {"Authorization": value})
 
-    s = with_plus.secret
-    works("secret with + / =, URL-encoded in Basic: authenticates",
-          basic(with_plus, of.basic(with_plus.id, s)))
-    works("secret URL-encoded with lower-case hex: authenticates",
-          basic(with_plus, of.basic(with_plus.id, s, lower_hex=True)))
-    works("only '+' encoded ('/' and '=' raw): authenticates",
-          basic(with_plus, of.basic(with_plus.id, s.replace("+", "%2B"), encode=False)))
-    client_refused(op, "secret with '+' sent raw (decodes to a space): refused",
-                   basic(with_plus, of.basic(with_plus.id, s, encode=False)))
-    client_refused(op, "secret with '+' sent with spaces for '+': refused",
-                   basic(with_plus, of.basic(with_plus.id, s.replace("+", " "))))
-    works("secret with '/' and '=' but no '+' sent raw: authenticates (decoding leaves them)",
-          basic(without_plus, of.basic(without_plus.id, without_plus.secret, encode=False)))
-    client_refused(op, "secret double-encoded: refused", basic(with_plus, of.basic(
-        with_plus.id, urllib.parse.quote(s, safe=""))))
+    s = c1.secret
+    t.ok(re.fullmatch(r"[A-Za-z0-9_-]{43}", s), "the secret is 43 characters of base64url", s)
+    every = "".join("%%%02X" % b for b in s.encode())
+    works("secret sent raw in Basic: authenticates", basic(c1, of.basic(c1.id, s, encode=False)))
+    works("secret form-encoded in Basic (no change): authenticates", basic(c1, of.basic(c1.id, s)))
+    works("every character percent-encoded: authenticates (form-decoded)",
+          basic(c1, of.basic(c1.id, every, encode=False)))
+    works("percent-encoded with lower-case hex: authenticates",
+          basic(c1, of.basic(c1.id, every.lower(), encode=False)))
+    client_refused(op, "a '+' for a character (decodes to a space): refused",
+                   basic(c1, of.basic(c1.id, s[:5] + "+" + s[6:], encode=False)))
+    client_refused(op, "secret double-encoded: refused", basic(c1, of.basic(
+        c1.id, urllib.parse.quote(every, safe=""), encode=False)))
     wrong = s[:10] + ("B" if s[10] == "A" else "A") + s[11:]
-    client_refused(op, "wrong secret (one character changed)",
-                   basic(with_plus, of.basic(with_plus.id, wrong)))
-    client_refused(op, "secret with a character more", basic(with_plus,
-                                                              of.basic(with_plus.id, s + "A")))
-    client_refused(op, "empty secret", basic(with_plus, of.basic(with_plus.id, "")))
-    client_refused(op, "another client's secret", basic(with_plus,
-                                                         of.basic(with_plus.id, op.web.secret)))
-    client_refused(op, "Basic without a colon", basic(with_plus, "Basic " + base64.b64encode(
-        with_plus.id.encode()).decode()))
+    client_refused(op, "wrong secret (one character changed)", basic(c1, of.basic(c1.id, wrong)))
+    client_refused(op, "secret with a character more", basic(c1, of.basic(c1.id, s + "A")))
+    client_refused(op, "empty secret", basic(c1, of.basic(c1.id, "")))
+    client_refused(op, "another client's secret", basic(c1, of.basic(c1.id, op.web.secret)))
+    client_refused(op, "Basic without a colon", basic(c1, "Basic " + base64.b64encode(
+        c1.id.encode()).decode()))
     client_refused(op, "Basic id differing from the body client_id", post_token(
-        op, dict(cc, client_id=op.web.id), {"Authorization": of.basic(with_plus.id, s)}))
+        op, dict(cc, client_id=op.web.id), {"Authorization": of.basic(c1.id, s)}))
 
     # Each client authenticates the way it was registered, and one way at a time.
     client_refused(op, "client_secret_basic client using client_secret_post",
@@ -976,15 +974,22 @@ def client_secrets(op, alice):
     r = post_token(op, dict(cc, client_id=op.web.id, client_secret=op.web.secret),
                    {"Authorization": of.basic(op.web.id, op.web.secret)})
     token_refused(op, "Basic and client_secret together", r, "invalid_request")
+    r = post_token(op, dict(cc, **of.assertion_form(assertion(op, op.jwt_rsa), op.jwt_rsa.id)),
+                   {"Authorization": of.basic(op.web.id, op.web.secret)})
+    token_refused(op, "Basic and a client assertion together", r, "invalid_request")
+    r = post_token(op, dict(cc, client_secret=op.web.secret,
+                            **of.assertion_form(assertion(op, op.jwt_rsa), op.jwt_rsa.id)))
+    token_refused(op, "client_secret and a client assertion together", r, "invalid_request")
+    op.srv.audit_has(t, "oidc.client_auth.fail", 'reason="more than one client authentication"')
     # client_credentials: only for clients registered for it, never for public ones.
     token_refused(op, "client_credentials for a client not registered for it",
                   token(op, op.web, grant_type="client_credentials"), "unauthorized_client")
     token_refused(op, "client_credentials for a public client",
                   token(op, op.public, grant_type="client_credentials"), "unauthorized_client")
     token_refused(op, "client_credentials asking for openid",
-                  token(op, with_plus, grant_type="client_credentials", scope="openid"),
+                  token(op, c1, grant_type="client_credentials", scope="openid"),
                   "invalid_scope")
-    r = token(op, with_plus, grant_type="client_credentials")
+    r = token(op, c1, grant_type="client_credentials")
     t.ok(r.status_code == 200 and userinfo(op, r.json()["access_token"]).status_code == 401,
          "a client_credentials access token is no good at userinfo (no user)", describe(r))
 

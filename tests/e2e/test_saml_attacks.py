@@ -48,7 +48,7 @@ class Idp:
       signed  AuthnRequestsSigned="true", emailAddress NameIDs, ACS index 0 and 1
       open    no AuthnRequestsSigned, persistent NameIDs
       evil    entity ID = signed's + ".evil", its own key (for markup injection)
-      odd     ACS URL full of HTML metacharacters (for escaping)
+      odd     ACS URL with the HTML metacharacters a URI may hold (for escaping)
     Users: alice (the browser most cases use), victor and mallory (logout cases; mallory's
     email extends victor's, for NameID comment tricks)."""
 
@@ -64,7 +64,8 @@ class Idp:
         self.signed, self.acs, self.acs2 = sp + "/signed", sp + "/acs", sp + "/acs2"
         self.open, self.open_acs = sp + "/open", sp + "/open/acs"
         self.evil, self.evil_acs = self.signed + ".evil", sp + "/evil/acs"
-        self.odd, self.odd_acs = sp + "/odd", sp + "/odd/acs?a=1&b=\"x\"<y>'z"
+        # Only what a URI may hold: '"', '<' and '>' are refused at registration.
+        self.odd, self.odd_acs = sp + "/odd", sp + "/odd/acs?a=1&b='x'&amp;=1"
         self.k_signed = sf.Keypair(d, "signed-sp")
         self.k_open = sf.Keypair(d, "open-sp")
         self.k_evil = sf.Keypair(d, "evil-sp")
@@ -656,6 +657,111 @@ def header_checks(idp, alice):
                       browser=alice), idp.acs)
 
 
+def encodings(idp, alice):
+    """Sekisho's check reads every message as UTF-8, lasso's parser honours a declared
+    encoding: unless any other encoding is refused, the two read different messages."""
+    hidden = sf.utf7_hidden_issuer(idp.open, idp.signed, idp.sso, idp.acs)
+    # To lasso an unsigned request from signed, whose metadata says it signs its requests;
+    # to a UTF-8 reader a request from open, which need not.
+    refused(idp, "UTF-7 hiding the Issuer of an SP that must sign (HTTP-Redirect)",
+            get(idp, idp.sso, sf.redirect_query(hidden), alice))
+    refused(idp, "UTF-7 hiding the Issuer of an SP that must sign (HTTP-POST)",
+            post(idp, idp.sso, hidden, browser=alice))
+    for name, decl in (("UTF-7", '<?xml version="1.0" encoding="UTF-7"?>'),
+                       ("utf-7 in lower case", '<?xml version="1.0" encoding="utf-7"?>'),
+                       ("UTF-7, single quotes, blanks around '='",
+                        "<?xml version='1.0' encoding = 'UTF-7' ?>"),
+                       ("UTF-7 after tabs and line breaks",
+                        '<?xml\tversion="1.0"\r\n\tencoding="UTF-7"\n?>'),
+                       ("ISO-8859-1", '<?xml version="1.0" encoding="ISO-8859-1"?>')):
+        refused(idp, "declared encoding %s on a plain request (HTTP-Redirect)" % name,
+                get(idp, idp.sso, sf.redirect_query(decl + authn(idp, idp.open)), alice))
+    for name, bom, codec in (("UTF-8", b"\xef\xbb\xbf", "utf-8"),
+                             ("UTF-16BE", b"\xfe\xff", "utf-16-be"),
+                             ("UTF-7", b"+/v8", "utf-7")):
+        refused(idp, "%s byte-order mark (HTTP-POST)" % name,
+                post(idp, idp.sso, bom + authn(idp, idp.open).encode(codec), browser=alice))
+    for decl in ("<?xml version='1.0' encoding='utf-8'?>",
+                 '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'):
+        accepted("declared %s" % decl.strip(),
+                 get(idp, idp.sso, sf.redirect_query(decl + authn(idp, idp.open)), alice),
+                 idp.open_acs)
+
+
+def redirect_destination(idp, alice):
+    """SAML bindings 3.4.5.2: a signed message says where it is sent, also when the
+    signature is the Redirect binding's query signature."""
+    refused(idp, "query-signed AuthnRequest without Destination",
+            get(idp, idp.sso, signed_query(idp, xml=sf.authn_request(idp.signed, None,
+                                                                    acs_url=idp.acs)), alice))
+    refused(idp, "query-signed AuthnRequest without Destination (an SP that need not sign)",
+            get(idp, idp.sso, sf.redirect_query(sf.authn_request(idp.open, None), idp.k_open),
+                alice))
+    accepted("unsigned AuthnRequest without Destination (HTTP-Redirect)",
+             get(idp, idp.sso, sf.redirect_query(sf.authn_request(idp.open, None)), alice),
+             idp.open_acs)
+    victor = Person(idp, "victor")
+    name = "query-signed LogoutRequest without Destination"
+    refused(idp, name, get(idp, idp.slo, sf.redirect_query(
+        victor.logout_request(no_destination=True), idp.k_signed), victor.browser),
+        event="saml.slo.reject")
+    t.ok(victor.sso(), name + ": victor's session survives")
+    r = get(idp, idp.slo, sf.redirect_query(victor.logout_request(), idp.k_signed),
+            victor.browser)
+    t.eq(logout_status(r), SUCCESS, "a query-signed LogoutRequest with Destination succeeds")
+
+
+def logout_response_replay(idp, alice):
+    """A LogoutResponse counts only as the answer to the LogoutRequest Sekisho sent in
+    that logout: a recent signed answer of the same SP to another logout is refused, and
+    the logout goes on without that SP's confirmation."""
+    def start():
+        """A new session of victor with signed, logged out at Sekisho: the browser, and the
+        ID and RelayState of the LogoutRequest sent to signed."""
+        b = Person(idp, "victor").browser
+        r = send(idp, b, "GET", idp.srv.base() + "/logout")
+        form = next(f for f in st.parse_forms(r.text)
+                    if f["method"] == "post" and "csrf" in f["fields"])
+        r = send(idp, b, "POST", urllib.parse.urljoin(r.url, form["action"]),
+                 data=form["fields"])
+        msg, relay = sent_message(r, "SAMLRequest")
+        if msg is None:
+            raise RuntimeError("no LogoutRequest to signed: " + describe(r))
+        return b, msg.get("ID"), relay
+
+    def signed(in_response_to):
+        return sf.sign(sf.logout_response(idp.signed, idp.slo, in_response_to), idp.k_signed)
+
+    def ended(name, r, partial):
+        recs = idp.new_audit()
+        if partial:
+            REFUSALS.append((name, "saml.slo.reject", recs))
+        want = "partial=%s" % ("yes" if partial else "no")
+        logged = [f for e, f in recs if e == "logout" and re.search(r"(^|\s)%s(\s|$)" % want, f)]
+        t.ok(r.status_code == 200 and ("did not confirm" in r.text) == partial and logged,
+             "%s: %s" % (name, "refused, the logout ends as partial" if partial else
+                         "confirms the logout"), describe(r) + "\n" + repr(recs))
+
+    b, rid, relay = start()
+    kept = signed(rid)
+    ended("the answer to our LogoutRequest (HTTP-POST)",
+          post(idp, idp.slo, kept, relay=relay, browser=b, field="SAMLResponse"), False)
+    for name, make in (("replayed from another logout of the same SP", lambda rid: kept),
+                       ("without InResponseTo", lambda rid: signed(None)),
+                       ("answering another ID", lambda rid: signed(sf.new_id()))):
+        b, rid, relay = start()
+        ended("LogoutResponse " + name,
+              post(idp, idp.slo, make(rid), relay=relay, browser=b, field="SAMLResponse"), True)
+    b, rid, relay = start()
+    q = sf.redirect_query(sf.logout_response(idp.signed, None, rid), idp.k_signed,
+                          relay_state=relay, param="SAMLResponse")
+    ended("query-signed LogoutResponse without Destination", get(idp, idp.slo, q, b), True)
+    b, rid, relay = start()
+    q = sf.redirect_query(sf.logout_response(idp.signed, idp.slo, rid), idp.k_signed,
+                          relay_state=relay, param="SAMLResponse")
+    ended("the answer to our LogoutRequest (HTTP-Redirect)", get(idp, idp.slo, q, b), False)
+
+
 def replay(idp, alice):
     # A refused request leaves nothing behind: its ID stays usable.
     rid = sf.new_id()
@@ -759,7 +865,7 @@ def relay_state(idp, alice):
                  "RelayState %s (%s) is HTML-escaped" % (name, binding))
     r = post(idp, idp.sso, sf.authn_request(idp.odd, idp.sso), browser=alice)
     accepted("ACS URL with HTML metacharacters: round trip", r, idp.odd_acs)
-    t.ok('"x"<y>' not in r.text, "ACS URL is HTML-escaped in the form",
+    t.ok("a=1&b='x'&amp;=1" not in r.text, "ACS URL is HTML-escaped in the form",
          re.findall(r"<form[^>]*>", r.text))
 
     # RelayState is data for the SP, never where the IdP sends the browser.
@@ -812,26 +918,35 @@ class Person:
         self.session_index = resp.find(".//saml:AuthnStatement", sf.NS).get("SessionIndex")
         return True
 
-    def logout_request(self, issuer=None, name_id=None, session_index=None, **kw):
+    def logout_request(self, issuer=None, name_id=None, session_index=None,
+                       no_destination=False, **kw):
         n = self.name_id
-        return sf.logout_request(issuer or self.idp.signed, self.idp.slo,
+        return sf.logout_request(issuer or self.idp.signed,
+                                 None if no_destination else self.idp.slo,
                                  name_id or n.text, n.get("Format"),
                                  session_index or self.session_index,
                                  name_qualifier=n.get("NameQualifier"),
                                  sp_name_qualifier=n.get("SPNameQualifier"), **kw)
 
 
+def sent_message(r, field):
+    """(parsed message, RelayState) that answer r sends on as field (auto-POST or
+    redirect), or (None, None)."""
+    form = autopost(r)
+    if form and field in form["fields"]:
+        return (etree.fromstring(base64.b64decode(form["fields"][field])),
+                form["fields"].get("RelayState"))
+    if field + "=" in r.headers.get("Location", ""):
+        qs = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["Location"]).query)
+        return (etree.fromstring(zlib.decompress(base64.b64decode(qs[field][0]), -15)),
+                qs.get("RelayState", [None])[0])
+    return None, None
+
+
 def logout_status(r):
     """The StatusCode of the LogoutResponse in answer r (auto-POST or redirect), or None."""
-    form = autopost(r)
-    if form and "SAMLResponse" in form["fields"]:
-        xml = base64.b64decode(form["fields"]["SAMLResponse"])
-    elif "SAMLResponse=" in r.headers.get("Location", ""):
-        qs = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["Location"]).query)
-        xml = zlib.decompress(base64.b64decode(qs["SAMLResponse"][0]), -15)
-    else:
-        return None
-    code = etree.fromstring(xml).find("samlp:Status/samlp:StatusCode", sf.NS)
+    msg, _ = sent_message(r, "SAMLResponse")
+    code = msg.find("samlp:Status/samlp:StatusCode", sf.NS) if msg is not None else None
     return code.get("Value") if code is not None else None
 
 
@@ -1022,8 +1137,11 @@ def main():
                          ("Issuer injection", issuer_injection),
                          ("entities and structure", entities_and_structure),
                          ("bombs and caps", bombs_and_caps), ("ACS games", acs_games),
-                         ("header checks", header_checks), ("our assertions", our_assertions),
+                         ("header checks", header_checks), ("encodings", encodings),
+                         ("Redirect Destination", redirect_destination),
+                         ("our assertions", our_assertions),
                          ("RelayState", relay_state), ("logout attacks", logout_attacks),
+                         ("LogoutResponse replay", logout_response_replay),
                          ("replay", replay), ("memory", memory_under_bad_input),
                          ("closing checks", closing)):
             t.run(name, fn, idp, alice)

@@ -125,26 +125,40 @@ hash_of(const char *s, unsigned char h[32])
 void
 add_user(struct fx *fx, const char *tenant, const char *name, const char *email)
 {
-	struct user u = { .id = (char *)name, .name = (char *)name, .email = (char *)email,
+	struct user u = { .name = (char *)name, .email = (char *)email,
 		.display_name = "Someone", .pwhash = "$argon2id$x", .created = T0 };
 	const char *err = NULL;
-	int rc = store_user_add(fx->st, tenant, &u, &err);
+	int rc = store_user_add(fx->st, tenant, &u, NULL, &err);
 
 	if (rc != 0)
 		print_error("add %s: %s\n", name, err);
 	assert_int_equal(rc, 0);
 }
 
+char *
+user_id(struct fx *fx, const char *tenant, const char *name)
+{
+	struct user u;
+	char *id = NULL;
+
+	if (store_user_get(fx->st, tenant, name, &u) == 1)
+		id = xstrdup(u.id);
+	store_user_clear(&u);
+	return id;
+}
+
 void
 add_session(struct fx *fx, const char *cookie, const char *user, int64_t now, int64_t expires)
 {
-	struct session s = { .user = (char *)user, .methods = "pwd", .created = (uint64_t)now,
-		.last_seen = (uint64_t)now, .authn_instant = (uint64_t)now,
-		.expires = (uint64_t)expires };
+	char *id = user_id(fx, T, user);
+	struct session s = { .user = id ? id : (char *)user, .methods = "pwd",
+		.created = (uint64_t)now, .last_seen = (uint64_t)now,
+		.authn_instant = (uint64_t)now, .expires = (uint64_t)expires };
 	unsigned char h[32];
 
 	hash_of(cookie, h);
 	assert_int_equal(store_session_add(fx->st, T, h, &s), 0);
+	free(id);
 }
 
 int

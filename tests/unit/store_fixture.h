@@ -32,6 +32,9 @@ int teardown(void **state);
 size_t raw_count(struct fx *fx, const char *db);
 void hash_of(const char *s, unsigned char h[32]);
 void add_user(struct fx *fx, const char *tenant, const char *name, const char *email);
+/* The id of the user called name (new string), or NULL. */
+char *user_id(struct fx *fx, const char *tenant, const char *name);
+/* A session of the user called user (its id is stored; the name itself when unknown). */
 void add_session(struct fx *fx, const char *cookie, const char *user, int64_t now,
     int64_t expires);
 int session_exists(struct fx *fx, const char *cookie);

@@ -494,6 +494,74 @@ test_audit_event_without_store(void **state)
 }
 
 static void
+test_audit_fields_roundtrip(void **state)
+{
+	static const char *const values[] = { "bob", "bob smith", "say \"hi\"", "back\\slash",
+		"a=b", "", "\xe9\x96\xa2\xe6\x89\x80", "trailing\\", "x y=\"z\" \\" };
+	struct audit_entry e;
+	struct audit_fields f;
+
+	/* Whatever audit_entry_make writes, audit_fields_parse reads back. */
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		audit_entry_make(&e, "x.y", "user", values[i], "ip", "192.0.2.1", "app", NULL,
+		    "reason", values[i], NULL);
+		assert_int_equal(audit_fields_parse(e.fields, &f), 0);
+		assert_int_equal(f.n, 3);
+		assert_string_equal(f.keys[0], "user");
+		assert_string_equal(f.values[0], values[i]);
+		assert_string_equal(audit_fields_get(&f, "ip"), "192.0.2.1");
+		assert_string_equal(audit_fields_get(&f, "reason"), values[i]);
+		assert_null(audit_fields_get(&f, "app"));
+		assert_null(audit_fields_get(&f, "use"));
+		audit_fields_clear(&f);
+	}
+}
+
+static void
+test_audit_fields_parse_cases(void **state)
+{
+	static const struct {
+		const char *in;
+		int rc;
+		size_t n;
+		const char *key, *value;	/* of the last field */
+	} cases[] = {
+		{ "", 0, 0, NULL, NULL },
+		{ "user=alice", 0, 1, "user", "alice" },
+		{ "user=alice ip=::1", 0, 2, "ip", "::1" },
+		{ "reason=\"bad?password\"", 0, 1, "reason", "bad?password" },
+		{ "a=\"\"", 0, 1, "a", "" },
+		{ "a=", 0, 1, "a", "" },
+		/* A quoted value cut by the 1536-byte cap ends with the text. */
+		{ "user=bob reason=\"cut sh", 0, 2, "reason", "cut sh" },
+		{ "user=x user=y", 0, 2, "user", "y" },
+		{ "user", -1, 0, NULL, NULL },
+		{ "=alice", -1, 0, NULL, NULL },
+		{ "user=alice  ip=x", -1, 0, NULL, NULL },
+		{ " user=alice", -1, 0, NULL, NULL },
+		{ "user=\"a\"b", -1, 0, NULL, NULL },
+		{ "us\"er=a", -1, 0, NULL, NULL },
+		{ "user=alice junk", -1, 0, NULL, NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct audit_fields f;
+		int rc = audit_fields_parse(cases[i].in, &f);
+
+		if (rc != cases[i].rc)
+			print_error("[%s]: %d\n", cases[i].in, rc);
+		assert_int_equal(rc, cases[i].rc);
+		assert_int_equal(f.n, cases[i].n);
+		if (cases[i].key) {
+			assert_string_equal(f.keys[f.n - 1], cases[i].key);
+			assert_string_equal(f.values[f.n - 1], cases[i].value);
+			assert_string_equal(audit_fields_get(&f, cases[i].key), cases[i].value);
+		}
+		audit_fields_clear(&f);
+	}
+}
+
+static void
 test_audit_retention(void **state)
 {
 	/* 13 months, as the service specification requires: at least 395 days. */
@@ -521,6 +589,8 @@ main(void)
 		TEST(test_audit_prune_all),
 		TEST(test_audit_event),
 		TEST(test_audit_event_without_store),
+		cmocka_unit_test(test_audit_fields_roundtrip),
+		cmocka_unit_test(test_audit_fields_parse_cases),
 		cmocka_unit_test(test_audit_retention),
 	};
 #undef TEST

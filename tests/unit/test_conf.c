@@ -449,6 +449,28 @@ test_conf_load_quotes(void **state)
 	}
 }
 
+static void
+test_conf_key_line(void **state)
+{
+	static const char text[] =
+	    "# listen 127.0.0.1:1\n"	/* 1: a comment, not a setting */
+	    "name a\n"			/* 2 */
+	    "  listen *:443\n"		/* 3 */
+	    "listener x\n"		/* 4: another key */
+	    "listen  [::]:8443\n"	/* 5: the one that takes effect */
+	    "count 1\n";		/* 6 */
+	struct tmpfile tf;
+
+	write_file(&tf, text);
+	assert_int_equal(conf_key_line(tf.path, "listen"), 5);
+	assert_int_equal(conf_key_line(tf.path, "name"), 2);
+	assert_int_equal(conf_key_line(tf.path, "count"), 6);
+	assert_int_equal(conf_key_line(tf.path, "user"), 0);
+	assert_int_equal(conf_key_line(tf.path, "list"), 0);
+	remove_file(&tf);
+	assert_int_equal(conf_key_line(tf.path, "listen"), 0);
+}
+
 int
 main(void)
 {
@@ -464,6 +486,7 @@ main(void)
 		cmocka_unit_test(test_conf_load_long_line),
 		cmocka_unit_test(test_conf_load_missing_file),
 		cmocka_unit_test(test_conf_load_quotes),
+		cmocka_unit_test(test_conf_key_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

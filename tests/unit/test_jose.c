@@ -26,6 +26,8 @@
 #include "crypto.h"
 #include "encode.h"
 #include "jose.h"
+#include "jose_fixture.h"
+#include "pki_fixture.h"
 #include "xmalloc.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -42,37 +44,7 @@ static struct {
 	char *ec_b_pem, *ec384_pem;
 } K;
 
-/* ---- helpers: PEM, JWK and JWS built with OpenSSL directly ---- */
-
-static char *
-bio_string(BIO *bio)
-{
-	char *p;
-	long n = BIO_get_mem_data(bio, &p);
-	char *s = xcalloc(1, (size_t)n + 1);
-
-	memcpy(s, p, (size_t)n);
-	BIO_free(bio);
-	return s;
-}
-
-static char *
-pem_private(EVP_PKEY *pkey)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-
-	assert_int_equal(PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL), 1);
-	return bio_string(bio);
-}
-
-static char *
-pem_public(EVP_PKEY *pkey)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-
-	assert_int_equal(PEM_write_bio_PUBKEY(bio, pkey), 1);
-	return bio_string(bio);
-}
+/* ---- helpers (the others are in jose_fixture.c) ---- */
 
 /* A self-signed certificate for pkey, as SAML keys come. */
 static char *
@@ -91,60 +63,7 @@ pem_cert(EVP_PKEY *pkey)
 	assert_true(X509_sign(x, pkey, EVP_sha256()) > 0);
 	assert_int_equal(PEM_write_bio_X509(bio, x), 1);
 	X509_free(x);
-	return bio_string(bio);
-}
-
-static char *
-b64s(const char *s)
-{
-	return b64url_encode(s, strlen(s));
-}
-
-static char *
-rsa_member(EVP_PKEY *pkey, const char *name)
-{
-	BIGNUM *bn = NULL;
-	unsigned char buf[1024];
-	int n;
-
-	assert_int_equal(EVP_PKEY_get_bn_param(pkey, name, &bn), 1);
-	n = BN_bn2bin(bn, buf);
-	BN_free(bn);
-	return b64url_encode(buf, (size_t)n);
-}
-
-/* x and y of an EC key from its uncompressed point 04 || x || y. */
-static void
-ec_members(EVP_PKEY *pkey, char **x_r, char **y_r)
-{
-	unsigned char *pt = NULL;
-	size_t n = EVP_PKEY_get1_encoded_public_key(pkey, &pt), half = (n - 1) / 2;
-
-	assert_true(n == 65 || n == 97);
-	assert_int_equal(pt[0], 4);
-	*x_r = b64url_encode(pt + 1, half);
-	*y_r = b64url_encode(pt + 1 + half, half);
-	OPENSSL_free(pt);
-}
-
-/* The public JWK of pkey as JSON, with extra members (",\"kid\":\"a\"") appended. */
-static char *
-jwk_json(EVP_PKEY *pkey, const char *extra)
-{
-	char *a, *b, *s;
-
-	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA) {
-		a = rsa_member(pkey, OSSL_PKEY_PARAM_RSA_N);
-		b = rsa_member(pkey, OSSL_PKEY_PARAM_RSA_E);
-		s = xasprintf("{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"%s\"%s}", a, b, extra);
-	} else {
-		ec_members(pkey, &a, &b);
-		s = xasprintf("{\"kty\":\"EC\",\"crv\":\"%s\",\"x\":\"%s\",\"y\":\"%s\"%s}",
-		    EVP_PKEY_get_bits(pkey) == 256 ? "P-256" : "P-384", a, b, extra);
-	}
-	free(a);
-	free(b);
-	return s;
+	return bio_str(bio);
 }
 
 /* RFC 7638: SHA-256 of the required members in lexicographic order, no whitespace. */
@@ -170,144 +89,6 @@ thumbprint(EVP_PKEY *pkey)
 	free(b);
 	free(canon);
 	return out;
-}
-
-/* A JWS signature over input: RSASSA-PKCS1-v1_5, or ECDSA as JOSE's 64-byte r || s. */
-static unsigned char *
-sign_raw(EVP_PKEY *pkey, const char *input, size_t *len_r)
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char *sig;
-	size_t len = 0;
-
-	assert_int_equal(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey), 1);
-	assert_int_equal(EVP_DigestSign(ctx, NULL, &len, (const unsigned char *)input,
-	    strlen(input)), 1);
-	sig = xmalloc(len);
-	assert_int_equal(EVP_DigestSign(ctx, sig, &len, (const unsigned char *)input,
-	    strlen(input)), 1);
-	EVP_MD_CTX_free(ctx);
-	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC) {
-		const unsigned char *p = sig;
-		ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)len);
-		unsigned char *raw = xmalloc(64);
-
-		assert_non_null(es);
-		assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(es), raw, 32), 32);
-		assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(es), raw + 32, 32), 32);
-		ECDSA_SIG_free(es);
-		free(sig);
-		sig = raw;
-		len = 64;
-	}
-	*len_r = len;
-	return sig;
-}
-
-/* The ASN.1 DER signature OpenSSL makes (what a careless signer might send). */
-static unsigned char *
-sign_der(EVP_PKEY *pkey, const char *input, size_t *len_r)
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned char *sig = xmalloc(256);
-	size_t len = 256;
-
-	assert_int_equal(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, pkey), 1);
-	assert_int_equal(EVP_DigestSign(ctx, sig, &len, (const unsigned char *)input,
-	    strlen(input)), 1);
-	EVP_MD_CTX_free(ctx);
-	*len_r = len;
-	return sig;
-}
-
-/* How a test signature is made or spoiled. */
-enum sig {
-	SIG_GOOD,	/* signed by the key */
-	SIG_EMPTY,	/* no signature at all */
-	SIG_PLUS1,	/* ES256: one byte too many */
-	SIG_PLUS2,	/* ES256: two bytes too many */
-	SIG_SHORT,	/* one byte short (ES256: 63 bytes) */
-	SIG_R0,		/* ES256: r = 0 */
-	SIG_S0,		/* ES256: s = 0 */
-	SIG_RS0,	/* ES256: r = s = 0 (CVE-2022-21449) */
-	SIG_DER,	/* ES256 as ASN.1 DER */
-	SIG_FLIP,	/* one bit changed */
-	SIG_HMAC,	/* HMAC-SHA256 keyed with the RSA public key PEM (key confusion) */
-};
-
-/* header.claims.signature from JSON texts, signed by pkey and spoiled as asked. */
-static char *
-make_jws(const char *hdr, const char *claims, EVP_PKEY *pkey, enum sig how)
-{
-	char *h64 = b64s(hdr), *c64 = b64s(claims);
-	char *input = xasprintf("%s.%s", h64, c64), *s64, *out;
-	unsigned char *sig = NULL;
-	size_t len = 0;
-
-	switch (how) {
-	case SIG_EMPTY:
-		break;
-	case SIG_HMAC:
-		sig = xmalloc(CRYPTO_SHA256_LEN);
-		len = CRYPTO_SHA256_LEN;
-		crypto_hmac_sha256(K.rsa_pub_pem, strlen(K.rsa_pub_pem), input, strlen(input), sig);
-		break;
-	case SIG_DER:
-		sig = sign_der(pkey, input, &len);
-		break;
-	default:
-		sig = sign_raw(pkey, input, &len);
-		break;
-	}
-	switch (how) {
-	case SIG_PLUS1:
-	case SIG_PLUS2:
-		sig = xreallocarray(sig, len + 2, 1);
-		sig[len++] = 0;
-		if (how == SIG_PLUS2)
-			sig[len++] = 0;
-		break;
-	case SIG_SHORT:
-		len--;
-		break;
-	case SIG_R0:
-	case SIG_RS0:
-		memset(sig, 0, 32);
-		if (how == SIG_RS0)
-			memset(sig + 32, 0, 32);
-		break;
-	case SIG_S0:
-		memset(sig + 32, 0, 32);
-		break;
-	case SIG_FLIP:
-		sig[len / 2] ^= 0x01;
-		break;
-	default:
-		break;
-	}
-	s64 = b64url_encode(sig ? sig : (const unsigned char *)"", len);
-	out = xasprintf("%s.%s", input, s64);
-	free(s64);
-	free(sig);
-	free(input);
-	free(h64);
-	free(c64);
-	return out;
-}
-
-static struct jose_jwks *
-jwks_of(const char *jwk1, const char *jwk2)
-{
-	char *json = jwk2 ? xasprintf("{\"keys\":[%s,%s]}", jwk1, jwk2) :
-	    xasprintf("{\"keys\":[%s]}", jwk1);
-	const char *err = NULL;
-	struct jose_jwks *s = jose_jwks_parse(json, &err);
-
-	if (s == NULL)
-		print_error("JWKS refused: %s\n", err);
-	assert_non_null(s);
-	free(json);
-	return s;
 }
 
 static int
@@ -903,8 +684,8 @@ test_jose_verify_refusals(void **state)
 		{ "none pinned, signed", "none", "{\"alg\":\"none\"}", "{}", EC, SIG_GOOD, 0 },
 		{ "empty signature", "ES256", H_ES, "{}", EC, SIG_EMPTY, 0 },
 		{ "empty RS256 signature", "RS256", H_RS, "{}", RSA, SIG_EMPTY, 0 },
-		{ "HS256 with the public key", "RS256", H_HS, "{}", NONE, SIG_HMAC, 0 },
-		{ "HS256 pinned", "HS256", H_HS, "{}", NONE, SIG_HMAC, 0 },
+		{ "HS256 with the public key", "RS256", H_HS, "{}", RSA, SIG_HMAC, 0 },
+		{ "HS256 pinned", "HS256", H_HS, "{}", RSA, SIG_HMAC, 0 },
 		{ "header jwk", "ES256", "{\"alg\":\"ES256\",\"jwk\":{\"kty\":\"EC\"}}", "{}", EC,
 		    SIG_GOOD, 0 },
 		{ "header jku", "ES256", "{\"alg\":\"ES256\",\"jku\":\"https://evil/jwks\"}", "{}",
@@ -1120,7 +901,7 @@ test_jose_verify_own_refusals(void **state)
 		char *tok;
 	} cases[] = {
 		{ "none", make_jws("{\"alg\":\"none\"}", "{}", NULL, SIG_EMPTY) },
-		{ "HS256 with our public key", make_jws(H_HS, "{}", NULL, SIG_HMAC) },
+		{ "HS256 with our public key", make_jws(H_HS, "{}", K.rsa, SIG_HMAC) },
 		{ "another P-256 key", make_jws("{\"alg\":\"ES256\"}", "{}", K.ec_b, SIG_GOOD) },
 		{ "ES256 r = s = 0", make_jws("{\"alg\":\"ES256\"}", "{}", K.ec, SIG_RS0) },
 		{ "header jwk", make_jws("{\"alg\":\"RS256\",\"jwk\":{}}", "{}", K.rsa, SIG_GOOD) },

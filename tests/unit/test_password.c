@@ -139,7 +139,8 @@ test_password_policy(void **state)
 		{ "1234567", -1, "too short" },
 		{ "12345678", 0, NULL },
 		{ "pass word with spaces", 0, NULL },
-		{ "\xe9\x96\xa2\xe6\x89\x80\xe9\x96\xa2", 0, NULL },	/* 9 bytes of UTF-8 */
+		/* Three characters in 9 bytes of UTF-8: characters count, not bytes. */
+		{ "\xe9\x96\xa2\xe6\x89\x80\xe9\x96\xa2", -1, "too short" },
 		{ "tab\there12", -1, "control characters" },
 		{ "newline\n12", -1, "control characters" },
 		{ "escape\x1b[0m", -1, "control characters" },
@@ -154,6 +155,66 @@ test_password_policy(void **state)
 		if (cases[i].err)
 			assert_non_null(strstr(err, cases[i].err));
 	}
+}
+
+/* n copies of a 3-byte character (U+95A2), NUL-terminated, in out. */
+static const char *
+kanji(char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		memcpy(out + 3 * i, "\xe9\x96\xa2", 3);
+	out[3 * n] = '\0';
+	return out;
+}
+
+static void
+test_password_policy_counts_characters(void **state)
+{
+	char pw[3 * PASSWORD_MIN_LEN + 1];
+	const char *err = NULL;
+
+	/* PASSWORD_MIN_LEN characters pass; one fewer fails although it has 3x the bytes. */
+	assert_int_equal(password_check_policy(kanji(pw, PASSWORD_MIN_LEN), &err), 0);
+	assert_int_equal(password_check_policy(kanji(pw, PASSWORD_MIN_LEN - 1), &err), -1);
+	assert_non_null(strstr(err, "too short"));
+	assert_true(strlen(pw) >= PASSWORD_MIN_LEN);
+	/* Mixed: 7 ASCII and 1 four-byte character (U+1F511) make 8 characters. */
+	assert_int_equal(password_check_policy("abcdefg\xf0\x9f\x94\x91", &err), 0);
+	assert_int_equal(password_check_policy("abcdef\xf0\x9f\x94\x91", &err), -1);
+}
+
+static void
+test_password_policy_invalid_utf8(void **state)
+{
+	static const char *const bad[] = {
+		"password\xff",			/* never in UTF-8 */
+		"password\xe9\x96",		/* truncated */
+		"password\xe9\x96x",		/* continuation missing */
+		"password\x80",			/* lone continuation byte */
+		"password\xc0\xaf",		/* overlong '/' */
+		"password\xe0\x80\xaf",	/* overlong '/' */
+		"password\xed\xa0\x80",	/* surrogate U+D800 */
+		"password\xf4\x90\x80\x80",	/* U+110000 */
+		"\xe9\x96\xa2\xe6\x89\x80\xe9\x96\xa2\xe6\x89\x80\xe9\x96\xa2\xe6\x89\x80\xe9\x96\xa2\xe6\x89",
+	};
+
+	for (size_t i = 0; i < NELEM(bad); i++) {
+		const char *err = NULL;
+
+		assert_int_equal(password_check_policy(bad[i], &err), -1);
+		assert_non_null(strstr(err, "UTF-8"));
+	}
+}
+
+static void
+test_password_policy_c1_controls(void **state)
+{
+	const char *err = NULL;
+
+	/* U+0085 (NEL) and U+009B (CSI) are control characters in their UTF-8 form too. */
+	assert_int_equal(password_check_policy("password\xc2\x85", &err), -1);
+	assert_int_equal(password_check_policy("pass\xc2\x9b" "0mword", &err), -1);
+	assert_int_equal(password_check_policy("passw\xc3\xb6rd", &err), 0);
 }
 
 static void
@@ -217,6 +278,9 @@ main(void)
 		cmocka_unit_test(test_password_too_long),
 		cmocka_unit_test(test_password_bad_params),
 		cmocka_unit_test(test_password_policy),
+		cmocka_unit_test(test_password_policy_counts_characters),
+		cmocka_unit_test(test_password_policy_invalid_utf8),
+		cmocka_unit_test(test_password_policy_c1_controls),
 		cmocka_unit_test(test_password_policy_length_bounds),
 		cmocka_unit_test(test_password_needs_rehash),
 		cmocka_unit_test(test_password_dummy_verify),

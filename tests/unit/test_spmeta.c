@@ -263,6 +263,64 @@ test_spmeta_requested_cap(void **state)
 	buf_free(&b);
 }
 
+static void
+test_spmeta_endpoints(void **state)
+{
+	static const char xml[] = MD_OPEN SP_OPEN SLO
+	    "<md:SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
+	    "Location=\"https://sp.example.org/slo-post\" "
+	    "ResponseLocation=\"http://sp.example.org/slo-response\"/>"
+	    "<md:ManageNameIDService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:SOAP\" "
+	    "Location=\"https://sp.example.org/mni\"/>"
+	    "<md:AssertionConsumerService index=\"0\" "
+	    "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
+	    "Location=\"http://sp.example.org/acs\"/>"
+	    "<md:Extensions><md:AssertionConsumerService Location=\"http://not-an-endpoint\"/>"
+	    "</md:Extensions>" SP_CLOSE MD_CLOSE;
+	static const char *const want[][2] = {
+		{ "SingleLogoutService", "https://sp.example.org/slo" },
+		{ "SingleLogoutService", "https://sp.example.org/slo-post" },
+		{ "SingleLogoutService", "http://sp.example.org/slo-response" },
+		{ "ManageNameIDService", "https://sp.example.org/mni" },
+		{ "AssertionConsumerService", "http://sp.example.org/acs" },
+	};
+	struct spmeta m;
+	const char *err;
+
+	/* Every location is there for the caller to check, whatever the scheme. */
+	assert_int_equal(parse(xml, &m, &err), 0);
+	assert_int_equal(m.nendpoints, NELEM(want));
+	for (size_t i = 0; i < NELEM(want); i++) {
+		assert_string_equal(m.endpoints[i].element, want[i][0]);
+		assert_string_equal(m.endpoints[i].location, want[i][1]);
+	}
+	spmeta_clear(&m);
+	assert_int_equal(m.nendpoints, 0);
+}
+
+static void
+test_spmeta_endpoint_cap(void **state)
+{
+	struct buf b;
+	struct spmeta m;
+	const char *err;
+
+	/* More endpoints than can be kept is refused: none escapes the caller's check. */
+	for (int n = SPMETA_MAX_ENDPOINTS; n <= SPMETA_MAX_ENDPOINTS + 1; n++) {
+		buf_init(&b, 0);
+		buf_puts(&b, MD_OPEN SP_OPEN);
+		for (int i = 0; i < n; i++)
+			buf_printf(&b, "<md:AssertionConsumerService index=\"%d\" Binding=\"b\" "
+			    "Location=\"https://sp.example.org/acs%d\"/>", i, i);
+		buf_puts(&b, SP_CLOSE MD_CLOSE);
+		assert_int_equal(parse(b.data, &m, &err), n == SPMETA_MAX_ENDPOINTS ? 0 : -1);
+		if (n > SPMETA_MAX_ENDPOINTS)
+			assert_non_null(strstr(err, "endpoint"));
+		spmeta_clear(&m);
+		buf_free(&b);
+	}
+}
+
 /* UTF-16LE with a BOM, from ASCII text. */
 static char *
 utf16le(const char *s, size_t *len_r)
@@ -341,6 +399,8 @@ main(void)
 		cmocka_unit_test(test_spmeta_too_large),
 		cmocka_unit_test(test_spmeta_requested_cap),
 		cmocka_unit_test(test_spmeta_dtd_hidden_by_encoding_refused),
+		cmocka_unit_test(test_spmeta_endpoints),
+		cmocka_unit_test(test_spmeta_endpoint_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

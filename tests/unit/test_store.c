@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "crypto.h"
 #include "log.h"
+#include "audit.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -93,15 +94,17 @@ test_store_schema_version_checked(void **state)
 	free(path);
 	fx->st = store_open(fx->dir, &fx->ss, &err);
 	assert_null(fx->st);
-	assert_string_equal(err, "database has an unknown schema version");
+	assert_string_equal(err, "database has an unknown schema version (written by a newer "
+	    "Sekisho?)");
 	/* teardown closes a NULL store */
 }
 
 /* ---- tenants and keys ---- */
 
 static void
-tenant_cb(const struct tenant *t, void *arg)
+tenant_cb(const void *rec, void *arg)
 {
+	const struct tenant *t = rec;
 	struct buf *b = arg;
 
 	buf_printf(b, "%s;", t->id);
@@ -141,8 +144,9 @@ test_store_tenants(void **state)
 }
 
 static void
-key_cb(const struct keyrec *k, void *arg)
+key_cb(const void *rec, void *arg)
 {
+	const struct keyrec *k = rec;
 	struct buf *b = arg;
 
 	buf_printf(b, "%s/%s/%llu;", k->kid, k->alg, (unsigned long long)k->state);
@@ -195,8 +199,10 @@ test_store_users(void **state)
 	assert_int_equal(u.disabled, 0);
 	assert_true(u.created == T0);
 	store_user_clear(&u);
-	assert_int_equal(store_user_get(fx->st, T, "Alice", &u), 0);	/* names are exact */
-	assert_null(u.name);
+	/* Names are found without regard to case, and kept as written. */
+	assert_int_equal(store_user_get(fx->st, T, "ALICE", &u), 1);
+	assert_string_equal(u.name, "alice");
+	store_user_clear(&u);
 	assert_int_equal(store_user_get(fx->st, T, "alic", &u), 0);
 	assert_int_equal(store_user_get(fx->st, "other", "alice", &u), 0);	/* per tenant */
 	assert_int_equal(store_user_get(fx->st, T, "bob", &u), 1);
@@ -234,13 +240,13 @@ test_store_user_duplicates(void **state)
 
 	add_user(fx, T, "alice", "alice@example.org");
 	/* Same name, new email: refused, and the new email is not left in the index. */
-	assert_int_equal(store_user_add(fx->st, T, &u, &err), -1);
+	assert_int_equal(store_user_add(fx->st, T, &u, NULL, &err), -1);
 	assert_string_equal(err, "user already exists");
 	assert_int_equal(store_user_get_by_email(fx->st, T, "new@example.org", &u), 0);
 	/* Same email in another case, new name: refused, the new user does not exist. */
 	u.name = "alice2";
 	u.email = "ALICE@example.org";
-	assert_int_equal(store_user_add(fx->st, T, &u, &err), -1);
+	assert_int_equal(store_user_add(fx->st, T, &u, NULL, &err), -1);
 	assert_string_equal(err, "another user has this email address");
 	assert_int_equal(store_user_get(fx->st, T, "alice2", &u), 0);
 	/* Another tenant is another namespace. */
@@ -256,17 +262,17 @@ test_store_user_disable_enable(void **state)
 	struct user u;
 
 	add_user(fx, T, "alice", NULL);
-	assert_int_equal(store_user_set_disabled(fx->st, T, "alice", 1), 1);
+	assert_int_equal(store_user_set_disabled(fx->st, T, "alice", 1, NULL), 1);
 	assert_int_equal(store_user_get(fx->st, T, "alice", &u), 1);
 	assert_int_equal(u.disabled, 1);
 	/* Everything else is kept. */
 	assert_string_equal(u.pwhash, "$argon2id$x");
 	store_user_clear(&u);
-	assert_int_equal(store_user_set_disabled(fx->st, T, "alice", 0), 1);
+	assert_int_equal(store_user_set_disabled(fx->st, T, "alice", 0, NULL), 1);
 	assert_int_equal(store_user_get(fx->st, T, "alice", &u), 1);
 	assert_int_equal(u.disabled, 0);
 	store_user_clear(&u);
-	assert_int_equal(store_user_set_disabled(fx->st, T, "nobody", 1), 0);
+	assert_int_equal(store_user_set_disabled(fx->st, T, "nobody", 1, NULL), 0);
 }
 
 static void
@@ -277,14 +283,14 @@ test_store_user_set_password(void **state)
 
 	add_user(fx, T, "alice", NULL);
 	add_session(fx, "cookie-a", "alice", T0, T0 + 3600);
-	assert_int_equal(store_user_set_password(fx->st, T, "alice", "$argon2id$new", T0 + 5), 1);
+	assert_int_equal(store_user_set_password(fx->st, T, "alice", "$argon2id$new", T0 + 5, NULL), 1);
 	assert_int_equal(store_user_get(fx->st, T, "alice", &u), 1);
 	assert_string_equal(u.pwhash, "$argon2id$new");
 	assert_true(u.pw_changed == T0 + 5);
 	store_user_clear(&u);
 	/* A new password ends the user's sessions. */
 	assert_int_equal(session_exists(fx, "cookie-a"), 0);
-	assert_int_equal(store_user_set_password(fx->st, T, "nobody", "$x", T0), 0);
+	assert_int_equal(store_user_set_password(fx->st, T, "nobody", "$x", T0, NULL), 0);
 }
 
 static void
@@ -296,22 +302,23 @@ test_store_user_remove(void **state)
 
 	add_user(fx, T, "alice", "alice@example.org");
 	add_user(fx, T, "bob", "bob@example.org");
-	assert_int_equal(store_user_remove(fx->st, T, "alice"), 1);
-	assert_int_equal(store_user_remove(fx->st, T, "alice"), 0);
+	assert_int_equal(store_user_remove(fx->st, T, "alice", NULL), 1);
+	assert_int_equal(store_user_remove(fx->st, T, "alice", NULL), 0);
 	assert_int_equal(store_user_get(fx->st, T, "alice", &u), 0);
 	assert_int_equal(store_user_get_by_email(fx->st, T, "alice@example.org", &u), 0);
 	assert_int_equal(raw_count(fx, "users_by_email"), 1);
 	/* The address is free again. */
 	u = (struct user){ .id = "c", .name = "carol", .email = "Alice@example.org" };
-	assert_int_equal(store_user_add(fx->st, T, &u, &err), 0);
+	assert_int_equal(store_user_add(fx->st, T, &u, NULL, &err), 0);
 	assert_int_equal(store_user_get_by_email(fx->st, T, "alice@example.org", &u), 1);
 	assert_string_equal(u.name, "carol");
 	store_user_clear(&u);
 }
 
 static void
-user_cb(const struct user *u, void *arg)
+user_cb(const void *rec, void *arg)
 {
+	const struct user *u = rec;
 	struct buf *b = arg;
 
 	buf_printf(b, "%s;", u->name);
@@ -347,7 +354,7 @@ test_store_user_long_identifiers(void **state)
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	/* Too long for an LMDB key: a clean error, not a crash. */
-	assert_int_equal(store_user_add(fx->st, T, &u, &err), -1);
+	assert_int_equal(store_user_add(fx->st, T, &u, NULL, &err), -1);
 	assert_non_null(err);
 	assert_int_equal(store_user_get(fx->st, T, name, &u), 0);
 	name[STORE_NAME_MAX + 1] = '\0';
@@ -362,10 +369,12 @@ test_store_user_long_identifiers(void **state)
 static char *
 groups_of(struct fx *fx, const char *user)
 {
+	char *id = user_id(fx, T, user);
 	struct buf b;
 	char **g;
 
-	assert_int_equal(store_user_groups(fx->st, T, user, &g), 0);
+	assert_int_equal(store_user_groups(fx->st, T, id ? id : "none", &g), 0);
+	free(id);
 	buf_init(&b, 0);
 	for (char **p = g; *p; p++)
 		buf_printf(&b, "%s;", *p);
@@ -374,9 +383,11 @@ groups_of(struct fx *fx, const char *user)
 }
 
 static void
-group_cb(const char *g, void *arg)
+group_cb(const void *rec, void *arg)
 {
-	buf_printf(arg, "%s;", g);
+	const struct grouprec *g = rec;
+
+	buf_printf(arg, "%s;", g->name);
 }
 
 static void
@@ -389,25 +400,25 @@ test_store_groups_and_members(void **state)
 
 	add_user(fx, T, "alice", NULL);
 	add_user(fx, T, "bob", NULL);
-	assert_int_equal(store_group_add(fx->st, T, "staff", &err), 0);
-	assert_int_equal(store_group_add(fx->st, T, "admins", &err), 0);
-	assert_int_equal(store_group_add(fx->st, T, "zeta", &err), 0);
-	assert_int_equal(store_group_add(fx->st, T, "staff", &err), -1);
+	assert_int_equal(store_group_add(fx->st, T, "staff", NULL, &err), 0);
+	assert_int_equal(store_group_add(fx->st, T, "admins", NULL, &err), 0);
+	assert_int_equal(store_group_add(fx->st, T, "zeta", NULL, &err), 0);
+	assert_int_equal(store_group_add(fx->st, T, "staff", NULL, &err), -1);
 	assert_string_equal(err, "group already exists");
 	buf_init(&b, 0);
 	assert_int_equal(store_group_list(fx->st, T, group_cb, &b), 0);
 	assert_string_equal(b.data, "admins;staff;zeta;");
 	buf_free(&b);
 
-	assert_int_equal(store_member_add(fx->st, T, "zeta", "alice", &err), 0);
-	assert_int_equal(store_member_add(fx->st, T, "staff", "alice", &err), 0);
-	assert_int_equal(store_member_add(fx->st, T, "admins", "alice", &err), 0);
+	assert_int_equal(store_member_add(fx->st, T, "zeta", "alice", NULL, &err), 0);
+	assert_int_equal(store_member_add(fx->st, T, "staff", "alice", NULL, &err), 0);
+	assert_int_equal(store_member_add(fx->st, T, "admins", "alice", NULL, &err), 0);
 	/* Adding a member twice is harmless. */
-	assert_int_equal(store_member_add(fx->st, T, "staff", "alice", &err), 0);
-	assert_int_equal(store_member_add(fx->st, T, "staff", "bob", &err), 0);
-	assert_int_equal(store_member_add(fx->st, T, "nogroup", "alice", &err), -1);
+	assert_int_equal(store_member_add(fx->st, T, "staff", "alice", NULL, &err), 0);
+	assert_int_equal(store_member_add(fx->st, T, "staff", "bob", NULL, &err), 0);
+	assert_int_equal(store_member_add(fx->st, T, "nogroup", "alice", NULL, &err), -1);
 	assert_string_equal(err, "no such group");
-	assert_int_equal(store_member_add(fx->st, T, "staff", "nobody", &err), -1);
+	assert_int_equal(store_member_add(fx->st, T, "staff", "nobody", NULL, &err), -1);
 	assert_string_equal(err, "no such user");
 
 	s = groups_of(fx, "alice");
@@ -417,8 +428,8 @@ test_store_groups_and_members(void **state)
 	assert_string_equal(s, "");
 	free(s);
 
-	assert_int_equal(store_member_remove(fx->st, T, "zeta", "alice"), 1);
-	assert_int_equal(store_member_remove(fx->st, T, "zeta", "alice"), 0);
+	assert_int_equal(store_member_remove(fx->st, T, "zeta", "alice", NULL), 1);
+	assert_int_equal(store_member_remove(fx->st, T, "zeta", "alice", NULL), 0);
 	s = groups_of(fx, "alice");
 	assert_string_equal(s, "admins;staff;");
 	free(s);
@@ -435,13 +446,13 @@ test_store_group_remove_cascades(void **state)
 
 	add_user(fx, T, "alice", NULL);
 	add_user(fx, T, "bob", NULL);
-	store_group_add(fx->st, T, "staff", &err);
-	store_group_add(fx->st, T, "staff2", &err);	/* shares a prefix with "staff" */
-	assert_int_equal(store_member_add(fx->st, T, "staff", "alice", &err), 0);
-	assert_int_equal(store_member_add(fx->st, T, "staff", "bob", &err), 0);
-	assert_int_equal(store_member_add(fx->st, T, "staff2", "bob", &err), 0);
-	assert_int_equal(store_group_remove(fx->st, T, "staff"), 1);
-	assert_int_equal(store_group_remove(fx->st, T, "staff"), 0);
+	store_group_add(fx->st, T, "staff", NULL, &err);
+	store_group_add(fx->st, T, "staff2", NULL, &err);	/* shares a prefix with "staff" */
+	assert_int_equal(store_member_add(fx->st, T, "staff", "alice", NULL, &err), 0);
+	assert_int_equal(store_member_add(fx->st, T, "staff", "bob", NULL, &err), 0);
+	assert_int_equal(store_member_add(fx->st, T, "staff2", "bob", NULL, &err), 0);
+	assert_int_equal(store_group_remove(fx->st, T, "staff", NULL), 1);
+	assert_int_equal(store_group_remove(fx->st, T, "staff", NULL), 0);
 	s = groups_of(fx, "alice");
 	assert_string_equal(s, "");
 	free(s);
@@ -450,7 +461,7 @@ test_store_group_remove_cascades(void **state)
 	free(s);
 	assert_int_equal(raw_count(fx, "members"), 2);
 	/* A group of the same name starts empty. */
-	assert_int_equal(store_group_add(fx->st, T, "staff", &err), 0);
+	assert_int_equal(store_group_add(fx->st, T, "staff", NULL, &err), 0);
 	s = groups_of(fx, "alice");
 	assert_string_equal(s, "");
 	free(s);
@@ -465,14 +476,14 @@ test_store_user_remove_cascades(void **state)
 
 	add_user(fx, T, "alice", NULL);
 	add_user(fx, T, "alice2", NULL);	/* shares a prefix with "alice" */
-	store_group_add(fx->st, T, "staff", &err);
-	store_group_add(fx->st, T, "admins", &err);
-	store_member_add(fx->st, T, "staff", "alice", &err);
-	store_member_add(fx->st, T, "admins", "alice", &err);
-	store_member_add(fx->st, T, "staff", "alice2", &err);
+	store_group_add(fx->st, T, "staff", NULL, &err);
+	store_group_add(fx->st, T, "admins", NULL, &err);
+	store_member_add(fx->st, T, "staff", "alice", NULL, &err);
+	store_member_add(fx->st, T, "admins", "alice", NULL, &err);
+	store_member_add(fx->st, T, "staff", "alice2", NULL, &err);
 	add_session(fx, "c1", "alice", T0, T0 + 3600);
 	add_session(fx, "c2", "alice2", T0, T0 + 3600);
-	assert_int_equal(store_user_remove(fx->st, T, "alice"), 1);
+	assert_int_equal(store_user_remove(fx->st, T, "alice", NULL), 1);
 	/* Memberships and sessions go in both directions, nothing of alice2's. */
 	assert_int_equal(raw_count(fx, "members"), 2);
 	assert_int_equal(session_exists(fx, "c1"), 0);
@@ -486,6 +497,276 @@ test_store_user_remove_cascades(void **state)
 	s = groups_of(fx, "alice2");
 	assert_string_equal(s, "staff;");
 	free(s);
+}
+
+
+/* ---- identifiers that are never reused (a removed object's things never pass on) ---- */
+
+static void
+policy_cb(const void *rec, void *arg)
+{
+	const struct policy *p = rec;
+
+	buf_printf(arg, "%s:%s=%s;", p->kind, p->name ? p->name : "?", p->value);
+}
+
+static char *
+policies(struct fx *fx)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	assert_int_equal(store_policy_list(fx->st, T, policy_cb, &b), 0);
+	return buf_steal(&b, NULL);
+}
+
+static void
+set_policy(struct fx *fx, const char *kind, const char *name, const char *value)
+{
+	const char *err = NULL;
+
+	assert_int_equal(store_policy_set(fx->st, T, kind, name, "device_required", value, NULL,
+	    &err), 0);
+}
+
+static void
+test_store_user_readded_inherits_nothing(void **state)
+{
+	struct fx *fx = *state;
+	char *s, *old_id, *new_id;
+	const char *err = NULL;
+
+	add_user(fx, T, "carol", NULL);
+	store_group_add(fx->st, T, "staff", NULL, &err);
+	store_member_add(fx->st, T, "staff", "carol", NULL, &err);
+	set_policy(fx, "user", "carol", "off");
+	add_session(fx, "c1", "carol", T0, T0 + 3600);
+	old_id = user_id(fx, T, "carol");
+	s = policies(fx);
+	assert_string_equal(s, "user:carol=off;");
+	free(s);
+	assert_int_equal(store_user_remove(fx->st, T, "carol", NULL), 1);
+	add_user(fx, T, "carol", NULL);
+	new_id = user_id(fx, T, "carol");
+	assert_string_not_equal(old_id, new_id);
+	/* No exemption, no group, no session of the old carol. */
+	s = policies(fx);
+	assert_string_equal(s, "");
+	free(s);
+	s = groups_of(fx, "carol");
+	assert_string_equal(s, "");
+	free(s);
+	assert_int_equal(session_exists(fx, "c1"), 0);
+	assert_int_equal(raw_count(fx, "policies"), 0);
+	free(old_id);
+	free(new_id);
+}
+
+static void
+test_store_group_readded_inherits_nothing(void **state)
+{
+	struct fx *fx = *state;
+	const char *err = NULL;
+	char **names;
+	char *s;
+
+	add_user(fx, T, "alice", NULL);
+	store_group_add(fx->st, T, "exempt", NULL, &err);
+	store_member_add(fx->st, T, "exempt", "alice", NULL, &err);
+	set_policy(fx, "group", "exempt", "off");
+	assert_int_equal(store_group_remove(fx->st, T, "exempt", NULL), 1);
+	store_group_add(fx->st, T, "exempt", NULL, &err);
+	s = policies(fx);
+	assert_string_equal(s, "");
+	free(s);
+	assert_int_equal(store_group_members(fx->st, T, "exempt", &names), 1);
+	assert_null(names[0]);
+	store_strv_free(names);
+}
+
+static void
+test_store_app_readded_inherits_nothing(void **state)
+{
+	struct fx *fx = *state;
+	struct app a = { .name = "crm", .type = "saml", .entity_id = "https://crm/sp" };
+	const char *err = NULL;
+	char *s;
+
+	assert_int_equal(store_app_add(fx->st, T, &a, NULL, &err), 0);
+	set_policy(fx, "app", "crm", "on");
+	s = policies(fx);
+	assert_string_equal(s, "app:crm=on;");
+	free(s);
+	assert_int_equal(store_app_remove(fx->st, T, "crm", NULL), 1);
+	assert_int_equal(store_app_add(fx->st, T, &a, NULL, &err), 0);
+	s = policies(fx);
+	assert_string_equal(s, "");
+	free(s);
+}
+
+static void
+test_store_policy_needs_its_object(void **state)
+{
+	struct fx *fx = *state;
+	const char *err = NULL;
+	char *s;
+
+	assert_int_equal(store_policy_set(fx->st, T, "user", "nobody", "device_required", "on",
+	    NULL, &err), -1);
+	assert_string_equal(err, "no such user");
+	assert_int_equal(store_policy_set(fx->st, T, "group", "none", "device_required", "on",
+	    NULL, &err), -1);
+	assert_string_equal(err, "no such group");
+	assert_int_equal(store_policy_set(fx->st, T, "app", "none", "device_required", "on",
+	    NULL, &err), -1);
+	assert_string_equal(err, "no such app");
+	set_policy(fx, "tenant", NULL, "on");
+	add_user(fx, T, "Dave", NULL);
+	set_policy(fx, "user", "dave", "off");	/* any case: the same user */
+	s = policies(fx);
+	assert_string_equal(s, "tenant:?=on;user:Dave=off;");
+	free(s);
+	set_policy(fx, "user", "DAVE", NULL);
+	s = policies(fx);
+	assert_string_equal(s, "tenant:?=on;");
+	free(s);
+}
+
+static void
+test_store_policy_set_list(void **state)
+{
+	struct fx *fx = *state;
+	struct app a = { .name = "crm", .type = "saml", .entity_id = "https://crm/sp" };
+	const char *err = NULL;
+	uint64_t g0 = 0, g1 = 0;
+	char *s;
+
+	add_user(fx, T, "alice", NULL);
+	store_group_add(fx->st, T, "staff", NULL, &err);
+	assert_int_equal(store_app_add(fx->st, T, &a, NULL, &err), 0);
+	assert_int_equal(store_tenant_generation(fx->st, T, &g0), 0);
+	set_policy(fx, "tenant", NULL, "on");
+	set_policy(fx, "group", "staff", "on");
+	set_policy(fx, "user", "alice", "on");
+	set_policy(fx, "app", "crm", "on");
+	/* A change is seen by the running daemon through the tenant's generation. */
+	assert_int_equal(store_tenant_generation(fx->st, T, &g1), 0);
+	assert_true(g1 > g0);
+	set_policy(fx, "user", "alice", "off");
+	assert_int_equal(store_policy_set(fx->st, "other", "tenant", NULL, "device_required", "on",
+	    NULL, &err), 0);
+	s = policies(fx);
+	assert_string_equal(s, "app:crm=on;group:staff=on;tenant:?=on;user:alice=off;");
+	free(s);
+	/* NULL removes; removing what is not set is fine; an empty value is a value. */
+	set_policy(fx, "group", "staff", NULL);
+	set_policy(fx, "group", "staff", NULL);
+	set_policy(fx, "app", "crm", "");
+	s = policies(fx);
+	assert_string_equal(s, "app:crm=;tenant:?=on;user:alice=off;");
+	free(s);
+}
+
+static void
+test_store_user_names_case_insensitive(void **state)
+{
+	struct fx *fx = *state;
+	struct user u = { .name = "ALICE" };
+	const char *err = NULL;
+
+	add_user(fx, T, "Alice", NULL);
+	assert_int_equal(store_user_add(fx->st, T, &u, NULL, &err), -1);
+	assert_string_equal(err, "user already exists");
+	assert_int_equal(store_user_remove(fx->st, T, "aLiCe", NULL), 1);
+	assert_int_equal(store_user_get(fx->st, T, "alice", &u), 0);
+}
+
+static void
+test_store_user_update(void **state)
+{
+	struct fx *fx = *state;
+	struct user_change ch = { .email = "new@example.org", .display_name = "New Name",
+		.attrs = "dept=sales\n" };
+	const char *err = NULL;
+	struct user u;
+	char *id = NULL;
+
+	add_user(fx, T, "alice", "old@example.org");
+	add_user(fx, T, "bob", "bob@example.org");
+	id = user_id(fx, T, "alice");
+	assert_int_equal(store_user_update(fx->st, T, "alice", &ch, NULL, &err), 1);
+	assert_int_equal(store_user_get_by_email(fx->st, T, "NEW@example.org", &u), 1);
+	assert_string_equal(u.id, id);	/* the same user: NameIDs and devices stay */
+	assert_string_equal(u.display_name, "New Name");
+	assert_string_equal(u.attrs, "dept=sales\n");
+	store_user_clear(&u);
+	assert_int_equal(store_user_get_by_email(fx->st, T, "old@example.org", &u), 0);
+	/* Another user's address: refused, nothing changed. */
+	ch = (struct user_change){ .email = "bob@example.org", .display_name = "Other" };
+	assert_int_equal(store_user_update(fx->st, T, "alice", &ch, NULL, &err), -1);
+	assert_string_equal(err, "another user has this email address");
+	assert_int_equal(store_user_get(fx->st, T, "alice", &u), 1);
+	assert_string_equal(u.email, "new@example.org");
+	assert_string_equal(u.display_name, "New Name");
+	store_user_clear(&u);
+	/* "" clears. */
+	ch = (struct user_change){ .email = "" };
+	assert_int_equal(store_user_update(fx->st, T, "alice", &ch, NULL, &err), 1);
+	assert_int_equal(store_user_get(fx->st, T, "alice", &u), 1);
+	assert_null(u.email);
+	store_user_clear(&u);
+	assert_int_equal(store_user_update(fx->st, T, "nobody", &ch, NULL, &err), 0);
+	free(id);
+}
+
+static void
+test_store_group_members(void **state)
+{
+	struct fx *fx = *state;
+	const char *err = NULL;
+	char **names;
+
+	add_user(fx, T, "zed", NULL);
+	add_user(fx, T, "amy", NULL);
+	store_group_add(fx->st, T, "staff", NULL, &err);
+	store_member_add(fx->st, T, "staff", "ZED", NULL, &err);
+	store_member_add(fx->st, T, "staff", "amy", NULL, &err);
+	assert_int_equal(store_group_members(fx->st, T, "staff", &names), 1);
+	assert_string_equal(names[0], "amy");
+	assert_string_equal(names[1], "zed");
+	assert_null(names[2]);
+	store_strv_free(names);
+	assert_int_equal(store_group_members(fx->st, T, "none", &names), 0);
+	store_strv_free(names);
+}
+
+static void
+audit_cb(const struct audit_rec *r, void *arg)
+{
+	buf_printf(arg, "%s %s\n", r->event, r->fields);
+}
+
+static void
+test_store_removal_audited_in_commit(void **state)
+{
+	struct fx *fx = *state;
+	struct audit_entry ae;
+	const char *err = NULL;
+	struct buf b;
+
+	add_user(fx, T, "carol", NULL);
+	store_group_add(fx->st, T, "staff", NULL, &err);
+	store_member_add(fx->st, T, "staff", "carol", NULL, &err);
+	set_policy(fx, "user", "carol", "off");
+	add_session(fx, "c1", "carol", T0, T0 + 3600);
+	audit_entry_make(&ae, "admin.user.remove", "actor", "root", "user", "carol", NULL);
+	assert_int_equal(store_user_remove(fx->st, T, "carol", &ae), 1);
+	buf_init(&b, 0);
+	assert_int_equal(store_audit_list(fx->st, T, 0, audit_cb, &b), 0);
+	assert_non_null(strstr(b.data, "admin.user.remove actor=root user=carol user_id="));
+	assert_non_null(strstr(b.data, "sessions=1 grants=0 certs_revoked=0 memberships=1 "
+	    "policies=1"));
+	buf_free(&b);
 }
 
 /* ---- apps ---- */
@@ -502,7 +783,7 @@ test_store_apps(void **state)
 	uint64_t g0, g1;
 
 	assert_int_equal(store_tenant_generation(fx->st, T, &g0), 0);
-	assert_int_equal(store_app_add(fx->st, T, &a, &err), 0);
+	assert_int_equal(store_app_add(fx->st, T, &a, NULL, &err), 0);
 	assert_int_equal(store_tenant_generation(fx->st, T, &g1), 0);
 	assert_true(g1 > g0);
 	assert_int_equal(store_app_get(fx->st, T, "wiki", &got), 1);
@@ -529,14 +810,14 @@ test_store_app_duplicates(void **state)
 	struct app got;
 	const char *err = NULL;
 
-	assert_int_equal(store_app_add(fx->st, T, &a, &err), 0);
+	assert_int_equal(store_app_add(fx->st, T, &a, NULL, &err), 0);
 	a.entity_id = "https://e2";
-	assert_int_equal(store_app_add(fx->st, T, &a, &err), -1);
+	assert_int_equal(store_app_add(fx->st, T, &a, NULL, &err), -1);
 	assert_string_equal(err, "an app with this name already exists");
 	assert_int_equal(store_app_get_by_entity(fx->st, T, "https://e2", &got), 0);
 	a.name = "wiki2";
 	a.entity_id = "https://e1";
-	assert_int_equal(store_app_add(fx->st, T, &a, &err), -1);
+	assert_int_equal(store_app_add(fx->st, T, &a, NULL, &err), -1);
 	assert_string_equal(err, "another app has this entity ID");
 	/* The refused app was not stored under its name either. */
 	assert_int_equal(store_app_get(fx->st, T, "wiki2", &got), 0);
@@ -545,15 +826,16 @@ test_store_app_duplicates(void **state)
 	/* An app without an entity ID. */
 	a.name = "oidc-app";
 	a.entity_id = NULL;
-	assert_int_equal(store_app_add(fx->st, T, &a, &err), 0);
+	assert_int_equal(store_app_add(fx->st, T, &a, NULL, &err), 0);
 	assert_int_equal(store_app_get(fx->st, T, "oidc-app", &got), 1);
 	assert_null(got.entity_id);
 	store_app_clear(&got);
 }
 
 static void
-app_cb(const struct app *a, void *arg)
+app_cb(const void *rec, void *arg)
 {
+	const struct app *a = rec;
 	buf_printf(arg, "%s;", a->name);
 }
 
@@ -566,12 +848,12 @@ test_store_app_remove(void **state)
 	const char *err = NULL;
 	struct buf b;
 
-	assert_int_equal(store_app_add(fx->st, T, &a, &err), 0);
+	assert_int_equal(store_app_add(fx->st, T, &a, NULL, &err), 0);
 	a.name = "crm";
 	a.entity_id = "https://e2";
-	assert_int_equal(store_app_add(fx->st, T, &a, &err), 0);
-	assert_int_equal(store_app_remove(fx->st, T, "wiki"), 1);
-	assert_int_equal(store_app_remove(fx->st, T, "wiki"), 0);
+	assert_int_equal(store_app_add(fx->st, T, &a, NULL, &err), 0);
+	assert_int_equal(store_app_remove(fx->st, T, "wiki", NULL), 1);
+	assert_int_equal(store_app_remove(fx->st, T, "wiki", NULL), 0);
 	assert_int_equal(store_app_get_by_entity(fx->st, T, "https://e1", &got), 0);
 	assert_int_equal(raw_count(fx, "apps_by_entity"), 1);
 	buf_init(&b, 0);
@@ -581,7 +863,7 @@ test_store_app_remove(void **state)
 	/* The entity ID is free for a new app. */
 	a.name = "wiki-new";
 	a.entity_id = "https://e1";
-	assert_int_equal(store_app_add(fx->st, T, &a, &err), 0);
+	assert_int_equal(store_app_add(fx->st, T, &a, NULL, &err), 0);
 	assert_int_equal(store_app_get_by_entity(fx->st, T, "https://e1", &got), 1);
 	assert_string_equal(got.name, "wiki-new");
 	store_app_clear(&got);
@@ -657,7 +939,7 @@ test_store_map_full(void **state)
 	assert_int_equal(rc, STORE_FULL);
 	assert_true(n >= 5);
 	/* Other writes report the full database too, with a clear reason. */
-	assert_int_equal(store_user_add(fx->st, T, &u, &err), -1);
+	assert_int_equal(store_user_add(fx->st, T, &u, NULL, &err), -1);
 	assert_string_equal(err, "database full");
 	/* Reads still work, and what was acknowledged is all there. */
 	assert_int_equal(store_user_get(fx->st, T, "alice", &u), 1);
@@ -695,7 +977,7 @@ test_store_map_full(void **state)
 /* ---- stale readers ---- */
 
 static void
-hold_txn_cb(const struct user *u, void *arg)
+hold_txn_cb(const void *rec, void *arg)
 {
 	int fd = *(int *)arg;
 
@@ -795,6 +1077,15 @@ main(void)
 		TEST(test_store_groups_and_members),
 		TEST(test_store_group_remove_cascades),
 		TEST(test_store_user_remove_cascades),
+		TEST(test_store_user_readded_inherits_nothing),
+		TEST(test_store_group_readded_inherits_nothing),
+		TEST(test_store_app_readded_inherits_nothing),
+		TEST(test_store_policy_needs_its_object),
+		TEST(test_store_policy_set_list),
+		TEST(test_store_user_names_case_insensitive),
+		TEST(test_store_user_update),
+		TEST(test_store_group_members),
+		TEST(test_store_removal_audited_in_commit),
 		TEST(test_store_apps),
 		TEST(test_store_app_duplicates),
 		TEST(test_store_app_remove),

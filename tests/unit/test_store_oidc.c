@@ -594,32 +594,43 @@ static void
 test_store_oidc_user_changes_revoke_grants(void **state)
 {
 	struct fx *fx = *state;
-	struct oidc_access at = { .family = "a1", .client_id = CLIENT, .user = "alice",
-		.expires = T0 + 3600 };
+	struct oidc_access at = { .family = "a1", .client_id = CLIENT, .expires = T0 + 3600 };
+	char *alice, *bob;
 
 	add_user(fx, T, "alice", "alice@example.com");
 	add_user(fx, T, "bob", "bob@example.com");
-	grant(fx, "a1", "alice", "sso-1");
-	grant(fx, "a2", "alice", NULL);
-	grant(fx, "b1", "bob", "sso-2");
+	/* Grants refer to the user's id. */
+	alice = user_id(fx, T, "alice");
+	bob = user_id(fx, T, "bob");
+	at.user = alice;
+	grant(fx, "a1", alice, "sso-1");
+	grant(fx, "a2", alice, NULL);
+	grant(fx, "b1", bob, "sso-2");
 	assert_int_equal(store_access_put(fx->st, T, "at-a1", &at, NULL), 0);
 	assert_int_equal(access_live(fx, "at-a1", T0), 1);
 
-	assert_int_equal(store_user_set_password(fx->st, T, "alice", "$argon2id$y", T0 + 5), 1);
+	assert_int_equal(store_user_set_password(fx->st, T, "alice", "$argon2id$y", T0 + 5, NULL),
+	    1);
 	assert_int_equal(revoked(fx, "a1"), 1);
 	assert_int_equal(revoked(fx, "a2"), 1);
 	assert_int_equal(revoked(fx, "b1"), 0);
 	assert_int_equal(access_live(fx, "at-a1", T0), 0);
 
-	assert_int_equal(store_user_set_disabled(fx->st, T, "bob", 1), 1);
+	assert_int_equal(store_user_set_disabled(fx->st, T, "bob", 1, NULL), 1);
 	assert_int_equal(revoked(fx, "b1"), 1);
 
 	/* A grant made after the change lives, until the next change. */
-	grant(fx, "a3", "alice", NULL);
+	grant(fx, "a3", alice, NULL);
 	assert_int_equal(revoked(fx, "a3"), 0);
-	assert_int_equal(store_user_set_disabled(fx->st, T, "alice", 0), 1);
+	assert_int_equal(store_user_set_disabled(fx->st, T, "alice", 0, NULL), 1);
 	assert_int_equal(revoked(fx, "a3"), 1);
-	assert_int_equal(store_user_set_password(fx->st, T, "nobody", "$argon2id$y", T0), 0);
+	assert_int_equal(store_user_set_password(fx->st, T, "nobody", "$argon2id$y", T0, NULL), 0);
+	/* Removing the user: a new user of the same name gets none of its grants. */
+	grant(fx, "a4", alice, NULL);
+	assert_int_equal(store_user_remove(fx->st, T, "alice", NULL), 1);
+	assert_int_equal(revoked(fx, "a4"), 1);
+	free(alice);
+	free(bob);
 }
 
 /* ---- access tokens ---- */

@@ -31,7 +31,7 @@
 #include "store_fixture.h"
 
 static void
-count_cb(const struct session_sp *sp, void *arg)
+count_cb(const void *rec, void *arg)
 {
 	(*(int *)arg)++;
 }
@@ -193,7 +193,7 @@ test_store_session_disable_ends_sessions(void **state)
 	add_session(fx, "b1", "alice2", T0, T0 + 3600);
 	hash_of("a1", h);
 	assert_int_equal(store_session_sso(fx->st, T, h, "_r", T0 + 600, &sp, T0, NULL, &err), 0);
-	assert_int_equal(store_user_set_disabled(fx->st, T, "alice", 1), 1);
+	assert_int_equal(store_user_set_disabled(fx->st, T, "alice", 1, NULL), 1);
 	assert_int_equal(session_exists(fx, "a1"), 0);
 	assert_int_equal(session_exists(fx, "a2"), 0);
 	assert_int_equal(session_exists(fx, "b1"), 1);

@@ -46,6 +46,7 @@ ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 XPATH = "http://www.w3.org/TR/1999/REC-xpath-19991116"
 
 NAMEID_EMAIL = "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+STATUS_SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 
 # Algorithm URI -> digest name for openssl dgst and hashlib.  Our keys are RSA: a
 # "dsa-sha1" signature here is an RSA one under that label, for allow-list tests.
@@ -143,6 +144,18 @@ def logout_request(issuer, destination, name_id, name_id_format=NAMEID_EMAIL,
             '</samlp:LogoutRequest>'
             % (SAMLP, SAML, head, escape(issuer), nid,
                name_id_xml if name_id_xml is not None else escape(name_id), si))
+
+
+def logout_response(issuer, destination, in_response_to, status=STATUS_SUCCESS, id=None,
+                    issue_instant=None):
+    """An SP's LogoutResponse as text; in_response_to None leaves the attribute out."""
+    head = _attrs([("ID", id or new_id()), ("Version", "2.0"),
+                   ("IssueInstant", issue_instant or instant()), ("Destination", destination),
+                   ("InResponseTo", in_response_to)])
+    return ('<samlp:LogoutResponse xmlns:samlp="%s" xmlns:saml="%s"%s>'
+            '<saml:Issuer>%s</saml:Issuer><samlp:Status><samlp:StatusCode Value=%s/>'
+            '</samlp:Status></samlp:LogoutResponse>'
+            % (SAMLP, SAML, head, escape(issuer), quoteattr(status)))
 
 
 def c14n(el, with_comments=False):
@@ -361,6 +374,28 @@ BILLION_LAUGHS = ('<!DOCTYPE samlp:AuthnRequest [<!ENTITY lol "lol">'
                                                           else "&lol;") * 10)
                             for i in range(1, 10))
                   + "]>")
+
+
+def utf7_shift(s, chars='<>"'):
+    """s with each of chars written as a UTF-7 base64 run ('<' is "+ADw-"): the same text
+    to a UTF-7 reader, harmless characters to a UTF-8 one."""
+    return "".join("+%s-" % base64.b64encode(c.encode("utf-16-be")).decode().rstrip("=")
+                   if c in chars else c for c in s)
+
+
+def utf7_hidden_issuer(shown, hidden, destination, acs_url):
+    """An unsigned AuthnRequest declared as UTF-7 whose Issuer is `shown` to a parser that
+    reads it as UTF-8, and `hidden` to one that honours the declaration: there the
+    ProviderName value ends at once, `hidden`'s Issuer follows, and `shown`'s is pushed
+    down into Extensions.  Nothing in it may contain '+', '~' or '\\'."""
+    return ('<?xml version="1.0" encoding="UTF-7"?>'
+            '<samlp:AuthnRequest xmlns:samlp="%s" xmlns:saml="%s" ID="%s" Version="2.0" '
+            'IssueInstant="%s" Destination="%s" AssertionConsumerServiceURL="%s" '
+            'ProtocolBinding="%s" ProviderName="%s"><saml:Issuer>%s</saml:Issuer>%s'
+            '</samlp:AuthnRequest>'
+            % (SAMLP, SAML, new_id(), instant(), destination, acs_url, BINDING_POST,
+               utf7_shift('"><saml:Issuer>%s</saml:Issuer><samlp:Extensions><x y="' % hidden),
+               escape(shown), utf7_shift("</x></samlp:Extensions>")))
 
 
 def nested(depth, tag="saml:x"):

@@ -1,0 +1,280 @@
+/*
+ * Store operations on tenants and their signing keys (SAML, OIDC and device CA keys,
+ * sealed with the master key by the caller).
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store_int.h"
+#include "xmalloc.h"
+
+#define F(tag, type, st, m) { tag, type, offsetof(struct st, m), 0 }
+#define FB(tag, st, m, l) { tag, REC_BYTES, offsetof(struct st, m), offsetof(struct st, l) }
+
+static const struct rec_field tenant_fields[] = {
+	F(1, REC_STR, tenant, id),
+	F(2, REC_STR, tenant, name),
+	F(3, REC_U64, tenant, created),
+	FB(4, tenant, secret, secret_len),
+	REC_END
+};
+
+static const struct rec_field keyrec_fields[] = {
+	F(1, REC_STR, keyrec, kid),
+	F(2, REC_STR, keyrec, use),
+	F(3, REC_STR, keyrec, alg),
+	F(4, REC_U64, keyrec, created),
+	F(5, REC_U64, keyrec, state),
+	FB(6, keyrec, sealed_key, sealed_key_len),
+	F(7, REC_STR, keyrec, cert_pem),
+	F(8, REC_U64, keyrec, until),
+	REC_END
+};
+
+void
+store_tenant_clear(struct tenant *t)
+{
+	rec_clear(tenant_fields, t);
+}
+
+void
+store_keyrec_clear(struct keyrec *k)
+{
+	rec_clear(keyrec_fields, k);
+}
+
+/* ---- tenants ---- */
+
+struct tenant_op {
+	const char *id;
+	const struct tenant *in;
+	struct tenant *out;
+	uint64_t gen;
+	const char *err;
+};
+
+static int
+tenant_add_tx(struct store_txn *t, void *arg)
+{
+	struct tenant_op *op = arg;
+	struct store_key k;
+	int rc;
+
+	skey_init(&k, "");
+	skey_add(&k, op->in->id);
+	rc = stx_put_rec(t, DB_TENANTS, &k, tenant_fields, op->in, STX_NOOVERWRITE);
+	if (rc == 1)
+		op->err = "tenant already exists";
+	if (rc != 0)
+		return -1;
+	return stx_bump_generation(t, op->in->id);
+}
+
+int
+store_tenant_add(struct store *st, const struct tenant *t, const char **errstr)
+{
+	struct tenant_op op = { .in = t, .err = "cannot store the tenant" };
+	int rc = store_run(st, 1, tenant_add_tx, &op);
+
+	if (rc < 0)
+		*errstr = rc == STORE_FULL ? "database full" : op.err;
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+tenant_get_tx(struct store_txn *t, void *arg)
+{
+	struct tenant_op *op = arg;
+	struct store_key k;
+
+	skey_init(&k, "");
+	skey_add(&k, op->id);
+	store_tenant_clear(op->out);
+	return stx_get_rec(t, DB_TENANTS, &k, tenant_fields, op->out);
+}
+
+int
+store_tenant_get(struct store *st, const char *id, struct tenant *t_r)
+{
+	struct tenant_op op = { .id = id, .out = t_r };
+
+	memset(t_r, 0, sizeof(*t_r));
+	return store_run(st, 0, tenant_get_tx, &op);
+}
+
+int
+store_tenant_list(struct store *st, store_each_fn cb, void *arg)
+{
+	struct store_key k;
+
+	skey_init(&k, "");
+	skey_prefix(&k);
+	return store_each(st, DB_TENANTS, &k, tenant_fields, sizeof(struct tenant), cb, arg);
+}
+
+static int
+generation_tx(struct store_txn *t, void *arg)
+{
+	struct tenant_op *op = arg;
+	struct store_key k;
+	const void *v;
+	size_t len;
+	int rc;
+
+	skey_init(&k, op->id);
+	skey_add(&k, "generation");
+	op->gen = 0;
+	rc = stx_get(t, DB_META, &k, &v, &len);
+	if (rc == 1 && rec_u64(v, len, &op->gen) == -1)
+		return -1;
+	return rc;
+}
+
+int
+store_tenant_generation(struct store *st, const char *id, uint64_t *gen_r)
+{
+	struct tenant_op op = { .id = id };
+	int rc = store_run(st, 0, generation_tx, &op);
+
+	*gen_r = op.gen;
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- signing keys ---- */
+
+struct key_op {
+	const char *tenant;
+	const char *use;
+	const struct keyrec *in;
+};
+
+static int
+key_add_tx(struct store_txn *t, void *arg)
+{
+	struct key_op *op = arg;
+	struct store_key k;
+
+	skey_init(&k, op->tenant);
+	skey_add(&k, op->in->use);
+	skey_add(&k, op->in->kid);
+	if (stx_put_rec(t, DB_KEYS, &k, keyrec_fields, op->in, STX_NOOVERWRITE) != 0)
+		return -1;
+	return stx_bump_generation(t, op->tenant);
+}
+
+int
+store_key_add(struct store *st, const char *tenant, const struct keyrec *k, const char **errstr)
+{
+	struct key_op op = { .tenant = tenant, .in = k };
+
+	if (store_run(st, 1, key_add_tx, &op) < 0) {
+		*errstr = "cannot store the key";
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_key_list(struct store *st, const char *tenant, const char *use, store_each_fn cb,
+    void *arg)
+{
+	struct store_key k;
+
+	skey_init(&k, tenant);
+	skey_add(&k, use);
+	skey_prefix(&k);
+	return store_each(st, DB_KEYS, &k, keyrec_fields, sizeof(struct keyrec), cb, arg);
+}
+
+struct rotate_op {
+	const char *tenant, *use;
+	const struct keyrec *fresh;
+	size_t nfresh;
+	int64_t now, until;
+	struct store_txn *t;
+	int n;
+	int promote;		/* a NEXT key exists: rotate, not only publish */
+};
+
+static int
+count_next_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct rotate_op *op = arg;
+	struct keyrec k = { 0 };
+
+	if (rec_decode(keyrec_fields, &k, val, vlen) == -1)
+		return -1;
+	if (k.state == STORE_KEY_NEXT)
+		op->promote = 1;
+	store_keyrec_clear(&k);
+	return 0;
+}
+
+static int
+rotate_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct rotate_op *op = arg;
+	struct keyrec k = { 0 };
+	struct store_key sk;
+	int rc = 0;
+
+	if (rec_decode(keyrec_fields, &k, val, vlen) == -1)
+		return -1;
+	if (k.state == STORE_KEY_RETIRED && (int64_t)k.until < op->now) {
+		rc = 2;		/* its tokens have all expired */
+	} else if (op->promote && (k.state == STORE_KEY_ACTIVE || k.state == STORE_KEY_NEXT)) {
+		if (k.state == STORE_KEY_ACTIVE) {
+			k.state = STORE_KEY_RETIRED;
+			k.until = (uint64_t)op->until;
+		} else {
+			k.state = STORE_KEY_ACTIVE;
+		}
+		skey_init(&sk, op->tenant);
+		skey_add(&sk, k.use);
+		skey_add(&sk, k.kid);
+		rc = stx_put_rec(op->t, DB_KEYS, &sk, keyrec_fields, &k, 0) == 0 ? 0 : -1;
+	}
+	if (rc >= 0)
+		op->n++;
+	store_keyrec_clear(&k);
+	return rc;
+}
+
+static int
+rotate_tx(struct store_txn *t, void *arg)
+{
+	struct rotate_op *op = arg;
+	struct store_key k;
+
+	op->t = t;
+	op->n = 0;
+	skey_init(&k, op->tenant);
+	skey_add(&k, op->use);
+	skey_prefix(&k);
+	op->promote = 0;
+	if (stx_iter(t, DB_KEYS, &k, count_next_cb, op) < 0 ||
+	    stx_iter_del(t, DB_KEYS, &k, rotate_cb, op) < 0)
+		return -1;
+	for (size_t i = 0; i < op->nfresh; i++) {
+		skey_init(&k, op->tenant);
+		skey_add(&k, op->fresh[i].use);
+		skey_add(&k, op->fresh[i].kid);
+		if (stx_put_rec(t, DB_KEYS, &k, keyrec_fields, &op->fresh[i], STX_NOOVERWRITE) != 0)
+			return -1;
+	}
+	return stx_bump_generation(t, op->tenant) == 0 ? op->n : -1;
+}
+
+int
+store_key_rotate(struct store *st, const char *tenant, const char *use,
+    const struct keyrec *fresh, size_t nfresh, int64_t now, int64_t retire_until)
+{
+	struct rotate_op op = { .tenant = tenant, .use = use, .fresh = fresh, .nfresh = nfresh,
+		.now = now, .until = retire_until };
+
+	return store_run(st, 1, rotate_tx, &op);
+}
