@@ -7,6 +7,8 @@
  *	command starts one), issue certificates with CA_OP_ISSUE for SECONDS; client k issues
  *	10 (the cap) to each of the users u<FIRST_USER + k * USERS_PER_CLIENT + j>, j counting
  *	up; the CSRs (PEM files) are used in turn.  One warm-up issuance per client first.
+ *	With CERTBENCH_CLIENT_CPU=N each client moves to CPU N once its ca process is
+ *	started, so the ca processes keep the CPUs certbench was started on.
  *   certbench check DIR TENANT CERT.pem ITERATIONS
  *	The device check of one certificate: devcert_verify, store_cert_by_fingerprint and
  *	store_cert_touch, each alone and together, in microseconds per call.
@@ -17,6 +19,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <lmdb.h>
 #include <signal.h>
@@ -141,6 +144,21 @@ struct result {
 	double ca_user, ca_sys;	/* CPU seconds of the ca process, warm-up included */
 };
 
+/* The client leaves the core its ca process runs on (bench/run: server and load apart). */
+static void
+client_cpu(void)
+{
+	const char *s = getenv("CERTBENCH_CLIENT_CPU");
+	cpu_set_t set;
+
+	if (s == NULL || *s == '\0')
+		return;
+	CPU_ZERO(&set);
+	CPU_SET((int)strtol(s, NULL, 10), &set);
+	if (sched_setaffinity(0, sizeof(set), &set) == -1)
+		perror("certbench: sched_setaffinity");
+}
+
 static void
 issue_client(struct issuer *is, const char *dir, double seconds, int ready_fd, int go_fd,
     int out_fd)
@@ -156,6 +174,7 @@ issue_client(struct issuer *is, const char *dir, double seconds, int ready_fd, i
 		r.failed = 1;
 	}
 	buf_free(&err);
+	client_cpu();
 	/* Warm-up: the ca process opens the store and loads the tenant's CA. */
 	if (!r.failed && issue_one(is) != 0)
 		r.failed = 1;

@@ -234,12 +234,36 @@ set_time(ASN1_TIME *field, int64_t t)
 	return ASN1_TIME_set(field, (time_t)t) != NULL ? 0 : -1;
 }
 
+/*
+ * The certificate's subject key.  X509_set_pubkey encodes the key and decodes the result
+ * again (with OpenSSL 3, half of an issuance): a key on a named EC curve is written as it
+ * is encoded, the curve's OID and the point.  Nothing reads the key back from x here.
+ */
+static int
+set_pubkey(X509 *x, EVP_PKEY *pub)
+{
+	unsigned char *point = NULL;
+	char group[32];
+	size_t n = 0;
+	int nid = NID_undef;
+
+	if (EVP_PKEY_get_base_id(pub) == EVP_PKEY_EC && EVP_PKEY_get_utf8_string_param(pub,
+	    OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL))
+		nid = OBJ_sn2nid(group);
+	if (nid == NID_undef || (n = EVP_PKEY_get1_encoded_public_key(pub, &point)) == 0)
+		return X509_set_pubkey(x, pub) ? 0 : -1;
+	if (!X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), OBJ_nid2obj(NID_X9_62_id_ecPublicKey),
+	    V_ASN1_OBJECT, OBJ_nid2obj(nid), point, (int)n)) {
+		OPENSSL_free(point);
+		return -1;
+	}
+	return 0;
+}
+
 int
-ca_issue(struct ca *ca, const char *pub_pem, const char *tenant, const char *user,
+ca_issue(struct ca *ca, EVP_PKEY *pub, const char *tenant, const char *user,
     const char *label, int64_t now, struct ca_issued *out, const char **errstr)
 {
-	BIO *b = BIO_new_mem_buf(pub_pem, -1);
-	EVP_PKEY *pub = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
 	unsigned char md[EVP_MAX_MD_SIZE], *der = NULL;
 	unsigned int mdlen;
 	X509 *x = NULL;
@@ -250,10 +274,9 @@ ca_issue(struct ca *ca, const char *pub_pem, const char *tenant, const char *use
 	int n, rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	BIO_free(b);
 	*errstr = "cannot issue the certificate";
 	if (pub == NULL) {
-		*errstr = "public key does not parse";
+		*errstr = "no public key";
 		goto done;
 	}
 	out->not_before = now - CA_BACKDATE;
@@ -266,7 +289,7 @@ ca_issue(struct ca *ca, const char *pub_pem, const char *tenant, const char *use
 	if ((x = X509_new()) == NULL || !X509_set_version(x, 2) || random_serial(x) == -1 ||
 	    set_time(X509_getm_notBefore(x), out->not_before) == -1 ||
 	    set_time(X509_getm_notAfter(x), out->not_after) == -1 ||
-	    !X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) || !X509_set_pubkey(x, pub))
+	    !X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) || set_pubkey(x, pub) == -1)
 		goto done;
 	name = X509_get_subject_name(x);
 	if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)tenant,
@@ -299,21 +322,20 @@ done:
 	BN_free(bn);
 	BIO_free(pem);
 	X509_free(x);
-	EVP_PKEY_free(pub);
 	if (rc == -1)
 		ca_issued_clear(out);
 	return rc;
 }
 
-char *
+EVP_PKEY *
 ca_csr_public_key(const char *csr_pem, size_t len, const char **errstr)
 {
-	BIO *b = BIO_new_mem_buf(csr_pem, (int)len), *out = NULL;
+	BIO *b = BIO_new_mem_buf(csr_pem, (int)len);
 	X509_REQ *req = b ? PEM_read_bio_X509_REQ(b, NULL, NULL, NULL) : NULL;
 	EVP_PKEY *pub = NULL;
-	char *pem = NULL, group[32];
+	char group[32];
 	size_t glen;
-	int type;
+	int type, ok = 0;
 
 	BIO_free(b);
 	if (req == NULL) {
@@ -351,45 +373,31 @@ ca_csr_public_key(const char *csr_pem, size_t len, const char **errstr)
 		*errstr = "the key must be RSA (2048 bits or more) or EC P-256/P-384";
 		goto done;
 	}
-	if ((out = BIO_new(BIO_s_mem())) != NULL && PEM_write_bio_PUBKEY(out, pub))
-		pem = bio_string(out);
+	ok = 1;
 done:
-	BIO_free(out);
-	EVP_PKEY_free(pub);
 	X509_REQ_free(req);
-	return pem;
+	if (!ok) {
+		EVP_PKEY_free(pub);
+		pub = NULL;
+	}
+	return pub;
 }
 
-int
-ca_device_key(char **key_pem_r, char **pub_pem_r, const char **errstr)
+EVP_PKEY *
+ca_device_key(const char **errstr)
 {
-	char *key = pki_generate_key(PKI_P256);
-	BIO *b = key ? BIO_new_mem_buf(key, -1) : NULL, *out = NULL;
-	EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
-	int rc = -1;
+	EVP_PKEY *k = EVP_EC_gen("P-256");
 
-	if (k && (out = BIO_new(BIO_s_mem())) != NULL && PEM_write_bio_PUBKEY(out, k)) {
-		*pub_pem_r = bio_string(out);
-		*key_pem_r = key;
-		key = NULL;
-		rc = 0;
-	} else {
+	if (k == NULL)
 		*errstr = "device key generation failed";
-	}
-	freezero_str(key);
-	BIO_free(b);
-	BIO_free(out);
-	EVP_PKEY_free(k);
-	return rc;
+	return k;
 }
 
 unsigned char *
-ca_pkcs12(const char *key_pem, const char *cert_pem, const char *ca_pem, const char *password,
+ca_pkcs12(EVP_PKEY *key, const char *cert_pem, const char *ca_pem, const char *password,
     const char *friendly, int legacy, size_t *len_r, const char **errstr)
 {
-	BIO *kb = BIO_new_mem_buf(key_pem, -1), *cb = BIO_new_mem_buf(cert_pem, -1);
-	BIO *ab = BIO_new_mem_buf(ca_pem, -1);
-	EVP_PKEY *key = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+	BIO *cb = BIO_new_mem_buf(cert_pem, -1), *ab = BIO_new_mem_buf(ca_pem, -1);
 	X509 *cert = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
 	X509 *ca = ab ? PEM_read_bio_X509(ab, NULL, NULL, NULL) : NULL;
 	STACK_OF(X509) *chain = sk_X509_new_null();
@@ -419,8 +427,6 @@ done:
 	sk_X509_pop_free(chain, X509_free);
 	X509_free(ca);
 	X509_free(cert);
-	EVP_PKEY_free(key);
-	BIO_free(kb);
 	BIO_free(cb);
 	BIO_free(ab);
 	return out;

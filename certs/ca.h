@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 #include "pki.h"
 
 #define CA_CERT_YEARS 5		/* device certificates: 5 years from the issue date */
@@ -37,29 +39,30 @@ struct ca_issued {
 void ca_issued_clear(struct ca_issued *c);
 
 /*
- * Issue a client certificate for the public key in pub_pem (a PEM SubjectPublicKeyInfo):
+ * Issue a client certificate for the public key of pub (a key from ca_csr_public_key or
+ * ca_device_key, passed as it is: encoding it to PEM and back cost most of an issuance):
  * subject O=tenant, CN=user, OU=label; keyUsage digitalSignature (critical), EKU
  * clientAuth, AKI/SKI; valid from now - CA_BACKDATE to the same date CA_CERT_YEARS later
  * (29 February gives 28 February).  Refused when that is past the CA's own notAfter.
  * 0 or -1 with *errstr.
  */
-int ca_issue(struct ca *ca, const char *pub_pem, const char *tenant, const char *user,
+int ca_issue(struct ca *ca, EVP_PKEY *pub, const char *tenant, const char *user,
     const char *label, int64_t now, struct ca_issued *out, const char **errstr);
 
 /*
  * Check a CSR (PEM): its signature (proof of possession) and key: RSA >= 2048 bits or EC on
  * a named P-256/P-384 curve (explicit parameters refused).  Requested extensions are
- * ignored.  Returns the public key as a new PEM string, or NULL with *errstr.
+ * ignored.  Returns the public key (caller frees with EVP_PKEY_free), or NULL with *errstr.
  */
-char *ca_csr_public_key(const char *csr_pem, size_t len, const char **errstr);
+EVP_PKEY *ca_csr_public_key(const char *csr_pem, size_t len, const char **errstr);
 
-/* A new device key (P-256) as PEM, and its public key as PEM. */
-int ca_device_key(char **key_pem_r, char **pub_pem_r, const char **errstr);
+/* A new device key pair (P-256; caller frees with EVP_PKEY_free), or NULL with *errstr. */
+EVP_PKEY *ca_device_key(const char **errstr);
 /*
  * A PKCS#12 bundle of key, certificate and CA certificate under password: AES-256-CBC,
  * PBKDF2 and an HMAC-SHA256 MAC, or with legacy set 3DES and SHA-1 for old importers.
  */
-unsigned char *ca_pkcs12(const char *key_pem, const char *cert_pem, const char *ca_pem,
+unsigned char *ca_pkcs12(EVP_PKEY *key, const char *cert_pem, const char *ca_pem,
     const char *password, const char *friendly, int legacy, size_t *len_r,
     const char **errstr);
 

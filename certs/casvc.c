@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "audit.h"
 #include "ca.h"
 #include "casvc.h"
@@ -441,7 +443,8 @@ do_issue(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 	struct ca_issued is = { 0 };
 	struct devcert c = { 0 };
 	struct audit_entry ae;
-	char *key_pem = NULL, *pub_pem = NULL, msg[160];
+	EVP_PKEY *key = NULL;
+	char msg[160];
 	const char *errstr;
 	int64_t now = clock_now();
 	int active;
@@ -471,20 +474,17 @@ do_issue(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 		rp->limit = 1;
 		goto done;
 	}
-	if (rq->csr) {
-		if ((pub_pem = ca_csr_public_key(rq->csr, strlen(rq->csr), &errstr)) == NULL) {
-			fail(rp, errstr);
-			goto done;
-		}
-	} else if (ca_device_key(&key_pem, &pub_pem, &errstr) == -1) {
+	key = rq->csr ? ca_csr_public_key(rq->csr, strlen(rq->csr), &errstr) :
+	    ca_device_key(&errstr);
+	if (key == NULL) {
 		fail(rp, errstr);
 		goto done;
 	}
-	if (ca_issue(ca->ca, pub_pem, rq->tenant, u.name, rq->label, now, &is, &errstr) == -1) {
+	if (ca_issue(ca->ca, key, rq->tenant, u.name, rq->label, now, &is, &errstr) == -1) {
 		fail(rp, errstr);
 		goto done;
 	}
-	if (key_pem && (rp->p12 = ca_pkcs12(key_pem, is.pem, ca->cert_pem, rq->password,
+	if (!rq->csr && (rp->p12 = ca_pkcs12(key, is.pem, ca->cert_pem, rq->password,
 	    rq->label, (int)rq->legacy, &rp->p12_len, &errstr)) == NULL) {
 		fail(rp, errstr);
 		goto done;
@@ -527,8 +527,7 @@ do_issue(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 	rp->cert_pem = is.pem;
 	is.pem = NULL;
 done:
-	freezero_str(key_pem);
-	free(pub_pem);
+	EVP_PKEY_free(key);	/* the device key of a PKCS#12 file is freed with it */
 	ca_issued_clear(&is);
 	store_user_clear(&u);
 }

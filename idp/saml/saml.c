@@ -26,15 +26,15 @@
 #include <lasso/xml/saml-2.0/samlp2_authn_request.h>
 #include <lasso/xml/saml-2.0/samlp2_logout_request.h>
 #include <lasso/xml/saml-2.0/samlp2_name_id_policy.h>
+#include <lasso/xml/saml-2.0/samlp2_response.h>
 #include <lasso/xml/saml-2.0/samlp2_status.h>
 #include <lasso/xml/saml-2.0/samlp2_status_code.h>
 #include <lasso/xml/saml-2.0/samlp2_status_response.h>
 
 #include "clock.h"
-#include "encode.h"
 #include "log.h"
-#include "pki.h"
 #include "saml.h"
+#include "saml_sign.h"
 #include "xmalloc.h"
 
 struct sp_conf {
@@ -45,7 +45,7 @@ struct sp_conf {
 struct saml_idp {
 	LassoServer *server;
 	char *entity_id;
-	char *keyinfo;		/* <KeyInfo> with our certificate, for signatures made without it */
+	struct saml_signer *signer;	/* SSO answers are signed with it, not by lasso */
 	struct sp_conf *sps;
 	size_t nsps;
 };
@@ -231,34 +231,30 @@ saml_idp_new(const char *metadata, const char *key_pem, const char *cert_pem,
 {
 	struct saml_idp *idp = xcalloc(1, sizeof(*idp));
 	LassoKey *key, *with_cert = NULL;
-	char *b64;
 
 	idp->server = lasso_server_new_from_buffers(metadata, key_pem, NULL, cert_pem);
-	if (idp->server == NULL) {
-		*errstr = "lasso cannot load the IdP metadata, key or certificate";
-		free(idp);
+	if (idp->server == NULL || (idp->signer = saml_signer_new(key_pem, cert_pem,
+	    errstr)) == NULL) {
+		if (idp->server == NULL)
+			*errstr = "lasso cannot load the IdP metadata, key or certificate";
+		saml_idp_free(idp);
 		return NULL;
 	}
 	idp->server->signature_method = LASSO_SIGNATURE_METHOD_RSA_SHA256;
 	idp->entity_id = xstrdup(idp->server->parent.ProviderID);
 	/*
-	 * One parsed key for all SPs: lasso would otherwise parse the PEM per message.  The
-	 * key carries no certificate because xmlsec copies the key three times per response
-	 * and, with OpenSSL 3, copying a certificate costs a third of a login (fix_keyinfo
-	 * puts the certificate back into KeyInfo).  SPs whose whole Response is signed get
-	 * a key with the certificate, which lasso reads from a file (given as text, xmlsec
-	 * tries it as a file name first and leaks a BIO each time).
+	 * What lasso still signs (logout messages, error responses): one parsed key for all
+	 * SPs, or lasso would parse the PEM per message.  The key carries no certificate
+	 * because xmlsec copies the key three times per message and, with OpenSSL 3, copying
+	 * a certificate costs a third of a login.  SPs whose whole Response is signed get a
+	 * key with the certificate, which lasso reads from a file (given as text, xmlsec tries
+	 * it as a file name first and leaks a BIO each time).
 	 */
 	key = lasso_key_new_for_signature_from_memory(key_pem, strlen(key_pem), NULL,
 	    LASSO_SIGNATURE_METHOD_RSA_SHA256, NULL);
 	for (size_t i = 0; i < nsps && with_cert == NULL; i++)
 		if (sps[i].sign_response)
 			with_cert = key_with_cert(key_pem, cert_pem);
-	if ((b64 = pki_cert_base64(cert_pem)) != NULL) {
-		idp->keyinfo = xasprintf("<KeyInfo><X509Data><X509Certificate>%s</X509Certificate>"
-		    "</X509Data></KeyInfo>", b64);
-		free(b64);
-	}
 	idp->sps = xcalloc(nsps ? nsps : 1, sizeof(*idp->sps));
 	for (size_t i = 0; i < nsps; i++) {
 		LassoProvider *p;
@@ -287,12 +283,13 @@ saml_idp_free(struct saml_idp *idp)
 {
 	if (idp == NULL)
 		return;
-	g_object_unref(idp->server);
+	if (idp->server)
+		g_object_unref(idp->server);
+	saml_signer_free(idp->signer);
 	for (size_t i = 0; i < idp->nsps; i++)
 		free(idp->sps[i].entity_id);
 	free(idp->sps);
 	free(idp->entity_id);
-	free(idp->keyinfo);
 	free(idp);
 }
 
@@ -483,35 +480,6 @@ take_message(LassoProfile *p, const char *field, struct saml_answer *ans)
 	}
 }
 
-/*
- * Signatures made with the certificate-less key carry the bare RSA key in KeyInfo.  Put
- * the certificate there instead, as SPs expect: KeyInfo is neither in SignedInfo nor in
- * the digest (the enveloped-signature transform removes the whole Signature), so this
- * changes nothing that is signed.  Only for responses whose Response is not signed.
- */
-static void
-fix_keyinfo(const struct saml_idp *idp, struct saml_answer *ans)
-{
-	unsigned char *xml;
-	char *start, *end, *out;
-	size_t len;
-
-	if (idp->keyinfo == NULL || ans->body == NULL ||
-	    (xml = b64_decode(ans->body, strlen(ans->body), 1, 1 << 22, &len)) == NULL)
-		return;
-	start = strstr((char *)xml, "<KeyInfo>");
-	end = start ? strstr(start, "</KeyInfo>") : NULL;
-	if (start && end && strstr(end + 1, "<KeyInfo>") == NULL &&
-	    strstr(start, "<RSAKeyValue>") && strstr(start, "<RSAKeyValue>") < end) {
-		*start = '\0';
-		out = xasprintf("%s%s%s", (char *)xml, idp->keyinfo, end + strlen("</KeyInfo>"));
-		free(ans->body);
-		ans->body = b64_encode(out, strlen(out));
-		free(out);
-	}
-	free(xml);
-}
-
 static void
 add_attribute(LassoSaml2Assertion *a, const struct saml_attr *attr)
 {
@@ -554,6 +522,58 @@ set_name_id(LassoLogin *l, LassoSaml2Assertion *a, const char *format, const cha
 	a->Subject->NameID = nid;
 }
 
+/*
+ * saml_sign signs the assertion, not lasso: lasso keeps a node's signature context under
+ * this qdata key (xml/xml.c) and exports no way to drop it.  Should a later lasso sign
+ * anyway, saml_sign_response refuses the assertion rather than sign it twice.
+ */
+static void
+unsign(LassoSaml2Assertion *a)
+{
+	g_object_set_qdata(G_OBJECT(a), g_quark_from_static_string("lasso_custom_element"), NULL);
+	a->sign_type = LASSO_SIGNATURE_TYPE_NONE;
+	a->sign_method = LASSO_SIGNATURE_METHOD_NONE;
+}
+
+/*
+ * lasso's part of the answer: the ACS (Destination, Recipient) and the SP's part of the
+ * session.  lasso serialises the Response as it goes; with the assertion held aside that
+ * is an empty one, thrown away, instead of a second copy of the whole answer.
+ */
+static int
+build_unsigned(LassoLogin *l)
+{
+	LassoSamlp2Response *resp = LASSO_SAMLP2_RESPONSE(l->parent.response);
+	GList *held = resp->Assertion;
+	int rc;
+
+	lasso_profile_set_signature_hint(LASSO_PROFILE(l), LASSO_PROFILE_SIGNATURE_HINT_FORBID);
+	resp->Assertion = NULL;
+	rc = lasso_login_build_authn_response_msg(l);
+	resp->Assertion = held;
+	return rc;
+}
+
+/* The Response as lasso built it, signed by saml_sign, for the POST binding. */
+static int
+sign_answer(struct saml_idp *idp, struct saml_login *login, struct saml_answer *ans,
+    const char **errstr)
+{
+	LassoProfile *p = LASSO_PROFILE(login->l);
+	xmlNode *x;
+
+	if (p->msg_url == NULL || (x = lasso_node_get_xmlNode(p->response, FALSE)) == NULL) {
+		*errstr = "lasso built no response";
+		return -1;
+	}
+	if ((ans->body = saml_sign_response(idp->signer, x, login->sp->sign_response,
+	    errstr)) == NULL)
+		return -1;
+	ans->url = xstrdup(p->msg_url);
+	ans->field = xstrdup("SAMLResponse");
+	return 0;
+}
+
 int
 saml_login_respond(struct saml_idp *idp, struct saml_login *login,
     const struct saml_subject *subject, struct saml_answer *ans, const char **errstr)
@@ -589,26 +609,20 @@ saml_login_respond(struct saml_idp *idp, struct saml_login *login,
 	set_name_id(l, a, subject->nameid_format, subject->nameid, idp->entity_id);
 	for (size_t i = 0; i < subject->nattrs; i++)
 		add_attribute(a, &subject->attrs[i]);
+	unsign(a);
 	g_object_unref(a);
-	if (!login->sp || !login->sp->sign_response)
-		lasso_profile_set_signature_hint(LASSO_PROFILE(l),
-		    LASSO_PROFILE_SIGNATURE_HINT_FORBID);
-	if ((rc = lasso_login_build_authn_response_msg(l)) != 0)
+	if ((rc = build_unsigned(l)) != 0)
 		goto fail;
-	take_message(LASSO_PROFILE(l), "SAMLResponse", ans);
-	if (!login->sp || !login->sp->sign_response)
-		fix_keyinfo(idp, ans);
+	if (sign_answer(idp, login, ans, errstr) == -1) {
+		saml_answer_clear(ans);
+		return -1;
+	}
 	session = lasso_profile_get_session(LASSO_PROFILE(l));
 	if (session) {
 		char *d = lasso_session_dump(session);
 		if (d && *d)
 			ans->sp_state = xstrdup(d);
 		g_free(d);
-	}
-	if (ans->url == NULL || ans->body == NULL) {
-		*errstr = "lasso built no response";
-		saml_answer_clear(ans);
-		return -1;
 	}
 	return 0;
 fail:

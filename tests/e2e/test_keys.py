@@ -1,12 +1,18 @@
 """Key rotation (sekisho key rotate): the next OIDC key is in the JWKS before it signs,
 signs after the rotation, and the old key stays published so tokens it signed still
 verify (python3-jwcrypto); SAML: the first rotation publishes a next certificate in the
-metadata without signing with it, the second makes it sign."""
+metadata without signing with it, the second makes it sign (SSO answers, checked with
+xmlsec1: the signing key a tenant context keeps follows the rotation)."""
 import base64
 import hashlib
+import html
 import json
+import os
 import re
 import secrets
+import subprocess
+import tempfile
+import time
 import urllib.parse
 
 import requests
@@ -16,6 +22,11 @@ import sekisho_test as st
 
 t = st.Tap()
 REDIRECT = "http://127.0.0.1:9/cb"
+SP = "https://sp.keys.invalid/sp"
+SP_METADATA = """<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="%s">
+<md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://sp.keys.invalid/acs" index="0"/>
+</md:SPSSODescriptor></md:EntityDescriptor>""" % SP
 
 
 def keys_by_state(srv, use):
@@ -54,6 +65,34 @@ def id_token(srv, browser, cid, secret):
 def kid_of(token):
     header = token.split(".")[0]
     return json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
+
+
+def sso_signer(srv, browser):
+    """The certificate in the assertion signature of a fresh SSO answer for the logged-in
+    browser, and whether xmlsec1 verifies that signature with this certificate only."""
+    dest = srv.base() + "/saml/sso"
+    xml = ('<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+           'ID="_k%s" Version="2.0" IssueInstant="%s" Destination="%s"><saml:Issuer '
+           'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">%s</saml:Issuer>'
+           '</samlp:AuthnRequest>' % (secrets.token_hex(8), time.strftime(
+               "%Y-%m-%dT%H:%M:%SZ", time.gmtime()), dest, SP))
+    r = browser.s.post(dest, data={"SAMLRequest": base64.b64encode(xml.encode())},
+                       verify=srv.ca, timeout=30)
+    m = re.search(r'name="SAMLResponse" value="([^"]+)"', r.text)
+    if m is None:
+        return None, False
+    resp = base64.b64decode(html.unescape(m.group(1)))
+    cert = re.search(rb"<X509Certificate>([^<]+)<", resp).group(1).decode()
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(d, "r.xml"), "wb") as f:
+            f.write(resp)
+        with open(os.path.join(d, "c.pem"), "w") as f:
+            f.write("-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n" % "\n".join(
+                cert[i:i + 64] for i in range(0, len(cert), 64)))
+        v = subprocess.run(["xmlsec1", "--verify", "--pubkey-cert-pem", os.path.join(d, "c.pem"),
+                            "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+                            os.path.join(d, "r.xml")], capture_output=True)
+    return cert, v.returncode == 0
 
 
 def main():
@@ -95,6 +134,10 @@ def main():
                 t.ok(False, name + " verifies with the published JWKS (jwcrypto)", e)
 
         # SAML: publish first, sign later.
+        with tempfile.NamedTemporaryFile("w", suffix=".xml") as f:
+            f.write(SP_METADATA)
+            f.flush()
+            srv.cli("app", "add-saml", "sp", "--metadata", f.name)
         md = requests.get(srv.base() + "/saml/metadata", verify=srv.ca).text
         certs0 = re.findall(r"<ds:X509Certificate>([^<]+)<", md)
         t.eq(len(certs0), 1, "a new tenant's SAML metadata has one signing certificate")
@@ -105,10 +148,15 @@ def main():
         t.ok(len(certs1) == 2 and certs0[0] in certs1 and len(saml.get("active", [])) == 1 and
              len(saml.get("next", [])) == 1,
              "the first SAML rotation publishes a next certificate, the old one still signs")
+        cert, ok = sso_signer(srv, b)
+        t.ok(cert == certs0[0] and ok, "SSO answers are still signed with the old key")
         srv.cli("key", "rotate", "--use", "saml")
         saml2 = keys_by_state(srv, "saml")
         t.ok(saml2.get("active") == saml.get("next") and saml2.get("retired") == saml.get("active"),
              "the second SAML rotation makes the published next certificate sign")
+        cert, ok = sso_signer(srv, b)
+        t.ok(cert in certs1 and cert != certs0[0] and ok,
+             "SSO answers are signed with the new key now, and verify with its certificate")
         r = srv.cli("key", "rotate", "--use", "nonsense", check=False)
         t.ok(r.returncode != 0 and "saml or oidc" in r.stderr, "an unknown key use is refused")
     finally:

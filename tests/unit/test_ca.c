@@ -46,7 +46,7 @@ struct cas {
 	struct ca *rsa;
 	char *long_key, *long_cert;	/* valid to 2090, for issue dates near 2050 */
 	struct ca *lng;
-	char *dev_key, *dev_pub;	/* a device key */
+	EVP_PKEY *dev;		/* a device key pair */
 };
 
 static struct cas g;
@@ -113,7 +113,7 @@ group_setup(void **state)
 	assert_non_null(g.rsa = ca_load(g.rsa_key, g.rsa_cert, &err));
 	make_long_ca(&g.long_key, &g.long_cert);
 	assert_non_null(g.lng = ca_load(g.long_key, g.long_cert, &err));
-	assert_int_equal(ca_device_key(&g.dev_key, &g.dev_pub, &err), 0);
+	assert_non_null(g.dev = ca_device_key(&err));
 	return 0;
 }
 
@@ -126,17 +126,16 @@ group_teardown(void **state)
 	freezero_str(g.p256_key);
 	freezero_str(g.rsa_key);
 	freezero_str(g.long_key);
-	freezero_str(g.dev_key);
+	EVP_PKEY_free(g.dev);
 	free(g.p256_cert);
 	free(g.rsa_cert);
 	free(g.long_cert);
-	free(g.dev_pub);
 	return 0;
 }
 
 /* Issue to alice's laptop at now from ca; the certificate must come out. */
 static X509 *
-issue(struct ca *ca, const char *pub, int64_t now, struct ca_issued *is)
+issue(struct ca *ca, EVP_PKEY *pub, int64_t now, struct ca_issued *is)
 {
 	const char *err = NULL;
 
@@ -309,7 +308,7 @@ test_ca_create_rsa3072(void **state)
 
 	/* RSA above 2048 bits signs with SHA-384, its own certificate and what it issues. */
 	check_ca_cert(g.rsa_key, g.rsa_cert, EVP_PKEY_RSA, 3072, NID_sha384WithRSAEncryption);
-	x = issue(g.rsa, g.dev_pub, utc(2030, 1, 1, 0, 0, 0), &is);
+	x = issue(g.rsa, g.dev, utc(2030, 1, 1, 0, 0, 0), &is);
 	assert_int_equal(X509_get_signature_nid(x), NID_sha384WithRSAEncryption);
 	assert_int_equal(X509_verify(x, X509_get0_pubkey(cax)), 1);
 	X509_free(x);
@@ -362,10 +361,10 @@ static void
 test_ca_issue_content(void **state)
 {
 	struct ca_issued is;
-	X509 *x = issue(g.p256, g.dev_pub, utc(2030, 6, 1, 12, 0, 0), &is);
+	X509 *x = issue(g.p256, g.dev, utc(2030, 6, 1, 12, 0, 0), &is);
 	X509 *cax = x509_pem(g.p256_cert);
 	X509 *fromp = x509_pem(is.pem);
-	EVP_PKEY *dev = key_pem(g.dev_key);
+	EVP_PKEY *dev = g.dev;
 	EXTENDED_KEY_USAGE *eku;
 	BASIC_CONSTRAINTS *bc;
 	unsigned char md[32];
@@ -411,7 +410,6 @@ test_ca_issue_content(void **state)
 	X509_free(x);
 	X509_free(cax);
 	X509_free(fromp);
-	EVP_PKEY_free(dev);
 	ca_issued_clear(&is);
 }
 
@@ -436,8 +434,8 @@ static void
 test_ca_issue_serial_random(void **state)
 {
 	struct ca_issued a, b;
-	X509 *xa = issue(g.p256, g.dev_pub, utc(2030, 1, 1, 0, 0, 0), &a);
-	X509 *xb = issue(g.p256, g.dev_pub, utc(2030, 1, 1, 0, 0, 0), &b);
+	X509 *xa = issue(g.p256, g.dev, utc(2030, 1, 1, 0, 0, 0), &a);
+	X509 *xb = issue(g.p256, g.dev, utc(2030, 1, 1, 0, 0, 0), &b);
 
 	check_serial(xa, a.serial);
 	check_serial(xb, b.serial);
@@ -469,7 +467,7 @@ test_ca_issue_serial_top_bits(void **state)
 
 		fill_byte = cases[i].fill;
 		crypto_set_random(fill_random);
-		x = issue(g.p256, g.dev_pub, utc(2030, 1, 1, 0, 0, 0), &is);
+		x = issue(g.p256, g.dev, utc(2030, 1, 1, 0, 0, 0), &is);
 		crypto_set_random(NULL);
 		assert_string_equal(is.serial, cases[i].serial);
 		check_serial(x, is.serial);
@@ -506,7 +504,7 @@ test_ca_issue_dates(void **state)
 	for (size_t i = 0; i < NELEM(cases); i++) {
 		int64_t now = cases[i].now, na = cases[i].not_after;
 		struct ca_issued is;
-		X509 *x = issue(g.p256, g.dev_pub, now, &is);
+		X509 *x = issue(g.p256, g.dev, now, &is);
 
 		assert_int_equal(is.not_before, now - CA_BACKDATE);
 		assert_int_equal(is.not_after, na);
@@ -542,7 +540,7 @@ test_ca_issue_generalized_time(void **state)
 		int64_t now = utc(cases[i].y, cases[i].mo, cases[i].d, cases[i].h, cases[i].mi,
 		    cases[i].s);
 		struct ca_issued is;
-		X509 *x = issue(g.lng, g.dev_pub, now, &is);
+		X509 *x = issue(g.lng, g.dev, now, &is);
 		unsigned char *der = NULL;
 		X509 *again;
 		int n;
@@ -579,11 +577,11 @@ test_ca_issue_not_past_ca(void **state)
 	assert_false(tm.tm_mon == 1 && tm.tm_mday == 29);
 	tm.tm_year -= CA_CERT_YEARS;
 	last = (int64_t)timegm(&tm);
-	x = issue(g.p256, g.dev_pub, last, &is);
+	x = issue(g.p256, g.dev, last, &is);
 	assert_int_equal(is.not_after, (int64_t)end);
 	X509_free(x);
 	ca_issued_clear(&is);
-	assert_int_equal(ca_issue(g.p256, g.dev_pub, TENANT, "alice", "Alice laptop", last + 1,
+	assert_int_equal(ca_issue(g.p256, g.dev, TENANT, "alice", "Alice laptop", last + 1,
 	    &is, &err), -1);
 	assert_non_null(strstr(err, "expires before"));
 	assert_null(is.der);
@@ -592,28 +590,16 @@ test_ca_issue_not_past_ca(void **state)
 }
 
 static void
-test_ca_issue_bad_public_key(void **state)
+test_ca_issue_no_key(void **state)
 {
-	static const char *const bad[] = { "", "garbage",
-		"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n" };
+	struct ca_issued is;
+	const char *err = NULL;
 
-	for (size_t i = 0; i < NELEM(bad); i++) {
-		struct ca_issued is;
-		const char *err = NULL;
-
-		assert_int_equal(ca_issue(g.p256, bad[i], TENANT, "alice", "l", utc(2030, 1, 1, 0,
-		    0, 0), &is, &err), -1);
-		assert_string_equal(err, "public key does not parse");
-		assert_null(is.der);
-		assert_null(is.pem);
-	}
-	/* A private key is not a public key. */
-	{
-		struct ca_issued is;
-		const char *err = NULL;
-		assert_int_equal(ca_issue(g.p256, g.dev_key, TENANT, "alice", "l", utc(2030, 1, 1,
-		    0, 0, 0), &is, &err), -1);
-	}
+	assert_int_equal(ca_issue(g.p256, NULL, TENANT, "alice", "l", utc(2030, 1, 1, 0, 0, 0),
+	    &is, &err), -1);
+	assert_string_equal(err, "no public key");
+	assert_null(is.der);
+	assert_null(is.pem);
 }
 
 /* ---- CSRs ---- */
@@ -624,18 +610,31 @@ test_ca_csr_accepted(void **state)
 	EVP_PKEY *keys[] = { EVP_EC_gen("P-256"), EVP_EC_gen("P-384"), EVP_RSA_gen(2048) };
 
 	for (size_t i = 0; i < NELEM(keys); i++) {
-		char *csr, *pub, *want;
+		char *csr, *got, *want;
 		const char *err = NULL;
+		struct ca_issued is;
+		EVP_PKEY *pub;
+		X509 *x;
 
 		assert_non_null(keys[i]);
 		csr = make_csr(keys[i], keys[i], EVP_sha256(), NULL);
 		want = pubkey_pem(keys[i]);
 		if ((pub = ca_csr_public_key(csr, strlen(csr), &err)) == NULL)
 			fail_msg("key %zu: %s", i, err);
-		assert_string_equal(pub, want);
+		got = pubkey_pem(pub);
+		assert_string_equal(got, want);
+		/* The certificate carries that key (P-256 and P-384 written directly, RSA not). */
+		x = issue(g.p256, pub, utc(2030, 1, 1, 0, 0, 0), &is);
+		assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), keys[i]), 1);
+		free(got);
+		got = pubkey_pem(X509_get0_pubkey(x));
+		assert_string_equal(got, want);
+		X509_free(x);
+		ca_issued_clear(&is);
 		free(csr);
-		free(pub);
+		free(got);
 		free(want);
+		EVP_PKEY_free(pub);
 		EVP_PKEY_free(keys[i]);
 	}
 }
@@ -701,7 +700,7 @@ test_ca_csr_refused(void **state)
 	for (size_t i = 0; i < n; i++) {
 		const char *err = NULL;
 		size_t l = cases[i].len ? cases[i].len : strlen(cases[i].csr);
-		char *pub = ca_csr_public_key(cases[i].csr, l, &err);
+		EVP_PKEY *pub = ca_csr_public_key(cases[i].csr, l, &err);
 
 		if (pub != NULL)
 			fail_msg("case %zu accepted", i);
@@ -737,7 +736,8 @@ test_ca_csr_extensions_ignored(void **state)
 	BASIC_CONSTRAINTS *bc;
 	struct ca_issued is;
 	const char *err = NULL;
-	char *csr, *pub, buf[64];
+	char *csr, buf[64];
+	EVP_PKEY *pub;
 	X509 *x;
 
 	for (size_t i = 0; i < NELEM(asked); i++) {
@@ -769,7 +769,7 @@ test_ca_csr_extensions_ignored(void **state)
 	X509_free(x);
 	ca_issued_clear(&is);
 	free(csr);
-	free(pub);
+	EVP_PKEY_free(pub);
 	EVP_PKEY_free(k);
 }
 
@@ -843,9 +843,9 @@ static void
 check_p12(int legacy, int want_mac, int want_cipher)
 {
 	struct ca_issued is;
-	X509 *x = issue(g.p256, g.dev_pub, utc(2030, 1, 1, 0, 0, 0), &is);
+	X509 *x = issue(g.p256, g.dev, utc(2030, 1, 1, 0, 0, 0), &is);
 	X509 *cax = x509_pem(g.p256_cert), *cert = NULL;
-	EVP_PKEY *dev = key_pem(g.dev_key), *pkey = NULL;
+	EVP_PKEY *dev = g.dev, *pkey = NULL;
 	STACK_OF(X509) *chain = NULL;
 	const char *err = NULL;
 	const unsigned char *p;
@@ -855,7 +855,7 @@ check_p12(int legacy, int want_mac, int want_cipher)
 	int mac, certs, key, alen = 0;
 	const unsigned char *alias;
 
-	der = ca_pkcs12(g.dev_key, is.pem, g.p256_cert, PW, "Alice laptop", legacy, &len, &err);
+	der = ca_pkcs12(g.dev, is.pem, g.p256_cert, PW, "Alice laptop", legacy, &len, &err);
 	assert_non_null(der);
 	p = der;
 	assert_non_null(p12 = d2i_PKCS12(NULL, &p, (long)len));
@@ -885,7 +885,6 @@ check_p12(int legacy, int want_mac, int want_cipher)
 	sk_X509_pop_free(chain, X509_free);
 	PKCS12_free(p12);
 	free(der);
-	EVP_PKEY_free(dev);
 	X509_free(cax);
 	X509_free(x);
 	ca_issued_clear(&is);
@@ -907,20 +906,19 @@ static void
 test_ca_pkcs12_refused(void **state)
 {
 	struct ca_issued is;
-	X509 *x = issue(g.p256, g.dev_pub, utc(2030, 1, 1, 0, 0, 0), &is);
-	char *k = NULL, *pub = NULL;
+	X509 *x = issue(g.p256, g.dev, utc(2030, 1, 1, 0, 0, 0), &is);
 	const char *err = NULL;
+	EVP_PKEY *k;
 	size_t len = 0;
 
 	/* A key that is not the certificate's. */
-	assert_int_equal(ca_device_key(&k, &pub, &err), 0);
+	assert_non_null(k = ca_device_key(&err));
 	assert_null(ca_pkcs12(k, is.pem, g.p256_cert, PW, "l", 0, &len, &err));
 	assert_non_null(err);
-	assert_null(ca_pkcs12("garbage", is.pem, g.p256_cert, PW, "l", 0, &len, &err));
-	assert_null(ca_pkcs12(g.dev_key, "garbage", g.p256_cert, PW, "l", 0, &len, &err));
-	assert_null(ca_pkcs12(g.dev_key, is.pem, "garbage", PW, "l", 0, &len, &err));
-	freezero_str(k);
-	free(pub);
+	assert_null(ca_pkcs12(NULL, is.pem, g.p256_cert, PW, "l", 0, &len, &err));
+	assert_null(ca_pkcs12(g.dev, "garbage", g.p256_cert, PW, "l", 0, &len, &err));
+	assert_null(ca_pkcs12(g.dev, is.pem, "garbage", PW, "l", 0, &len, &err));
+	EVP_PKEY_free(k);
 	X509_free(x);
 	ca_issued_clear(&is);
 }
@@ -928,25 +926,22 @@ test_ca_pkcs12_refused(void **state)
 static void
 test_ca_device_key(void **state)
 {
-	char *k = NULL, *pub = NULL, *want;
 	const char *err = NULL;
 	EVP_PKEY *key;
+	BIGNUM *priv = NULL;
 	char group[32];
 	size_t glen;
 
-	assert_int_equal(ca_device_key(&k, &pub, &err), 0);
-	key = key_pem(k);
+	assert_non_null(key = ca_device_key(&err));
 	assert_int_equal(EVP_PKEY_get_base_id(key), EVP_PKEY_EC);
 	assert_int_equal(EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group,
 	    sizeof(group), &glen), 1);
 	assert_string_equal(group, "prime256v1");
-	want = pubkey_pem(key);
-	assert_string_equal(pub, want);
-	assert_string_not_equal(k, g.dev_key);
-	free(want);
+	/* A key pair (the PKCS#12 file needs the private key), and a new one each time. */
+	assert_int_equal(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &priv), 1);
+	assert_int_not_equal(EVP_PKEY_eq(key, g.dev), 1);
+	BN_clear_free(priv);
 	EVP_PKEY_free(key);
-	freezero_str(k);
-	free(pub);
 }
 
 /* ---- CRLs ---- */
@@ -999,7 +994,7 @@ test_ca_crl_content(void **state)
 {
 	int64_t now = utc(2030, 4, 1, 9, 0, 0), next = now + 7 * 86400;
 	struct ca_issued is;
-	X509 *x = issue(g.p256, g.dev_pub, now, &is);
+	X509 *x = issue(g.p256, g.dev, now, &is);
 	const struct ca_revoked revoked[] = {
 		{ is.serial, now - 3600, 1 },
 		{ "7A0000000000000000000000000000FF", now - 7200, 4 },
@@ -1203,7 +1198,7 @@ main(void)
 		cmocka_unit_test(test_ca_issue_dates),
 		cmocka_unit_test(test_ca_issue_generalized_time),
 		cmocka_unit_test(test_ca_issue_not_past_ca),
-		cmocka_unit_test(test_ca_issue_bad_public_key),
+		cmocka_unit_test(test_ca_issue_no_key),
 		cmocka_unit_test(test_ca_csr_accepted),
 		cmocka_unit_test(test_ca_csr_refused),
 		cmocka_unit_test(test_ca_csr_extensions_ignored),

@@ -45,7 +45,7 @@ struct tca {
 
 static struct {
 	struct tca own, other;
-	char *dev_key, *dev_pub;
+	EVP_PKEY *dev;		/* a device key pair */
 	int64_t t;		/* the issue time of the certificates */
 } g;
 
@@ -121,7 +121,7 @@ group_setup(void **state)
 
 	make_ca(&g.own);
 	make_ca(&g.other);
-	assert_int_equal(ca_device_key(&g.dev_key, &g.dev_pub, &err), 0);
+	assert_non_null(g.dev = ca_device_key(&err));
 	g.t = utc(2030, 6, 1, 12, 0, 0);
 	return 0;
 }
@@ -131,8 +131,7 @@ group_teardown(void **state)
 {
 	free_ca(&g.own);
 	free_ca(&g.other);
-	freezero_str(g.dev_key);
-	free(g.dev_pub);
+	EVP_PKEY_free(g.dev);
 	return 0;
 }
 
@@ -141,7 +140,7 @@ issue(const struct tca *c, int64_t now, struct ca_issued *is)
 {
 	const char *err = NULL;
 
-	if (ca_issue(c->ca, g.dev_pub, TENANT, "alice", "Alice laptop", now, is, &err) != 0)
+	if (ca_issue(c->ca, g.dev, TENANT, "alice", "Alice laptop", now, is, &err) != 0)
 		fail_msg("ca_issue: %s", err);
 }
 
@@ -232,7 +231,7 @@ test_devcert_verify_production_ca(void **state)
 	now = clock_now();
 	assert_non_null(ca = ca_load(key, cert, &err));
 	assert_non_null(dca = devcert_ca_new(cert, &err));
-	assert_int_equal(ca_issue(ca, g.dev_pub, TENANT, "alice", "l", now, &is, &err), 0);
+	assert_int_equal(ca_issue(ca, g.dev, TENANT, "alice", "l", now, &is, &err), 0);
 	if (devcert_verify(dca, is.der, is.der_len, now, fp, serial, &err) != 0)
 		fail_msg("refused: %s", err);
 	/* The look-alike CA's certificates do not verify under it. */
@@ -288,11 +287,9 @@ test_devcert_verify_foreign_ca(void **state)
 	free(der);
 	/* Signed by the device key, names unchanged. */
 	{
-		EVP_PKEY *dk = key_pem(g.dev_key);
-		der = variant(&own, NULL, dk, &len);
+		der = variant(&own, NULL, g.dev, &len);
 		refused(der, len, g.t, "certificate signature does not verify with this tenant's CA");
 		free(der);
-		EVP_PKEY_free(dk);
 	}
 	X509_free(xo);
 	X509_free(xf);
