@@ -10,6 +10,7 @@
 #include <libxml/tree.h>
 
 #include "spmeta.h"
+#include "xmlprolog.h"
 #include "xmalloc.h"
 
 #define NS_MD "urn:oasis:names:tc:SAML:2.0:metadata"
@@ -153,6 +154,28 @@ read_sp(xmlNode *sp, struct spmeta *m)
 	return 0;
 }
 
+/*
+ * UTF-8 only (a UTF-8 byte-order mark is allowed: editors write one): lasso reads the
+ * stored metadata again and follows its declared encoding, so under encoding="UTF-7" it
+ * would find endpoints, keys or a DTD that this check never saw.
+ */
+static int
+check_prolog(const char *xml, size_t len, const char **errstr)
+{
+	static const char *const refusals[] = {
+		[XML_PROLOG_BOM] = "metadata starts with a byte-order mark other than UTF-8's",
+		[XML_PROLOG_NUL] = "metadata contains a NUL byte (it must be UTF-8)",
+		[XML_PROLOG_DECL] = "metadata has a malformed XML declaration",
+		[XML_PROLOG_ENCODING] = "metadata declares an encoding other than UTF-8",
+	};
+	enum xml_prolog p = xml_prolog_check(xml, len, 1);
+
+	if (p == XML_PROLOG_OK)
+		return 0;
+	*errstr = refusals[p];
+	return -1;
+}
+
 int
 spmeta_parse(const char *xml, size_t len, struct spmeta *m, const char **errstr)
 {
@@ -165,11 +188,13 @@ spmeta_parse(const char *xml, size_t len, struct spmeta *m, const char **errstr)
 		*errstr = "metadata larger than 512 KiB";
 		return -1;
 	}
+	if (check_prolog(xml, len, errstr) == -1)
+		return -1;
 	if (strstr(xml, "<!DOCTYPE") || strstr(xml, "<!ENTITY")) {
 		*errstr = "metadata must not contain a DTD";
 		return -1;
 	}
-	/* UTF-8 only: a declared UTF-7 or UTF-16 encoding would hide a DTD from strstr. */
+	/* Read as UTF-8, as lasso will read what check_prolog let through. */
 	doc = xmlReadMemory(xml, (int)len, "metadata.xml", "UTF-8",
 	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (doc == NULL) {

@@ -17,6 +17,7 @@
 #include "encode.h"
 #include "log.h"
 #include "saml_check.h"
+#include "xmlprolog.h"
 #include "xmalloc.h"
 
 #define NS_SAMLP "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -338,123 +339,24 @@ done:
 }
 
 /*
- * Byte-order marks of every encoding libxml2 might switch to.  None is accepted, not
- * even UTF-8's: SAML messages travel base64-encoded and no peer needs one, and refusing
- * it spares proving that both parsers read a BOM followed by a declaration alike.
+ * What the prolog check refuses, in this check's words.  No byte-order mark is accepted,
+ * not even UTF-8's: SAML messages travel base64-encoded and no peer needs one.
  */
-static const struct {
-	const char *bytes;
-	size_t len;
-} boms[] = {
-	{ "\x00\x00\xfe\xff", 4 },	/* UTF-32BE */
-	{ "\xff\xfe\x00\x00", 4 },	/* UTF-32LE */
-	{ "\xef\xbb\xbf", 3 },		/* UTF-8 */
-	{ "\xfe\xff", 2 },		/* UTF-16BE */
-	{ "\xff\xfe", 2 },		/* UTF-16LE */
-	{ "+/v", 3 },			/* UTF-7 */
-	{ "\xdd\x73\x66\x73", 4 },	/* UTF-EBCDIC */
-	{ "\xf7\x64\x4c", 3 },		/* UTF-1 */
-	{ "\x0e\xfe\xff", 3 },		/* SCSU */
-	{ "\xfb\xee\x28", 3 },		/* BOCU-1 */
-	{ "\x84\x31\x95\x33", 4 },	/* GB 18030 */
+static const char *const prolog_refusals[] = {
+	[XML_PROLOG_BOM] = "message starts with a byte-order mark",
+	[XML_PROLOG_NUL] = "message contains a NUL byte",
+	[XML_PROLOG_DECL] = "malformed XML declaration",
+	[XML_PROLOG_ENCODING] = "declared encoding is not UTF-8",
 };
-
-static int
-has_bom(const char *xml, size_t len)
-{
-	for (size_t i = 0; i < sizeof(boms) / sizeof(boms[0]); i++)
-		if (len >= boms[i].len && !memcmp(xml, boms[i].bytes, boms[i].len))
-			return 1;
-	return 0;
-}
-
-static const char *
-skip_blanks(const char *p)
-{
-	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
-		p++;
-	return p;
-}
-
-#define DECL_VALUE_MAX 32
-
-/*
- * One pseudo-attribute of the XML declaration at *p: name, '=' with optional blanks
- * around it, a value in matching quotes.  1 with the value in val, 0 when *p is not
- * name, -1 when malformed.  Moves *p past it.
- */
-static int
-decl_attr(const char **p, const char *name, char val[DECL_VALUE_MAX])
-{
-	const char *s = *p, *end;
-	size_t n = strlen(name);
-
-	if (strncmp(s, name, n))
-		return 0;
-	s = skip_blanks(s + n);
-	if (*s != '=')
-		return -1;
-	s = skip_blanks(s + 1);
-	if (*s != '"' && *s != '\'')
-		return -1;
-	end = s + 1 + strspn(s + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789._-");
-	if (*end != *s || (size_t)(end - s - 1) >= DECL_VALUE_MAX)
-		return -1;
-	memcpy(val, s + 1, (size_t)(end - s - 1));
-	val[end - s - 1] = '\0';
-	*p = end + 1;
-	return 1;
-}
-
-/*
- * The XML declaration, if any.  This check parses as UTF-8 whatever a document declares,
- * while lasso's parser follows the declaration: with encoding="UTF-7" the two would read
- * different messages.  So anything that libxml2 could take for a declaration must be the
- * plain one (version 1.0, encoding UTF-8 if named, standalone yes or no), or is refused.
- */
-static int
-check_declaration(const char *xml, const char **errstr)
-{
-	char val[DECL_VALUE_MAX];
-	const char *p = xml + 5, *q;
-	int rc;
-
-	if (strncasecmp(xml, "<?xml", 5))
-		return 0;
-	*errstr = "malformed XML declaration";
-	if (strncmp(xml, "<?xml", 5) || (q = skip_blanks(p)) == p ||
-	    decl_attr(&q, "version", val) != 1 || strcmp(val, "1.0"))
-		return -1;
-	p = q;
-	if ((q = skip_blanks(p)) != p && (rc = decl_attr(&q, "encoding", val)) != 0) {
-		if (rc == -1)
-			return -1;
-		if (strcasecmp(val, "UTF-8")) {
-			*errstr = "declared encoding is not UTF-8";
-			return -1;
-		}
-		p = q;
-	}
-	if ((q = skip_blanks(p)) != p && (rc = decl_attr(&q, "standalone", val)) != 0) {
-		if (rc == -1 || (strcmp(val, "yes") && strcmp(val, "no")))
-			return -1;
-		p = q;
-	}
-	p = skip_blanks(p);
-	return p[0] == '?' && p[1] == '>' ? 0 : -1;
-}
 
 /* What must hold before the bytes are parsed at all; 0 or -1 with *errstr. */
 static int
 check_bytes(const char *xml, size_t len, const char **errstr)
 {
-	if (has_bom(xml, len)) {
-		*errstr = "message starts with a byte-order mark";
-		return -1;
-	}
-	if (memchr(xml, '\0', len)) {
-		*errstr = "message contains a NUL byte";
+	enum xml_prolog p = xml_prolog_check(xml, len, 0);
+
+	if (p != XML_PROLOG_OK) {
+		*errstr = prolog_refusals[p];
 		return -1;
 	}
 	/* ASCII-compatible encodings only: UTF-16/32 carry NULs, EBCDIC does not start with '<'. */
@@ -462,8 +364,6 @@ check_bytes(const char *xml, size_t len, const char **errstr)
 		*errstr = "message does not start with '<'";
 		return -1;
 	}
-	if (check_declaration(xml, errstr) == -1)
-		return -1;
 	/* A DOCTYPE is refused before parsing: no DTD work at all. */
 	if (strstr(xml, "<!DOCTYPE") || strstr(xml, "<!ENTITY")) {
 		*errstr = "message contains a DTD";

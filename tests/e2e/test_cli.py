@@ -98,6 +98,22 @@ def saml_http_endpoints(srv):
              "add-saml refuses metadata with an %s, with add-oidc's words" % name, r.stderr)
         t.ok("sp%d\t" % i not in srv.cli("app", "list").stdout,
              "add-saml with an %s registers nothing" % name)
+    # The same ACS hidden in UTF-7 ("+ADw-" is "<"): lasso follows the declared encoding.
+    md = os.path.join(srv.tmp, "utf7.xml")
+    hidden = ('+ADw-md:AssertionConsumerService index=+ACI-1+ACI- Binding=+ACI-urn:oasis:'
+              'names:tc:SAML:2.0:bindings:HTTP-POST+ACI- Location=+ACI-http://evil.example.org'
+              '/acs+ACI-/+AD4-')
+    text = sf.sp_metadata("https://utf7.example.com/sp", ["https://sp.example.com/acs"],
+                          "https://sp.example.com/slo")
+    i = text.index("<md:AssertionConsumerService")
+    with open(md, "w") as f:
+        f.write((text[:i] + hidden + text[i:]).replace('<?xml version="1.0"?>',
+                                                        '<?xml version="1.0" encoding="UTF-7"?>'))
+    r = srv.cli("app", "add-saml", "utf7", "--metadata", md, check=False)
+    t.ok(r.returncode == 1 and "declares an encoding other than UTF-8" in r.stderr,
+         "add-saml refuses metadata in UTF-7, which could hide an http ACS from the check",
+         r.stderr)
+    t.ok("utf7\t" not in srv.cli("app", "list").stdout, "UTF-7 metadata registers nothing")
     for i, (name, acs, slo) in enumerate([
             ("https endpoints", ["https://sp.example.com/acs"], "https://sp.example.com/slo"),
             ("http to 127.0.0.1", ["http://127.0.0.1:9/acs"], "http://127.0.0.1:9/slo"),

@@ -1,8 +1,8 @@
 /*
  * Unit tests for connectors/spmeta.c: reading SAML SP metadata.  A valid SPSSODescriptor is
  * read (entity ID, ACS count, SLO, signing key, RequestedAttribute); no ACS, no or two
- * SPSSODescriptors, the wrong root, DTDs (also hidden by UTF-16 or UTF-7) and oversized
- * input are refused.
+ * SPSSODescriptors, the wrong root, DTDs (also hidden by UTF-16 or UTF-7), encodings other
+ * than UTF-8 and oversized input are refused.
  */
 #include "config.h"
 
@@ -386,11 +386,63 @@ test_spmeta_dtd_hidden_by_encoding_refused(void **state)
 	assert_int_equal(accepted, 0);
 }
 
+/*
+ * Regression test: lasso reads the stored metadata again and follows its declared
+ * encoding, so endpoints hidden in UTF-7 ("+ADw-" is "<") passed this check (which reads
+ * UTF-8) and reached lasso: an http:// ACS on a public host, refused in plain text,
+ * registered anyway.  Only UTF-8 is read, with or without UTF-8's byte-order mark.
+ */
+static void
+test_spmeta_encoding(void **state)
+{
+	static const char hidden_acs[] =
+	    "+ADw-md:AssertionConsumerService index=+ACI-1+ACI- "
+	    "Binding=+ACI-urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST+ACI- "
+	    "Location=+ACI-http://evil.example.org/acs+ACI-/+AD4-";
+	static const struct {
+		const char *name, *prolog, *err;
+	} cases[] = {
+		{ "UTF-7 declared", "<?xml version=\"1.0\" encoding=\"UTF-7\"?>",
+		    "metadata declares an encoding other than UTF-8" },
+		{ "UTF-7 declared in single quotes", "<?xml version='1.0' encoding='utf-7'?>",
+		    "metadata declares an encoding other than UTF-8" },
+		{ "ISO-8859-1 declared", "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>",
+		    "metadata declares an encoding other than UTF-8" },
+		{ "malformed declaration", "<?xml version=\"1.0\" encoding=UTF-7?>",
+		    "metadata has a malformed XML declaration" },
+		{ "UTF-7 byte-order mark", "+/v8", "metadata starts with a byte-order mark other "
+		    "than UTF-8's" },
+		{ "UTF-8 BOM, then UTF-7 declared", "\xef\xbb\xbf<?xml version=\"1.0\" "
+		    "encoding=\"UTF-7\"?>", "metadata declares an encoding other than UTF-8" },
+		{ "UTF-8 declared", "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", NULL },
+		{ "UTF-8 BOM and declaration", "\xef\xbb\xbf<?xml version=\"1.0\" "
+		    "encoding=\"utf-8\" standalone=\"yes\"?>", NULL },
+		{ "UTF-8 BOM alone", "\xef\xbb\xbf", NULL },
+		{ "no declaration", "", NULL },
+	};
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		char *xml = xasprintf("%s" MD_OPEN SP_OPEN "%s" ACS(0) SP_CLOSE MD_CLOSE,
+		    cases[i].prolog, hidden_acs);
+		struct spmeta m;
+		const char *err;
+		int rc = parse(xml, &m, &err);
+
+		if (cases[i].err == NULL ? rc != 0 : rc == 0 || strcmp(err, cases[i].err))
+			fail_msg("%s: rc %d, %s", cases[i].name, rc, rc ? err : "accepted");
+		if (rc == 0)
+			assert_int_equal(m.nacs, 1);
+		spmeta_clear(&m);
+		free(xml);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spmeta_valid),
+		cmocka_unit_test(test_spmeta_encoding),
 		cmocka_unit_test(test_spmeta_requested_attributes),
 		cmocka_unit_test(test_spmeta_minimal),
 		cmocka_unit_test(test_spmeta_key_use),
