@@ -404,7 +404,8 @@ collect(struct store *st, const char *tenant, const char *side, const char *self
 	char **v;
 	int rc = store_run(st, 0, collect_tx, &op);
 
-	qsort(op.c.v, op.c.n, sizeof(*op.c.v), by_name);
+	if (op.c.n > 1)		/* qsort's base must not be NULL, even for none */
+		qsort(op.c.v, op.c.n, sizeof(*op.c.v), by_name);
 	v = xcalloc(op.c.n + 1, sizeof(char *));
 	for (size_t i = 0; i < op.c.n; i++) {
 		v[i] = want_ids ? op.c.v[i].id : op.c.v[i].name;

@@ -116,7 +116,8 @@ by_name(const void *a, const void *b)
 static void
 map_sort(struct map *m)
 {
-	qsort(m->v, m->n, sizeof(*m->v), by_name);
+	if (m->n > 1)		/* qsort's base must not be NULL, even for none */
+		qsort(m->v, m->n, sizeof(*m->v), by_name);
 }
 
 static const char *
