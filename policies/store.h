@@ -76,12 +76,21 @@ struct tenant {
 	uint64_t created;
 	unsigned char *secret;	/* sealed tenant secret (NameID and CSRF keys derive from it) */
 	size_t secret_len;
+	char *timezone;		/* IANA id for day and hour rules; NULL: Asia/Tokyo */
+	char *default_effect;	/* "allow" or "deny" when no rule decides; NULL: allow */
 };
 int store_tenant_add(struct store *st, const struct tenant *t, const char **errstr);
 int store_tenant_get(struct store *st, const char *id, struct tenant *t_r);
 int store_tenant_list(struct store *st, store_each_fn cb, void *arg);
 /* The ids of all tenants, as a new NULL-terminated array (free with store_strv_free). */
 int store_tenant_ids(struct store *st, char ***ids_r);
+/*
+ * Set the tenant's time zone and default effect (NULL members stay), with the audit entry
+ * (before and after appended) in one commit.  1 changed, 0 no such tenant, -1 *errstr.
+ * The caller checks the values (tz_valid; "allow"/"deny").
+ */
+int store_tenant_set(struct store *st, const char *id, const char *timezone,
+    const char *default_effect, const struct audit_entry *ae, const char **errstr);
 /* The generation counter changes whenever apps or keys of the tenant change. */
 int store_tenant_generation(struct store *st, const char *id, uint64_t *gen_r);
 void store_tenant_clear(struct tenant *t);
@@ -127,6 +136,7 @@ struct user {
 	uint64_t created;
 	uint64_t pw_changed;
 	char *attrs;		/* extra attributes, "key=value" lines */
+	uint64_t break_glass;	/* no deny, device or mfa rule applies; every use audited */
 };
 /* Add u (a new id is made when u->id is NULL); the audit entry goes in the same commit. */
 int store_user_add(struct store *st, const char *tenant, const struct user *u,
@@ -147,6 +157,7 @@ struct user_change {
 	const char *email;
 	const char *display_name;
 	const char *attrs;	/* the whole new "key=value" lines, or NULL */
+	const char *break_glass;	/* "on", "off", or NULL */
 };
 /* 1 changed, 0 no such user, -1 with *errstr (e-mail taken, storage). */
 int store_user_update(struct store *st, const char *tenant, const char *name,
@@ -219,6 +230,12 @@ struct app {
 	char *access_token_format;	/* "jwt" (RFC 9068) or "opaque" */
 	char *backchannel_uri;	/* back-channel logout URI, or NULL */
 	char *grant_types;	/* comma-separated */
+	/* what the portal shows */
+	char *display_name;	/* NULL: the name */
+	char *description;
+	unsigned char *icon;	/* PNG or SVG as checked by icon_check */
+	size_t icon_len;
+	char *icon_type;	/* "image/png", "image/svg+xml" */
 };
 /* Add a (a new id is made when a->id is NULL). */
 int store_app_add(struct store *st, const char *tenant, const struct app *a,
@@ -234,6 +251,41 @@ int store_app_remove(struct store *st, const char *tenant, const char *name,
     const struct audit_entry *ae);
 int store_app_list(struct store *st, const char *tenant, store_each_fn cb, void *arg);
 void store_app_clear(struct app *a);
+/*
+ * What `app set` changes on the portal's side: NULL members stay, "" clears (icon_len 0
+ * with a non-NULL icon clears the icon).  1 changed, 0 no such app, -1 *errstr.
+ */
+struct app_display {
+	const char *display_name;
+	const char *description;
+	const unsigned char *icon;
+	size_t icon_len;
+	const char *icon_type;
+};
+int store_app_set_display(struct store *st, const char *tenant, const char *name,
+    const struct app_display *d, const struct audit_entry *ae, const char **errstr);
+
+/*
+ * ---- app assignments: once an app has one, only the users assigned (themselves or by
+ * a group) may reach it.  Removing the user, group or app removes its assignments. ----
+ */
+struct assignment {
+	char *app;		/* the app's id */
+	char *kind;		/* "user" or "group" */
+	char *target;		/* the user's or group's id */
+	char *app_name;		/* names now (filled when listed) */
+	char *name;
+};
+/*
+ * Assign (on 1) or unassign the app called app to the user or group (kind) called name.
+ * 1 changed, 0 already so, -1 with *errstr ("no such app", "no such user", ...).
+ */
+int store_assign(struct store *st, const char *tenant, const char *app, const char *kind,
+    const char *name, int on, const struct audit_entry *ae, const char **errstr);
+/* The assignments (struct assignment) of the app called app (NULL: of every app). */
+int store_assignments(struct store *st, const char *tenant, const char *app, store_each_fn cb,
+    void *arg);
+void store_assignment_clear(struct assignment *a);
 
 /* ---- OpenID Connect grants ---- */
 
@@ -431,6 +483,48 @@ int store_policy_set(struct store *st, const char *tenant, const char *kind, con
 /* Every setting (struct policy each), by kind (app, group, tenant, user) and target id. */
 int store_policy_list(struct store *st, const char *tenant, store_each_fn cb, void *arg);
 void store_policy_clear(struct policy *p);
+
+/*
+ * ---- access rules: an ordered list per tenant (policies/rules.h evaluates them) ----
+ * Users, groups and apps are stored by id: a rule naming a user who is removed later
+ * keeps the id, which nobody has any more (listed as "?removed").
+ */
+struct rule_rec {
+	char *name;
+	char *effect;		/* "allow", "deny", "device", "mfa" */
+	char *users;		/* ids, newline-separated; NULL: any */
+	char *groups;
+	char *apps;
+	char *from;		/* CIDRs, space-separated, canonical; NULL: anywhere */
+	char *not_from;
+	char *days;		/* "mon,tue,..." ; NULL: every day */
+	char *hours;		/* "HH:MM-HH:MM" in the tenant's zone (may cross midnight) */
+	uint64_t report_only;
+	uint64_t pos;		/* order: smaller first */
+	uint64_t created;
+	/* names, newline-separated in the order of the ids: given to add, filled by list */
+	char *user_names;
+	char *group_names;
+	char *app_names;
+};
+#define STORE_ERR_MAX 256
+/*
+ * Add r (names in *_names, resolved to ids here) before the rule called before (NULL: at
+ * the end), checked with rule_validate, with the audit entry ("after" appended) in one
+ * commit.  0, or -1 with a message in err naming the bad part ("no such user bob", "a rule
+ * called x exists", "no rule called y to put it before").
+ */
+int store_rule_add(struct store *st, const char *tenant, const struct rule_rec *r,
+    const char *before, const struct audit_entry *ae, char err[STORE_ERR_MAX]);
+/* 1 removed (audit has "before"), 0 no such rule, -1 with err. */
+int store_rule_remove(struct store *st, const char *tenant, const char *name,
+    const struct audit_entry *ae, char err[STORE_ERR_MAX]);
+/* Move the rule before another: 1 moved, 0 no such rule, -1 with err. */
+int store_rule_move(struct store *st, const char *tenant, const char *name, const char *before,
+    const struct audit_entry *ae, char err[STORE_ERR_MAX]);
+/* The rules (struct rule_rec, names filled) in order. */
+int store_rule_list(struct store *st, const char *tenant, store_each_fn cb, void *arg);
+void store_rule_clear(struct rule_rec *r);
 
 /* ---- SSO sessions (keyed by the SHA-256 of the cookie value) ---- */
 struct session {
