@@ -8,6 +8,7 @@ Environment (set by tests/run): SEKISHO_BUILDDIR (binaries), SEKISHO_SRCDIR.
 SEKISHO_WRAPPER, when set, is a command prefix for sekishod (valgrind, for example).
 SEKISHO_KEEP=1 keeps the temporary directories for inspection.
 """
+import glob
 import html.parser
 import os
 import re
@@ -256,11 +257,16 @@ class Server:
                 recs.append((parts[2], parts[3]))
         return recs
 
+    def audit_find(self, event, *fields, recs=None):
+        """The fields of the audit records (recs, default all) of event having every one of
+        these key=value."""
+        return [f for e, f in (self.audit() if recs is None else recs) if e == event and all(
+            re.search(r"(^|\s)%s(\s|$)" % re.escape(kv), f) for kv in fields)]
+
     def audit_has(self, tap, event, *fields):
         """A Tap check that the audit trail has an event record with all these key=value."""
         recs = self.audit()
-        hit = [f for e, f in recs if e == event and all(
-            re.search(r"(^|\s)%s(\s|$)" % re.escape(kv), f) for kv in fields)]
+        hit = self.audit_find(event, *fields, recs=recs)
         return tap.ok(hit, "audit: %s %s" % (event, " ".join(fields)),
                       "\n".join("%s %s" % r for r in recs[-15:]))
 
@@ -377,6 +383,23 @@ def faketime(spec):
     asan = (asan + ":" if asan else "") + "verify_asan_link_order=0"
     return ["env", "ASAN_OPTIONS=" + asan, "faketime"] + (
         list(spec) if isinstance(spec, (list, tuple)) else [spec])
+
+
+def faketime_env(clock_file):
+    """sekishod's environment with libfaketime reading the time from clock_file: "+0"
+    (written here) is the real time, "+90" 90 s ahead, "2030-01-04 14:59:00" a clock that
+    stands still at that time (local time: TZ=UTC in the environment makes it UTC); each
+    call of time() reads the file again."""
+    libs = glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1")
+    if not libs:
+        raise RuntimeError("libfaketime missing: apt-get install faketime")
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    env = dict(os.environ, LD_PRELOAD=libs[0], FAKETIME_TIMESTAMP_FILE=clock_file,
+               FAKETIME_NO_CACHE="1", FAKETIME_DONT_FAKE_MONOTONIC="1",
+               ASAN_OPTIONS=(asan + ":" if asan else "") + "verify_asan_link_order=0")
+    with open(clock_file, "w") as f:
+        f.write("+0\n")
+    return env
 
 
 def grep_secret_leaks(text, secrets):

@@ -18,7 +18,6 @@ finished check, another browser's check or CSRF token, another session, a replay
 spent reference, an ended session and an expired link or "continue" (sekishod's clock moved
 by libfaketime) are refused; a parked request's id at /device is refused and left alone.
 """
-import glob
 import os
 import subprocess
 import tempfile
@@ -365,20 +364,6 @@ def part_expired(s, stub_id):
 
 # ---- set-up ----
 
-def faketime_env(clock_file):
-    """sekishod's environment with libfaketime reading its offset from clock_file."""
-    libs = glob.glob("/usr/lib/*/faketime/libfaketimeMT.so.1")
-    if not libs:
-        raise RuntimeError("libfaketime missing: apt-get install faketime")
-    asan = os.environ.get("ASAN_OPTIONS", "")
-    env = dict(os.environ, LD_PRELOAD=libs[0], FAKETIME_TIMESTAMP_FILE=clock_file,
-               FAKETIME_NO_CACHE="1", FAKETIME_DONT_FAKE_MONOTONIC="1",
-               ASAN_OPTIONS=(asan + ":" if asan else "") + "verify_asan_link_order=0")
-    with open(clock_file, "w") as f:
-        f.write("+0\n")
-    return env
-
-
 def localhost_cert(tmp):
     key, crt = os.path.join(tmp, "localhost.key"), os.path.join(tmp, "localhost.crt")
     r = run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
@@ -421,7 +406,7 @@ def other_host(t, tmp, peers):
     s = start(t, tmp, ["device_listen 127.0.0.1:%d" % dport,
                        "device_url https://localhost:%d" % dport, "device_tls_cert " + crt,
                        "device_tls_key " + key, "device_check_lifetime %ds" % LIFETIME],
-              "https://localhost:%d" % dport, env=faketime_env(clock), device_ca=crt,
+              "https://localhost:%d" % dport, env=sekisho_test.faketime_env(clock), device_ca=crt,
               clock=clock)
     peers.append(s.srv)
     crm = MellonSP(s.srv, "crm")
