@@ -248,6 +248,18 @@ cmd_app_remove(struct cli *c)
 
 /* ---- who may reach an app ---- */
 
+/* A refusal of the store; "no such user" and "no such group" say whom. */
+static int
+assign_fail(const char *app, const char *kind, const char *name, const char *err)
+{
+	char unknown[32];
+
+	snprintf(unknown, sizeof(unknown), "no such %s", kind);
+	if (strcmp(err, unknown) == 0)
+		return fail("app %s: %s %s", app, err, name);
+	return fail("app %s: %s", app, err);
+}
+
 /* app assign and app unassign. */
 int
 cmd_app_assign(struct cli *c)
@@ -262,7 +274,7 @@ cmd_app_assign(struct cli *c)
 	cli_audit(&ae, on ? "admin.app.assign" : "admin.app.unassign", "app", app, kind, name,
 	    NULL);
 	if ((rc = store_assign(c->in.store, c->tenant, app, kind, name, on, &ae, &err)) == -1)
-		return fail("app %s: %s", app, err);
+		return assign_fail(app, kind, name, err);
 	if (on)
 		printf("app %s %sassigned to %s:%s\n", app, rc ? "" : "already ", kind, name);
 	else if (rc)
@@ -351,10 +363,11 @@ load_icon(const char *path, struct app_display *d, char **data_r)
 {
 	const char *err, *type;
 	size_t len;
-	char *data = slurp_binary(path, ICON_MAX + 1, &len, &err);
+	char *data = slurp_binary(path, ICON_MAX, &len, &err);
 
 	if (data == NULL)
-		return fail("--icon %s: %s", path, err);
+		return fail("--icon %s: %s", path, strcmp(err, "file too large") ? err :
+		    "larger than 64 KiB");
 	if (icon_check(data, len, &type, &err) == -1) {
 		free(data);
 		return fail("--icon %s: %s", path, err);

@@ -263,18 +263,26 @@ def shorthand_and_default(srv):
     t.eq((d.get("decision"), d.get("rule")), (["deny"], ["default"]), "tenant default deny")
     d = decision(srv, "--user", "carol", "--ip", "10.0.0.1", "--at", WEEKDAY)
     t.eq((d.get("decision"), d.get("rule"), d.get("break_glass")),
+         (["allow"], ["default"], ["deny-carol"]),
+         "break-glass passes a deny rule and the default deny (the first one is named)")
+    srv.cli("policy", "remove", "deny-carol")
+    d = decision(srv, "--user", "carol", "--ip", "10.0.0.1", "--at", WEEKDAY)
+    t.eq((d.get("decision"), d.get("rule"), d.get("break_glass")),
          (["allow"], ["default"], ["default"]), "break-glass passes the default deny")
     srv.cli("tenant", "set", "default", "--default", "allow")
 
 
 def test_errors(srv):
-    base = ["policy", "test", "--ip", "10.0.0.1"]
-    cases = [(["--user", "zed"], 1, "no such user zed"),
-             (["--user", "alice", "--app", "zzz"], 1, "no such app zzz"),
+    base = ["policy", "test"]
+    ip = ["--ip", "10.0.0.1"]
+    cases = [(["--user", "zed"] + ip, 1, "no such user zed"),
+             (["--user", "alice", "--app", "zzz"] + ip, 1, "no such app zzz"),
              (["--user", "alice", "--ip", "10.0.0.300"], 1, "--ip 10.0.0.300: not an address"),
-             (["--user", "alice", "--at", "2026-04-06 12:00"], 1, "--at 2026-04-06 12:00"),
-             (["--user", "alice", "--at", "2026-04-06T12:00:00+0900"], 1, "--at"),
-             (["--app", "crm"], 2, "--user")]
+             (["--user", "alice", "--at", "2026-04-06 12:00"] + ip, 1,
+              "--at 2026-04-06 12:00"),
+             (["--user", "alice", "--at", "2026-04-06T12:00:00+0900"] + ip, 1, "--at"),
+             (["--app", "crm"] + ip, 2, "--user"),
+             (["--user", "alice"], 2, "--ip")]
     for extra, status, part in cases:
         r = srv.cli(*(base + extra), check=False)
         t.ok(r.returncode == status and part in r.stderr and not r.stdout,
