@@ -158,7 +158,8 @@ store_tenant_ids(struct store *st, char ***ids_r)
 static void
 tenant_text(const struct tenant *t, char *out, size_t len)
 {
-	snprintf(out, len, "timezone=%s default=%s", t->timezone ? t->timezone : RULE_DEFAULT_TIMEZONE,
+	snprintf(out, len, "timezone=%s default=%s",
+	    t->timezone ? t->timezone : RULE_DEFAULT_TIMEZONE,
 	    t->default_effect ? t->default_effect : "allow");
 }
 

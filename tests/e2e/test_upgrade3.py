@@ -52,6 +52,10 @@ def device_lines(srv, tenant=None):
     return sorted(line for line in out.splitlines() if "\tdevice_required\t" in line)
 
 
+def settings_line(srv, tenant=None):
+    return srv.cli("policy", "list", tenant=tenant).stdout.split("\n", 1)[0]
+
+
 def upgrades(srv, tenant=None):
     return [f for e, f in srv.audit(tenant=tenant) if e == "store.upgrade"]
 
@@ -63,6 +67,9 @@ def check_store(t, srv, label):
     t.eq(srv.cli("group", "members", "staff").stdout, "alice\n",
          "%s: memberships kept" % label)
     t.eq(device_lines(srv), DEVICE, "%s: every device-required setting is listed" % label)
+    for tenant in (None, "branch"):
+        t.eq(settings_line(srv, tenant), "default=allow timezone=Asia/Tokyo",
+             "%s: policy list shows %s's default and zone" % (label, tenant or "default"))
     t.eq(device_lines(srv, "branch"), ["user:carol\tdevice_required\ton"],
          "%s: the other tenant's setting is listed" % label)
     t.eq(upgrades(srv), ["from=2 to=3 timezone=Asia/Tokyo default=allow device_required=4"],

@@ -229,7 +229,8 @@ test_store_assign_removed_with_objects(void **state)
 	assert_int_equal(raw_count(fx, "assignments"), 0);
 	text = fx_audit_text(fx, T);
 	assert_non_null(strstr(text, "policies=0 assignments=2\n"));	/* alice */
-	assert_non_null(strstr(text, "memberships=0 policies=0 assignments=2\n"));	/* staff */
+	/* staff */
+	assert_non_null(strstr(text, "memberships=0 policies=0 assignments=2\n"));
 	assert_non_null(strstr(text, "policies=0 assignments=1 grants=0"));	/* wiki */
 	free(text);
 	/* a new alice (another id) is not assigned */

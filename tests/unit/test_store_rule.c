@@ -301,7 +301,8 @@ test_store_rule_refused(void **state)
 		  "--days mon,fun: unknown day \"fun\"" },
 		{ { .name = "x", .effect = "maybe" }, NULL,
 		  "--effect maybe: not one of allow, deny, device, mfa" },
-		{ { .name = "default", .effect = "allow" }, NULL, "rule name \"default\" is reserved" },
+		{ { .name = "default", .effect = "allow" }, NULL,
+		  "rule name \"default\" is reserved" },
 	};
 	char err[STORE_ERR_MAX];
 	uint64_t gen;
@@ -317,6 +318,22 @@ test_store_rule_refused(void **state)
 	}
 	assert_order(fx, "1:a ");
 	assert_int_equal(fx_generation(fx, T), gen);
+}
+
+/* A name longer than any key can hold is unknown like any other. */
+static void
+test_store_rule_long_name(void **state)
+{
+	struct fx *fx = *state;
+	char name[600], want[700], err[STORE_ERR_MAX] = "";
+	struct rule_rec r = { .name = "x", .effect = "deny", .group_names = name };
+
+	memset(name, 'g', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	snprintf(want, sizeof(want), "no such group %s", name);
+	want[STORE_ERR_MAX - 1] = '\0';	/* err holds what fits */
+	assert_int_equal(store_rule_add(fx->st, T, &r, NULL, NULL, err), -1);
+	assert_string_equal(err, want);
 }
 
 static void
@@ -453,6 +470,7 @@ main(void)
 		TEST(test_store_rule_per_tenant),
 		TEST(test_store_rule_names_to_ids),
 		TEST(test_store_rule_refused),
+		TEST(test_store_rule_long_name),
 		TEST(test_store_rule_generation),
 		TEST(test_store_rule_keeps_removed_ids),
 		TEST(test_store_rule_audit),
