@@ -1,5 +1,6 @@
 /*
- * sekisho app: SAML service providers and OpenID Connect clients of a tenant.
+ * sekisho app: SAML service providers and OpenID Connect clients of a tenant, who is
+ * assigned to them, and how the portal shows them.
  */
 #include "config.h"
 
@@ -7,11 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/xmlstring.h>
+
 #include "audit.h"
 #include "cli.h"
 #include "clock.h"
 #include "crypto.h"
 #include "encode.h"
+#include "icon.h"
 #include "jose.h"
 #include "saml.h"
 #include "spmeta.h"
@@ -239,5 +243,184 @@ cmd_app_remove(struct cli *c)
 	if ((rc = store_app_remove(c->in.store, c->tenant, name, &ae)) != 1)
 		return fail("app %s: %s", name, rc == 0 ? "no such app" : "storage error");
 	printf("app %s removed\n", name);
+	return 0;
+}
+
+/* ---- who may reach an app ---- */
+
+/* A refusal of the store; "no such user" and "no such group" say whom. */
+static int
+assign_fail(const char *app, const char *kind, const char *name, const char *err)
+{
+	char unknown[32];
+
+	snprintf(unknown, sizeof(unknown), "no such %s", kind);
+	if (strcmp(err, unknown) == 0)
+		return fail("app %s: %s %s", app, err, name);
+	return fail("app %s: %s", app, err);
+}
+
+/* app assign and app unassign. */
+int
+cmd_app_assign(struct cli *c)
+{
+	const char *app = arg(c, 0), *u = opt(c, "--user"), *g = opt(c, "--group"), *err;
+	const char *kind = u ? "user" : "group", *name = u ? u : g;
+	int on = !strcmp(c->spec->sub, "assign"), rc;
+	struct audit_entry ae;
+
+	if ((u != NULL) == (g != NULL))
+		return usage_fail(c, "app %s needs one of --user U or --group G", c->spec->sub);
+	cli_audit(&ae, on ? "admin.app.assign" : "admin.app.unassign", "app", app, kind, name,
+	    NULL);
+	if ((rc = store_assign(c->in.store, c->tenant, app, kind, name, on, &ae, &err)) == -1)
+		return assign_fail(app, kind, name, err);
+	if (on)
+		printf("app %s %sassigned to %s:%s\n", app, rc ? "" : "already ", kind, name);
+	else if (rc)
+		printf("app %s unassigned from %s:%s\n", app, kind, name);
+	else
+		printf("app %s was not assigned to %s:%s\n", app, kind, name);
+	return 0;
+}
+
+/* ---- app show ---- */
+
+static void
+print_app_fields(const struct app *a)
+{
+	printf("name=%s\ntype=%s\nid=%s\n%s=%s\ndisplay_name=%s\ndescription=%s\n", a->name,
+	    a->type, a->id, strcmp(a->type, "oidc") ? "entity_id" : "client_id",
+	    a->entity_id ? a->entity_id : "", a->display_name ? a->display_name : "",
+	    a->description ? a->description : "");
+	if (a->icon_len)
+		printf("icon=%s %zu bytes\n", a->icon_type ? a->icon_type : "?", a->icon_len);
+	else
+		printf("icon=\n");
+}
+
+/* The app's own device-required shorthand setting. */
+static void
+print_app_device(const void *rec, void *arg)
+{
+	const struct policy *p = rec;
+
+	if (!strcmp(p->kind, "app") && !strcmp(p->target, arg) &&
+	    !strcmp(p->key, "device_required"))
+		printf("device_required=%s\n", p->value);
+}
+
+static void
+print_assignment(const void *rec, void *arg)
+{
+	const struct assignment *a = rec;
+	int *n = arg;
+
+	printf("assigned=%s:%s\n", a->kind, a->name ? a->name : "?removed");
+	++*n;
+}
+
+int
+cmd_app_show(struct cli *c)
+{
+	const char *name = arg(c, 0);
+	struct app a;
+	int rc = store_app_get(c->in.store, c->tenant, name, &a), n = 0;
+
+	if (rc != 1) {
+		store_app_clear(&a);
+		return fail("app %s: %s", name, rc == 0 ? "no such app" : "storage error");
+	}
+	print_app_fields(&a);
+	if (store_policy_list(c->in.store, c->tenant, print_app_device, a.id) < 0 ||
+	    store_assignments(c->in.store, c->tenant, name, print_assignment, &n) < 0)
+		rc = -1;
+	else if (n == 0)
+		printf("assigned=everyone\n");
+	store_app_clear(&a);
+	return rc == 1 ? 0 : fail("storage error");
+}
+
+/* ---- app set: what the portal shows ---- */
+
+/* NULL when s is UTF-8 text of at most max bytes without control characters; else why. */
+static const char *
+text_refusal(const char *s, size_t max)
+{
+	if (strlen(s) > max)
+		return "too long (display names 256 bytes at most, descriptions 1024)";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return "control characters are not allowed";
+	if (!xmlCheckUTF8((const xmlChar *)s))
+		return "not UTF-8";
+	return NULL;
+}
+
+/* The icon file into d (data owned by *data_r); 0, or an exit status after a message. */
+static int
+load_icon(const char *path, struct app_display *d, char **data_r)
+{
+	const char *err, *type;
+	size_t len;
+	char *data = slurp_binary(path, ICON_MAX, &len, &err);
+
+	if (data == NULL)
+		return fail("--icon %s: %s", path, strcmp(err, "file too large") ? err :
+		    "larger than 64 KiB");
+	if (icon_check(data, len, &type, &err) == -1) {
+		free(data);
+		return fail("--icon %s: %s", path, err);
+	}
+	d->icon = (const unsigned char *)data;
+	d->icon_len = len;
+	d->icon_type = type;
+	*data_r = data;
+	return 0;
+}
+
+/* What the options of app set ask for, into d; 0, or an exit status after a message. */
+static int
+display_options(struct cli *c, struct app_display *d, char **icon_r)
+{
+	const char *icon = opt(c, "--icon"), *why;
+
+	memset(d, 0, sizeof(*d));
+	d->display_name = opt(c, "--display-name");
+	d->description = opt(c, "--description");
+	if (!d->display_name && !d->description && !icon && !flag(c, "--no-icon"))
+		return usage_fail(c, "app set needs --display-name, --description, --icon or "
+		    "--no-icon");
+	if (icon && flag(c, "--no-icon"))
+		return usage_fail(c, "--icon and --no-icon exclude each other");
+	if (d->display_name && (why = text_refusal(d->display_name, 256)) != NULL)
+		return fail("--display-name: %s", why);
+	if (d->description && (why = text_refusal(d->description, 1024)) != NULL)
+		return fail("--description: %s", why);
+	if (flag(c, "--no-icon"))
+		d->icon = (const unsigned char *)"";	/* icon_len 0: cleared */
+	return icon ? load_icon(icon, d, icon_r) : 0;
+}
+
+int
+cmd_app_set(struct cli *c)
+{
+	const char *name = arg(c, 0), *err;
+	struct app_display d;
+	struct audit_entry ae;
+	char *icon = NULL, what[64] = "removed";
+	int rc;
+
+	if ((rc = display_options(c, &d, &icon)) != 0)
+		return rc;
+	if (d.icon_len)
+		snprintf(what, sizeof(what), "%s %zu bytes", d.icon_type, d.icon_len);
+	cli_audit(&ae, "admin.app.set", "app", name, "display_name", d.display_name,
+	    "description", d.description ? "changed" : NULL, "icon", d.icon ? what : NULL, NULL);
+	rc = store_app_set_display(c->in.store, c->tenant, name, &d, &ae, &err);
+	free(icon);
+	if (rc != 1)
+		return fail("app %s: %s", name, rc == 0 ? "no such app" : err);
+	printf("app %s updated\n", name);
 	return 0;
 }

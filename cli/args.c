@@ -19,6 +19,9 @@
 #define ASK_PW { "--ask-password", OPT_FLAG, NULL, NULL, 0 }
 #define CA_KEY { "--ca-key", OPT_VALUE, "TYPE", "p256|rsa3072", 0 }
 #define OUT_FILE { "--out", OPT_VALUE, "FILE", NULL, 1 }
+#define USER_OPT { "--user", OPT_VALUE, "U", NULL, 0 }
+#define GROUP_OPT { "--group", OPT_VALUE, "G", NULL, 0 }
+#define BEFORE_OPT(required) { "--before", OPT_VALUE, "OTHER", NULL, required }
 #define REASONS "unspecified|keyCompromise|affiliationChanged|superseded|" \
 	"cessationOfOperation|privilegeWithdrawn"
 
@@ -31,6 +34,9 @@ static const struct cmd_spec table[] = {
 		{ "--name", OPT_VALUE, "NAME", NULL, 0 }, CA_KEY } },
 	{ "tenant", "ca", "T", 1, 1, CMD_CA | CMD_ANY_TENANT, cmd_tenant_ca, { CA_KEY } },
 	{ "tenant", "list", NULL, 0, 0, CMD_ANY_TENANT, cmd_tenant_list, { { 0 } } },
+	{ "tenant", "set", "T", 1, 1, CMD_ANY_TENANT, cmd_tenant_set, {
+		{ "--timezone", OPT_VALUE, "ZONE", NULL, 0 },
+		{ "--default", OPT_VALUE, "EFFECT", "allow|deny", 0 } } },
 	{ "user", "add", "NAME", 1, 1, 0, cmd_user_add, {
 		{ "--email", OPT_VALUE, "E", NULL, 0 },
 		{ "--name", OPT_VALUE, "DISPLAY", NULL, 0 }, PW_STDIN, ASK_PW } },
@@ -43,7 +49,8 @@ static const struct cmd_spec table[] = {
 	{ "user", "set", "NAME", 1, 1, 0, cmd_user_set, {
 		{ "--email", OPT_VALUE, "E", NULL, 0 },
 		{ "--name", OPT_VALUE, "DISPLAY", NULL, 0 },
-		{ "--attr", OPT_LIST, "KEY=VALUE", NULL, 0 } } },
+		{ "--attr", OPT_LIST, "KEY=VALUE", NULL, 0 },
+		{ "--break-glass", OPT_VALUE, "on|off", "on|off", 0 } } },
 	{ "user", "show", "NAME", 1, 1, 0, cmd_user_show, { { 0 } } },
 	{ "user", "unlock", "NAME", 1, 1, 0, cmd_user_unlock, { { 0 } } },
 	{ "group", "add", "G", 1, 1, 0, cmd_group_add, { { 0 } } },
@@ -69,6 +76,14 @@ static const struct cmd_spec table[] = {
 		{ "--grant", OPT_VALUE, "GRANT[,GRANT...]", NULL, 0 } } },
 	{ "app", "list", NULL, 0, 0, 0, cmd_app_list, { { 0 } } },
 	{ "app", "remove", "NAME", 1, 1, 0, cmd_app_remove, { { 0 } } },
+	{ "app", "assign", "APP", 1, 1, 0, cmd_app_assign, { USER_OPT, GROUP_OPT } },
+	{ "app", "unassign", "APP", 1, 1, 0, cmd_app_assign, { USER_OPT, GROUP_OPT } },
+	{ "app", "show", "APP", 1, 1, 0, cmd_app_show, { { 0 } } },
+	{ "app", "set", "APP", 1, 1, 0, cmd_app_set, {
+		{ "--display-name", OPT_VALUE, "TEXT", NULL, 0 },
+		{ "--description", OPT_VALUE, "TEXT", NULL, 0 },
+		{ "--icon", OPT_VALUE, "FILE.png|FILE.svg", NULL, 0 },
+		{ "--no-icon", OPT_FLAG, NULL, NULL, 0 } } },
 	{ "key", "list", NULL, 0, 0, 0, cmd_key_list, {
 		{ "--use", OPT_VALUE, "USE", "saml|oidc|ca", 0 } } },
 	{ "key", "rotate", NULL, 0, 0, 0, cmd_key_rotate, {
@@ -91,6 +106,25 @@ static const struct cmd_spec table[] = {
 		{ "--app", OPT_VALUE, "A", NULL, 0 },
 		{ "--tenant", OPT_FLAG, NULL, NULL, 0 } } },
 	{ "policy", "list", NULL, 0, 0, 0, cmd_policy_list, { { 0 } } },
+	{ "policy", "add", "NAME", 1, 1, 0, cmd_policy_add, {
+		{ "--effect", OPT_VALUE, "EFFECT", "allow|deny|device|mfa", 1 },
+		{ "--user", OPT_LIST, "U", NULL, 0 },
+		{ "--group", OPT_LIST, "G", NULL, 0 },
+		{ "--app", OPT_LIST, "A", NULL, 0 },
+		{ "--from", OPT_LIST, "CIDR", NULL, 0 },
+		{ "--not-from", OPT_LIST, "CIDR", NULL, 0 },
+		{ "--days", OPT_VALUE, "mon,tue,...", NULL, 0 },
+		{ "--hours", OPT_VALUE, "HH:MM-HH:MM", NULL, 0 },
+		{ "--report-only", OPT_FLAG, NULL, NULL, 0 }, BEFORE_OPT(0) } },
+	{ "policy", "remove", "NAME", 1, 1, 0, cmd_policy_remove, { { 0 } } },
+	{ "policy", "move", "NAME", 1, 1, 0, cmd_policy_move, { BEFORE_OPT(1) } },
+	{ "policy", "test", NULL, 0, 0, 0, cmd_policy_test, {
+		{ "--user", OPT_VALUE, "U", NULL, 1 },
+		{ "--app", OPT_VALUE, "A", NULL, 0 },
+		{ "--ip", OPT_VALUE, "IP", NULL, 1 },
+		{ "--at", OPT_VALUE, "TIME", NULL, 0 },
+		{ "--device", OPT_FLAG, NULL, NULL, 0 },
+		{ "--mfa", OPT_FLAG, NULL, NULL, 0 } } },
 	{ "audit", NULL, NULL, 0, 0, 0, cmd_audit_list, {
 		{ "--event", OPT_VALUE, "EVENT", NULL, 0 },
 		{ "--user", OPT_VALUE, "U", NULL, 0 },

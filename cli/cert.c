@@ -1,6 +1,5 @@
 /*
- * sekisho cert and sekisho policy: device certificates through the ca process, and the
- * device-required policy flags.
+ * sekisho cert: device certificates through the ca process.
  */
 #include "config.h"
 
@@ -358,51 +357,4 @@ cmd_cert_ca(struct cli *c)
 	}
 	free(pem);
 	return rc;
-}
-
-/* ---- policies ---- */
-
-static void
-print_policy(const void *rec, void *arg)
-{
-	const struct policy *p = rec;
-
-	if (!strcmp(p->kind, "tenant"))
-		printf("tenant\t%s\t%s\n", p->key, p->value);
-	else
-		printf("%s:%s\t%s\t%s\n", p->kind, p->name ? p->name : "?", p->key, p->value);
-}
-
-int
-cmd_policy_list(struct cli *c)
-{
-	return store_policy_list(c->in.store, c->tenant, print_policy, NULL) < 0;
-}
-
-int
-cmd_policy_set(struct cli *c)
-{
-	const char *key = arg(c, 0), *val = arg(c, 1), *err;
-	const char *u = opt(c, "--user"), *g = opt(c, "--group"), *a = opt(c, "--app");
-	const char *kind = u ? "user" : g ? "group" : a ? "app" : "tenant", *name = u ? u : g ? g : a;
-	int n = (u != NULL) + (g != NULL) + (a != NULL) + flag(c, "--tenant");
-	struct audit_entry ae;
-
-	if (n != 1)
-		return usage_fail(c, "policy set needs exactly one of --user U, --group G, --app A, "
-		    "--tenant");
-	if (strcmp(key, "device-required"))
-		return usage_fail(c, "unknown policy %s (known: device-required)", key);
-	if (strcmp(val, "on") && strcmp(val, "off") && strcmp(val, "inherit"))
-		return usage_fail(c, "device-required takes on, off or inherit, not \"%s\"", val);
-	cli_audit(&ae, "admin.policy.set", "scope", kind, kind, name, "key", "device_required",
-	    "value", val, NULL);
-	if (store_policy_set(c->in.store, c->tenant, kind, name, "device_required",
-	    strcmp(val, "inherit") ? val : NULL, &ae, &err) == -1)
-		return fail("%s%s%s", name ? name : "", name ? ": " : "", err);
-	if (name)
-		printf("policy device-required of %s:%s set to %s\n", kind, name, val);
-	else
-		printf("policy device-required of tenant set to %s\n", val);
-	return 0;
 }

@@ -2,9 +2,10 @@
  * What the files of the sekisho command line share: the grammar of its commands (one
  * table in args.c), the parsed command line, and the helpers every command uses.
  * sekisho.c has main() and the tenant, key, backup and init commands; user.c users and
- * groups; app.c the apps; cert.c device certificates and policies; audit.c the audit
- * trail and the records of changes made here; prompt.c passwords from standard input or
- * a terminal.
+ * groups; app.c the apps, their assignments and portal display; cert.c device
+ * certificates; policy.c access rules and the device-required settings; audit.c the
+ * audit trail and the records of changes made here; prompt.c passwords from standard
+ * input or a terminal.
  */
 #ifndef SEKISHO_CLI_H
 #define SEKISHO_CLI_H
@@ -106,6 +107,8 @@ char *read_password(void);
 int tenant_exists(struct cli *c);
 /* A file of at most max bytes, NUL-terminated, without NUL bytes; NULL with *errstr. */
 char *slurp(const char *path, size_t max, size_t *len_r, const char **errstr);
+/* The same for a file that may hold NUL bytes (an image). */
+char *slurp_binary(const char *path, size_t max, size_t *len_r, const char **errstr);
 
 struct audit_entry;
 /*
@@ -128,6 +131,7 @@ int cmd_backup(struct cli *c);
 int cmd_tenant_add(struct cli *c);
 int cmd_tenant_ca(struct cli *c);
 int cmd_tenant_list(struct cli *c);
+int cmd_tenant_set(struct cli *c);
 int cmd_user_add(struct cli *c);
 int cmd_user_list(struct cli *c);
 int cmd_user_enable(struct cli *c);
@@ -148,6 +152,9 @@ int cmd_app_add_saml(struct cli *c);
 int cmd_app_add_oidc(struct cli *c);
 int cmd_app_list(struct cli *c);
 int cmd_app_remove(struct cli *c);
+int cmd_app_assign(struct cli *c);
+int cmd_app_show(struct cli *c);
+int cmd_app_set(struct cli *c);
 int cmd_cert_issue(struct cli *c);
 int cmd_cert_list(struct cli *c);
 int cmd_cert_show(struct cli *c);
@@ -156,6 +163,10 @@ int cmd_cert_crl(struct cli *c);
 int cmd_cert_ca(struct cli *c);
 int cmd_policy_set(struct cli *c);
 int cmd_policy_list(struct cli *c);
+int cmd_policy_add(struct cli *c);
+int cmd_policy_remove(struct cli *c);
+int cmd_policy_move(struct cli *c);
+int cmd_policy_test(struct cli *c);
 int cmd_audit_list(struct cli *c);
 int cmd_audit_verify(struct cli *c);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "ca.h"
 #include "casvc.h"
 #include "cli.h"
@@ -20,7 +21,9 @@
 #include "instance.h"
 #include "log.h"
 #include "password.h"
+#include "rules.h"
 #include "store.h"
+#include "tz.h"
 #include "url.h"
 #include "xmalloc.h"
 
@@ -52,7 +55,7 @@ tenant_exists(struct cli *c)
 }
 
 char *
-slurp(const char *path, size_t max, size_t *len_r, const char **errstr)
+slurp_binary(const char *path, size_t max, size_t *len_r, const char **errstr)
 {
 	FILE *fp = fopen(path, "r");
 	char *data;
@@ -70,7 +73,15 @@ slurp(const char *path, size_t max, size_t *len_r, const char **errstr)
 		return NULL;
 	}
 	data[*len_r] = '\0';
-	if (strlen(data) != *len_r) {
+	return data;
+}
+
+char *
+slurp(const char *path, size_t max, size_t *len_r, const char **errstr)
+{
+	char *data = slurp_binary(path, max, len_r, errstr);
+
+	if (data && strlen(data) != *len_r) {
 		free(data);
 		*errstr = "file contains NUL bytes";
 		return NULL;
@@ -133,6 +144,39 @@ int
 cmd_tenant_list(struct cli *c)
 {
 	return store_tenant_list(c->in.store, print_tenant, NULL) < 0;
+}
+
+/* "tenant T timezone=Z default=allow": the settings as they stand now. */
+static int
+print_tenant_settings(struct cli *c, const char *id)
+{
+	struct tenant t;
+	int rc = store_tenant_get(c->in.store, id, &t);
+
+	if (rc == 1)
+		printf("tenant %s timezone=%s default=%s\n", id,
+		    t.timezone ? t.timezone : RULE_DEFAULT_TIMEZONE,
+		    t.default_effect ? t.default_effect : "allow");
+	store_tenant_clear(&t);
+	return rc == 1 ? 0 : fail("tenant %s: storage error", id);
+}
+
+int
+cmd_tenant_set(struct cli *c)
+{
+	const char *id = arg(c, 0), *zone = opt(c, "--timezone"), *def = opt(c, "--default");
+	const char *err;
+	struct audit_entry ae;
+	int rc;
+
+	if (zone == NULL && def == NULL)
+		return usage_fail(c, "tenant set needs --timezone or --default");
+	if (zone && !tz_valid(zone))
+		return fail("--timezone %s: unknown time zone", zone);
+	cli_audit(&ae, "admin.tenant.set", "tenant", id, "timezone", zone, "default", def, NULL);
+	if ((rc = store_tenant_set(c->in.store, id, zone, def, &ae, &err)) != 1)
+		return fail("tenant %s: %s", id, rc == 0 ? "no such tenant" : err);
+	return print_tenant_settings(c, id);
 }
 
 /* ---- keys ---- */

@@ -493,15 +493,16 @@ int
 cmd_user_set(struct cli *c)
 {
 	const char *name = arg(c, 0), *email = opt(c, "--email"), *display = opt(c, "--name");
-	struct user_change ch = { .email = email, .display_name = display };
+	struct user_change ch = { .email = email, .display_name = display,
+		.break_glass = opt(c, "--break-glass") };
 	struct audit_entry ae;
 	struct user u;
 	char *attrs = NULL;
 	const char *err;
 	int rc;
 
-	if (!email && !display && !flag(c, "--attr"))
-		return usage_fail(c, "user set needs --email, --name or --attr");
+	if (!email && !display && !flag(c, "--attr") && !ch.break_glass)
+		return usage_fail(c, "user set needs --email, --name, --attr or --break-glass");
 	if (email && *email && !valid_email(email))
 		return fail("%s is not an email address", email);
 	if (display && strlen(display) > 256)
@@ -514,7 +515,7 @@ cmd_user_set(struct cli *c)
 		return rc == -2 ? EXIT_FAIL : user_done(name, rc, NULL);
 	}
 	cli_audit(&ae, "admin.user.set", "user", name, "email", email, "name", display,
-	    "attrs", attrs ? "changed" : NULL, NULL);
+	    "attrs", attrs ? "changed" : NULL, "break_glass", ch.break_glass, NULL);
 	rc = store_user_update(c->in.store, c->tenant, name, &ch, &ae, &err);
 	free(attrs);
 	if (rc == -1)
@@ -541,6 +542,8 @@ cmd_user_show(struct cli *c)
 	    "created=%s\npassword_changed=%s\n", u.name, u.id, u.email ? u.email : "",
 	    u.display_name ? u.display_name : "", u.disabled ? "disabled" : "enabled",
 	    u.pwhash ? "set" : "none", when[0], when[1]);
+	if (u.break_glass)
+		printf("break_glass=on\n");
 	if (store_failure_get(c->in.store, c->tenant, "user", u.name, &f) == 1)
 		printf("failures=%llu\n", (unsigned long long)f.count);
 	if (store_user_groups(c->in.store, c->tenant, u.id, &groups) == 0)

@@ -79,12 +79,17 @@ digits(const char **p, int n, int *v_r)
 	return 0;
 }
 
-int
-clock_parse_iso8601(const char *s, int64_t *t_r)
+/*
+ * "YYYY-MM-DDTHH:MM:SS[.fraction]" at the start of s as if in UTC: 0 with *t_r and *rest_r
+ * (what follows), or -1.
+ */
+static int
+parse_datetime(const char *s, int64_t *t_r, const char **rest_r)
 {
-	struct tm tm = { 0 };
+	struct tm tm = { 0 }, back;
 	int y, mo, d, h, mi, sec;
 	const char *p = s;
+	time_t t;
 
 	if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
 	    digits(&p, 2, &d) || *p++ != 'T' || digits(&p, 2, &h) || *p++ != ':' ||
@@ -97,8 +102,6 @@ clock_parse_iso8601(const char *s, int64_t *t_r)
 		while (isdigit((unsigned char)*p))
 			p++;
 	}
-	if (strcmp(p, "Z") != 0)
-		return -1;
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
 		return -1;
 	tm.tm_year = y - 1900;
@@ -107,14 +110,56 @@ clock_parse_iso8601(const char *s, int64_t *t_r)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = sec > 59 ? 59 : sec;	/* a leap second counts as :59 */
-	{
-		time_t t = timegm(&tm);
-		struct tm back;
-		/* timegm normalises 30 February into March: refuse dates that move. */
-		if (gmtime_r(&t, &back) == NULL || back.tm_mday != d || back.tm_mon != mo - 1)
-			return -1;
-		*t_r = (int64_t)t;
+	t = timegm(&tm);
+	/* timegm normalises 30 February into March: refuse dates that move. */
+	if (gmtime_r(&t, &back) == NULL || back.tm_mday != d || back.tm_mon != mo - 1)
+		return -1;
+	*t_r = (int64_t)t;
+	*rest_r = p;
+	return 0;
+}
+
+int
+clock_parse_iso8601(const char *s, int64_t *t_r)
+{
+	const char *rest;
+	int64_t t;
+
+	if (parse_datetime(s, &t, &rest) == -1 || strcmp(rest, "Z") != 0)
+		return -1;
+	*t_r = t;
+	return 0;
+}
+
+/* "Z", or "+HH:MM" / "-HH:MM" (hours 00..23): the offset east of UTC in seconds. */
+static int
+parse_offset(const char *p, int64_t *offset_r)
+{
+	int h, m, sign = *p == '-' ? -1 : 1;
+
+	if (strcmp(p, "Z") == 0) {
+		*offset_r = 0;
+		return 0;
 	}
+	if (*p != '+' && *p != '-')
+		return -1;
+	p++;
+	if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &m) || *p != '\0' || h > 23 ||
+	    m > 59)
+		return -1;
+	*offset_r = sign * (int64_t)(h * 3600 + m * 60);
+	return 0;
+}
+
+int
+clock_parse_iso8601_offset(const char *s, int64_t *t_r)
+{
+	const char *rest;
+	int64_t t, offset;
+
+	if (parse_datetime(s, &t, &rest) == -1 || parse_offset(rest, &offset) == -1)
+		return -1;
+	*t_r = t - offset;
 	return 0;
 }
 

@@ -19,6 +19,11 @@ void clock_set_fixed(int64_t t);
 void clock_iso8601(int64_t t, char out[21]);
 /* Parse xs:dateTime in UTC (Z, optional fraction); 0 or -1. */
 int clock_parse_iso8601(const char *s, int64_t *t_r);
+/*
+ * The same with "Z" or a UTC offset "+09:00" / "-05:30" at the end (as an administrator
+ * writes a local time); *t_r is UTC.  0 or -1.
+ */
+int clock_parse_iso8601_offset(const char *s, int64_t *t_r);
 /* Parse a duration such as "90", "30s", "15m", "8h", "30d"; 0 or -1. */
 int clock_parse_duration(const char *s, int64_t *seconds_r);
 

@@ -16,6 +16,7 @@ struct rule_rec;
 
 #define RULE_NEEDS_DEVICE 1u
 #define RULE_NEEDS_MFA 2u
+#define RULE_DENIED 4u		/* glass_skipped: a deny rule or the default deny */
 
 #define RULE_DEFAULT_TIMEZONE "Asia/Tokyo"
 #define RULE_REPORTS_MAX 8
@@ -27,6 +28,12 @@ struct rule_rec;
  * err that names the bad part ("--hours 25:00-18:00: hour 25 is out of range").
  */
 int rule_validate(const struct rule_rec *r, char err[RULE_ERR_MAX]);
+/*
+ * rule_validate, then r's from, not_from and days rewritten in the form the store keeps:
+ * networks "10.0.0.0/8 192.0.2.1/32" (a bare address gets /32 or /128), days "mon,...,sun"
+ * in that order, each once.  0, or -1 with err (r unchanged).
+ */
+int rule_canonical(struct rule_rec *r, char err[RULE_ERR_MAX]);
 /*
  * The canonical text of a rule's conditions and effect, as audit records and `policy
  * list` show it: "effect=deny users=alice groups=staff apps=crm from=10.0.0.0/8

@@ -69,11 +69,17 @@ static const char *const db_names[DB__COUNT] = {
 	[DB_POLICIES] = "policies",
 	[DB_USERS_NAME] = "users_by_name",
 	[DB_GROUPS_NAME] = "groups_by_name",
+	[DB_RULES] = "rules",
+	[DB_ASSIGN] = "assignments",
 };
 
-/* 2: users, groups and apps are referred to by immutable ids (store_upgrade.c). */
-#define SCHEMA_VERSION "2"
-#define SCHEMA_VERSION_N 2
+/*
+ * 2: users, groups and apps are referred to by immutable ids; 3: access rules and app
+ * assignments (store_upgrade.c).  A version 2 program must refuse a version 3 database:
+ * it would ignore its deny rules and let everyone in.
+ */
+#define SCHEMA_VERSION "3"
+#define SCHEMA_VERSION_N 3
 
 /*
  * The schema version of the database into *from (a new one is written as the current

@@ -164,7 +164,7 @@ int store_user_update(struct store *st, const char *tenant, const char *name,
     const struct user_change *ch, const struct audit_entry *ae, const char **errstr);
 /*
  * Remove a user with everything that refers to it: sessions, OIDC grants, memberships,
- * policies and failure counters go, certificates are revoked (cessationOfOperation).
+ * policies, app assignments and failure counters go, certificates are revoked (cessationOfOperation).
  * The audit entry gets what was removed appended.  1/0/-1.
  */
 int store_user_remove(struct store *st, const char *tenant, const char *name,
@@ -180,7 +180,8 @@ struct grouprec {
 };
 int store_group_add(struct store *st, const char *tenant, const char *group,
     const struct audit_entry *ae, const char **errstr);
-/* Removes its memberships and policies too (counted in the audit entry).  1/0/-1. */
+/* Removes its memberships, policies and app assignments too (counted in the audit
+ * entry).  1/0/-1. */
 int store_group_remove(struct store *st, const char *tenant, const char *group,
     const struct audit_entry *ae);
 /* 1 exists, 0 not, -1 error. */
@@ -244,8 +245,8 @@ int store_app_get(struct store *st, const char *tenant, const char *name, struct
 int store_app_get_by_entity(struct store *st, const char *tenant, const char *entity_id,
     struct app *a_r);
 /*
- * Remove an app with what refers to it: its policies, its OIDC codes, grants and access
- * tokens, and its part of every SSO session.  1/0/-1.
+ * Remove an app with what refers to it: its policies and assignments, its OIDC codes,
+ * grants and access tokens, and its part of every SSO session.  1/0/-1.
  */
 int store_app_remove(struct store *st, const char *tenant, const char *name,
     const struct audit_entry *ae);

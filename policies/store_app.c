@@ -15,6 +15,7 @@
 #include "xmalloc.h"
 
 #define F(tag, type, st, m) { tag, type, offsetof(struct st, m), 0 }
+#define FB(tag, st, m, l) { tag, REC_BYTES, offsetof(struct st, m), offsetof(struct st, l) }
 
 const struct rec_field store_app_fields[] = {
 	F(1, REC_STR, app, name),
@@ -35,6 +36,10 @@ const struct rec_field store_app_fields[] = {
 	F(16, REC_STR, app, backchannel_uri),
 	F(17, REC_STR, app, grant_types),
 	F(18, REC_STR, app, id),
+	F(19, REC_STR, app, display_name),
+	F(20, REC_STR, app, description),
+	FB(21, app, icon, icon_len),
+	F(22, REC_STR, app, icon_type),
 	REC_END
 };
 
@@ -210,14 +215,15 @@ static int
 remove_refs(struct store_txn *t, const char *tenant, const struct app *a, char *extra,
     size_t len)
 {
-	int pols = 0, grants = 0, sessions = 0;
+	int pols = 0, grants = 0, sessions = 0, assigned = 0;
 
 	if ((a->id && (pols = stx_target_policies_drop(t, tenant, "app", a->id)) < 0) ||
+	    (a->id && (assigned = stx_assignments_drop(t, tenant, "app", a->id)) < 0) ||
 	    (a->entity_id && (grants = stx_client_grants_drop(t, tenant, a->entity_id)) < 0) ||
 	    (a->entity_id && (sessions = stx_session_sps_drop(t, tenant, a->entity_id)) < 0))
 		return -1;
-	snprintf(extra, len, "app_id=%s policies=%d grants=%d sessions=%d", a->id ? a->id : "-",
-	    pols, grants, sessions);
+	snprintf(extra, len, "app_id=%s policies=%d assignments=%d grants=%d sessions=%d",
+	    a->id ? a->id : "-", pols, assigned, grants, sessions);
 	return 0;
 }
 
@@ -258,6 +264,71 @@ store_app_remove(struct store *st, const char *tenant, const char *name,
 	if (rc == 1)
 		audit_entry_done(&op.full, tenant);
 	return rc;
+}
+
+static void
+replace_str(char **field, const char *value)
+{
+	if (value == NULL)
+		return;
+	free(*field);
+	*field = *value ? xstrdup(value) : NULL;
+}
+
+/* The icon as given (checked by the caller), or none when d->icon_len is 0. */
+static void
+replace_icon(struct app *a, const struct app_display *d)
+{
+	if (d->icon == NULL)
+		return;
+	free(a->icon);
+	free(a->icon_type);
+	a->icon = d->icon_len ? xmemdup(d->icon, d->icon_len) : NULL;
+	a->icon_len = d->icon_len;
+	a->icon_type = d->icon_len && d->icon_type ? xstrdup(d->icon_type) : NULL;
+}
+
+struct display_op {
+	const char *tenant, *name;
+	const struct app_display *d;
+	const struct audit_entry *ae;
+	struct audit_entry full;
+};
+
+static int
+display_tx(struct store_txn *t, void *arg)
+{
+	struct display_op *op = arg;
+	struct store_key k;
+	struct app a;
+	int rc;
+
+	if ((rc = stx_app_get(t, op->tenant, op->name, &a)) != 1)
+		return rc;
+	replace_str(&a.display_name, op->d->display_name);
+	replace_str(&a.description, op->d->description);
+	replace_icon(&a, op->d);
+	skey_init(&k, op->tenant);
+	skey_add(&k, op->name);
+	rc = stx_put_rec(t, DB_APPS, &k, store_app_fields, &a, 0) != 0 ||
+	    stx_audit_entry(t, op->tenant, op->ae, NULL, &op->full) < 0 ||
+	    stx_bump_generation(t, op->tenant) < 0 ? -1 : 1;
+	store_app_clear(&a);
+	return rc;
+}
+
+int
+store_app_set_display(struct store *st, const char *tenant, const char *name,
+    const struct app_display *d, const struct audit_entry *ae, const char **errstr)
+{
+	struct display_op op = { .tenant = tenant, .name = name, .d = d, .ae = ae };
+	int rc = store_run(st, 1, display_tx, &op);
+
+	if (rc < 0)
+		*errstr = rc == STORE_FULL ? "database full" : "cannot store the app";
+	else if (rc == 1)
+		audit_entry_done(&op.full, tenant);
+	return rc < 0 ? -1 : rc;
 }
 
 int

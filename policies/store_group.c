@@ -174,8 +174,8 @@ group_remove_tx(struct store_txn *t, void *arg)
 	struct group_op *op = arg;
 	struct store_key k;
 	struct grouprec g;
-	char extra[160];
-	int rc, members, pols;
+	char extra[200];
+	int rc, members, pols, assigned;
 
 	if ((rc = stx_group_get(t, op->tenant, op->group, &g)) != 1)
 		return rc;
@@ -184,10 +184,11 @@ group_remove_tx(struct store_txn *t, void *arg)
 	skey_of(&k, op->tenant, g.id);
 	rc = rc || stx_del(t, DB_GROUPS, &k) < 0 ||
 	    (members = drop_memberships(t, op->tenant, "g", g.id)) < 0 ||
-	    (pols = stx_target_policies_drop(t, op->tenant, "group", g.id)) < 0;
+	    (pols = stx_target_policies_drop(t, op->tenant, "group", g.id)) < 0 ||
+	    (assigned = stx_assignments_drop(t, op->tenant, "group", g.id)) < 0;
 	if (!rc) {
-		snprintf(extra, sizeof(extra), "group_id=%s memberships=%d policies=%d", g.id,
-		    members, pols);
+		snprintf(extra, sizeof(extra), "group_id=%s memberships=%d policies=%d "
+		    "assignments=%d", g.id, members, pols, assigned);
 		rc = stx_audit_entry(t, op->tenant, op->ae, extra, &op->full) < 0 ||
 		    stx_bump_generation(t, op->tenant) < 0;
 	}

@@ -43,6 +43,8 @@ enum store_db {
 	DB_POLICIES,
 	DB_USERS_NAME,
 	DB_GROUPS_NAME,
+	DB_RULES,
+	DB_ASSIGN,
 	DB__COUNT
 };
 
@@ -138,13 +140,23 @@ int stx_group_by_id(struct store_txn *t, const char *tenant, const char *id, str
 int stx_app_get(struct store_txn *t, const char *tenant, const char *name, struct app *a_r);
 /* The name of the app with this id (new string), or NULL. */
 char *stx_app_name(struct store_txn *t, const char *tenant, const char *id);
+/*
+ * The user, group or app (kind) called name (store_assign.c): 1 with its id and, when
+ * name_r is not NULL, its name as stored (new strings), 0 none, -1.
+ */
+int stx_object_id(struct store_txn *t, const char *tenant, const char *kind, const char *name,
+    char **id_r, char **name_r);
+/* The current name of kind's object with this id (new string), or NULL when gone. */
+char *stx_object_name(struct store_txn *t, const char *tenant, const char *kind,
+    const char *id);
 
 /*
  * What goes when an object is removed, inside its removal's transaction; each returns how
  * many it removed or revoked, or -1.  Certificates of a user (store_cert.c), OIDC grants
  * of a user (store_oidc.c), memberships of a user (store_group.c), policies of a user,
- * group or app (store_policy.c), everything of an OIDC client (codes, grants, access
- * tokens: store_oidc.c), an app's part of every SSO session and a failure counter
+ * group or app (store_policy.c), app assignments of a user, group or app
+ * (store_assign.c), everything of an OIDC client (codes, grants, access tokens:
+ * store_oidc.c), an app's part of every SSO session and a failure counter
  * (store_session.c).
  */
 int stx_revoke_user_certs(struct store_txn *t, const char *tenant, const char *user_id,
@@ -153,6 +165,9 @@ int stx_revoke_user_grants(struct store_txn *t, const char *tenant, const char *
 int stx_user_memberships_drop(struct store_txn *t, const char *tenant, const char *user_id);
 int stx_target_policies_drop(struct store_txn *t, const char *tenant, const char *kind,
     const char *target);
+/* The app assignments of a user, group or app (kind) with this id (store_assign.c). */
+int stx_assignments_drop(struct store_txn *t, const char *tenant, const char *kind,
+    const char *id);
 int stx_client_grants_drop(struct store_txn *t, const char *tenant, const char *client_id);
 int stx_session_sps_drop(struct store_txn *t, const char *tenant, const char *entity_id);
 int stx_failure_drop(struct store_txn *t, const char *tenant, const char *scope,
@@ -182,6 +197,7 @@ int stx_session_delete(struct store_txn *t, const char *tenant, const char *user
     const unsigned char hash[32]);
 
 /* Record layouts, for the upgrade of older databases (store_upgrade.c). */
+extern const struct rec_field store_tenant_fields[];
 extern const struct rec_field store_user_fields[];
 extern const struct rec_field store_group_fields[];
 extern const struct rec_field store_app_fields[];

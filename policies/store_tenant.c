@@ -1,25 +1,31 @@
 /*
- * Store operations on tenants and their signing keys (SAML, OIDC and device CA keys,
- * sealed with the master key by the caller).
+ * Store operations on tenants (with their time zone and default effect for access rules)
+ * and their signing keys (SAML, OIDC and device CA keys, sealed with the master key by
+ * the caller).
  */
 #include "config.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "log.h"
+#include "rules.h"
 #include "store_int.h"
 #include "xmalloc.h"
 
 #define F(tag, type, st, m) { tag, type, offsetof(struct st, m), 0 }
 #define FB(tag, st, m, l) { tag, REC_BYTES, offsetof(struct st, m), offsetof(struct st, l) }
 
-static const struct rec_field tenant_fields[] = {
+const struct rec_field store_tenant_fields[] = {
 	F(1, REC_STR, tenant, id),
 	F(2, REC_STR, tenant, name),
 	F(3, REC_U64, tenant, created),
 	FB(4, tenant, secret, secret_len),
+	F(5, REC_STR, tenant, timezone),
+	F(6, REC_STR, tenant, default_effect),
 	REC_END
 };
 
@@ -38,7 +44,7 @@ static const struct rec_field keyrec_fields[] = {
 void
 store_tenant_clear(struct tenant *t)
 {
-	rec_clear(tenant_fields, t);
+	rec_clear(store_tenant_fields, t);
 }
 
 void
@@ -55,6 +61,8 @@ struct tenant_op {
 	struct tenant *out;
 	uint64_t gen;
 	const char *err;
+	const struct audit_entry *ae;
+	struct audit_entry full;
 };
 
 static int
@@ -66,7 +74,7 @@ tenant_add_tx(struct store_txn *t, void *arg)
 
 	skey_init(&k, "");
 	skey_add(&k, op->in->id);
-	rc = stx_put_rec(t, DB_TENANTS, &k, tenant_fields, op->in, STX_NOOVERWRITE);
+	rc = stx_put_rec(t, DB_TENANTS, &k, store_tenant_fields, op->in, STX_NOOVERWRITE);
 	if (rc == 1)
 		op->err = "tenant already exists";
 	if (rc != 0)
@@ -94,7 +102,7 @@ tenant_get_tx(struct store_txn *t, void *arg)
 	skey_init(&k, "");
 	skey_add(&k, op->id);
 	store_tenant_clear(op->out);
-	return stx_get_rec(t, DB_TENANTS, &k, tenant_fields, op->out);
+	return stx_get_rec(t, DB_TENANTS, &k, store_tenant_fields, op->out);
 }
 
 int
@@ -113,7 +121,7 @@ store_tenant_list(struct store *st, store_each_fn cb, void *arg)
 
 	skey_init(&k, "");
 	skey_prefix(&k);
-	return store_each(st, DB_TENANTS, &k, tenant_fields, sizeof(struct tenant), cb, arg);
+	return store_each(st, DB_TENANTS, &k, store_tenant_fields, sizeof(struct tenant), cb, arg);
 }
 
 struct id_list {
@@ -144,6 +152,72 @@ store_tenant_ids(struct store *st, char ***ids_r)
 	}
 	*ids_r = l.ids;
 	return 0;
+}
+
+/* "timezone=Z default=E" as the tenant has them now (unset: what applies). */
+static void
+tenant_text(const struct tenant *t, char *out, size_t len)
+{
+	snprintf(out, len, "timezone=%s default=%s",
+	    t->timezone ? t->timezone : RULE_DEFAULT_TIMEZONE,
+	    t->default_effect ? t->default_effect : "allow");
+}
+
+static void
+replace(char **field, const char *value)
+{
+	if (value == NULL)
+		return;
+	free(*field);
+	*field = xstrdup(value);
+}
+
+static int
+tenant_set_tx(struct store_txn *t, void *arg)
+{
+	struct tenant_op *op = arg;
+	struct audit_entry ae;
+	char before[200], after[200];
+	struct store_key k;
+	int rc;
+
+	skey_init(&k, "");
+	skey_add(&k, op->id);
+	store_tenant_clear(op->out);	/* the callback may run again (the map grew) */
+	if ((rc = stx_get_rec(t, DB_TENANTS, &k, store_tenant_fields, op->out)) != 1)
+		return rc;
+	tenant_text(op->out, before, sizeof(before));
+	replace(&op->out->timezone, op->in->timezone);
+	replace(&op->out->default_effect, op->in->default_effect);
+	tenant_text(op->out, after, sizeof(after));
+	if (stx_put_rec(t, DB_TENANTS, &k, store_tenant_fields, op->out, 0) != 0)
+		return -1;
+	if (op->ae) {
+		ae = *op->ae;
+		audit_entry_add(&ae, "before", before);
+		audit_entry_add(&ae, "after", after);
+	}
+	if (stx_audit_entry(t, op->id, op->ae ? &ae : NULL, NULL, &op->full) < 0)
+		return -1;
+	return stx_bump_generation(t, op->id) == 0 ? 1 : -1;
+}
+
+int
+store_tenant_set(struct store *st, const char *id, const char *timezone,
+    const char *default_effect, const struct audit_entry *ae, const char **errstr)
+{
+	struct tenant in = { .timezone = (char *)timezone,
+		.default_effect = (char *)default_effect };
+	struct tenant cur = { 0 };
+	struct tenant_op op = { .id = id, .in = &in, .out = &cur, .ae = ae };
+	int rc = store_run(st, 1, tenant_set_tx, &op);
+
+	store_tenant_clear(&cur);
+	if (rc < 0)
+		*errstr = rc == STORE_FULL ? "database full" : "cannot store the tenant";
+	else if (rc == 1)
+		audit_entry_done(&op.full, id);
+	return rc < 0 ? -1 : rc;
 }
 
 static int

@@ -1,9 +1,10 @@
 /*
  * Upgrades of databases written by earlier versions, run by store_open in one write
- * transaction with an audit record per tenant.  Schema 1 to 2: users, groups and apps get
- * (or keep) an immutable id and everything that referred to them by name refers to the
- * id; references to objects that no longer exist (a policy of a removed user, say) are
- * dropped and named in the audit record.
+ * transaction with an audit record per tenant and step.  Schema 1 to 2: users, groups and
+ * apps get (or keep) an immutable id and everything that referred to them by name refers
+ * to the id; references to objects that no longer exist (a policy of a removed user, say)
+ * are dropped and named in the audit record.  Schema 2 to 3 (access rules): each tenant
+ * record gets its time zone and default effect written out; device-required settings stay.
  */
 #include "config.h"
 
@@ -14,6 +15,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "rules.h"
 #include "store_int.h"
 #include "xmalloc.h"
 
@@ -501,6 +503,68 @@ tenant_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 	return 0;
 }
 
+/* ---- schema 2 to 3 ---- */
+
+static int
+count_device_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct policy p = { 0 };
+
+	if (rec_decode(store_policy_fields, &p, val, vlen) == 0 && p.key &&
+	    !strcmp(p.key, "device_required"))
+		(*(int *)arg)++;
+	store_policy_clear(&p);
+	return 0;
+}
+
+/* What applied until now, written out: a later default cannot change a tenant's rules. */
+static int
+up3_tenant(struct store_txn *t, const char *tenant)
+{
+	struct tenant r = { 0 };
+	struct store_key k;
+	char *fields;
+	int rc, device = 0;
+
+	skey_init(&k, "");
+	skey_add(&k, tenant);
+	if (stx_get_rec(t, DB_TENANTS, &k, store_tenant_fields, &r) != 1)
+		return -1;
+	if (r.timezone == NULL)
+		r.timezone = xstrdup(RULE_DEFAULT_TIMEZONE);
+	if (r.default_effect == NULL)
+		r.default_effect = xstrdup("allow");
+	rc = stx_put_rec(t, DB_TENANTS, &k, store_tenant_fields, &r, 0);
+	skey_init(&k, tenant);
+	skey_prefix(&k);
+	if (rc == 0)
+		rc = stx_iter(t, DB_POLICIES, &k, count_device_cb, &device);
+	fields = xasprintf("from=2 to=3 timezone=%s default=%s device_required=%d",
+	    r.timezone, r.default_effect, device);
+	if (rc == 0)
+		rc = stx_audit_append(t, tenant, clock_now(), "store.upgrade", fields);
+	free(fields);
+	store_tenant_clear(&r);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Schema 1 to 2 for one tenant. */
+static int
+up2_tenant(struct store_txn *t, const char *tenant, const char **errstr)
+{
+	struct up u = { .t = t, .tenant = tenant, .tlen = strlen(tenant) };
+	int rc;
+
+	buf_init(&u.dropped, 0);
+	if ((rc = up_tenant(&u)) < 0 && u.err)
+		*errstr = u.err;
+	map_free(&u.users);
+	map_free(&u.groups);
+	map_free(&u.apps);
+	buf_free(&u.dropped);
+	return rc;
+}
+
 int
 stx_upgrade(struct store_txn *t, int from, const char **errstr)
 {
@@ -509,7 +573,7 @@ stx_upgrade(struct store_txn *t, int from, const char **errstr)
 	int rc = 0;
 
 	*errstr = "cannot upgrade the database";
-	if (from != 1) {
+	if (from != 1 && from != 2) {
 		*errstr = "database has an unknown schema version";
 		return -1;
 	}
@@ -518,17 +582,10 @@ stx_upgrade(struct store_txn *t, int from, const char **errstr)
 	if (stx_iter(t, DB_TENANTS, &k, tenant_cb, &ts) < 0)
 		rc = -1;
 	for (size_t i = 0; i < ts.n; i++) {
-		struct up u = { .t = t, .tenant = ts.id[i], .tlen = strlen(ts.id[i]) };
-		buf_init(&u.dropped, 0);
-		if (rc == 0 && up_tenant(&u) < 0) {
-			rc = -1;
-			if (u.err)
-				*errstr = u.err;
-		}
-		map_free(&u.users);
-		map_free(&u.groups);
-		map_free(&u.apps);
-		buf_free(&u.dropped);
+		if (rc == 0 && from == 1)
+			rc = up2_tenant(t, ts.id[i], errstr);
+		if (rc == 0)
+			rc = up3_tenant(t, ts.id[i]);
 		free(ts.id[i]);
 	}
 	free(ts.id);

@@ -27,6 +27,7 @@ const struct rec_field store_user_fields[] = {
 	F(7, REC_U64, user, created),
 	F(8, REC_U64, user, pw_changed),
 	F(9, REC_STR, user, attrs),
+	F(10, REC_U64, user, break_glass),
 	REC_END
 };
 
@@ -355,7 +356,11 @@ apply_change(struct store_txn *t, struct user_op *op, struct user *u)
 		replace_str(&u->display_name, ch->display_name);
 	if (ch->attrs)
 		replace_str(&u->attrs, ch->attrs);
-	return 0;
+	if (ch->break_glass == NULL)
+		return 0;
+	/* Whom rules apply to changed: running servers reload (the rule set's generation). */
+	u->break_glass = !strcmp(ch->break_glass, "on");
+	return stx_bump_generation(t, op->tenant);
 }
 
 static int
@@ -376,6 +381,10 @@ store_user_update(struct store *st, const char *tenant, const char *name,
 		*errstr = "email address longer than 254 bytes";
 		return -1;
 	}
+	if (ch->break_glass && strcmp(ch->break_glass, "on") && strcmp(ch->break_glass, "off")) {
+		*errstr = "break-glass is on or off";
+		return -1;
+	}
 	rc = run_modify(st, &op, update_tx);
 	if (rc < 0)
 		*errstr = rc == STORE_FULL ? "database full" : op.err;
@@ -387,7 +396,7 @@ static int
 remove_refs(struct store_txn *t, const char *tenant, const struct user *u, char *extra,
     size_t len)
 {
-	int sess, grants, certs, groups, pols;
+	int sess, grants, certs, groups, pols, assigned;
 
 	if ((sess = stx_end_user_sessions(t, tenant, u->id)) < 0 ||
 	    (grants = stx_revoke_user_grants(t, tenant, u->id)) < 0 ||
@@ -395,10 +404,11 @@ remove_refs(struct store_txn *t, const char *tenant, const struct user *u, char 
 	    clock_now())) < 0 ||
 	    (groups = stx_user_memberships_drop(t, tenant, u->id)) < 0 ||
 	    (pols = stx_target_policies_drop(t, tenant, "user", u->id)) < 0 ||
+	    (assigned = stx_assignments_drop(t, tenant, "user", u->id)) < 0 ||
 	    stx_failure_drop(t, tenant, "user", u->name) < 0)
 		return -1;
 	snprintf(extra, len, "user_id=%s sessions=%d grants=%d certs_revoked=%d memberships=%d "
-	    "policies=%d", u->id, sess, grants, certs, groups, pols);
+	    "policies=%d assignments=%d", u->id, sess, grants, certs, groups, pols, assigned);
 	return 0;
 }
 

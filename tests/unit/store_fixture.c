@@ -119,6 +119,55 @@ raw_count(struct fx *fx, const char *db)
 	return ms.ms_entries;
 }
 
+/* The meta database of the closed store, opened with LMDB directly. */
+static void
+raw_meta(struct fx *fx, unsigned flags, MDB_env **env, MDB_txn **txn, MDB_dbi *dbi)
+{
+	char *path = xasprintf("%s/data", fx->dir);
+
+	store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(mdb_env_create(env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(*env, 64), 0);
+	assert_int_equal(mdb_env_open(*env, path, flags, 0600), 0);
+	assert_int_equal(mdb_txn_begin(*env, NULL, flags, txn), 0);
+	assert_int_equal(mdb_dbi_open(*txn, "meta", 0, dbi), 0);
+	free(path);
+}
+
+void
+fx_set_schema(struct fx *fx, const char *version)
+{
+	MDB_val k = { 6, "schema" }, v = { strlen(version), (void *)version };
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+
+	raw_meta(fx, 0, &env, &txn, &dbi);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+char
+fx_schema(struct fx *fx)
+{
+	MDB_val k = { 6, "schema" }, v;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	char c;
+
+	raw_meta(fx, MDB_RDONLY, &env, &txn, &dbi);
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	assert_int_equal(v.mv_size, 1);
+	c = *(char *)v.mv_data;
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	fx_reopen(fx);
+	return c;
+}
+
 void
 hash_of(const char *s, unsigned char h[32])
 {
@@ -158,6 +207,41 @@ user_id(struct fx *fx, const char *tenant, const char *name)
 		id = xstrdup(u.id);
 	store_user_clear(&u);
 	return id;
+}
+
+void
+set_policy(struct fx *fx, const char *kind, const char *name, const char *value)
+{
+	const char *err = NULL;
+
+	assert_int_equal(store_policy_set(fx->st, T, kind, name, "device_required", value, NULL,
+	    &err), 0);
+}
+
+uint64_t
+fx_generation(struct fx *fx, const char *tenant)
+{
+	uint64_t gen;
+
+	assert_int_equal(store_tenant_generation(fx->st, tenant, &gen), 0);
+	return gen;
+}
+
+static void
+audit_line_cb(const struct audit_rec *r, void *arg)
+{
+	buf_printf(arg, "%s %s\n", r->event, r->fields);
+}
+
+char *
+fx_audit_text(struct fx *fx, const char *tenant)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	buf_puts(&b, "");
+	assert_int_equal(store_audit_list(fx->st, tenant, 0, audit_line_cb, &b), 0);
+	return buf_steal(&b, NULL);
 }
 
 void

@@ -31,11 +31,21 @@ int teardown(void **state);
 /* Entries in one named database, read with LMDB directly (the store is reopened). */
 size_t raw_count(struct fx *fx, const char *db);
 void hash_of(const char *s, unsigned char h[32]);
+/* Write the schema version ("1", "2"...) with LMDB directly; the store is left closed. */
+void fx_set_schema(struct fx *fx, const char *version);
+/* The schema version as stored (the store is reopened). */
+char fx_schema(struct fx *fx);
 void add_user(struct fx *fx, const char *tenant, const char *name, const char *email);
 /* A user whose immutable id is chosen (records in tests can then name it directly). */
 void add_user_with_id(struct fx *fx, const char *tenant, const char *name, const char *id);
 /* The id of the user called name (new string), or NULL. */
 char *user_id(struct fx *fx, const char *tenant, const char *name);
+/* The device_required policy of the tenant (name NULL) or of kind's object called name. */
+void set_policy(struct fx *fx, const char *kind, const char *name, const char *value);
+/* The tenant's configuration generation now. */
+uint64_t fx_generation(struct fx *fx, const char *tenant);
+/* The tenant's audit records, "event fields" lines (a new string). */
+char *fx_audit_text(struct fx *fx, const char *tenant);
 /* A session of the user called user (its id is stored; the name itself when unknown). */
 void add_session(struct fx *fx, const char *cookie, const char *user, int64_t now,
     int64_t expires);

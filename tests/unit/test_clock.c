@@ -1,6 +1,7 @@
 /*
  * Unit tests for lib/clock.c: the injectable wall clock, xs:dateTime formatting and strict
- * parsing (UTC "Z" required, optional fraction, calendar checks) and configuration durations.
+ * parsing (UTC "Z" required, optional fraction, calendar checks), the same with a UTC offset
+ * ("+09:00"), and configuration durations.
  */
 #include "config.h"
 
@@ -112,6 +113,57 @@ test_clock_parse_iso8601_impossible_dates(void **state)
 	}
 }
 
+/* Times as `policy test --at` takes them: Z or an offset, the result in UTC. */
+static void
+test_clock_parse_iso8601_offset(void **state)
+{
+	static const struct {
+		const char *s;
+		int rc;
+		int64_t t;
+	} cases[] = {
+		{ "2024-02-29T12:34:56Z", 0, 1709210096 },
+		{ "2024-02-29T21:34:56+09:00", 0, 1709210096 },
+		{ "2024-02-29T21:34:56.5+09:00", 0, 1709210096 },
+		{ "2024-02-29T07:34:56-05:00", 0, 1709210096 },
+		{ "2024-02-29T18:04:56+05:30", 0, 1709210096 },
+		{ "2024-02-29T12:34:56+00:00", 0, 1709210096 },
+		{ "2024-02-29T12:34:56-00:00", 0, 1709210096 },
+		/* Monday 00:30 in Tokyo is still Sunday in UTC. */
+		{ "2024-03-04T00:30:00+09:00", 0, 1709479800 },
+		{ "1970-01-01T09:00:00+09:00", 0, 0 },
+		{ "2024-02-29T12:34:56", -1, 0 },
+		{ "2024-02-29T12:34:56+09", -1, 0 },
+		{ "2024-02-29T12:34:56+0900", -1, 0 },
+		{ "2024-02-29T12:34:56+9:00", -1, 0 },
+		{ "2024-02-29T12:34:56+24:00", -1, 0 },
+		{ "2024-02-29T12:34:56+09:60", -1, 0 },
+		{ "2024-02-29T12:34:56+09:00Z", -1, 0 },
+		{ "2024-02-29T12:34:56+09:00 ", -1, 0 },
+		{ "2024-02-29T12:34:56 +09:00", -1, 0 },
+		{ "2024-02-29T12:34:56z", -1, 0 },
+		{ "2024-02-30T12:34:56+09:00", -1, 0 },
+		{ "2024-02-29T24:00:00+09:00", -1, 0 },
+		{ "2024-02-29T12:34:56*09:00", -1, 0 },
+	};
+
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		int64_t t = 1234;
+		int rc = clock_parse_iso8601_offset(cases[i].s, &t);
+
+		if (rc != cases[i].rc)
+			print_error("\"%s\": rc %d\n", cases[i].s, rc);
+		assert_int_equal(rc, cases[i].rc);
+		assert_true(t == (rc == 0 ? cases[i].t : 1234));
+	}
+	/* The strict parser keeps refusing offsets. */
+	{
+		int64_t t;
+
+		assert_int_equal(clock_parse_iso8601("2024-02-29T21:34:56+09:00", &t), -1);
+	}
+}
+
 static void
 test_clock_iso8601_round_trip(void **state)
 {
@@ -206,6 +258,7 @@ main(void)
 		cmocka_unit_test(test_clock_parse_iso8601_valid),
 		cmocka_unit_test(test_clock_parse_iso8601_invalid),
 		cmocka_unit_test(test_clock_parse_iso8601_impossible_dates),
+		cmocka_unit_test(test_clock_parse_iso8601_offset),
 		cmocka_unit_test(test_clock_iso8601_round_trip),
 		cmocka_unit_test(test_clock_parse_duration),
 		cmocka_unit_test(test_clock_set_fixed),

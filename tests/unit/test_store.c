@@ -521,15 +521,6 @@ policies(struct fx *fx)
 }
 
 static void
-set_policy(struct fx *fx, const char *kind, const char *name, const char *value)
-{
-	const char *err = NULL;
-
-	assert_int_equal(store_policy_set(fx->st, T, kind, name, "device_required", value, NULL,
-	    &err), 0);
-}
-
-static void
 test_store_user_readded_inherits_nothing(void **state)
 {
 	struct fx *fx = *state;
