@@ -1,6 +1,6 @@
-"""Shared by the benchmarks: openssl speed in the same run, the C load generator and
-certbench, the sekishod worker's CPU and memory, a logged-in browser session, a SAML SP and
-OIDC clients registered through the sekisho command."""
+"""Shared by the benchmarks: openssl speed in the same run, the C load generator,
+certbench and policybench, the sekishod worker's CPU and memory, a logged-in browser
+session, a SAML SP and OIDC clients registered through the sekisho command."""
 import base64
 import os
 import re
@@ -83,21 +83,25 @@ def make_vars(builddir):
     return {k: expand(v) for k, v in raw.items()}
 
 
-def build_certbench(builddir, tmp):
-    """bench/certbench.c linked as sekisho and sekishod are (SEKISHO_LIBS of builddir's
+def build_cbench(builddir, tmp, name):
+    """bench/NAME.c linked as sekisho and sekishod are (SEKISHO_LIBS of builddir's
     Makefile), with the headers of the tree builddir was configured from."""
     build = os.path.abspath(builddir)
     v = make_vars(build)
     src = v.get("abs_top_srcdir") or os.path.join(HERE, "..")
-    exe = os.path.join(tmp, "certbench")
+    exe = os.path.join(tmp, name)
     incs = ["-I" + build, "-I" + os.path.join(build, "idp")] + [
         "-I" + os.path.join(src, d) for d in ("lib", "policies", "connectors", "idp", "certs")]
     cflags = " ".join(v.get(k, "") for k in ("OPENSSL_CFLAGS", "LMDB_CFLAGS")).split()
     libs = [os.path.join(build, w) if w.endswith(".a") else w
             for w in v["SEKISHO_LIBS"].split()]
-    subprocess.run(["cc", "-std=gnu11", "-O2", "-o", exe, os.path.join(HERE, "certbench.c")] +
+    subprocess.run(["cc", "-std=gnu11", "-O2", "-o", exe, os.path.join(HERE, name + ".c")] +
                    incs + cflags + libs, check=True)
     return exe
+
+
+def build_certbench(builddir, tmp):
+    return build_cbench(builddir, tmp, "certbench")
 
 
 def make_csr(tmp, name):

@@ -27,26 +27,7 @@
 
 #define DEVICE_TOKEN_BYTES 32
 
-/* ---- policies ---- */
-
-struct policy_load {
-	struct tenant_ctx *t;
-};
-
-static void
-policy_cb(const void *rec, void *arg)
-{
-	const struct policy *p = rec;
-	struct tenant_ctx *t = arg;
-
-	if (strcmp(p->key, "device_required"))
-		return;
-	t->pols = xreallocarray(t->pols, t->npols + 1, sizeof(*t->pols));
-	t->pols[t->npols].kind = xstrdup(p->kind);
-	t->pols[t->npols].target = xstrdup(p->target);
-	t->pols[t->npols].on = !strcmp(p->value, "on");
-	t->npols++;
-}
+/* ---- the tenant's device CA ---- */
 
 int
 device_tenant_load(struct idp *idp, struct tenant_ctx *t)
@@ -54,8 +35,6 @@ device_tenant_load(struct idp *idp, struct tenant_ctx *t)
 	const char *errstr;
 	int rc;
 
-	if (store_policy_list(idp->in.store, t->id, policy_cb, t) < 0)
-		return -1;
 	if ((rc = tenant_ca_pem(&idp->in, t->id, &t->ca_pem)) < 0)
 		return -1;
 	if (rc == 1 && (t->devca = devcert_ca_new(t->ca_pem, &errstr)) == NULL) {
@@ -68,53 +47,8 @@ device_tenant_load(struct idp *idp, struct tenant_ctx *t)
 void
 device_tenant_free(struct tenant_ctx *t)
 {
-	for (size_t i = 0; i < t->npols; i++) {
-		free(t->pols[i].kind);
-		free(t->pols[i].target);
-	}
-	free(t->pols);
 	free(t->ca_pem);
 	devcert_ca_free(t->devca);
-}
-
-/* The setting of kind's object id (NULL: the tenant): -1 not set, 0 off, 1 on. */
-static int
-setting(const struct tenant_ctx *t, const char *kind, const char *id)
-{
-	for (size_t i = 0; i < t->npols; i++)
-		if (!strcmp(t->pols[i].kind, kind) && !strcmp(t->pols[i].target, id ? id : ""))
-			return t->pols[i].on;
-	return -1;
-}
-
-int
-device_required(const struct tenant_ctx *t, const char *user, char *const *groups,
-    const char *app)
-{
-	int v, g = -1;
-
-	if (t->npols == 0)
-		return 0;
-	if (app && setting(t, "app", app) == 1)
-		return 1;
-	if ((v = setting(t, "user", user)) != -1)
-		return v;
-	for (char *const *p = groups; p && *p; p++)
-		if ((v = setting(t, "group", *p)) != -1 && g != 1)
-			g = v;
-	if (g != -1)
-		return g;
-	return setting(t, "tenant", NULL) == 1;
-}
-
-/* 1 when some group has a setting: only then are the user's groups read. */
-static int
-has_group_settings(const struct tenant_ctx *t)
-{
-	for (size_t i = 0; i < t->npols; i++)
-		if (!strcmp(t->pols[i].kind, "group"))
-			return 1;
-	return 0;
 }
 
 /* Why the stored certificate c does not serve user u at now ("revoked" ...), or NULL. */
@@ -132,28 +66,20 @@ cert_refusal(const struct devcert *c, const struct user *u, int64_t now)
 }
 
 int
-device_evaluate(struct idp *idp, struct tenant_ctx *t, const struct sso_session *ss,
-    const char *app, struct device_result *r)
+device_checked(struct idp *idp, struct tenant_ctx *t, const struct sso_session *ss,
+    const char **serial_r)
 {
-	const struct tenant_app *a = app ? tenant_app_by_name(t, app) : NULL;
-	char **groups = NULL;
-	int64_t now = clock_now();
+	struct devcert c;
+	int rc;
 
-	memset(r, 0, sizeof(*r));
-	if (has_group_settings(t) &&
-	    store_user_group_ids(idp->in.store, t->id, ss->user.id, &groups) < 0)
+	*serial_r = NULL;
+	if (ss->s.device == NULL)
+		return 0;
+	if ((rc = store_cert_get(idp->in.store, t->id, ss->s.device, &c)) < 0)
 		return -1;
-	r->needed = device_required(t, ss->user.id, groups, a ? a->id : NULL);
-	store_strv_free(groups);
-	if (ss->s.device) {
-		struct devcert c;
-		int rc = store_cert_get(idp->in.store, t->id, ss->s.device, &c);
-		if (rc < 0)
-			return -1;
-		if (rc == 1 && cert_refusal(&c, &ss->user, now) == NULL)
-			r->serial = ss->s.device;
-		store_devcert_clear(&c);
-	}
+	if (rc == 1 && cert_refusal(&c, &ss->user, clock_now()) == NULL)
+		*serial_r = ss->s.device;
+	store_devcert_clear(&c);
 	return 0;
 }
 
@@ -313,7 +239,7 @@ presented_cert(struct idp *idp, struct http_req *req, size_t *len_r, int *from_p
 	const unsigned char *der;
 
 	*from_proxy = 0;
-	if (s->device_proxy_header && ipnet_match(&idp->proxy_from, http_client_ip(req))) {
+	if (s->device_proxy_header && ipnet_match(&idp->proxy_from, http_peer_ip(req))) {
 		const char *h = http_header(req, s->device_proxy_header);
 		*from_proxy = 1;
 		return h && *h ? devcert_pem_to_der(h, len_r) : NULL;
@@ -753,7 +679,6 @@ certs_page(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 {
 	struct sso_session ss;
 	struct cert_rows cr = { .pages = idp->pages, .now = clock_now() };
-	struct device_result dr;
 	int have = session_current(idp, t, req, &ss);
 
 	if (have != 1) {
@@ -767,8 +692,8 @@ certs_page(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	}
 	cr.lang = page_lang(req);
 	cr.v = tmpl_vars_new();
-	if (device_evaluate(idp, t, &ss, NULL, &dr) == 0)
-		cr.current = dr.serial;
+	if (device_checked(idp, t, &ss, &cr.current) == -1)
+		cr.current = NULL;
 	if (store_cert_list(idp->in.store, t->id, ss.user.id, cert_row, &cr) < 0) {
 		page_error(idp->pages, req, 503, "error_server", NULL);
 	} else {

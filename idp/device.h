@@ -1,6 +1,6 @@
 /*
- * Device-restricted login: the device_required policy of tenant, groups, user and app; the
- * device check on its own listener (a client certificate verified against the tenant CA
+ * Device-restricted login (whether a device is required is the rule set's decision,
+ * idp/access.h): the device check on its own listener (a client certificate verified against the tenant CA
  * and looked up by fingerprint in the store), bound to the browser that began the login
  * and completed by a POST on the main listener; and the pages about device certificates.
  */
@@ -10,26 +10,17 @@
 #include "idp.h"
 #include "session.h"
 
-/* The tenant's device CA and policies, loaded with its context.  0 or -1. */
+/* The tenant's device CA, loaded with its context.  0 or -1. */
 int device_tenant_load(struct idp *idp, struct tenant_ctx *t);
 void device_tenant_free(struct tenant_ctx *t);
 
 /*
- * Whether the user with id user (member of the groups with these ids, a NULL-terminated
- * list) needs an enrolled device for the app with id app (NULL: none): app "on" always
- * does; otherwise the user's own setting, then any of its groups ("on" wins over "off"),
- * then the tenant's.
+ * The session's checked device certificate (borrowed from ss) while it is still valid for
+ * the session's user (not revoked, not expired, still that user's); NULL when none.
+ * 0, or -1 on storage errors.
  */
-int device_required(const struct tenant_ctx *t, const char *user, char *const *groups,
-    const char *app);
-
-struct device_result {
-	int needed;		/* the policy asks for a device */
-	const char *serial;	/* the session's checked certificate, still valid; or NULL */
-};
-/* Evaluate for a session and app (NULL for no app).  0, or -1 on storage errors. */
-int device_evaluate(struct idp *idp, struct tenant_ctx *t, const struct sso_session *ss,
-    const char *app, struct device_result *r);
+int device_checked(struct idp *idp, struct tenant_ctx *t, const struct sso_session *ss,
+    const char **serial_r);
 
 /* The one-time cookie that ties a device check to the browser that began it. */
 #define DEVICE_COOKIE "sekisho_dev"

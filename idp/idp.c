@@ -1,6 +1,6 @@
 /*
  * The running IdP: start-up, per-tenant contexts (keys, apps, each protocol's part, device
- * policies) built from the store and rebuilt when the tenant's generation changes, and
+ * CA, access rules) built from the store and rebuilt when the tenant's generation changes, and
  * housekeeping.
  */
 #include "config.h"
@@ -9,12 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "access_load.h"
 #include "audit.h"
 #include "clock.h"
 #include "device.h"
 #include "idp.h"
 #include "log.h"
 #include "protocol.h"
+#include "rules.h"
 #include "xmalloc.h"
 
 int
@@ -42,6 +44,13 @@ idp_init(struct idp *idp, struct instance *in, struct buf *err)
 		instance_close(&idp->in);
 		return -1;
 	}
+	if (idp->in.settings.trusted_proxies &&
+	    ipnet_parse(idp->in.settings.trusted_proxies, &idp->trusted, &errstr) == -1) {
+		buf_printf(err, "trusted_proxies: %s\n", errstr);
+		pages_free(idp->pages);
+		instance_close(&idp->in);
+		return -1;
+	}
 	idp->pw.t_cost = (uint32_t)idp->in.settings.argon2_t_cost;
 	idp->pw.m_cost = (uint32_t)(idp->in.settings.argon2_m_cost / 1024);
 	idp->pw.parallelism = (uint32_t)idp->in.settings.argon2_parallelism;
@@ -56,7 +65,10 @@ tenant_ctx_free(struct tenant_ctx *t)
 	for (const struct protocol *const *p = protocols; *p; p++)
 		(*p)->tenant_free(t);
 	device_tenant_free(t);
+	ruleset_free(t->rules);
 	for (size_t i = 0; i < t->napps; i++) {
+		free(t->apps[i].display_name);
+		free(t->apps[i].description);
 		free(t->apps[i].name);
 		free(t->apps[i].id);
 		free(t->apps[i].type);
@@ -118,12 +130,18 @@ add_app(const void *rec, void *arg)
 	ta->id = a->id ? xstrdup(a->id) : NULL;
 	ta->type = xstrdup(a->type);
 	ta->key = a->entity_id ? xstrdup(a->entity_id) : NULL;
+	ta->display_name = xstrdup(a->display_name && *a->display_name ? a->display_name :
+	    a->name);
+	ta->description = a->description && *a->description ? xstrdup(a->description) : NULL;
+	ta->has_icon = a->icon_len > 0;
 }
 
-/* Every protocol's part, then the device policies and CA: 0 or -1 (logged). */
+/* Every protocol's part, then the device CA and the access rules: 0 or -1 (logged). */
 static int
 tenant_load(struct idp *idp, struct tenant_ctx *t)
 {
+	const char *errstr;
+
 	if (store_app_list(idp->in.store, t->id, add_app, t) < 0)
 		return -1;
 	for (const struct protocol *const *p = protocols; *p; p++)
@@ -132,7 +150,11 @@ tenant_load(struct idp *idp, struct tenant_ctx *t)
 			return -1;
 		}
 	if (device_tenant_load(idp, t) == -1) {
-		log_error("tenant %s: device policies or CA do not load", t->id);
+		log_error("tenant %s: device CA does not load", t->id);
+		return -1;
+	}
+	if ((t->rules = access_load(idp->in.store, t->id, &errstr)) == NULL) {
+		log_error("tenant %s: access rules do not load: %s", t->id, errstr);
 		return -1;
 	}
 	return 0;

@@ -18,15 +18,9 @@
 struct saml_tenant;
 struct oidc_tenant;
 struct devcert_ca;
+struct ruleset;
 
 #define TENANT_MAX 63
-
-/* One device_required setting: of the tenant, or of a user, group or app by its id. */
-struct tenant_policy {
-	char *kind;		/* "tenant", "user", "group", "app" */
-	char *target;		/* the id; "" for the tenant */
-	int on;
-};
 
 /* An app of the tenant, whatever its protocol. */
 struct tenant_app {
@@ -34,6 +28,9 @@ struct tenant_app {
 	char *id;		/* immutable (policies refer to it) */
 	char *type;		/* the protocol ("saml", "oidc") */
 	char *key;		/* what the protocol knows it by: entity ID, client_id */
+	char *display_name;	/* what the portal shows: the app's display name, or its name */
+	char *description;
+	int has_icon;
 };
 
 struct tenant_ctx {
@@ -52,8 +49,7 @@ struct tenant_ctx {
 	struct oidc_tenant *oidc;
 	char *ca_pem;		/* the device CA certificate, or NULL */
 	struct devcert_ca *devca;
-	struct tenant_policy *pols;
-	size_t npols;
+	struct ruleset *rules;	/* access rules, assignments, device-required settings */
 };
 
 struct idp {
@@ -63,6 +59,7 @@ struct idp {
 	pthread_mutex_t lock;
 	struct tenant_ctx *tenants;
 	struct ipnet_list proxy_from;	/* may send device_proxy_header */
+	struct ipnet_list trusted;	/* trusted_proxies: may name the client */
 };
 
 /* Take over a loaded instance (store opened here), load pages.  0 or -1 with err. */

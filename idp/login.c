@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "audit.h"
 #include "clock.h"
 #include "encode.h"
@@ -187,14 +188,45 @@ input_ok(const char *s, size_t max)
 	return 1;
 }
 
-/* Password checked: start (or renew) the session and go on. */
+/* The name of the app a parked request is for (NULL: none, or a login to the portal). */
+static const char *
+pending_app(struct idp *idp, struct tenant_ctx *t, const char *pending)
+{
+	const struct tenant_app *a = NULL;
+	struct pending p;
+
+	if (pending && store_pending_get(idp->in.store, t->id, pending, &p) == 1) {
+		a = tenant_app_by_key(t, p.app);
+		store_pending_clear(&p);
+	}
+	return a ? a->name : NULL;
+}
+
+/*
+ * Password checked: the access rules may still refuse (no session is started then);
+ * otherwise start (or renew) the session and go on.
+ */
 static void
 login_success(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct user *u,
     const char *pending)
 {
 	struct sso_session ss, cur;
+	struct access_result ar;
 	char *url;
-	int have = session_current(idp, t, req, &cur);
+	int have;
+
+	switch (access_check_user(idp, t, req, u, pending_app(idp, t, pending), &ar)) {
+	case ACCESS_DENY:
+	case ACCESS_NO_MFA:
+		access_refuse_page(idp, req, &ar);
+		return;
+	case ACCESS_ERROR:
+		page_error(idp->pages, req, 503, "error_server", NULL);
+		return;
+	default:
+		break;
+	}
+	have = session_current(idp, t, req, &cur);
 
 	if (have == 1 && !strcmp(cur.s.user, u->id)) {
 		/* The same user again (the SP asked for ForceAuthn): keep the session. */
@@ -296,18 +328,28 @@ login_post(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	store_user_clear(&u);
 }
 
-/* The apps a user can start from the portal, with their protocol's link. */
+/* The apps the session's user may reach, with their protocol's link, as the portal lists them. */
 static void
-portal_apps(struct tenant_ctx *t, struct tmpl_vars *v)
+portal_apps(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const struct sso_session *ss, struct tmpl_vars *v)
 {
 	for (size_t i = 0; i < t->napps; i++) {
-		const struct protocol *p = protocol_find(t->apps[i].type);
-		char *url = p && p->launch_url ? p->launch_url(t, &t->apps[i]) : NULL;
+		const struct tenant_app *a = &t->apps[i];
+		const struct protocol *p = protocol_find(a->type);
+		char *url = NULL;
 		struct tmpl_vars *item;
-		if (url == NULL)
+		if (access_may_reach(idp, t, req, ss, a->name) != 1 ||
+		    (url = p && p->launch_url ? p->launch_url(t, a) : NULL) == NULL)
 			continue;
 		item = tmpl_add_item(v, "apps");
-		tmpl_set(item, "name", t->apps[i].name);
+		tmpl_set(item, "name", a->display_name);
+		if (a->description)
+			tmpl_set(item, "description", a->description);
+		if (a->has_icon) {
+			char *icon = xasprintf("%sportal/icon/%s", t->path, a->name);
+			tmpl_set(item, "icon", icon);
+			free(icon);
+		}
 		tmpl_set(item, "url", url);
 		free(url);
 	}
@@ -337,7 +379,7 @@ portal_get(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 		return;
 	}
 	v = tmpl_vars_new();
-	portal_apps(t, v);
+	portal_apps(idp, t, req, &ss, v);
 	binding = session_binding(&ss);
 	csrf = session_csrf_token(t, "logout", binding);
 	logout = xasprintf("%slogout", t->path);
@@ -355,6 +397,29 @@ portal_get(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	free(logout);
 	free(certs);
 	session_clear(&ss);
+}
+
+void
+portal_icon(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *app)
+{
+	struct sso_session ss;
+	struct app a;
+	int have = session_current(idp, t, req, &ss), rc = 0;
+
+	if (have == 1 && (rc = store_app_get(idp->in.store, t->id, app, &a)) == 1 && a.icon_len &&
+	    a.icon_type) {
+		/* An SVG opened on its own must not run anything in the tenant's origin. */
+		http_set_csp(req, "default-src 'none'; style-src 'unsafe-inline'; sandbox");
+		http_add_header(req, "Cache-Control", "private, max-age=300");
+		http_body_copy(req, a.icon_type, a.icon, a.icon_len);
+	} else {
+		page_error(idp->pages, req, have < 0 || rc < 0 ? 503 : 404, have < 0 || rc < 0 ?
+		    "error_server" : "error_not_found", NULL);
+	}
+	if (rc == 1)
+		store_app_clear(&a);
+	if (have == 1)
+		session_clear(&ss);
 }
 
 void

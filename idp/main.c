@@ -483,6 +483,7 @@ worker(struct instance *in, const struct listeners *l)
 	hs.tls_key_pem = idp.in.settings.tls ? l->key : NULL;
 	hs.tls_cert_pem = idp.in.settings.tls ? l->cert : NULL;
 	hs.hsts = 1;
+	hs.trusted_proxies = &idp.trusted;
 	if (protocols_start() == -1) {
 		idp_free(&idp);
 		return 1;

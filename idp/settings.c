@@ -69,6 +69,7 @@ static const struct conf_entry table[] = {
 	S("device_tls_key", CONF_STRING, device_tls_key, NULL, 0, 0),
 	S("device_proxy_header", CONF_STRING, device_proxy_header, NULL, 0, 0),
 	S("device_proxy_from", CONF_STRING, device_proxy_from, NULL, 0, 0),
+	S("trusted_proxies", CONF_STRING, trusted_proxies, NULL, 0, 0),
 	S("device_check_lifetime", CONF_DURATION, device_check_lifetime, "5m", 30, 3600),
 	S("crl_validity", CONF_DURATION, crl_validity, "7d", 3600, 90 * 86400LL),
 	S("saml_device_authn_context", CONF_STRING, saml_device_authn_context,
@@ -150,6 +151,20 @@ done:
 	return rc;
 }
 
+/* trusted_proxies: a list of addresses and networks. */
+static int
+proxy_settings(const char *path, const struct settings *s, struct buf *err)
+{
+	struct ipnet_list nets;
+	const char *e;
+
+	if (s->trusted_proxies && ipnet_parse(s->trusted_proxies, &nets, &e) == -1) {
+		buf_printf(err, "%s: trusted_proxies: %s\n", path, e);
+		return -1;
+	}
+	return 0;
+}
+
 /* "name", "email" or both, comma-separated: whether the name counts (-1: bad value). */
 static int
 login_with(const char *v, int *email_r)
@@ -220,6 +235,8 @@ settings_load(const char *dir, struct settings *s, struct buf *err)
 		rc = -1;
 	}
 	if (rc == 0 && device_settings(path, s, err) == -1)
+		rc = -1;
+	if (rc == 0 && proxy_settings(path, s, err) == -1)
 		rc = -1;
 	if (rc == 0 && s->tls_cert == NULL)
 		s->tls_cert = xasprintf("%s/tls/server.crt", dir);

@@ -59,6 +59,7 @@ struct settings {
 	char *device_tls_key;
 	char *device_proxy_header;	/* header carrying the client certificate (PEM) */
 	char *device_proxy_from;	/* addresses and networks allowed to send that header */
+	char *trusted_proxies;	/* proxies whose X-Forwarded-For / Forwarded name the client */
 	int64_t device_check_lifetime;	/* a device-check link is valid this long */
 	int64_t crl_validity;		/* nextUpdate - thisUpdate of the CRLs */
 	char *saml_device_authn_context;	/* AuthnContextClassRef after a device check */

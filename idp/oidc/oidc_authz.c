@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "audit.h"
 #include "clock.h"
 #include "crypto.h"
@@ -102,6 +103,17 @@ redirect_error(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 	audit_event(idp->in.store, t->id, "oidc.authorize.reject", "client", a->c->client_id,
 	    "ip", http_client_ip(req), "reason", error, NULL);
 	answer(idp, t, req, a, names, values, 2);
+}
+
+/* A refusal by the access rules: access_denied to the client, with the reference code. */
+static void
+refused(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct authz *a,
+    const struct access_result *ar, const char *why)
+{
+	char *desc = xasprintf("%s (reference %s)", why, ar->ref);
+
+	redirect_error(idp, t, req, a, "access_denied", desc);
+	free(desc);
 }
 
 static void
@@ -320,6 +332,35 @@ park(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct a
 	free(p.state);
 }
 
+/* A request of a user with a session: the access rules decide, then the code. */
+static void
+with_session(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const struct authz *a, const struct form *f, int64_t received, struct sso_session *ss)
+{
+	struct access_result ar;
+
+	switch (access_check(idp, t, req, ss, a->c->app, "sso", &ar)) {
+	case ACCESS_PASS:
+		issue_code(idp, t, req, a, ss, ar.serial);
+		break;
+	case ACCESS_DEVICE:
+		if (a->prompt_none)
+			redirect_error(idp, t, req, a, "interaction_required",
+			    "this application needs a device check");
+		else
+			park(idp, t, req, a, f, received, ss);
+		break;
+	case ACCESS_DENY:
+		refused(idp, t, req, a, &ar, "access to this application is not allowed");
+		break;
+	case ACCESS_NO_MFA:
+		refused(idp, t, req, a, &ar, "a second factor is required and none is enrolled");
+		break;
+	default:
+		page_error(idp->pages, req, 503, "error_server", NULL);
+	}
+}
+
 static void
 authorize(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct form *f,
     int64_t received, int resumed)
@@ -342,16 +383,7 @@ authorize(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const str
 		have = 0;
 	}
 	if (have == 1) {
-		struct device_result dr;
-		if (device_evaluate(idp, t, &ss, a.c->app, &dr) == -1)
-			page_error(idp->pages, req, 503, "error_server", NULL);
-		else if (dr.needed && dr.serial == NULL && a.prompt_none)
-			redirect_error(idp, t, req, &a, "interaction_required",
-			    "this application needs a device check");
-		else if (dr.needed && dr.serial == NULL)
-			park(idp, t, req, &a, f, received, &ss);
-		else
-			issue_code(idp, t, req, &a, &ss, dr.serial);
+		with_session(idp, t, req, &a, f, received, &ss);
 		session_clear(&ss);
 	} else if (a.prompt_none || resumed) {
 		redirect_error(idp, t, req, &a, "login_required", NULL);

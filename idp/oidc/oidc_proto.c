@@ -74,6 +74,29 @@ make_keys(struct instance *in, const char *tenant, int create, struct keyrec *ou
 	return (int)n;
 }
 
+/*
+ * Where the portal sends a user to start an OIDC app: the origin of its first redirect
+ * URI (the app's own front page, which begins the code flow); NULL for clients without a
+ * redirect URI (client_credentials only), which the portal does not list.
+ */
+static char *
+launch_url(const struct tenant_ctx *t, const struct tenant_app *a)
+{
+	const char *uri, *host;
+
+	for (size_t i = 0; t->oidc && i < t->oidc->nclients; i++) {
+		if (strcmp(t->oidc->clients[i].app, a->name) || !t->oidc->clients[i].nredirect ||
+		    !t->oidc->clients[i].grant_code)
+			continue;
+		uri = t->oidc->clients[i].redirect_uris[0];
+		if ((host = strstr(uri, "://")) == NULL)
+			return NULL;
+		host += 3;
+		return xasprintf("%.*s/", (int)(host - uri + strcspn(host, "/?#")), uri);
+	}
+	return NULL;
+}
+
 static void
 json_error(struct http_req *req, int status, const char *detail)
 {
@@ -103,5 +126,6 @@ const struct protocol oidc_protocol = {
 	.make_keys = make_keys,
 	.pending_prefix = "oidc",
 	.resume = oidc_resume,
+	.launch_url = launch_url,
 	.ended = oidc_session_ended,
 };

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "access.h"
 #include "audit.h"
 #include "clock.h"
 #include "crypto.h"
@@ -328,6 +329,36 @@ deny_passive(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 	saml_answer_clear(&ans);
 }
 
+/* An AuthnRequest of a user with a session: the access rules decide, then the answer. */
+static void
+with_session(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct inbound *in,
+    struct saml_login *login, struct saml_request_info *info, int64_t received,
+    struct sso_session *ss)
+{
+	const struct saml_sp *sp = saml_sp_find(t, info->sp);
+	struct access_result ar = { .outcome = ACCESS_DENY };
+
+	switch (sp ? access_check(idp, t, req, ss, sp->app, "sso", &ar) : ACCESS_ERROR) {
+	case ACCESS_PASS:
+		respond(idp, t, req, ss, login, info, in->relay_state, ar.serial);
+		break;
+	case ACCESS_DEVICE:
+		if (info->is_passive)
+			deny_passive(idp, t, req, login, info, in->relay_state, "device_required");
+		else
+			park(idp, t, req, in->binding == SAML_BINDING_POST ? "saml-post" :
+			    "saml-redirect", info->sp, in->msg, in->relay_state, info->force_authn,
+			    received, ss);
+		break;
+	case ACCESS_DENY:
+	case ACCESS_NO_MFA:
+		access_refuse_page(idp, req, &ar);
+		break;
+	default:
+		page_error(idp->pages, req, 503, "error_server", NULL);
+	}
+}
+
 /* Process a checked AuthnRequest (fresh, or resumed after login). */
 static void
 handle_authn(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct inbound *in,
@@ -356,18 +387,7 @@ handle_authn(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct
 		have = 0;
 	}
 	if (have == 1) {
-		const struct saml_sp *sp = saml_sp_find(t, info.sp);
-		struct device_result dr = { 0 };
-		if (sp && device_evaluate(idp, t, &ss, sp->app, &dr) == -1)
-			page_error(idp->pages, req, 503, "error_server", NULL);
-		else if (dr.needed && dr.serial == NULL && info.is_passive)
-			deny_passive(idp, t, req, login, &info, in->relay_state, "device_required");
-		else if (dr.needed && dr.serial == NULL)
-			park(idp, t, req, in->binding == SAML_BINDING_POST ? "saml-post" :
-			    "saml-redirect", info.sp, in->msg, in->relay_state, info.force_authn,
-			    received, &ss);
-		else
-			respond(idp, t, req, &ss, login, &info, in->relay_state, dr.serial);
+		with_session(idp, t, req, in, login, &info, received, &ss);
 		session_clear(&ss);
 	} else if (have < 0) {
 		page_error(idp->pages, req, 503, "error_server", NULL);
@@ -409,7 +429,7 @@ init_continue(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const
 	struct saml_login *login = NULL;
 	struct saml_request_info info = { 0 };
 	struct sso_session ss;
-	struct device_result dr = { 0 };
+	struct access_result ar;
 	const struct saml_sp *sp;
 	enum saml_err err;
 	const char *errstr;
@@ -424,14 +444,24 @@ init_continue(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const
 		return;
 	}
 	sp = saml_sp_find(t, entity);
-	if (sp && device_evaluate(idp, t, &ss, sp->app, &dr) == -1)
-		page_error(idp->pages, req, 503, "error_server", NULL);
-	else if (dr.needed && dr.serial == NULL)
+	switch (sp ? access_check(idp, t, req, &ss, sp->app, "sso", &ar) : ACCESS_ERROR) {
+	case ACCESS_PASS:
+		if (saml_login_idp_initiated(t->saml->idp, entity, &login, &info, &err,
+		    &errstr) == -1)
+			reject(idp, t, req, 400, err_page(err), "saml.sso.reject", entity, errstr);
+		else
+			respond(idp, t, req, &ss, login, &info, relay, ar.serial);
+		break;
+	case ACCESS_DEVICE:
 		park(idp, t, req, "saml-init", entity, "", relay, 0, clock_now(), &ss);
-	else if (saml_login_idp_initiated(t->saml->idp, entity, &login, &info, &err, &errstr) == -1)
-		reject(idp, t, req, 400, err_page(err), "saml.sso.reject", entity, errstr);
-	else
-		respond(idp, t, req, &ss, login, &info, relay, dr.serial);
+		break;
+	case ACCESS_DENY:
+	case ACCESS_NO_MFA:
+		access_refuse_page(idp, req, &ar);
+		break;
+	default:
+		page_error(idp->pages, req, 503, "error_server", NULL);
+	}
 	saml_login_free(login);
 	saml_request_info_clear(&info);
 	session_clear(&ss);

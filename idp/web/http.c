@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "cookie.h"
+#include "forwarded.h"
 #include "http.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -51,7 +52,8 @@ struct http_req {
 	struct form form;
 	struct cookie_jar cookies;
 	struct buf body;
-	char ip[INET6_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN];	/* the TCP peer */
+	char client[FORWARDED_IP_MAX];	/* the client behind trusted proxies */
 	/* response */
 	int status;
 	struct header hdrs[HTTP_MAX_HEADERS];
@@ -135,7 +137,27 @@ http_cookie(const struct http_req *req, const char *name)
 const char *
 http_client_ip(const struct http_req *req)
 {
+	return req->client;
+}
+
+const char *
+http_peer_ip(const struct http_req *req)
+{
 	return req->ip;
+}
+
+/* The client's address; -1 when a trusted proxy's header does not parse where it counts. */
+static int
+find_client(struct http_req *req)
+{
+	const struct ipnet_list *trusted = req->srv->hs.trusted_proxies;
+
+	if (trusted == NULL || trusted->n == 0) {
+		snprintf(req->client, sizeof(req->client), "%s", req->ip);
+		return 0;
+	}
+	return forwarded_client(req->ip, http_header(req, "X-Forwarded-For"),
+	    http_header(req, "Forwarded"), trusted, req->client) < 0 ? -1 : 0;
 }
 
 const unsigned char *
@@ -404,6 +426,11 @@ first_call(struct http_req *req, const char *method)
 		req->bad_why = err;
 	}
 	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, cookie_header, &req->cookies);
+	if (find_client(req) == -1) {
+		log_warn("request from %s: a trusted proxy sent a forwarding header that does not "
+		    "parse", req->ip);
+		return fail_early(req, 400);
+	}
 	cl = http_header(req, "Content-Length");
 	if (cl) {
 		char *end;

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "form.h"
+#include "ipnet.h"
 
 struct http_req;
 struct http_server;
@@ -27,6 +28,8 @@ struct http_settings {
 	const char *tls_cert_pem;
 	const char *tls_trust_pem;	/* CA certificates: ask for a client certificate */
 	int hsts;
+	/* proxies whose X-Forwarded-For / Forwarded name the client (NULL: none) */
+	const struct ipnet_list *trusted_proxies;
 };
 
 typedef void (*http_handler_fn)(struct http_req *req, void *arg);
@@ -56,7 +59,13 @@ const char *http_input_error(const struct http_req *req);
 const char *http_header(const struct http_req *req, const char *name);
 /* A cookie's value, borrowed; NULL when absent or sent twice. */
 const char *http_cookie(const struct http_req *req, const char *name);
+/*
+ * The client's numeric address: the TCP peer, or behind a trusted proxy the address its
+ * forwarding header names (lib/forwarded.h).  Policies, audit and counters use this one.
+ */
 const char *http_client_ip(const struct http_req *req);
+/* The TCP peer itself (to decide whether a proxy may speak for the client). */
+const char *http_peer_ip(const struct http_req *req);
 /*
  * The DER certificate the TLS client presented (borrowed, valid during the request), or
  * NULL.  Nothing about it is verified: that is the caller's job.

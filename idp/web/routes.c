@@ -104,6 +104,10 @@ core_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const ch
 			portal_get(idp, t, req);
 		else
 			to_portal(t, req);
+	} else if (!strncmp(rest, "portal/icon/", 12)) {
+		if (!is_get(req))
+			goto method;
+		portal_icon(idp, t, req, rest + 12);
 	} else if (!strcmp(rest, "login")) {
 		if (is_get(req))
 			login_get(idp, t, req);

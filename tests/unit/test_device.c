@@ -1,8 +1,9 @@
 /*
- * Unit tests for idp/device.c's decisions: the precedence of device_required settings (app
- * on, then user, then groups with on winning, then tenant), which certificate recorded in a
- * session still counts (device_evaluate, on a real store with certificates issued by a real
- * tenant CA at chosen times), and the binding of a device check to the browser that began it.
+ * Unit tests for the device decisions: the precedence of the device-required shorthand
+ * settings as the rule set applies them (app on, then user, then groups with on winning,
+ * then tenant), which certificate recorded in a session still counts (device_checked, on a
+ * real store with certificates issued by a real tenant CA at chosen times), and the
+ * binding of a device check to the browser that began it.
  */
 #include "config.h"
 
@@ -22,6 +23,7 @@
 #include "device.h"
 #include "encode.h"
 #include "pki_fixture.h"
+#include "rules.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -31,7 +33,7 @@
 
 #include "device_cases.h"
 
-static struct tenant_app crm_app = { "crm", "crm", "oidc", "crm-client" };
+static struct tenant_app crm_app = { "crm", "crm", "oidc", "crm-client", "crm", NULL, 0 };
 
 /*
  * A tenant with these settings: "tenant=on" or "KIND:ID=on|off" (policies name users,
@@ -41,30 +43,44 @@ static struct tenant_app crm_app = { "crm", "crm", "oidc", "crm-client" };
 static void
 tenant_pols(struct tenant_ctx *t, const char *const *pols)
 {
+	const char *err;
+
 	memset(t, 0, sizeof(*t));
 	t->id = T;
 	t->apps = &crm_app;
 	t->napps = 1;
-	t->pols = xcalloc(MAXPOL, sizeof(*t->pols));
-	for (; t->npols < MAXPOL && pols[t->npols]; t->npols++) {
-		const char *p = pols[t->npols], *eq = strchr(p, '='), *colon = strchr(p, ':');
+	assert_non_null(t->rules = ruleset_new(NULL, 0, &err));
+	for (size_t i = 0; i < MAXPOL && pols[i]; i++) {
+		const char *p = pols[i], *eq = strchr(p, '='), *colon = strchr(p, ':');
+		char *kind, *target;
 		if (colon == NULL || colon > eq)
 			colon = eq;
-		t->pols[t->npols].kind = xstrndup(p, (size_t)(colon - p));
-		t->pols[t->npols].target = colon < eq ? xstrndup(colon + 1, (size_t)(eq - colon - 1)) :
-		    xstrdup("");
-		t->pols[t->npols].on = !strcmp(eq + 1, "on");
+		kind = xstrndup(p, (size_t)(colon - p));
+		target = colon < eq ? xstrndup(colon + 1, (size_t)(eq - colon - 1)) : xstrdup("");
+		ruleset_shorthand(t->rules, kind, target, !strcmp(eq + 1, "on"));
+		free(kind);
+		free(target);
 	}
 }
 
 static void
 tenant_pols_free(struct tenant_ctx *t)
 {
-	for (size_t i = 0; i < t->npols; i++) {
-		free(t->pols[i].kind);
-		free(t->pols[i].target);
-	}
-	free(t->pols);
+	ruleset_free(t->rules);
+}
+
+/* Whether the rule set asks user (in groups) for a device for app. */
+static int
+device_required(const struct tenant_ctx *t, const char *user, char *const *groups,
+    const char *app)
+{
+	struct rule_query q = { .user = user, .groups = groups, .app = app, .ip = "192.0.2.1",
+		.now = 1900000000 };
+	struct rule_decision d;
+
+	ruleset_evaluate(t->rules, &q, &d);
+	assert_int_equal(d.deny, 0);
+	return (d.requires & RULE_NEEDS_DEVICE) != 0;
 }
 
 static void
@@ -100,7 +116,7 @@ test_device_required_no_groups(void **state)
 	tenant_pols_free(&t);
 }
 
-/* ---- device_evaluate: the certificate a session recorded ---- */
+/* ---- device_checked: the certificate a session recorded ---- */
 
 #define YEAR (365 * 86400)
 
@@ -169,21 +185,29 @@ session_of(struct sso_session *ss, const char *name, const char *id, const char 
 	ss->s.device = (char *)serial;
 }
 
-/* The serial device_evaluate finds still valid in ss at now (for app "crm"), or NULL. */
+/*
+ * The serial device_checked finds still valid in ss at now, or NULL; with needed, whether
+ * the rule set asks the session's user for a device for app "crm" (groups from the store).
+ */
 static const char *
 evaluate_at(struct fx *fx, struct tenant_ctx *t, const struct sso_session *ss, int64_t now,
     int *needed)
 {
 	struct idp idp = { 0 };
-	struct device_result r;
+	const char *serial;
+	char **groups = NULL;
 
 	idp.in.store = fx->st;
 	clock_set_fixed(now);
-	assert_int_equal(device_evaluate(&idp, t, ss, "crm", &r), 0);
+	assert_int_equal(device_checked(&idp, t, ss, &serial), 0);
 	clock_set_fixed(0);
-	if (needed)
-		*needed = r.needed;
-	return r.serial;
+	if (needed) {
+		if (ruleset_uses_groups(t->rules))
+			assert_true(store_user_group_ids(fx->st, T, ss->user.id, &groups) >= 0);
+		*needed = device_required(t, ss->user.id, groups, "crm");
+		store_strv_free(groups);
+	}
+	return serial;
 }
 
 struct eval_fx {
