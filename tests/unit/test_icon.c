@@ -44,7 +44,8 @@ chunk(unsigned char *p, const char *type, const unsigned char *data, uint32_t le
 
 	p = put32(p, len);
 	memcpy(p, type, 4);
-	memcpy(p + 4, data, len);
+	if (len)
+		memcpy(p + 4, data, len);
 	p += 4 + len;
 	return put32(p, (uint32_t)crc32(0, start, 4 + len) + (bad ? 1 : 0));
 }
