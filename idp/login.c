@@ -203,6 +203,30 @@ pending_app(struct idp *idp, struct tenant_ctx *t, const char *pending)
 }
 
 /*
+ * A login the access rules refused: no session starts; a parked request is answered the
+ * way its protocol answers a refusal (OIDC: access_denied to the client), else the page.
+ */
+static void
+login_refused(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *pending,
+    const struct access_result *ar)
+{
+	const struct protocol *proto = NULL;
+	struct pending p;
+	int took = pending && store_pending_take(idp->in.store, t->id, pending, &p) == 1;
+
+	if (took)
+		proto = protocol_for_pending(p.kind);
+	if (proto && proto->refused)
+		proto->refused(idp, t, req, &p, ar->outcome == ACCESS_NO_MFA ?
+		    "a second factor is required and none is enrolled" :
+		    "access to this application is not allowed", ar->ref);
+	else
+		access_refuse_page(idp, req, ar);
+	if (took)
+		store_pending_clear(&p);
+}
+
+/*
  * Password checked: the access rules may still refuse (no session is started then);
  * otherwise start (or renew) the session and go on.
  */
@@ -218,7 +242,7 @@ login_success(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const
 	switch (access_check_user(idp, t, req, u, pending_app(idp, t, pending), &ar)) {
 	case ACCESS_DENY:
 	case ACCESS_NO_MFA:
-		access_refuse_page(idp, req, &ar);
+		login_refused(idp, t, req, pending, &ar);
 		return;
 	case ACCESS_ERROR:
 		page_error(idp->pages, req, 503, "error_server", NULL);

@@ -64,6 +64,13 @@ struct protocol {
 	const char *pending_prefix;
 	void (*resume)(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 	    const struct pending *p);
+	/*
+	 * The parked request p was refused by the access rules when its user logged in: tell
+	 * the app the protocol's way (why, and the refusal's reference code ref).  NULL: the
+	 * refusal page is the answer.
+	 */
+	void (*refused)(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+	    const struct pending *p, const char *why, const char *ref);
 	/* Where the portal starts app a (new string), or NULL when it cannot. */
 	char *(*launch_url)(const struct tenant_ctx *t, const struct tenant_app *a);
 	/* A session ended: tell its apps what can be told without the browser. */

@@ -59,6 +59,9 @@ char *oidc_sid(struct tenant_ctx *t, const unsigned char session_hash[32]);
 void oidc_discovery(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
 void oidc_jwks(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
 void oidc_authorize(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
+/* A parked authorization whose user the access rules refused at login: access_denied. */
+void oidc_refused(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const struct pending *p, const char *why, const char *ref);
 /* Continue an authorization parked while the user logged in. */
 void oidc_resume(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
     const struct pending *p);

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -398,6 +399,23 @@ oidc_authorize(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	int post = !strcmp(http_method(req), "POST");
 
 	authorize(idp, t, req, post ? http_form(req) : http_query(req), clock_now(), 0);
+}
+
+void
+oidc_refused(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const struct pending *p, const char *why, const char *ref)
+{
+	struct access_result ar = { .outcome = ACCESS_DENY };
+	struct authz a;
+	struct form f;
+	const char *err;
+
+	snprintf(ar.ref, sizeof(ar.ref), "%s", ref);
+	if (form_parse(&f, p->state, strlen(p->state), &err) == -1)
+		page_error(idp->pages, req, 400, "error_expired", NULL);
+	else if (parse(idp, t, req, &f, &a) == 0)
+		refused(idp, t, req, &a, &ar, why);
+	form_free(&f);
 }
 
 void

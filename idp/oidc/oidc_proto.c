@@ -126,6 +126,7 @@ const struct protocol oidc_protocol = {
 	.make_keys = make_keys,
 	.pending_prefix = "oidc",
 	.resume = oidc_resume,
+	.refused = oidc_refused,
 	.launch_url = launch_url,
 	.ended = oidc_session_ended,
 };
