@@ -8,8 +8,10 @@ code, or an OIDC access_denied redirect), "mfa" (the refusal page that says no s
 factor is enrolled), "device" (sent to the device check).
 """
 import html.parser
+import http.client
 import re
 import secrets
+import ssl
 import urllib.parse
 
 import requests
@@ -132,6 +134,32 @@ def portal_login(server, b, user, password):
     """Log in at Sekisho's own login page (no app): the final answer."""
     r = b.get(server.base() + "/login")
     return b.submit_login(r, user, password)
+
+
+def login_with_lines(server, user, password, lines):
+    """A login at Sekisho's own page whose POST carries the header lines (name, value) as
+    given, a name repeated as a proxy that adds its own line does (requests would merge
+    them): (status, Location, page)."""
+    b = Browser(verify=server.ca)
+    r = b.get(server.base() + "/login")
+    form = b.login_form(r)
+    body = urllib.parse.urlencode(dict(form["fields"], username=user, password=password))
+    c = http.client.HTTPSConnection("127.0.0.1", server.port, timeout=30,
+                                    context=ssl.create_default_context(cafile=server.ca))
+    try:
+        c.putrequest("POST", urllib.parse.urlsplit(urllib.parse.urljoin(r.url,
+                                                                         form["action"])).path)
+        c.putheader("Content-Type", "application/x-www-form-urlencoded")
+        c.putheader("Content-Length", str(len(body)))
+        c.putheader("Cookie", "; ".join("%s=%s" % (k.name, k.value) for k in b.s.cookies))
+        for name, value in lines:
+            c.putheader(name, value)
+        c.endheaders(body.encode())
+        resp = c.getresponse()
+        return resp.status, resp.getheader("Location") or "", resp.read().decode(
+            "utf-8", "replace")
+    finally:
+        c.close()
 
 
 def at_portal(server, r):

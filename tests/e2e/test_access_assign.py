@@ -83,7 +83,7 @@ class Scenario:
         t.ok(ref and r.url.startswith(self.srv.base()),
              "%s: 403 page with a reference code" % what,
              "%d %s\n%s" % (r.status_code, r.url, r.text[:600]))
-        t.ok(not ac.posted_to(b, start, self.hr.url) and
+        t.ok(not ac.posted_to(b, start, self.hr.url) and "SAMLResponse" not in r.text and
              not ac.sent_to(b, start, self.hr.url + "/mellon/postResponse"),
              "%s: no SAMLResponse was posted to the SP" % what)
         t.ok(not self.at_hr(b._req("GET", self.hr.protected)),
@@ -243,8 +243,15 @@ def part_report_only(s):
 
 def part_break_glass(s):
     t, srv = s.t, s.srv
+    early, _ = s.gets_in("alice", s.hr, "before the deny-all rule: alice reaches hr")
     srv.cli("policy", "add", "lockdown", "--effect", "deny")
     s.audit_has("admin.policy.add", "rule=lockdown")
+    # A new rule takes effect at the next request, not at the next login.
+    ac.drop_app_sessions(early)
+    r, start, asked = s.visit(early, s.hr)
+    t.ok(not asked, "deny-all rule added: alice's session is not asked for a password")
+    s.saml_refused(early, r, start, "alice", "sso", "deny-all rule added: alice's next SSO",
+                   rule="lockdown")
     b = s.browser()
     r, start, _ = s.visit(b, s.hr, "alice")
     s.saml_refused(b, r, start, "alice", "login", "deny-all rule: alice at hr",
@@ -324,7 +331,8 @@ def part_portal(s, tmp):
     t.ok("勤怠管理" in apps and "/saml/init/hr" in apps["勤怠管理"],
          "portal (alice): the SAML app hr under its display name, launched by IdP-initiated "
          "SSO", apps)
-    t.ok("社内Wiki" in apps, "portal (alice): the OIDC app wiki under its display name", apps)
+    t.ok(apps.get("社内Wiki", "").startswith(s.wiki.url + "/"),
+         "portal (alice): the OIDC app wiki under its display name, linked to its site", apps)
     t.ok("顧客管理" in apps, "portal (alice): crm, assigned to nobody, is listed", apps)
     t.ok("給与明細" not in r.text and "payroll" not in r.text,
          "portal (alice): payroll (finance only) is not listed", apps)

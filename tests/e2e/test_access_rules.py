@@ -143,6 +143,10 @@ def part_client_address(n):
          {"Forwarded": "for=10.1.2.3", "X-Forwarded-For": "192.0.2.9"}, "in", None),
         ('Forwarded: for="[2001:db8::1]"', {"Forwarded": 'for="[2001:db8::1]"'}, "refused",
          "2001:db8::1"),
+        ("X-Forwarded-For: ::ffff:10.1.2.3 (IPv4-mapped)",
+         {"X-Forwarded-For": "::ffff:10.1.2.3"}, "in", None),
+        ("X-Forwarded-For: 10.1.2.3:4711 (with a port)",
+         {"X-Forwarded-For": "10.1.2.3:4711"}, "in", None),
     ]
     for what, headers, want, ip in cases:
         b = ac.browser(srv)
@@ -152,6 +156,18 @@ def part_client_address(n):
         t.eq(got, want, "trusted_proxies 127.0.0.1/32: %s: %s" % (what, want))
         if want == "refused" and ip:
             deny_audited(t, srv, r, "trusted proxy, " + what, "ip=" + ip)
+    # A proxy may add its own header line instead of appending to the client's: the lines
+    # are one list in order (RFC 9110 5.3), so the proxy's line is the rightmost.
+    for name, client, proxy in (("X-Forwarded-For", "10.1.2.3", "192.0.2.9"),
+                                ("Forwarded", "for=10.1.2.3", "for=192.0.2.9")):
+        status, loc, page = ac.login_with_lines(srv, "alice", n.pw["alice"],
+                                                [(name, client), (name, proxy)])
+        ref = ac.REF.search(page)
+        t.ok(status == 403 and ref, "trusted proxy adding its own %s line (%s) after the "
+             "client's (%s): the proxy's line counts, refused" % (name, proxy, client),
+             "%d %s" % (status, loc))
+        if ref:
+            srv.audit_has(t, "access.deny", "ref=" + ref.group(1), "ip=192.0.2.9")
     b = ac.browser(srv)
     b.s.headers["X-Forwarded-For"] = "not-an-address"
     r = b.get(srv.base() + "/login")
@@ -554,6 +570,8 @@ def main():
         t.run("days and hours", part_days_hours, c)
         t.run("policy test against logins on the injected clock", part_table_clock, c,
               len(NET_CASES) + len(NET_DENY_CASES) + 1)
+        leaks = [p for x in (n, c) for p in x.pw.values() if p in x.srv.log()]
+        t.eq(leaks, [], "no password in the servers' logs")
     except Exception as e:
         t.ok(False, "set-up", "%s\n%s" % (e, "\n".join(s.log()[-2000:] for s in servers)))
     finally:
