@@ -357,6 +357,12 @@ def part_portal(s, tmp):
          "portal: crm, denied from alice's address by a rule, is no longer listed", apps)
     srv.cli("policy", "remove", "crm-office")
 
+    # A display name is text, never markup.
+    srv.cli("app", "set", "crm", "--display-name", "<i>CRM</i> & co")
+    _, r, apps = portal_apps(s, "bob")
+    t.ok("<i>CRM</i> & co" in apps and "<i>CRM" not in r.text and "&lt;i&gt;CRM" in r.text,
+         "portal: a display name with markup is shown escaped", r.text[-800:])
+
 
 BAD_RULES = [
     # (arguments after "policy add NAME", words stderr must have)

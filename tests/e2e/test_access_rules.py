@@ -221,6 +221,7 @@ NET_RULES = [
      "contractors"],
     ["crm-device", "--effect", "device", "--app", "crm", "--not-from", "10.0.0.0/8"],
     ["wiki-watch", "--effect", "deny", "--app", "wiki", "--report-only"],
+    ["mail-watch", "--effect", "device", "--app", "mail", "--report-only"],
     ["old-frank", "--effect", "deny", "--user", "frank"],
     ["temps-out", "--effect", "deny", "--group", "temps"],
     ["v6-block", "--effect", "deny", "--from", "2001:db8::/32"],
@@ -228,8 +229,8 @@ NET_RULES = [
     ["carol-wiki", "--effect", "deny", "--user", "carol", "--app", "wiki"],
     ["office", "--effect", "allow", "--from", "10.0.0.0/8"],
 ]
-NET_ORDER = ["kiosk", "contractors-net", "mail-mfa", "crm-device", "wiki-watch", "old-frank",
-             "temps-out", "office", "v6-block", "dave-out", "carol-wiki"]
+NET_ORDER = ["kiosk", "contractors-net", "mail-mfa", "crm-device", "wiki-watch", "mail-watch",
+             "old-frank", "temps-out", "office", "v6-block", "dave-out", "carol-wiki"]
 
 
 def setup_net_rules(n):
@@ -244,7 +245,7 @@ def setup_net_rules(n):
                 "wiki", "--from", "192.0.2.0/24", "--before", "contractors-net")
     t.eq(r.stdout.strip(), "policy kiosk added at position 1", "policy add --before: first")
     r = srv.cli("policy", "move", "office", "--before", "v6-block")
-    t.eq(r.stdout.strip(), "policy office moved to position 8", "policy move: its answer")
+    t.eq(r.stdout.strip(), "policy office moved to position 9", "policy move: its answer")
     s = srv.cli("audit").stdout
     t.ok("admin.policy.move" in s, "policy move: audited")
     # Removed and made again: the rule keeps the old id and matches nobody.
@@ -278,7 +279,7 @@ NET_CASES = [
     ("carol", "wiki", "192.0.2.5", "xff", "in", "kiosk", {"report": []}),
     ("carol", "wiki", "127.0.0.1", None, "refused", "carol-wiki",
      {"report": ["wiki-watch:deny"]}),
-    ("carol", "mail", "127.0.0.1", None, "in", "default", {}),
+    ("carol", "mail", "127.0.0.1", None, "in", "default", {"report": ["mail-watch:device"]}),
     ("carol", None, "127.0.0.1", None, "in", "default", {}),
     ("alice", "wiki", "127.0.0.1", None, "in", "default", {"report": ["wiki-watch:deny"]}),
     ("alice", "mail", "2001:db8::1", "xff", "refused", "v6-block", {}),
@@ -456,6 +457,15 @@ def part_days_hours(c):
                               ("2030-01-10T14:00:00Z", "in", "Thursday 23:00")):
         c.at(when, want, "fri 22:00-06:00: %s in Tokyo" % tokyo, rule="fri-night")
     srv.cli("policy", "remove", "fri-night")
+
+    # 00:00-24:00 is the whole day.
+    srv.cli("policy", "add", "sunday", "--effect", "deny", "--user", "tim", "--days", "sun",
+            "--hours", "00:00-24:00")
+    for when, want, tokyo in (("2030-01-05T14:59:00Z", "in", "Saturday 23:59"),
+                              ("2030-01-05T15:00:00Z", "refused", "Sunday 00:00"),
+                              ("2030-01-06T14:59:00Z", "refused", "Sunday 23:59")):
+        c.at(when, want, "sun 00:00-24:00: %s in Tokyo" % tokyo, rule="sunday")
+    srv.cli("policy", "remove", "sunday")
 
     # The rule is evaluated again at the SSO: a session made on Friday night is refused an
     # app once Saturday has begun in Tokyo.
