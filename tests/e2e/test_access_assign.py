@@ -420,6 +420,39 @@ def part_malformed(s):
     srv.cli("policy", "remove", "keep")
 
 
+def stub_login(s, user, client, uri):
+    b = s.browser(stop_at=(uri,))
+    r = b.get(ac.authorize_url(s.srv, client, uri))
+    if ac.login_page(b, r):
+        r = b.submit_login(r, user, s.pw[user])
+    return ac.classify(s.srv, b, r, redirect_uri=uri)
+
+
+def part_assignee_removed(s):
+    """An app restricted to one group or user must not open up to everybody when that
+    group or user is removed: the tenant's administrator restricted it on purpose."""
+    t, srv = s.t, s.srv
+    srv.cli("group", "add", "auditors")
+    srv.cli("group", "add-member", "auditors", "erin")
+    for app, target, remove in (("ledger", ["--group", "auditors"], ["group", "remove",
+                                                                       "auditors"]),
+                                ("vault", ["--user", "erin"], ["user", "remove", "erin"])):
+        uri = "http://127.0.0.1:9/" + app
+        client = ac.add_stub_client(srv, app, uri)
+        srv.cli("app", "assign", app, *target)
+        t.eq(stub_login(s, "bob", client, uri), "refused",
+             "%s, assigned to %s only: bob is refused" % (app, target[1]))
+        srv.cli(*remove)
+        show = srv.cli("app", "show", app).stdout
+        pt = ac.policy_test(srv, "bob", app)
+        got = stub_login(s, "bob", client, uri)
+        t.ok(got == "refused" and pt.get("decision") == "deny" and
+             "assigned=everyone" not in show,
+             "%s: after `%s` bob is still refused (the app does not open to everybody)"
+             % (app, " ".join(remove)), "login: %s\npolicy test: %s\n%s" % (
+                 got, pt["stdout"], show))
+
+
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     t = Tap()
@@ -449,6 +482,7 @@ def main():
         t.run("break-glass", part_break_glass, s)
         t.run("portal", part_portal, s, tmp)
         t.run("malformed rules", part_malformed, s)
+        t.run("assignee removed", part_assignee_removed, s)
         leaks = [p for p in pw.values() if p in srv.log()]
         t.eq(leaks, [], "no password in the server log")
     except Exception as e:

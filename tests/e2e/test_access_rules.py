@@ -108,8 +108,10 @@ def part_client_address(n):
     srv.cli("policy", "add", "office-net", "--effect", "deny", "--not-from", "10.0.0.0/8")
 
     # No trusted_proxies: the TCP peer counts, whatever the headers say.
-    _, r, got = n.login("alice")
+    b, r, got = n.login("alice")
     t.eq(got, "refused", "deny --not-from 10.0.0.0/8: a login from 127.0.0.1 is refused")
+    t.ok(ac.session_cookie(b) is None and ac.login_page(b, b.get(srv.base() + "/portal")),
+         "the refused login made no session: the portal asks for a login")
     deny_audited(t, srv, r, "from 127.0.0.1", "user=alice", "ip=127.0.0.1", "rule=office-net",
                  "stage=login")
     for header in ("xff", "fwd"):
