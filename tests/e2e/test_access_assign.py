@@ -9,7 +9,8 @@ prompt=none too) and a member gets in; a member removed from the group is refuse
 next SSO while the Sekisho session stays; report-only rules change nothing and audit;
 break-glass passes a deny-all rule (not the assignment) and audits and warns each use; the
 portal lists the apps a user may reach, SAML and OIDC, under their display names; malformed
-rules are refused with a message naming the bad part and change nothing.
+rules are refused with a message naming the bad part and change nothing; an app assigned to
+one group or user stays closed when that group or user is removed.
 """
 import re
 import secrets

@@ -6,8 +6,9 @@ mod_auth_openidc (app "mail"), Debian's and unmodified.
 Two sekishod instances:
   net    with a device-check listener; trusted_proxies changed between restarts: a deny
          rule --not-from 10.0.0.0/8 against the TCP peer, X-Forwarded-For and Forwarded
-         from a trusted proxy, the same headers spoofed from an untrusted peer, and the
-         rule applied again at the next SSO of a session; then a table of cases where
+         from a trusted proxy (appended to, or as a line of its own after the client's),
+         the same headers spoofed from an untrusted peer, and the rule applied again at
+         the next SSO of a session; then a table of cases where
          `sekisho policy test` must predict what a real login does (users in and out of
          groups, assigned and open apps, from/not-from through the proxy, IPv6, device
          and mfa rules, report-only, break-glass, default deny, removed users and groups)
