@@ -260,6 +260,22 @@ assign_fail(const char *app, const char *kind, const char *name, const char *err
 	return fail("app %s: %s", app, err);
 }
 
+/* app unassign --removed: the assignments whose user or group is gone. */
+static int
+unassign_removed(struct cli *c, const char *app)
+{
+	struct audit_entry ae;
+	const char *err;
+	int rc;
+
+	cli_audit(&ae, "admin.app.unassign", "app", app, "removed", "all", NULL);
+	if ((rc = store_assign(c->in.store, c->tenant, app, "removed", NULL, 0, &ae, &err)) == -1)
+		return fail("app %s: %s", app, err);
+	printf("app %s: %s\n", app, rc ? "assignments of removed users and groups unassigned" :
+	    "no assignment of a removed user or group");
+	return 0;
+}
+
 /* app assign and app unassign. */
 int
 cmd_app_assign(struct cli *c)
@@ -269,8 +285,11 @@ cmd_app_assign(struct cli *c)
 	int on = !strcmp(c->spec->sub, "assign"), rc;
 	struct audit_entry ae;
 
-	if ((u != NULL) == (g != NULL))
-		return usage_fail(c, "app %s needs one of --user U or --group G", c->spec->sub);
+	if (!on && flag(c, "--removed") && u == NULL && g == NULL)
+		return unassign_removed(c, app);
+	if ((u != NULL) == (g != NULL) || (!on && flag(c, "--removed")))
+		return usage_fail(c, "app %s needs one of --user U or --group G%s", c->spec->sub,
+		    on ? "" : " or --removed");
 	cli_audit(&ae, on ? "admin.app.assign" : "admin.app.unassign", "app", app, kind, name,
 	    NULL);
 	if ((rc = store_assign(c->in.store, c->tenant, app, kind, name, on, &ae, &err)) == -1)

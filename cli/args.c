@@ -77,7 +77,8 @@ static const struct cmd_spec table[] = {
 	{ "app", "list", NULL, 0, 0, 0, cmd_app_list, { { 0 } } },
 	{ "app", "remove", "NAME", 1, 1, 0, cmd_app_remove, { { 0 } } },
 	{ "app", "assign", "APP", 1, 1, 0, cmd_app_assign, { USER_OPT, GROUP_OPT } },
-	{ "app", "unassign", "APP", 1, 1, 0, cmd_app_assign, { USER_OPT, GROUP_OPT } },
+	{ "app", "unassign", "APP", 1, 1, 0, cmd_app_assign, { USER_OPT, GROUP_OPT,
+		{ "--removed", OPT_FLAG, NULL, NULL, 0 } } },
 	{ "app", "show", "APP", 1, 1, 0, cmd_app_show, { { 0 } } },
 	{ "app", "set", "APP", 1, 1, 0, cmd_app_set, {
 		{ "--display-name", OPT_VALUE, "TEXT", NULL, 0 },

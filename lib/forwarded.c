@@ -239,8 +239,9 @@ forwarded_client(const char *peer, const char *xff, const char *fwd,
 	memcpy(out, peer_ip, sizeof(peer_ip));
 	if (trusted == NULL || trusted->n == 0 || !ipnet_match(trusted, peer_ip) || blank(h))
 		return 0;
+	/* Padding would otherwise push the client's entry out of reach: refuse, never guess. */
 	if (strnlen(h, FORWARDED_HEADER_MAX + 1) > FORWARDED_HEADER_MAX)
-		return 0;
+		return -1;
 	rc = walk(h, h == fwd, trusted, out);
 	if (rc != 1)
 		memcpy(out, peer_ip, sizeof(peer_ip));

@@ -11,14 +11,15 @@
 #include "ipnet.h"
 
 #define FORWARDED_IP_MAX 46	/* INET6_ADDRSTRLEN */
-#define FORWARDED_HEADER_MAX 4096	/* longer headers are not read: the peer counts */
+#define FORWARDED_HEADER_MAX 4096	/* longer headers (all lines joined) are refused */
 
 /*
  * Write the client's numeric address into out.  peer: the TCP peer's numeric address;
  * xff: X-Forwarded-For or NULL; fwd: Forwarded or NULL (Forwarded wins when both are
  * there); trusted: the proxies (NULL or empty: none).  Entries may carry a port
  * ("192.0.2.1:4711", "[2001:db8::1]:4711"); Forwarded's for= may be quoted; "unknown" and
- * obfuscated identifiers count as untrusted addresses that do not parse.  Returns 1 when
+ * obfuscated identifiers count as untrusted addresses that do not parse.  A header longer
+ * than FORWARDED_HEADER_MAX is -1 (a client's padding must not hide its entry).  Returns 1 when
  * the address came from a header, 0 when it is the peer (peer untrusted, or no header),
  * -1 when the entry that counts does not parse (only a misbehaving proxy writes that: the
  * caller refuses the request rather than guess; out then holds the peer).  Entries left

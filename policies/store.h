@@ -279,7 +279,9 @@ struct assignment {
 };
 /*
  * Assign (on 1) or unassign the app called app to the user or group (kind) called name.
- * 1 changed, 0 already so, -1 with *errstr ("no such app", "no such user", ...).
+ * 1 changed, 0 already so, -1 with *errstr ("no such app", "no such user", ...).  Kind
+ * "removed" (on 0, name NULL) unassigns every user and group of the app that no longer
+ * exists (an app's last assignment outlives its user or group, so the app stays closed).
  */
 int store_assign(struct store *st, const char *tenant, const char *app, const char *kind,
     const char *name, int on, const struct audit_entry *ae, const char **errstr);

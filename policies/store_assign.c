@@ -179,6 +179,51 @@ assign_tx(struct store_txn *t, void *arg)
 	return rc;
 }
 
+/* An entry of the app whose user or group is gone: both entries go. */
+static int
+removed_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct assign_op *op = arg;
+	struct assignment a = { 0 };
+	struct store_key k;
+	char *name = NULL;
+	int rc = 0;
+
+	if (rec_decode(assign_fields, &a, val, vlen) == 0 && a.kind && a.target &&
+	    (name = stx_object_name(op->t, op->tenant, a.kind, a.target)) == NULL) {
+		by_target_key(&k, op->tenant, a.kind, a.target, a.app);
+		rc = stx_del(op->t, DB_ASSIGN, &k) < 0 ? -1 : 2;
+		op->on++;	/* counts what went */
+	}
+	free(name);
+	store_assignment_clear(&a);
+	return rc;
+}
+
+static int
+removed_tx(struct store_txn *t, void *arg)
+{
+	struct assign_op *op = arg;
+	struct store_key k;
+	char *app;
+	int rc;
+
+	op->t = t;
+	op->on = 0;
+	if ((rc = stx_object_id(t, op->tenant, "app", op->app, &app, NULL)) != 1) {
+		op->err = rc == 0 ? "no such app" : op->err;
+		return -1;
+	}
+	by_app_key(&k, op->tenant, app, NULL, NULL);
+	free(app);
+	if (stx_iter_del(t, DB_ASSIGN, &k, removed_cb, op) < 0)
+		return -1;
+	if (op->on && (stx_audit_entry(t, op->tenant, op->ae, NULL, &op->full) < 0 ||
+	    stx_bump_generation(t, op->tenant) < 0))
+		return -1;
+	return op->on > 0;
+}
+
 int
 store_assign(struct store *st, const char *tenant, const char *app, const char *kind,
     const char *name, int on, const struct audit_entry *ae, const char **errstr)
@@ -187,11 +232,15 @@ store_assign(struct store *st, const char *tenant, const char *app, const char *
 		.on = on, .ae = ae, .err = "cannot store the assignment" };
 	int rc;
 
-	if (strcmp(kind, "user") && strcmp(kind, "group")) {
+	if (!strcmp(kind, "removed") && on) {
 		*errstr = "an app is assigned to a user or a group";
 		return -1;
 	}
-	rc = store_run(st, 1, assign_tx, &op);
+	if (strcmp(kind, "user") && strcmp(kind, "group") && strcmp(kind, "removed")) {
+		*errstr = "an app is assigned to a user or a group";
+		return -1;
+	}
+	rc = store_run(st, 1, strcmp(kind, "removed") ? assign_tx : removed_tx, &op);
 	if (rc < 0)
 		*errstr = rc == STORE_FULL ? "database full" : op.err;
 	else if (rc == 1)
@@ -271,18 +320,48 @@ struct drop {
 	const char *tenant, *kind, *id;
 	size_t plen;		/* the length of the prefix walked */
 	int n;
+	int kept;		/* last assignments of their app, kept to keep it closed */
 };
 
-/* A by-target entry: its by-app twin goes too ("tenant t KIND TARGET APP"). */
+static int
+count_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	return ++*(int *)arg > 1;	/* two are enough to know */
+}
+
+/* How many assignments the app with this id has (at most 2 counted), or -1. */
+static int
+app_assignments(struct store_txn *t, const char *tenant, const char *app)
+{
+	struct store_key k;
+	int n = 0;
+
+	by_app_key(&k, tenant, app, NULL, NULL);
+	return stx_iter(t, DB_ASSIGN, &k, count_cb, &n) < 0 ? -1 : n;
+}
+
+/*
+ * A by-target entry: its by-app twin goes too ("tenant t KIND TARGET APP") — unless it is
+ * the app's last assignment: an app restricted on purpose does not open to the whole
+ * tenant because its one group or user went; it stays assigned to the removed id (listed
+ * "?removed"), which nobody has, until `app unassign APP --removed`.
+ */
 static int
 drop_target_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
 	struct drop *d = arg;
 	char *app = xstrndup((const char *)key + d->plen, klen - d->plen);
 	struct store_key k;
+	int n = app_assignments(d->t, d->tenant, app);
 
 	by_app_key(&k, d->tenant, app, d->kind, d->id);
 	free(app);
+	if (n < 0)
+		return -1;
+	if (n < 2) {
+		d->kept++;
+		return 0;
+	}
 	d->n++;
 	return stx_del(d->t, DB_ASSIGN, &k) < 0 ? -1 : 2;
 }
@@ -308,7 +387,7 @@ drop_app_cb(const void *key, size_t klen, const void *val, size_t vlen, void *ar
 int
 stx_assignments_drop(struct store_txn *t, const char *tenant, const char *kind, const char *id)
 {
-	struct drop d = { t, tenant, kind, id, 0, 0 };
+	struct drop d = { t, tenant, kind, id, 0, 0, 0 };
 	struct store_key k;
 	int rc;
 

@@ -165,7 +165,10 @@ int stx_revoke_user_grants(struct store_txn *t, const char *tenant, const char *
 int stx_user_memberships_drop(struct store_txn *t, const char *tenant, const char *user_id);
 int stx_target_policies_drop(struct store_txn *t, const char *tenant, const char *kind,
     const char *target);
-/* The app assignments of a user, group or app (kind) with this id (store_assign.c). */
+/*
+ * The app assignments of a user, group or app (kind) with this id (store_assign.c); an
+ * app's last assignment stays when its user or group goes, so the app stays closed.
+ */
 int stx_assignments_drop(struct store_txn *t, const char *tenant, const char *kind,
     const char *id);
 int stx_client_grants_drop(struct store_txn *t, const char *tenant, const char *client_id);

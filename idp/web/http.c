@@ -146,18 +146,52 @@ http_peer_ip(const struct http_req *req)
 	return req->ip;
 }
 
+struct joined {
+	const char *name;
+	struct buf b;
+};
+
+static enum MHD_Result
+join_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct joined *j = cls;
+
+	if (strcasecmp(key, j->name) == 0 && value != NULL)
+		buf_printf(&j->b, "%s%s", j->b.len ? ", " : "", value);
+	return MHD_YES;
+}
+
+/*
+ * Every line of a header, in order, as one comma-separated list (RFC 9110 5.3): a proxy
+ * that adds its own line after the client's must have the last word.  NULL when absent.
+ */
+static char *
+header_joined(struct http_req *req, const char *name)
+{
+	struct joined j = { .name = name };
+
+	buf_init(&j.b, 0);
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, join_header, &j);
+	return j.b.data;
+}
+
 /* The client's address; -1 when a trusted proxy's header does not parse where it counts. */
 static int
 find_client(struct http_req *req)
 {
 	const struct ipnet_list *trusted = req->srv->hs.trusted_proxies;
+	char *xff, *fwd;
+	int rc;
 
-	if (trusted == NULL || trusted->n == 0) {
-		snprintf(req->client, sizeof(req->client), "%s", req->ip);
+	snprintf(req->client, sizeof(req->client), "%s", req->ip);
+	if (trusted == NULL || trusted->n == 0 || !ipnet_match(trusted, req->ip))
 		return 0;
-	}
-	return forwarded_client(req->ip, http_header(req, "X-Forwarded-For"),
-	    http_header(req, "Forwarded"), trusted, req->client) < 0 ? -1 : 0;
+	xff = header_joined(req, "X-Forwarded-For");
+	fwd = header_joined(req, "Forwarded");
+	rc = forwarded_client(req->ip, xff, fwd, trusted, req->client);
+	free(xff);
+	free(fwd);
+	return rc < 0 ? -1 : 0;
 }
 
 const unsigned char *

@@ -452,6 +452,14 @@ def part_assignee_removed(s):
              "%s: after `%s` bob is still refused (the app does not open to everybody)"
              % (app, " ".join(remove)), "login: %s\npolicy test: %s\n%s" % (
                  got, pt["stdout"], show))
+        t.ok(re.search(r"^assigned=(group|user):\?removed$", show, re.M),
+             "%s: app show names the removed assignee ?removed" % app, show)
+        r = srv.cli("app", "unassign", app, "--removed")
+        t.eq(r.stdout.strip(), "app %s: assignments of removed users and groups unassigned"
+             % app, "%s: app unassign --removed: its answer" % app)
+        t.ok(stub_login(s, "bob", client, uri) != "refused" and
+             "assigned=everyone" in srv.cli("app", "show", app).stdout,
+             "%s: after app unassign --removed the app is open to everybody again" % app)
 
 
 def main():

@@ -142,7 +142,10 @@ test_forwarded_no_trusted_proxies(void **state)
 	assert_string_equal(out, "127.0.0.1");
 }
 
-/* A header over FORWARDED_HEADER_MAX is not read at all: the peer counts. */
+/*
+ * A header over FORWARDED_HEADER_MAX is refused (-1): read as the peer's address, a
+ * client's padding would make the proxy's own address the client.
+ */
 static void
 test_forwarded_long_header(void **state)
 {
@@ -155,7 +158,7 @@ test_forwarded_long_header(void **state)
 	h = xmalloc(n + 1);
 	memset(h, ' ', n - tail);
 	memcpy(h + n - tail, ", 198.51.100.7", tail + 1);
-	assert_int_equal(forwarded_client("127.0.0.1", h, NULL, &trusted, out), 0);
+	assert_int_equal(forwarded_client("127.0.0.1", h, NULL, &trusted, out), -1);
 	assert_string_equal(out, "127.0.0.1");
 	/* One byte shorter it is read. */
 	assert_int_equal(forwarded_client("127.0.0.1", h + 1, NULL, &trusted, out), 1);

@@ -207,6 +207,7 @@ test_store_assign_removed_with_objects(void **state)
 {
 	struct fx *fx = *state;
 	struct audit_entry ae;
+	const char *text_err = NULL;
 	char *text;
 
 	add_objects(fx);
@@ -221,21 +222,27 @@ test_store_assign_removed_with_objects(void **state)
 	assert_assigned(fx, "crm", "crm>group:staff ");
 	audit_entry_make(&ae, "admin.group.remove", "group", "staff", NULL);
 	assert_int_equal(store_group_remove(fx->st, T, "staff", &ae), 1);
-	assert_assigned(fx, "crm", "");
+	/* crm's last assignment outlives its group: the app stays closed to everybody. */
+	assert_assigned(fx, "crm", "crm>group:?removed ");
 	assert_assigned(fx, "wiki", "wiki>user:bob ");
-	assert_int_equal(raw_count(fx, "assignments"), 2);
+	assert_int_equal(raw_count(fx, "assignments"), 4);
 	audit_entry_make(&ae, "admin.app.remove", "app", "wiki", NULL);
 	assert_int_equal(store_app_remove(fx->st, T, "wiki", &ae), 1);
-	assert_int_equal(raw_count(fx, "assignments"), 0);
+	assert_int_equal(raw_count(fx, "assignments"), 2);
 	text = fx_audit_text(fx, T);
 	assert_non_null(strstr(text, "policies=0 assignments=2\n"));	/* alice */
-	/* staff */
-	assert_non_null(strstr(text, "memberships=0 policies=0 assignments=2\n"));
+	/* staff: one dropped (wiki), one kept (crm) */
+	assert_non_null(strstr(text, "memberships=0 policies=0 assignments=1\n"));
 	assert_non_null(strstr(text, "policies=0 assignments=1 grants=0"));	/* wiki */
 	free(text);
 	/* a new alice (another id) is not assigned */
 	add_user(fx, T, "alice", NULL);
+	assert_assigned(fx, NULL, "crm>group:?removed ");
+	/* unassign --removed opens crm again; a second time there is nothing to do */
+	assert_int_equal(store_assign(fx->st, T, "crm", "removed", NULL, 0, NULL, &text_err), 1);
 	assert_assigned(fx, NULL, "");
+	assert_int_equal(raw_count(fx, "assignments"), 0);
+	assert_int_equal(store_assign(fx->st, T, "crm", "removed", NULL, 0, NULL, &text_err), 0);
 }
 
 /* ---- tenant settings ---- */
