@@ -26,7 +26,6 @@ struct check {
 	const struct user *u;
 	const char *app;	/* its name, or NULL */
 	const char *stage;
-	int quiet;		/* the portal's list: decide, record nothing */
 	struct rule_decision d;
 };
 
@@ -123,8 +122,6 @@ run(struct check *c, struct access_result *r)
 	if (decide(c) == -1)
 		return r->outcome = ACCESS_ERROR;
 	r->outcome = outcome(c, r);
-	if (c->quiet)
-		return r->outcome;
 	record_reports(c);
 	if (c->u->break_glass)
 		record_glass(c);
@@ -160,15 +157,27 @@ access_check_user(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 }
 
 int
-access_may_reach(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
-    const struct sso_session *ss, const char *app)
+access_reachable(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const struct sso_session *ss, unsigned char *reach)
 {
-	struct check c = { .idp = idp, .t = t, .req = req, .u = &ss->user, .app = app,
-		.stage = "portal", .quiet = 1 };
-	struct access_result r = { .serial = "" };
+	struct rule_query q = { .user = ss->user.id, .ip = http_client_ip(req),
+		.now = clock_now(), .break_glass = ss->user.break_glass != 0 };
+	struct rule_decision d;
+	char **groups = NULL;
 
-	/* A device or a second factor can still be proven on the way: only refusals hide. */
-	return run(&c, &r) != ACCESS_DENY && r.outcome != ACCESS_ERROR;
+	/* The groups once for every app: the portal asks about all of them. */
+	if (ruleset_uses_groups(t->rules) &&
+	    store_user_group_ids(idp->in.store, t->id, ss->user.id, &groups) < 0)
+		return -1;
+	q.groups = groups;
+	for (size_t i = 0; i < t->napps; i++) {
+		q.app = t->apps[i].id;
+		ruleset_evaluate(t->rules, &q, &d);
+		/* A device or a second factor can still be proven on the way: refusals hide. */
+		reach[i] = !d.deny;
+	}
+	store_strv_free(groups);
+	return 0;
 }
 
 void

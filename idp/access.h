@@ -38,9 +38,13 @@ enum access_outcome access_check(struct idp *idp, struct tenant_ctx *t, struct h
 /* The same for a user who has just proven the password and has no session yet. */
 enum access_outcome access_check_user(struct idp *idp, struct tenant_ctx *t,
     struct http_req *req, const struct user *u, const char *app, struct access_result *r);
-/* 1 when the session's user may reach app now (the portal's list; nothing audited). */
-int access_may_reach(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
-    const struct sso_session *ss, const char *app);
+/*
+ * For the portal's list: reach[i] 1 when the session's user may reach t->apps[i] now (not
+ * refused; a device or second factor may still be asked for), else 0.  Nothing is
+ * audited.  0, or -1 when the user's groups cannot be read.
+ */
+int access_reachable(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const struct sso_session *ss, unsigned char *reach);
 /* The refusal page (403, ja/en, with the reference code) for a DENY or NO_MFA result. */
 void access_refuse_page(struct idp *idp, struct http_req *req, const struct access_result *r);
 

@@ -357,13 +357,16 @@ static void
 portal_apps(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
     const struct sso_session *ss, struct tmpl_vars *v)
 {
+	unsigned char *reach = xcalloc(t->napps + 1, 1);
+
+	/* Unreadable groups: no app is listed (reach stays all zero), none wrongly. */
+	(void)access_reachable(idp, t, req, ss, reach);
 	for (size_t i = 0; i < t->napps; i++) {
 		const struct tenant_app *a = &t->apps[i];
 		const struct protocol *p = protocol_find(a->type);
 		char *url = NULL;
 		struct tmpl_vars *item;
-		if (access_may_reach(idp, t, req, ss, a->name) != 1 ||
-		    (url = p && p->launch_url ? p->launch_url(t, a) : NULL) == NULL)
+		if (!reach[i] || (url = p && p->launch_url ? p->launch_url(t, a) : NULL) == NULL)
 			continue;
 		item = tmpl_add_item(v, "apps");
 		tmpl_set(item, "name", a->display_name);
@@ -377,6 +380,7 @@ portal_apps(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 		tmpl_set(item, "url", url);
 		free(url);
 	}
+	free(reach);
 }
 
 static char *
