@@ -74,8 +74,41 @@ static const struct conf_entry table[] = {
 	S("crl_validity", CONF_DURATION, crl_validity, "7d", 3600, 90 * 86400LL),
 	S("saml_device_authn_context", CONF_STRING, saml_device_authn_context,
 	    "urn:oasis:names:tc:SAML:2.0:ac:classes:TLSClient", 0, 0),
+	S("smtp_relay", CONF_STRING, smtp_relay, NULL, 0, 0),
+	S("smtp_from", CONF_STRING, smtp_from, NULL, 0, 0),
+	S("smtp_tls", CONF_STRING, smtp_tls, "starttls", 0, 0),
+	S("smtp_ca_file", CONF_STRING, smtp_ca_file, NULL, 0, 0),
+	S("smtp_timeout", CONF_DURATION, smtp_timeout, "20s", 1, 300),
+	S("cracklib_dict", CONF_STRING, cracklib_dict, NULL, 0, 0),
 	{ NULL, CONF_STRING, 0, NULL, 0, 0 }
 };
+
+/* smtp_*: a relay HOST:PORT, a sender address, and how to talk TLS to it. */
+static int
+smtp_settings(const char *path, const struct settings *s, struct buf *err)
+{
+	const char *colon = s->smtp_relay ? strrchr(s->smtp_relay, ':') : NULL;
+
+	if (strcmp(s->smtp_tls, "starttls") && strcmp(s->smtp_tls, "tls") &&
+	    strcmp(s->smtp_tls, "none")) {
+		buf_printf(err, "%s: smtp_tls must be starttls, tls or none\n", path);
+		return -1;
+	}
+	if (s->smtp_relay == NULL)
+		return 0;
+	if (colon == NULL || colon == s->smtp_relay || colon[1] == '\0' ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1) || strlen(colon + 1) > 5) {
+		buf_printf(err, "%s: smtp_relay must be HOST:PORT\n", path);
+		return -1;
+	}
+	if (s->smtp_from == NULL || strchr(s->smtp_from, '@') == NULL ||
+	    strpbrk(s->smtp_from, " <>\r\n") != NULL) {
+		buf_printf(err, "%s: smtp_relay needs smtp_from, a plain address such as "
+		    "sso@example.jp\n", path);
+		return -1;
+	}
+	return 0;
+}
 
 /* The device-check listener: its address, public URL and proxy trust. */
 static int
@@ -237,6 +270,8 @@ settings_load(const char *dir, struct settings *s, struct buf *err)
 	if (rc == 0 && device_settings(path, s, err) == -1)
 		rc = -1;
 	if (rc == 0 && proxy_settings(path, s, err) == -1)
+		rc = -1;
+	if (rc == 0 && smtp_settings(path, s, err) == -1)
 		rc = -1;
 	if (rc == 0 && s->tls_cert == NULL)
 		s->tls_cert = xasprintf("%s/tls/server.crt", dir);

@@ -62,6 +62,12 @@ struct settings {
 	char *trusted_proxies;	/* proxies whose X-Forwarded-For / Forwarded name the client */
 	int64_t device_check_lifetime;	/* a device-check link is valid this long */
 	int64_t crl_validity;		/* nextUpdate - thisUpdate of the CRLs */
+	char *smtp_relay;		/* host:port of the mail relay; NULL: no mail */
+	char *smtp_from;		/* sender address of Sekisho's mails */
+	char *smtp_tls;			/* "starttls", "tls", "none" */
+	char *smtp_ca_file;		/* trust anchors for the relay; NULL: the system's */
+	int64_t smtp_timeout;		/* per message */
+	char *cracklib_dict;		/* cracklib dictionary path; NULL: its default */
 	char *saml_device_authn_context;	/* AuthnContextClassRef after a device check */
 };
 

@@ -78,6 +78,7 @@ struct tenant {
 	size_t secret_len;
 	char *timezone;		/* IANA id for day and hour rules; NULL: Asia/Tokyo */
 	char *default_effect;	/* "allow" or "deny" when no rule decides; NULL: allow */
+	uint64_t pw_min_len;	/* password policy: minimum length in characters; 0: 10 */
 };
 int store_tenant_add(struct store *st, const struct tenant *t, const char **errstr);
 int store_tenant_get(struct store *st, const char *id, struct tenant *t_r);
@@ -91,6 +92,9 @@ int store_tenant_ids(struct store *st, char ***ids_r);
  */
 int store_tenant_set(struct store *st, const char *id, const char *timezone,
     const char *default_effect, const struct audit_entry *ae, const char **errstr);
+/* The password policy's minimum length (1..128 characters), audited.  1/0/-1 *errstr. */
+int store_tenant_set_pw_min(struct store *st, const char *id, uint64_t min_len,
+    const struct audit_entry *ae, const char **errstr);
 /* The generation counter changes whenever apps or keys of the tenant change. */
 int store_tenant_generation(struct store *st, const char *id, uint64_t *gen_r);
 void store_tenant_clear(struct tenant *t);
@@ -137,6 +141,7 @@ struct user {
 	uint64_t pw_changed;
 	char *attrs;		/* extra attributes, "key=value" lines */
 	uint64_t break_glass;	/* no deny, device or mfa rule applies; every use audited */
+	uint64_t must_change;	/* the next login must set a new password first */
 };
 /* Add u (a new id is made when u->id is NULL); the audit entry goes in the same commit. */
 int store_user_add(struct store *st, const char *tenant, const struct user *u,
@@ -152,12 +157,20 @@ int store_user_set_disabled(struct store *st, const char *tenant, const char *na
     const struct audit_entry *ae);
 int store_user_set_password(struct store *st, const char *tenant, const char *name,
     const char *pwhash, int64_t now, const struct audit_entry *ae);
+/*
+ * A new password the user chose (change, reset, forced change): must_change clears; every
+ * session of the user ends except keep (the session that made the change, or NULL), and
+ * with it every OIDC grant of the ended sessions.  1/0/-1.
+ */
+int store_user_new_password(struct store *st, const char *tenant, const char *user_id,
+    const char *pwhash, int64_t now, const unsigned char *keep, const struct audit_entry *ae);
 /* What `user set` changes: NULL members stay; "" clears the e-mail or the display name. */
 struct user_change {
 	const char *email;
 	const char *display_name;
 	const char *attrs;	/* the whole new "key=value" lines, or NULL */
 	const char *break_glass;	/* "on", "off", or NULL */
+	const char *must_change;	/* "on", "off", or NULL */
 };
 /* 1 changed, 0 no such user, -1 with *errstr (e-mail taken, storage). */
 int store_user_update(struct store *st, const char *tenant, const char *name,
@@ -505,6 +518,7 @@ struct rule_rec {
 	uint64_t report_only;
 	uint64_t pos;		/* order: smaller first */
 	uint64_t created;
+	uint64_t mfa_enroll;	/* effect mfa: a user with no factor may enrol one at login */
 	/* names, newline-separated in the order of the ids: given to add, filled by list */
 	char *user_names;
 	char *group_names;
@@ -539,6 +553,9 @@ struct session {
 	uint64_t expires;	/* absolute end */
 	char *device;		/* serial of the device certificate checked in it, or NULL */
 	uint64_t device_at;
+	char *ip;		/* the client's address at login */
+	char *agent;		/* its User-Agent at login (at most 200 bytes kept) */
+	uint64_t mfa_at;	/* when a second factor was last proven in it; 0: never */
 };
 /* Per service provider that received an assertion in this session (for Single Logout). */
 struct session_sp {
@@ -558,6 +575,22 @@ int store_session_set_device(struct store *st, const char *tenant,
 /* The user authenticated again in this session: authn_instant and last_seen move. */
 int store_session_reauth(struct store *st, const char *tenant, const unsigned char id_hash[32],
     int64_t now);
+/*
+ * A second factor was proven in this session (step-up): method ("otp", "hwk", "user" ...)
+ * joins methods unless there, "mfa" too, mfa_at, authn_instant and last_seen move.  1/0/-1.
+ */
+int store_session_add_method(struct store *st, const char *tenant,
+    const unsigned char id_hash[32], const char *method, int64_t now);
+/* The sessions of the user with this id: cb gets a struct session_info. */
+struct session_info {
+	unsigned char hash[32];
+	struct session s;
+};
+int store_session_list_user(struct store *st, const char *tenant, const char *user_id,
+    store_each_fn cb, void *arg);
+/* End the session hash only if it is user_id's (and with it its OIDC grants): 1/0/-1. */
+int store_session_end_user(struct store *st, const char *tenant, const char *user_id,
+    const unsigned char id_hash[32], const struct audit_entry *ae);
 /* Ends the session and forgets its SPs; 1/0/-1. */
 int store_session_delete(struct store *st, const char *tenant, const unsigned char id_hash[32]);
 /*
@@ -649,6 +682,116 @@ int store_failure_reserve(struct store *st, const char *tenant, const char *user
 /* An attempt succeeded: the user's counter ends, the address's gives the attempt back. */
 int store_failure_success(struct store *st, const char *tenant, const char *user,
     const char *ip);
+
+/*
+ * ---- second factors of users (own database; keyed by tenant, user id, factor id).
+ * Removing the user removes them.  Every change bumps nothing (not configuration). ----
+ */
+enum factor_kind {
+	FACTOR_TOTP = 1,	/* secret: the seed sealed with the master key */
+	FACTOR_WEBAUTHN = 2,	/* secret: the credential's public key (libfido2's raw form) */
+	FACTOR_RECOVERY = 3,	/* secret: 10 SHA-256 hashes of the codes (320 bytes) */
+};
+#define FACTOR_RECOVERY_CODES 10
+struct factor {
+	char *id;		/* 16 hex digits, random; made by store_factor_add when NULL */
+	char *user;		/* the user's id */
+	uint64_t kind;		/* enum factor_kind */
+	char *label;		/* the user's or admin's name for it (at most 64 characters) */
+	uint64_t created;
+	uint64_t last_used;
+	unsigned char *secret;
+	size_t secret_len;
+	uint64_t counter;	/* TOTP: last accepted time step; WEBAUTHN: signature counter;
+				 * RECOVERY: bit i set when code i was used */
+	char *cred_id;		/* WEBAUTHN: the credential id, base64url (unique per tenant) */
+	int64_t alg;		/* WEBAUTHN: COSE algorithm (-7 ES256, -257 RS256, -8 EdDSA) */
+	uint64_t pending;	/* TOTP: 1 until confirmed by a valid code (does not count) */
+	uint64_t flags;		/* WEBAUTHN: FACTOR_F_* */
+};
+#define FACTOR_F_UV 1		/* WebAuthn: user verification seen at registration */
+#define FACTOR_F_COUNTER_REGRESSED 2	/* WebAuthn: a signature counter went backwards once */
+/*
+ * Add f with the audit entry in one commit.  A RECOVERY factor replaces the user's
+ * previous set; a WEBAUTHN one is refused when its cred_id is already registered in the
+ * tenant ("credential already registered").  At most 20 factors per user ("too many
+ * factors").  f->id made when NULL (returned in *id_r when id_r is not NULL; caller frees).
+ * 0 or -1 *errstr.
+ */
+int store_factor_add(struct store *st, const char *tenant, const struct factor *f,
+    const struct audit_entry *ae, char **id_r, const char **errstr);
+int store_factor_get(struct store *st, const char *tenant, const char *user_id, const char *id,
+    struct factor *f_r);
+/* The WebAuthn factor with this credential id in the tenant: 1/0/-1. */
+int store_factor_by_cred(struct store *st, const char *tenant, const char *cred_id,
+    struct factor *f_r);
+/* The user's factors (struct factor), pending ones included, in id order. */
+int store_factor_list(struct store *st, const char *tenant, const char *user_id,
+    store_each_fn cb, void *arg);
+/* How many confirmed TOTP and WebAuthn factors the user has (recovery codes not counted). */
+int store_factor_count(struct store *st, const char *tenant, const char *user_id, int *n_r);
+/* 1 removed (audit gets kind and label), 0 no such factor, -1. */
+int store_factor_remove(struct store *st, const char *tenant, const char *user_id,
+    const char *id, const struct audit_entry *ae);
+/* Rename: 1/0/-1. */
+int store_factor_label(struct store *st, const char *tenant, const char *user_id,
+    const char *id, const char *label, const struct audit_entry *ae);
+/*
+ * TOTP: accept time step for the factor in one write: 1 when step > counter (counter
+ * becomes step, pending clears (confirmation), last_used = now), 0 when step <= counter
+ * (a replay, or an older code after a newer one), -1.  The audit entry (optional) is
+ * written only when accepted.
+ */
+int store_totp_accept(struct store *st, const char *tenant, const char *user_id, const char *id,
+    uint64_t step, int64_t now, const struct audit_entry *ae);
+/*
+ * Recovery: use the code whose SHA-256 is hash: 1 used (its bit set, *left_r codes left),
+ * 0 no such unused code, -1.  Audit entry written with the use.
+ */
+int store_recovery_use(struct store *st, const char *tenant, const char *user_id,
+    const unsigned char hash[32], int64_t now, const struct audit_entry *ae, int *left_r);
+/*
+ * WebAuthn: the authenticator's signature counter after a verified assertion.  When both
+ * the stored and the new counter are not 0 and new <= stored, FACTOR_F_COUNTER_REGRESSED
+ * is set and 2 returned (the caller refuses and audits); else the counter and last_used
+ * move and 1 is returned; 0 no such factor, -1.
+ */
+int store_webauthn_counter(struct store *st, const char *tenant, const char *user_id,
+    const char *id, uint64_t counter, int64_t now);
+void store_factor_clear(struct factor *f);
+
+/*
+ * ---- short-lived states bound to a browser or a link: second-factor steps, WebAuthn
+ * challenges, TOTP enrolment, password-reset tokens (keyed by the SHA-256 of a random
+ * value that only the browser or the link holds; expired ones are purged by
+ * store_expire and never returned). ----
+ */
+struct challenge {
+	char *kind;		/* "step", "webauthn", "totp-enrol", "reset" ... */
+	char *user;		/* the user's id, or NULL */
+	char *data;		/* the kind's own ("key=value" lines) */
+	uint64_t created;
+	uint64_t expires;
+};
+int store_challenge_put(struct store *st, const char *tenant, const unsigned char hash[32],
+    const struct challenge *c);
+/* 1 found and not expired, 0 not, -1. */
+int store_challenge_get(struct store *st, const char *tenant, const unsigned char hash[32],
+    int64_t now, struct challenge *c_r);
+/* Get and delete in one write: single use.  1/0/-1. */
+int store_challenge_take(struct store *st, const char *tenant, const unsigned char hash[32],
+    int64_t now, struct challenge *c_r);
+/* Every challenge of kind for user_id goes (a new reset link voids older ones).  0/-1. */
+int store_challenge_drop_user(struct store *st, const char *tenant, const char *kind,
+    const char *user_id);
+void store_challenge_clear(struct challenge *c);
+
+/*
+ * ---- rate limits (fixed windows): count one hit on scope/key in one write; 1 when the
+ * hit is within limit hits per window seconds, 0 when over (the hit is still counted). ----
+ */
+int store_rate_hit(struct store *st, const char *tenant, const char *scope, const char *key,
+    int64_t now, int64_t window, uint64_t limit);
 
 /* ---- audit trail (append-only, hash-chained per tenant) ---- */
 struct audit_rec {
