@@ -204,8 +204,8 @@ cmd_tenant_set(struct cli *c)
 	int rc;
 
 	if (zone == NULL && def == NULL && pwmin == NULL)
-		return usage_fail(c, "tenant set needs --timezone, --default or "
-		    "--password-min-length");
+		return usage_fail(c, "tenant set needs --timezone or --default (or "
+		    "--password-min-length)");
 	if (zone && !tz_valid(zone))
 		return fail("--timezone %s: unknown time zone", zone);
 	if (pwmin && parse_pw_min(pwmin, &n) == -1)
