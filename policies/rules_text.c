@@ -271,11 +271,6 @@ rule_validate(const struct rule_rec *r, char err[RULE_ERR_MAX])
 		return -1;
 	if (rule_given(r->hours) && rule_parse_hours(r->hours, &start, &end, err) == -1)
 		return -1;
-	if (r->mfa_enroll && strcmp(r->effect, "mfa") != 0) {
-		snprintf(err, RULE_ERR_MAX, "--enroll only goes with --effect mfa, not --effect %s",
-		    r->effect);
-		return -1;
-	}
 	return 0;
 }
 

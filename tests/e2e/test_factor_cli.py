@@ -253,7 +253,7 @@ def enroll(srv):
     lst = lambda: srv.cli("policy", "list").stdout  # noqa: E731
     for effect in ("allow", "deny", "device"):
         refused(srv, ("policy", "add", "x-" + effect, "--effect", effect, "--enroll"), 1,
-                "--enroll only goes with --effect mfa", "--enroll with --effect " + effect, lst)
+                "--enroll: only with --effect mfa", "--enroll with --effect " + effect, lst)
     srv.cli("policy", "add", "admins-mfa", "--effect", "mfa", "--user", "alice", "--enroll")
     srv.cli("policy", "add", "plain-mfa", "--effect", "mfa", "--user", "bob")
     lines = {line.split("\t")[1]: line.split("\t")[2] for line in lst().splitlines()
