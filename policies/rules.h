@@ -87,6 +87,7 @@ struct rule_decision {
 	unsigned requires;	/* RULE_NEEDS_* still to prove */
 	const char *device_rule;	/* the rule that asked for a device, or NULL */
 	const char *mfa_rule;		/* the rule that asked for a second factor, or NULL */
+	int mfa_enroll;		/* every mfa rule that applied lets a user with none enrol */
 	struct rule_report reports[RULE_REPORTS_MAX];
 	size_t nreports;	/* report-only rules that matched (at most RULE_REPORTS_MAX kept) */
 	const char *glass_rule;	/* break-glass: the first rule (or "default") it passed */
