@@ -83,13 +83,49 @@ totp_store(struct instance *in, const char *tenant, const char *user_id, const c
 	return rc == 0 ? 0 : -1;
 }
 
+/* The otpauth URI of seed for u, and its base32 form when secret_b32_r is not NULL. */
+static char *
+seed_uri(const char *tenant, const struct user *u, const unsigned char *seed, size_t len,
+    char **secret_b32_r)
+{
+	char *issuer = xasprintf("Sekisho %s", tenant), *uri;
+
+	uri = totp_uri(issuer, u->name, seed, len);
+	free(issuer);
+	if (secret_b32_r)
+		*secret_b32_r = totp_base32(seed, len);
+	return uri;
+}
+
+char *
+factor_totp_uri(struct instance *in, const char *tenant, const struct user *u, const char *id,
+    char **secret_b32_r)
+{
+	struct factor f;
+	unsigned char *seed = NULL;
+	char *ad, *uri = NULL;
+	size_t len = 0;
+
+	if (store_factor_get(in->store, tenant, u->id, id, &f) != 1)
+		return NULL;
+	ad = totp_aad(tenant, u->id, id);
+	if (f.kind == FACTOR_TOTP)
+		seed = crypto_open(in->master, ad, strlen(ad), f.secret, f.secret_len, &len);
+	if (seed)
+		uri = seed_uri(tenant, u, seed, len, secret_b32_r);
+	freezero(seed, len);
+	free(ad);
+	store_factor_clear(&f);
+	return uri;
+}
+
 int
 factor_totp_create(struct instance *in, const char *tenant, const struct user *u,
     const char *label, int pending, const struct audit_entry *ae, char **id_r, char **uri_r,
     char **secret_b32_r, const char **errstr)
 {
 	unsigned char seed[TOTP_SECRET_LEN];
-	char *id, *issuer;
+	char *id;
 
 	if (label == NULL)
 		label = "TOTP";
@@ -104,11 +140,7 @@ factor_totp_create(struct instance *in, const char *tenant, const struct user *u
 		free(id);
 		return -1;
 	}
-	issuer = xasprintf("Sekisho %s", tenant);
-	*uri_r = totp_uri(issuer, u->name, seed, sizeof(seed));
-	free(issuer);
-	if (secret_b32_r)
-		*secret_b32_r = totp_base32(seed, sizeof(seed));
+	*uri_r = seed_uri(tenant, u, seed, sizeof(seed), secret_b32_r);
 	explicit_bzero(seed, sizeof(seed));
 	if (id_r)
 		*id_r = id;
