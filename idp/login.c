@@ -163,6 +163,21 @@ reserve(struct idp *idp, struct tenant_ctx *t, const char *user, const char *ipk
 	return gate;
 }
 
+int
+login_gate(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *user,
+    uint64_t *count_r, int64_t *retry_r)
+{
+	char ipkey[IPNET_KEY_LEN];
+	int gate;
+
+	ipnet_counter_key(http_client_ip(req), ipkey);
+	if ((gate = reserve(idp, t, user, ipkey, count_r)) <= GATE_OPEN)
+		return gate;
+	*retry_r = gate == GATE_LOCKED ? idp->in.settings.login_lockout_time :
+	    backoff_wait(&idp->in.settings, *count_r);
+	return 1;
+}
+
 /* The audit record of a failed attempt, with the user's count that its reservation made. */
 static void
 audit_failure(struct idp *idp, struct tenant_ctx *t, const char *user, const char *ip,
