@@ -54,6 +54,14 @@ int factor_recovery_use(struct instance *in, const char *tenant, const char *use
  */
 int factor_reset_issue(struct instance *in, const char *tenant, const char *user_id,
     char **token_r);
+/*
+ * The key of a reset token's record: SHA-256 of the token's text.  Take (single use) the
+ * token: 1 with the user's id in *user_id_r (caller frees), 0 unknown, used, expired or
+ * not a reset token, -1.
+ */
+void factor_reset_hash(const char *token, unsigned char h_r[CRYPTO_SHA256_LEN]);
+int factor_reset_take(struct instance *in, const char *tenant, const char *token, int64_t now,
+    char **user_id_r);
 /* The link that carries token: BASE/t/TENANT/reset?token=TOKEN (caller frees). */
 char *factor_reset_link(const struct instance *in, const char *tenant, const char *token);
 /*

@@ -271,6 +271,11 @@ rule_validate(const struct rule_rec *r, char err[RULE_ERR_MAX])
 		return -1;
 	if (rule_given(r->hours) && rule_parse_hours(r->hours, &start, &end, err) == -1)
 		return -1;
+	if (r->mfa_enroll && strcmp(r->effect, "mfa") != 0) {
+		snprintf(err, RULE_ERR_MAX, "--enroll only goes with --effect mfa, not --effect %s",
+		    r->effect);
+		return -1;
+	}
 	return 0;
 }
 
@@ -335,6 +340,8 @@ rule_format(const struct rule_rec *r, struct buf *out)
 	put_list(out, "days", r->days, ",");
 	if (rule_given(r->hours))
 		buf_printf(out, " hours=%s", r->hours);
+	if (r->mfa_enroll)
+		buf_puts(out, " enroll");
 	if (r->report_only)
 		buf_puts(out, " report-only");
 }
