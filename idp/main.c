@@ -25,12 +25,15 @@
 #include "clock.h"
 #include "conf.h"
 #include "device.h"
+#include "factor.h"
 #include "http.h"
 #include "idp.h"
 #include "instance.h"
 #include "log.h"
+#include "mail.h"
 #include "pki.h"
 #include "protocol.h"
+#include "totp.h"
 #include "url.h"
 #include "xmalloc.h"
 
@@ -448,6 +451,25 @@ start_device(struct idp *idp, const struct http_settings *main_hs, int fd,
 	return srv;
 }
 
+/* What second factors and reset mails need before any thread serves: liboath, the mailer. */
+static int
+start_factors(const struct instance *in)
+{
+	struct mail_conf mc;
+	const char *errstr;
+
+	if (totp_init() == -1) {
+		log_error("liboath did not initialise");
+		return -1;
+	}
+	factor_mail_conf(in, &mc);
+	if (mail_start(&mc, &errstr) == -1) {
+		log_error("mail: %s", errstr);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 worker(struct instance *in, const struct listeners *l)
 {
@@ -472,6 +494,10 @@ worker(struct instance *in, const struct listeners *l)
 		return 1;
 	}
 	buf_free(&err);
+	if (start_factors(&idp.in) == -1) {
+		idp_free(&idp);
+		return 1;
+	}
 	hs.listen_fd = l->fd;
 	hs.threads = idp.in.settings.threads ? (int)idp.in.settings.threads :
 	    (int)(ncpu > 0 ? ncpu : 1);
@@ -529,6 +555,7 @@ worker(struct instance *in, const struct listeners *l)
 	log_info("worker stopping");
 	http_stop(dsrv);
 	http_stop(srv);
+	mail_stop();
 	free(trust);
 	protocols_stop();
 	idp_free(&idp);
