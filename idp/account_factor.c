@@ -14,8 +14,8 @@
 #include "qrsvg.h"
 #include "xmalloc.h"
 
-#define ENROL_LIFETIME 3600	/* an unconfirmed TOTP enrolment is dropped after this */
-#define ENROL_PENDING_MAX 5	/* more open enrolments than this: all are dropped */
+/* An enrolment not confirmed within this is void (the store keeps a few pending ones). */
+#define ENROL_LIFETIME 3600
 #define FACTOR_ID_LEN 16
 
 static int
@@ -32,48 +32,6 @@ factor_id_ok(const char *id)
 }
 
 /* ---- TOTP enrolment ---- */
-
-struct pending_list {
-	char *ids[32];
-	int64_t created[32];
-	size_t n;
-};
-
-static void
-pending_cb(const void *rec, void *arg)
-{
-	const struct factor *f = rec;
-	struct pending_list *pl = arg;
-
-	if (f->kind != FACTOR_TOTP || !f->pending || pl->n == 32)
-		return;
-	pl->created[pl->n] = (int64_t)f->created;
-	pl->ids[pl->n++] = xstrdup(f->id);
-}
-
-/*
- * Drop enrolments left unconfirmed (a closed tab), so they never fill the user's factor
- * slots: those older than an hour, or all of them when there are many.
- */
-static void
-drop_stale_enrolments(struct account_req *a)
-{
-	struct pending_list pl = { .n = 0 };
-	int64_t old = clock_now() - ENROL_LIFETIME;
-	struct audit_entry ae;
-
-	if (store_factor_list(a->idp->in.store, a->t->id, a->ss.user.id, pending_cb, &pl) < 0)
-		return;
-	for (size_t i = 0; i < pl.n; i++) {
-		if (pl.n >= ENROL_PENDING_MAX || pl.created[i] < old) {
-			account_audit_entry(a, &ae, "account.factor.remove");
-			audit_entry_add(&ae, "reason", "unconfirmed");
-			store_factor_remove(a->idp->in.store, a->t->id, a->ss.user.id, pl.ids[i],
-			    &ae);
-		}
-		free(pl.ids[i]);
-	}
-}
 
 static void
 totp_page(struct account_req *a, int status, const char *id, const char *svg,
@@ -103,9 +61,7 @@ account_totp_get(struct account_req *a)
 	char *id = NULL, *uri = NULL, *secret = NULL, *svg = NULL;
 	struct audit_entry ae;
 
-	drop_stale_enrolments(a);
 	account_audit_entry(a, &ae, "account.factor.enrol");
-	audit_entry_add(&ae, "kind", "totp");
 	if (factor_totp_create(&a->idp->in, a->t->id, &a->ss.user, label, 1, &ae, &id, &uri,
 	    &secret, &err) < 0 || (svg = qr_svg(uri, page_msg(a->idp->pages, a->lang,
 	    "totp_qr_label"))) == NULL) {
@@ -155,18 +111,19 @@ account_totp_post(struct account_req *a)
 		totp_page(a, 400, id, NULL, NULL, "factor_label_bad");
 		return;
 	}
+	/* Named first, so that the record of the confirmation carries the name. */
+	if (label && *label && store_factor_label(a->idp->in.store, a->t->id, a->ss.user.id,
+	    id, label, NULL) < 0) {
+		account_error(a, 503, "error_server");
+		return;
+	}
 	account_audit_entry(a, &ae, "account.factor.add");
-	audit_entry_add(&ae, "kind", "totp");
-	audit_entry_add(&ae, "id", id);
 	rc = code_ok(code) ? factor_totp_check(&a->idp->in, a->t->id, a->ss.user.id, id, code,
 	    clock_now(), &ae, NULL) : 0;
 	if (rc == 0) {
 		totp_page(a, 401, id, NULL, NULL, "totp_code_wrong");
 		return;
 	}
-	if (rc == 1 && label && *label)
-		rc = store_factor_label(a->idp->in.store, a->t->id, a->ss.user.id, id, label,
-		    NULL);
 	if (rc == 1)
 		account_done(a, "acct_done_factor_added");
 	else
@@ -212,7 +169,6 @@ account_factor_rename(struct account_req *a)
 		return;
 	}
 	account_audit_entry(a, &ae, "account.factor.rename");
-	audit_entry_add(&ae, "id", id);
 	rc = store_factor_label(a->idp->in.store, a->t->id, a->ss.user.id, id, label, &ae);
 	if (rc == 1)
 		account_done(a, "acct_done_factor_renamed");
@@ -260,7 +216,6 @@ account_factor_remove(struct account_req *a)
 		return;
 	}
 	account_audit_entry(a, &ae, "account.factor.remove");
-	audit_entry_add(&ae, "id", id);
 	rc = store_factor_remove(a->idp->in.store, a->t->id, a->ss.user.id, id, &ae);
 	if (rc == 1)
 		account_done(a, "acct_done_factor_removed");

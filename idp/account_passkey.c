@@ -187,7 +187,6 @@ store_credential(struct account_req *a, const struct webauthn_cred *c, const cha
 	struct audit_entry ae;
 
 	account_audit_entry(a, &ae, "account.factor.add");
-	audit_entry_add(&ae, "kind", "webauthn");
 	return store_factor_add(a->idp->in.store, a->t->id, &f, &ae, NULL, errstr);
 }
 

@@ -113,12 +113,15 @@ handle_request(struct reset_req *r, const char *email, const char *ipkey, struct
 {
 	struct store *st = r->idp->in.store;
 	int64_t now = clock_now();
-	int rc = store_rate_hit(st, r->t->id, "reset-ip", ipkey, now, IP_WINDOW, IP_LIMIT);
+	int known = store_user_get_by_email(st, r->t->id, email, u), rc;
 
-	if (rc != 1)
+	if (known < 0)
+		return "error";
+	/* The user is looked up first only so that the audit record names them. */
+	if ((rc = store_rate_hit(st, r->t->id, "reset-ip", ipkey, now, IP_WINDOW, IP_LIMIT)) != 1)
 		return rc < 0 ? "error" : "limit_ip";
-	if ((rc = store_user_get_by_email(st, r->t->id, email, u)) != 1)
-		return rc < 0 ? "error" : "unknown";
+	if (known == 0)
+		return "unknown";
 	if (u->disabled)
 		return "disabled";
 	if (u->email == NULL || *u->email == '\0')
