@@ -291,7 +291,7 @@ account_session_end(struct account_req *a)
 		return;
 	}
 	account_audit_entry(a, &ae, "account.session.end");
-	rc = store_session_end_user(a->idp->in.store, a->t->id, a->ss.user.id, hash, &ae);
+	rc = logout_other(a->idp, a->t, &a->ss.user, hash, &ae);
 	if (rc == 1)
 		account_done(a, "acct_done_session_ended");
 	else

@@ -18,6 +18,7 @@ import base64
 import email
 import email.policy
 import hashlib
+import http.server
 import json
 import os
 import re
@@ -74,6 +75,48 @@ class Clock:
 
     def now(self):
         return int(time.time()) + self.offset
+
+
+class BackChannel(http.server.BaseHTTPRequestHandler):
+    """An OIDC client's back-channel logout URI: keeps the logout tokens it is sent."""
+    tokens = []
+    cv = threading.Condition()
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", 0))
+        body = urllib.parse.parse_qs(self.rfile.read(n).decode())
+        with BackChannel.cv:
+            BackChannel.tokens.extend(body.get("logout_token", []))
+            BackChannel.cv.notify_all()
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+def oidc_client(srv):
+    """A public OIDC client with a back-channel logout URI served here: (client_id,
+    redirect_uri)."""
+    bc = http.server.HTTPServer(("127.0.0.1", 0), BackChannel)
+    threading.Thread(target=bc.serve_forever, daemon=True).start()
+    base = "http://127.0.0.1:%d" % bc.server_port
+    out = srv.cli("app", "add-oidc", "crm", "--redirect-uri", base + "/cb", "--public",
+                  "--backchannel-logout-uri", base + "/bc").stdout
+    return re.search(r"^client_id=(\S+)$", out, re.M).group(1), base + "/cb"
+
+
+def authorize(b, srv, client_id, cb):
+    """An OIDC authorization in browser b's session: the redirect to cb."""
+    verifier = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()) \
+        .rstrip(b"=").decode()
+    q = {"response_type": "code", "client_id": client_id, "redirect_uri": cb,
+         "scope": "openid", "state": "s1", "nonce": "n1", "code_challenge": challenge,
+         "code_challenge_method": "S256"}
+    b.stop_at = (cb,)
+    return b.get(srv.base() + "/oidc/authorize?" + urllib.parse.urlencode(q))
 
 
 def form(r, action_end, **match):
@@ -179,6 +222,10 @@ def part_password(srv, c):
 
 def part_sessions(srv, b):
     other, _ = login(srv, "hanako", NEW_PW)
+    client_id, cb = oidc_client(srv)
+    r = authorize(other, srv, client_id, cb)
+    t.ok(r.status_code == 303 and r.headers.get("Location", "").startswith(cb + "?code="),
+         "the other session signs in to an OIDC client", r.headers.get("Location"))
     r = account(b, srv)
     rows = session_rows(r)
     t.ok(len(rows) == 2 and sum(1 for _, cur in rows if cur) == 1,
@@ -188,6 +235,10 @@ def part_sessions(srv, b):
     t.ok(r2.status_code == 200 and "session was signed out" in r2.text,
          "ending the other session", r2.status_code)
     t.ok(on_login_page(account(other, srv)), "the other browser is signed out")
+    with BackChannel.cv:
+        BackChannel.cv.wait_for(lambda: BackChannel.tokens, 30)
+    t.eq(len(BackChannel.tokens), 1, "the OIDC client of the ended session got a back-channel "
+         "logout token")
     t.eq(len(session_rows(account(b, srv))), 1, "one session left")
     srv.audit_has(t, "account.session.end", "user=hanako")
     r2 = b.post(srv.base() + "/account/session/end", {"id": "00" * 32,
