@@ -167,6 +167,10 @@ def part_password(srv, c):
          "account page: the profile as the admin set it", r.text[:500])
     t.eq(r.headers.get("Cache-Control"), "no-store", "account page: not stored by caches")
     t.ok('data-event="login.ok"' in r.text, "account page: the sign-in is in the history")
+    t.ok("UTC+09:00" in r.text and "Z<" not in r.text,
+         "times in the tenant's zone (Asia/Tokyo by default), not raw UTC")
+    srv.cli("tenant", "set", "default", "--timezone", "Asia/Kolkata")
+    t.ok("UTC+05:30" in account(b, srv).text, "times follow the tenant's zone (Asia/Kolkata)")
     f = form(r, "/account/password")
     data = {"current": PW, "password": NEW_PW, "password2": NEW_PW}
     r2 = b.post(srv.base() + "/account/password", data)
