@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "audit.h"
 #include "device.h"
 #include "idp.h"
@@ -146,6 +147,10 @@ core_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const ch
 		device_continue(idp, t, req);
 	} else if (!strcmp(rest, "certs") || !strncmp(rest, "certs/", 6)) {
 		certs_route(idp, t, req, rest + 5);
+	} else if (!strcmp(rest, "account") || !strncmp(rest, "account/", 8)) {
+		account_route(idp, t, req, rest + 7);
+	} else if (!strcmp(rest, "reset")) {
+		reset_page(idp, t, req);
 	} else {
 		return 0;
 	}
