@@ -160,6 +160,9 @@ def part_mellon(s):
     s.saml_class(b, hr, mc.MFA, "hr alice")
     t.ok(ac.session_cookie(b), "hr alice: a session now")
     s.audit_has("login.factor.ok", "user=alice", "method=otp")
+    out = s.srv.cli("user", "factors", "alice", check=False).stdout
+    t.ok(re.search(r"^\S+ totp token created=\S+ last_used=\d{4}-", out, re.M),
+         "user factors alice: the token's last use is recorded", out)
 
 
 def part_openidc(s):
@@ -441,6 +444,7 @@ def part_lockout(s):
          "%d %s\n%s" % (r.status_code, r.url, r.text[:300]))
     t.ok(retry.isdigit() and 0 < int(retry) <= LOCKOUT_TIME,
          "lockout: Retry-After says when (login_lockout_time %ds)" % LOCKOUT_TIME, retry)
+    s.audit_has("login.factor.fail", "user=lou", "reason=locked")
     b2 = s.browser()
     r2 = ac.portal_login(s.srv, b2, "lou", s.pw["lou"])
     t.ok(r2.status_code == 429 and ac.session_cookie(b2) is None,
