@@ -23,7 +23,6 @@ import json
 import os
 import re
 import secrets
-import subprocess
 import tempfile
 import threading
 import urllib.parse
@@ -34,7 +33,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 import sekisho_test as st
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 RP = "localhost"
 MFA = "https://refeds.org/profile/mfa"
 USER, PASSWORD, DISPLAY = "hanako", "hanako-password-1", "Hanako Yamada"
@@ -100,14 +98,6 @@ def localhost_server():
     return srv
 
 
-def spki_hash(cert):
-    pub = subprocess.run(["openssl", "x509", "-in", cert, "-pubkey", "-noout"],
-                         capture_output=True, check=True).stdout
-    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub,
-                         capture_output=True, check=True).stdout
-    return base64.b64encode(sha256(der)).decode()
-
-
 class Oidc:
     """A public OIDC client with PKCE whose redirect URI is the Callback server."""
 
@@ -141,24 +131,11 @@ class Oidc:
 def run_browser(srv, oidc, cb, tmp):
     """The browser scenario; its TAP lines become checks here.  The credentials it left."""
     out = os.path.join(tmp, "credentials.json")
-    cfg = {"chromium": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-           "spki": spki_hash(srv.ca), "base": srv.base(), "origin": srv.url, "rp": RP,
+    cfg = {"spki": st.spki_hash(srv.ca), "base": srv.base(), "origin": srv.url, "rp": RP,
            "tenant": "default", "user": USER, "password": PASSWORD, "display": DISPLAY,
            "label": "Laptop key", "redirect": cb,
            "authorize": [oidc.authorize_url(), oidc.authorize_url()], "out": out}
-    cfg_path = os.path.join(tmp, "config.json")
-    with open(cfg_path, "w") as f:
-        json.dump(cfg, f)
-    r = subprocess.run(["node", os.path.join(HERE, "browser", "passkey.mjs"), cfg_path],
-                       capture_output=True, text=True, timeout=240,
-                       cwd=os.path.join(HERE, "browser"))
-    for line in r.stdout.splitlines():
-        if line.startswith(("ok ", "not ok ")):
-            t.ok(line.startswith("ok "), "browser: " + line.split(" - ", 1)[-1])
-        elif line.startswith("#"):
-            print(line)
-    t.ok(r.returncode in (0, 1) and "1.." in r.stdout, "the browser script ran",
-         r.stdout[-2000:] + r.stderr[-2000:])
+    st.browser_script(t, "passkey.mjs", cfg, tmp, prefix="browser: ", timeout=240)
     try:
         with open(out) as f:
             return json.load(f)
@@ -168,9 +145,9 @@ def run_browser(srv, oidc, cb, tmp):
 
 def after_browser(srv, oidc):
     """What the server recorded of the browser's passkey: CLI, audit, amr/acr."""
-    factors = srv.cli("user", "factors", USER, check=False).stdout
-    t.ok(re.search(r"^\S+ webauthn Laptop key created=\S+ last_used=\S+", factors, re.M),
-         "sekisho user factors lists the webauthn factor with its label", factors)
+    r = srv.cli("user", "factors", USER, check=False)
+    t.ok(re.search(r"^\S+ webauthn Laptop key created=\S+ last_used=\S+", r.stdout, re.M),
+         "sekisho user factors lists the webauthn factor with its label", r.stdout + r.stderr)
     srv.audit_has(t, "account.factor.add", "user=" + USER)
     srv.audit_has(t, "login.factor.ok", "user=" + USER)
     srv.audit_has(t, "login.passkey.ok", "user=" + USER)

@@ -6,29 +6,10 @@
 // counter) to cfg.out for the assertions the test crafts itself.
 // usage: node passkey.mjs CONFIG.json
 import { readFileSync, writeFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { done, launch, ok } from './tap.mjs';
 
 const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-let n = 0;
-let failed = 0;
-function ok(cond, name, detail) {
-  n++;
-  if (cond) console.log(`ok ${n} - ${name}`);
-  else {
-    failed++;
-    console.log(`not ok ${n} - ${name}`);
-    if (detail) for (const l of String(detail).split('\n').slice(0, 20)) console.log(`#   ${l}`);
-  }
-  return cond;
-}
-
-const browser = await chromium.launch({
-  executablePath: cfg.chromium,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    // trust exactly the test server's key, not every certificate
-    `--ignore-certificate-errors-spki-list=${cfg.spki}`],
-});
+const browser = await launch(cfg);
 const csp = new Map();		// page URL -> its Content-Security-Policy
 const violations = [];
 
@@ -189,5 +170,4 @@ try {
 } finally {
   await browser.close();
 }
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+done();
