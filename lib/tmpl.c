@@ -17,6 +17,7 @@ struct tmpl_var {
 	char *value;			/* scalar, or NULL for a list */
 	struct tmpl_vars **items;	/* list items */
 	size_t nitems;
+	int markup;			/* set by tmpl_set_markup: {{&name}} may show it as is */
 };
 
 struct tmpl_vars {
@@ -96,6 +97,15 @@ tmpl_set(struct tmpl_vars *v, const char *name, const char *value)
 	var = get_or_add(v, name);
 	free(var->value);
 	var->value = xstrdup(value);
+	var->markup = 0;
+}
+
+void
+tmpl_set_markup(struct tmpl_vars *v, const char *name, const char *markup)
+{
+	tmpl_set(v, name, markup);
+	if (markup)
+		get_or_add(v, name)->markup = 1;
 }
 
 struct tmpl_vars *
@@ -219,7 +229,7 @@ render(const char *p, const char *end, const struct tmpl_vars *v, const struct t
 			return -1;
 		}
 		kind = o[2];
-		name = strchr("#^*/_>", kind) ? o + 3 : o + 2;
+		name = strchr("#^*/_>&", kind) ? o + 3 : o + 2;
 		nlen = (size_t)(c - name);
 		p = c + 2;
 		if (kind == '>') {
@@ -248,7 +258,10 @@ render(const char *p, const char *end, const struct tmpl_vars *v, const struct t
 		}
 		var = find(v, name, nlen);
 		if (!strchr("#^*", kind)) {
-			if (var && var->value)
+			/* Only markup the code made itself goes out unescaped, and only where asked. */
+			if (var && var->value && kind == '&' && var->markup)
+				buf_puts(out, var->value);
+			else if (var && var->value)
 				html_escape(out, var->value);
 			continue;
 		}

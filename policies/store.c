@@ -71,6 +71,11 @@ static const char *const db_names[DB__COUNT] = {
 	[DB_GROUPS_NAME] = "groups_by_name",
 	[DB_RULES] = "rules",
 	[DB_ASSIGN] = "assignments",
+	[DB_FACTORS] = "factors",
+	[DB_FACTORS_CRED] = "factors_by_credential",
+	[DB_CHALLENGES] = "challenges",
+	[DB_CHALLENGES_USER] = "challenges_by_user",
+	[DB_RATE] = "rate_limits",
 };
 
 /*

@@ -45,6 +45,11 @@ enum store_db {
 	DB_GROUPS_NAME,
 	DB_RULES,
 	DB_ASSIGN,
+	DB_FACTORS,
+	DB_FACTORS_CRED,
+	DB_CHALLENGES,
+	DB_CHALLENGES_USER,
+	DB_RATE,
 	DB__COUNT
 };
 
@@ -175,6 +180,14 @@ int stx_client_grants_drop(struct store_txn *t, const char *tenant, const char *
 int stx_session_sps_drop(struct store_txn *t, const char *tenant, const char *entity_id);
 int stx_failure_drop(struct store_txn *t, const char *tenant, const char *scope,
     const char *key);
+/*
+ * A user's second factors with their credentials' index entries (store_factor.c) and
+ * challenges (store_challenge.c).
+ */
+int stx_user_factors_drop(struct store_txn *t, const char *tenant, const char *user_id);
+int stx_user_challenges_drop(struct store_txn *t, const char *tenant, const char *user_id);
+/* Purge expired challenges and rate windows (store_challenge.c): how many, or -1. */
+int stx_challenges_expire(struct store_txn *t, int64_t now);
 
 /* Store an authorization code inside a write transaction (store_oidc.c). */
 int stx_code_put(struct store_txn *t, const char *tenant, const char *code,

@@ -808,6 +808,7 @@ expire_tx(struct store_txn *t, void *arg)
 	   codes and old refresh tokens around to detect their replay until then. */
 	struct expire_tag code = { op, 12, 86400 }, refresh = { op, 3, 86400 };
 	struct expire_tag access = { op, 5, 0 }, family = { op, 10, 86400 };
+	int challenges;
 
 	op->t = t;
 	op->n = 0;
@@ -821,9 +822,10 @@ expire_tx(struct store_txn *t, void *arg)
 	    stx_iter_del(t, DB_OIDC_ACCESS, &all, expire_tag_cb, &access) < 0 ||
 	    stx_iter_del(t, DB_OIDC_FAMILIES, &all, expire_tag_cb, &family) < 0 ||
 	    stx_iter_del(t, DB_OIDC_BY_SESSION, &all, dangling_cb, op) < 0 ||
-	    stx_iter_del(t, DB_OIDC_BY_USER, &all, dangling_cb, op) < 0)
+	    stx_iter_del(t, DB_OIDC_BY_USER, &all, dangling_cb, op) < 0 ||
+	    (challenges = stx_challenges_expire(t, op->now)) < 0)
 		return -1;
-	return (int)op->n;
+	return (int)op->n + challenges;
 }
 
 int

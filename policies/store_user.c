@@ -396,7 +396,7 @@ static int
 remove_refs(struct store_txn *t, const char *tenant, const struct user *u, char *extra,
     size_t len)
 {
-	int sess, grants, certs, groups, pols, assigned;
+	int sess, grants, certs, groups, pols, assigned, factors, challenges;
 
 	if ((sess = stx_end_user_sessions(t, tenant, u->id)) < 0 ||
 	    (grants = stx_revoke_user_grants(t, tenant, u->id)) < 0 ||
@@ -405,10 +405,13 @@ remove_refs(struct store_txn *t, const char *tenant, const struct user *u, char 
 	    (groups = stx_user_memberships_drop(t, tenant, u->id)) < 0 ||
 	    (pols = stx_target_policies_drop(t, tenant, "user", u->id)) < 0 ||
 	    (assigned = stx_assignments_drop(t, tenant, "user", u->id)) < 0 ||
+	    (factors = stx_user_factors_drop(t, tenant, u->id)) < 0 ||
+	    (challenges = stx_user_challenges_drop(t, tenant, u->id)) < 0 ||
 	    stx_failure_drop(t, tenant, "user", u->name) < 0)
 		return -1;
 	snprintf(extra, len, "user_id=%s sessions=%d grants=%d certs_revoked=%d memberships=%d "
-	    "policies=%d assignments=%d", u->id, sess, grants, certs, groups, pols, assigned);
+	    "policies=%d assignments=%d factors=%d challenges=%d", u->id, sess, grants, certs,
+	    groups, pols, assigned, factors, challenges);
 	return 0;
 }
 

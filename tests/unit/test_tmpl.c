@@ -152,6 +152,22 @@ test_tmpl_no_unescaped_form(void **state)
 }
 
 static void
+test_tmpl_markup(void **state)
+{
+	struct tmpl_vars *v = tmpl_vars_new();
+
+	(void)state;
+	/* Markup the code made shows as is only through {{&name}}; {{name}} still escapes. */
+	tmpl_set_markup(v, "svg", "<svg/>");
+	tmpl_set(v, "data", "<svg/>");
+	expect("{{&svg}}|{{svg}}|{{&data}}", v, "<svg/>|&lt;svg/&gt;|&lt;svg/&gt;");
+	/* Data set later under the same name loses the mark. */
+	tmpl_set(v, "svg", "<i>");
+	expect("{{&svg}}", v, "&lt;i&gt;");
+	tmpl_vars_free(v);
+}
+
+static void
 test_tmpl_sections(void **state)
 {
 	static const struct {
@@ -393,6 +409,7 @@ main(void)
 		cmocka_unit_test(test_tmpl_escapes_values),
 		cmocka_unit_test(test_tmpl_substitution),
 		cmocka_unit_test(test_tmpl_no_unescaped_form),
+		cmocka_unit_test(test_tmpl_markup),
 		cmocka_unit_test(test_tmpl_sections),
 		cmocka_unit_test(test_tmpl_lists),
 		cmocka_unit_test(test_tmpl_nested_lists),
