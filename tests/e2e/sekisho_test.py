@@ -8,8 +8,10 @@ Environment (set by tests/run): SEKISHO_BUILDDIR (binaries), SEKISHO_SRCDIR.
 SEKISHO_WRAPPER, when set, is a command prefix for sekishod (valgrind, for example).
 SEKISHO_KEEP=1 keeps the temporary directories for inspection.
 """
+import base64
 import glob
 import html.parser
+import json
 import os
 import re
 import shlex
@@ -405,6 +407,37 @@ def faketime_env(clock_file):
 def grep_secret_leaks(text, secrets):
     """The secrets (strings) that appear in text."""
     return [s for s in secrets if s and s in text]
+
+
+def spki_hash(cert):
+    """base64 SHA-256 of the certificate's public key (Chromium's
+    --ignore-certificate-errors-spki-list trusts exactly that key)."""
+    pub = subprocess.run(["openssl", "x509", "-in", cert, "-pubkey", "-noout"],
+                         capture_output=True, check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub,
+                         capture_output=True, check=True).stdout
+    dgst = subprocess.run(["openssl", "dgst", "-sha256", "-binary"], input=der,
+                          capture_output=True, check=True).stdout
+    return base64.b64encode(dgst).decode()
+
+
+def browser_script(tap, script, cfg, tmp, prefix="", timeout=180):
+    """Run tests/e2e/browser/SCRIPT (Playwright driving Chromium) with cfg as its
+    CONFIG.json; its TAP lines become checks of tap (names prefixed with prefix)."""
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser")
+    cfg = dict(cfg, chromium=os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+    cfg_path = os.path.join(tmp, "config.json")
+    with open(cfg_path, "w") as f:
+        json.dump(cfg, f)
+    r = subprocess.run(["node", os.path.join(here, script), cfg_path], capture_output=True,
+                       text=True, timeout=timeout, cwd=here)
+    for line in r.stdout.splitlines():
+        if line.startswith(("ok ", "not ok ")):
+            tap.ok(line.startswith("ok "), prefix + line.split(" - ", 1)[-1])
+        elif line.startswith("#"):
+            print(line)
+    tap.ok(r.returncode in (0, 1) and "1.." in r.stdout, "the browser script ran",
+           r.stdout[-2000:] + r.stderr[-2000:])
 
 
 def sh(cmd, **kw):

@@ -3,16 +3,13 @@ against sekishod, with a tiny HTTP service provider endpoint that records what t
 browser posts to it.  The recorded SAMLResponse is checked here."""
 import base64
 import http.server
-import json
 import os
-import subprocess
 import tempfile
 import threading
 import urllib.parse
 
 import sekisho_test as st
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 t = st.Tap()
 received = []
 
@@ -32,16 +29,6 @@ class Acs(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def spki_hash(cert):
-    pub = subprocess.run(["openssl", "x509", "-in", cert, "-pubkey", "-noout"],
-                         capture_output=True, check=True).stdout
-    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub,
-                         capture_output=True, check=True).stdout
-    dgst = subprocess.run(["openssl", "dgst", "-sha256", "-binary"], input=der,
-                          capture_output=True, check=True).stdout
-    return base64.b64encode(dgst).decode()
-
-
 srv = st.Server()
 acs_srv = http.server.HTTPServer(("127.0.0.1", 0), Acs)
 threading.Thread(target=acs_srv.serve_forever, daemon=True).start()
@@ -58,23 +45,10 @@ try:
                 '</md:EntityDescriptor>' % acs)
     srv.cli("app", "add-saml", "browserapp", "--metadata", md)
     srv.add_user("hanako", "hanako-password-1", email="hanako@example.jp", display="山田 花子")
-    cfg = {"chromium": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-           "spki": spki_hash(srv.ca), "base": srv.base(), "origin": srv.url,
+    cfg = {"spki": st.spki_hash(srv.ca), "base": srv.base(), "origin": srv.url,
            "tenant": "default", "app": "browserapp", "acs": acs, "user": "hanako",
            "password": "hanako-password-1", "display": "山田 花子"}
-    cfg_path = os.path.join(tmp, "config.json")
-    with open(cfg_path, "w") as f:
-        json.dump(cfg, f)
-    r = subprocess.run(["node", os.path.join(HERE, "browser", "login_sso.mjs"), cfg_path],
-                       capture_output=True, text=True, timeout=180,
-                       cwd=os.path.join(HERE, "browser"))
-    for line in r.stdout.splitlines():
-        if line.startswith(("ok ", "not ok ")):
-            t.ok(line.startswith("ok "), line.split(" - ", 1)[-1])
-        elif line.startswith("#"):
-            print(line)
-    t.ok(r.returncode in (0, 1) and "1.." in r.stdout, "the browser script ran",
-         r.stdout[-2000:] + r.stderr[-2000:])
+    st.browser_script(t, "login_sso.mjs", cfg, tmp)
     t.eq(len(received), 1, "the ACS received exactly one post")
     if received:
         xml = base64.b64decode(received[0]["SAMLResponse"][0]).decode()

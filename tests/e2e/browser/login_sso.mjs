@@ -2,28 +2,10 @@
 // auto-submitted SAML form (script nonce and form-action under Sekisho's CSP), portal,
 // logout.  Prints TAP lines.  usage: node login_sso.mjs CONFIG.json
 import { readFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { done, launch, ok } from './tap.mjs';
 
 const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-let n = 0;
-let failed = 0;
-function ok(cond, name, detail) {
-  n++;
-  if (cond) console.log(`ok ${n} - ${name}`);
-  else {
-    failed++;
-    console.log(`not ok ${n} - ${name}`);
-    if (detail) for (const l of String(detail).split('\n').slice(0, 20)) console.log(`#   ${l}`);
-  }
-}
-
-const browser = await chromium.launch({
-  executablePath: cfg.chromium,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    // trust exactly the test server's key, not every certificate
-    `--ignore-certificate-errors-spki-list=${cfg.spki}`],
-});
+const browser = await launch(cfg);
 try {
   const ctx = await browser.newContext({ locale: 'ja-JP', extraHTTPHeaders: { 'Accept-Language': 'ja' } });
   const page = await ctx.newPage();
@@ -70,5 +52,4 @@ try {
 } finally {
   await browser.close();
 }
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+done();
