@@ -36,7 +36,8 @@ static const struct cmd_spec table[] = {
 	{ "tenant", "list", NULL, 0, 0, CMD_ANY_TENANT, cmd_tenant_list, { { 0 } } },
 	{ "tenant", "set", "T", 1, 1, CMD_ANY_TENANT, cmd_tenant_set, {
 		{ "--timezone", OPT_VALUE, "ZONE", NULL, 0 },
-		{ "--default", OPT_VALUE, "EFFECT", "allow|deny", 0 } } },
+		{ "--default", OPT_VALUE, "EFFECT", "allow|deny", 0 },
+		{ "--password-min-length", OPT_VALUE, "N", NULL, 0 } } },
 	{ "user", "add", "NAME", 1, 1, 0, cmd_user_add, {
 		{ "--email", OPT_VALUE, "E", NULL, 0 },
 		{ "--name", OPT_VALUE, "DISPLAY", NULL, 0 }, PW_STDIN, ASK_PW } },
@@ -50,9 +51,16 @@ static const struct cmd_spec table[] = {
 		{ "--email", OPT_VALUE, "E", NULL, 0 },
 		{ "--name", OPT_VALUE, "DISPLAY", NULL, 0 },
 		{ "--attr", OPT_LIST, "KEY=VALUE", NULL, 0 },
-		{ "--break-glass", OPT_VALUE, "on|off", "on|off", 0 } } },
+		{ "--break-glass", OPT_VALUE, "on|off", "on|off", 0 },
+		{ "--must-change-password", OPT_VALUE, "on|off", "on|off", 0 } } },
 	{ "user", "show", "NAME", 1, 1, 0, cmd_user_show, { { 0 } } },
 	{ "user", "unlock", "NAME", 1, 1, 0, cmd_user_unlock, { { 0 } } },
+	{ "user", "otp", "add NAME", 2, 2, 0, cmd_user_otp, {
+		{ "--label", OPT_VALUE, "L", NULL, 0 } } },
+	{ "user", "reset-password", "NAME", 1, 1, 0, cmd_user_reset_password, {
+		{ "--print-link", OPT_FLAG, NULL, NULL, 0 } } },
+	{ "user", "factors", "NAME", 1, 1, 0, cmd_user_factors, { { 0 } } },
+	{ "user", "factor", "remove NAME ID", 3, 3, 0, cmd_user_factor, { { 0 } } },
 	{ "group", "add", "G", 1, 1, 0, cmd_group_add, { { 0 } } },
 	{ "group", "remove", "G", 1, 1, 0, cmd_group_remove, { { 0 } } },
 	{ "group", "list", NULL, 0, 0, 0, cmd_group_list, { { 0 } } },
@@ -116,6 +124,7 @@ static const struct cmd_spec table[] = {
 		{ "--not-from", OPT_LIST, "CIDR", NULL, 0 },
 		{ "--days", OPT_VALUE, "mon,tue,...", NULL, 0 },
 		{ "--hours", OPT_VALUE, "HH:MM-HH:MM", NULL, 0 },
+		{ "--enroll", OPT_FLAG, NULL, NULL, 0 },
 		{ "--report-only", OPT_FLAG, NULL, NULL, 0 }, BEFORE_OPT(0) } },
 	{ "policy", "remove", "NAME", 1, 1, 0, cmd_policy_remove, { { 0 } } },
 	{ "policy", "move", "NAME", 1, 1, 0, cmd_policy_move, { BEFORE_OPT(1) } },

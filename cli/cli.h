@@ -2,10 +2,10 @@
  * What the files of the sekisho command line share: the grammar of its commands (one
  * table in args.c), the parsed command line, and the helpers every command uses.
  * sekisho.c has main() and the tenant, key, backup and init commands; user.c users and
- * groups; app.c the apps, their assignments and portal display; cert.c device
- * certificates; policy.c access rules and the device-required settings; audit.c the
- * audit trail and the records of changes made here; prompt.c passwords from standard
- * input or a terminal.
+ * groups; factor.c users' second factors and password-reset links; app.c the apps,
+ * their assignments and portal display; cert.c device certificates; policy.c access
+ * rules and the device-required settings; audit.c the audit trail and the records of
+ * changes made here; prompt.c passwords from standard input or a terminal.
  */
 #ifndef SEKISHO_CLI_H
 #define SEKISHO_CLI_H
@@ -141,6 +141,10 @@ int cmd_user_import(struct cli *c);
 int cmd_user_set(struct cli *c);
 int cmd_user_show(struct cli *c);
 int cmd_user_unlock(struct cli *c);
+int cmd_user_otp(struct cli *c);
+int cmd_user_reset_password(struct cli *c);
+int cmd_user_factors(struct cli *c);
+int cmd_user_factor(struct cli *c);
 int cmd_group_add(struct cli *c);
 int cmd_group_remove(struct cli *c);
 int cmd_group_list(struct cli *c);

@@ -134,6 +134,7 @@ rule_from_options(const struct cli *c, struct rule_rec *r)
 	r->days = opt_dup(c, "--days");
 	r->hours = opt_dup(c, "--hours");
 	r->report_only = flag(c, "--report-only");
+	r->mfa_enroll = flag(c, "--enroll");
 	r->created = (uint64_t)clock_now();
 }
 

@@ -161,22 +161,64 @@ print_tenant_settings(struct cli *c, const char *id)
 	return rc == 1 ? 0 : fail("tenant %s: storage error", id);
 }
 
+/* --password-min-length N: 1..128 characters, decimal; 0 or -1. */
+static int
+parse_pw_min(const char *s, uint64_t *n_r)
+{
+	unsigned long long n;
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9' || strlen(s) > 3)
+		return -1;
+	n = strtoull(s, &end, 10);
+	if (*end != '\0' || n < 1 || n > 128)
+		return -1;
+	*n_r = n;
+	return 0;
+}
+
+/* The password policy's minimum length, audited; 0 or an exit status. */
+static int
+set_pw_min(struct cli *c, const char *id, uint64_t n)
+{
+	struct audit_entry ae;
+	char v[24];
+	const char *err;
+	int rc;
+
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)n);
+	cli_audit(&ae, "admin.tenant.set", "tenant", id, "password_min_length", v, NULL);
+	if ((rc = store_tenant_set_pw_min(c->in.store, id, n, &ae, &err)) != 1)
+		return fail("tenant %s: %s", id, rc == 0 ? "no such tenant" : err);
+	printf("tenant %s password_min_length=%s\n", id, v);
+	return 0;
+}
+
 int
 cmd_tenant_set(struct cli *c)
 {
 	const char *id = arg(c, 0), *zone = opt(c, "--timezone"), *def = opt(c, "--default");
-	const char *err;
+	const char *pwmin = opt(c, "--password-min-length"), *err;
 	struct audit_entry ae;
+	uint64_t n = 0;
 	int rc;
 
-	if (zone == NULL && def == NULL)
-		return usage_fail(c, "tenant set needs --timezone or --default");
+	if (zone == NULL && def == NULL && pwmin == NULL)
+		return usage_fail(c, "tenant set needs --timezone or --default (or "
+		    "--password-min-length)");
 	if (zone && !tz_valid(zone))
 		return fail("--timezone %s: unknown time zone", zone);
-	cli_audit(&ae, "admin.tenant.set", "tenant", id, "timezone", zone, "default", def, NULL);
-	if ((rc = store_tenant_set(c->in.store, id, zone, def, &ae, &err)) != 1)
-		return fail("tenant %s: %s", id, rc == 0 ? "no such tenant" : err);
-	return print_tenant_settings(c, id);
+	if (pwmin && parse_pw_min(pwmin, &n) == -1)
+		return fail("--password-min-length %s: not a number from 1 to 128", pwmin);
+	if (zone || def) {
+		cli_audit(&ae, "admin.tenant.set", "tenant", id, "timezone", zone, "default", def,
+		    NULL);
+		if ((rc = store_tenant_set(c->in.store, id, zone, def, &ae, &err)) != 1)
+			return fail("tenant %s: %s", id, rc == 0 ? "no such tenant" : err);
+		if ((rc = print_tenant_settings(c, id)) != 0)
+			return rc;
+	}
+	return pwmin ? set_pw_min(c, id, n) : 0;
 }
 
 /* ---- keys ---- */

@@ -119,14 +119,17 @@ cmd_user_add(struct cli *c)
 	u.email = (char *)email;
 	u.display_name = (char *)opt(c, "--name");
 	u.created = u.pw_changed = (uint64_t)clock_now();
-	cli_audit(&ae, "admin.user.add", "user", name, "email", email, NULL);
+	/* Whoever first signs in (after a reset link) chooses the password. */
+	u.must_change = u.pwhash == NULL;
+	cli_audit(&ae, "admin.user.add", "user", name, "email", email, "must_change",
+	    u.must_change ? "on" : NULL, NULL);
 	rc = store_user_add(c->in.store, c->tenant, &u, &ae, &err);
 	if (rc == -1) {
 		free(u.pwhash);
 		return fail("user %s: %s", name, err);
 	}
-	printf("user %s added%s\n", name, u.pwhash ? "" :
-	    " (without a password: set one with sekisho user passwd)");
+	printf("user %s added%s\n", name, u.pwhash ? "" : " (without a password: set one with "
+	    "sekisho user passwd, or send a link with sekisho user reset-password)");
 	free(u.pwhash);
 	return 0;
 }
@@ -240,6 +243,7 @@ cmd_user_import(struct cli *c)
 		u.email = l[i].email;
 		u.display_name = l[i].display;
 		u.created = u.pw_changed = (uint64_t)clock_now();
+		u.must_change = pw == NULL;
 		if (pw && (u.pwhash = password_hash(&pp, pw, &err)) == NULL)
 			break;
 		cli_audit(&ae, "admin.user.add", "user", u.name, "email", u.email, "via", "import",
@@ -494,15 +498,17 @@ cmd_user_set(struct cli *c)
 {
 	const char *name = arg(c, 0), *email = opt(c, "--email"), *display = opt(c, "--name");
 	struct user_change ch = { .email = email, .display_name = display,
-		.break_glass = opt(c, "--break-glass") };
+		.break_glass = opt(c, "--break-glass"),
+		.must_change = opt(c, "--must-change-password") };
 	struct audit_entry ae;
 	struct user u;
 	char *attrs = NULL;
 	const char *err;
 	int rc;
 
-	if (!email && !display && !flag(c, "--attr") && !ch.break_glass)
-		return usage_fail(c, "user set needs --email, --name, --attr or --break-glass");
+	if (!email && !display && !flag(c, "--attr") && !ch.break_glass && !ch.must_change)
+		return usage_fail(c, "user set needs --email, --name, --attr, --break-glass or "
+		    "--must-change-password");
 	if (email && *email && !valid_email(email))
 		return fail("%s is not an email address", email);
 	if (display && strlen(display) > 256)
@@ -515,7 +521,8 @@ cmd_user_set(struct cli *c)
 		return rc == -2 ? EXIT_FAIL : user_done(name, rc, NULL);
 	}
 	cli_audit(&ae, "admin.user.set", "user", name, "email", email, "name", display,
-	    "attrs", attrs ? "changed" : NULL, "break_glass", ch.break_glass, NULL);
+	    "attrs", attrs ? "changed" : NULL, "break_glass", ch.break_glass, "must_change",
+	    ch.must_change, NULL);
 	rc = store_user_update(c->in.store, c->tenant, name, &ch, &ae, &err);
 	free(attrs);
 	if (rc == -1)
@@ -544,6 +551,8 @@ cmd_user_show(struct cli *c)
 	    u.pwhash ? "set" : "none", when[0], when[1]);
 	if (u.break_glass)
 		printf("break_glass=on\n");
+	if (u.must_change)
+		printf("must_change_password=on\n");
 	if (store_failure_get(c->in.store, c->tenant, "user", u.name, &f) == 1)
 		printf("failures=%llu\n", (unsigned long long)f.count);
 	if (store_user_groups(c->in.store, c->tenant, u.id, &groups) == 0)

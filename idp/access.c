@@ -26,6 +26,8 @@ struct check {
 	const struct user *u;
 	const char *app;	/* its name, or NULL */
 	const char *stage;
+	const char *methods;	/* what the session has proven; NULL: a password just now */
+	int want_mfa;		/* the app asked for a second factor itself */
 	struct rule_decision d;
 };
 
@@ -100,16 +102,40 @@ record_refusal(const struct check *c, const char *event, struct access_result *r
 	    http_client_ip(c->req), "stage", c->stage, "rule", r->rule, "ref", r->ref, NULL);
 }
 
-/* The outcome of c->d for a session that proved device (serial) and no second factor. */
+/*
+ * A second factor is wanted and not proven: to the factor page when the user has one,
+ * to enrolment when every rule that asked allows it, else refused.
+ */
+static enum access_outcome
+mfa_outcome(struct check *c, struct access_result *r)
+{
+	int n = 0;
+
+	r->rule = c->d.mfa_rule ? c->d.mfa_rule : "requested";
+	if (store_factor_count(c->idp->in.store, c->t->id, c->u->id, &n) < 0)
+		return ACCESS_ERROR;
+	if (n > 0)
+		return ACCESS_MFA;
+	return c->d.mfa_rule && c->d.mfa_enroll && !c->want_mfa ? ACCESS_ENROL : ACCESS_NO_MFA;
+}
+
+/* The outcome of c->d for a session that proved device (serial) and c->methods. */
 static enum access_outcome
 outcome(struct check *c, struct access_result *r)
 {
+	int need_mfa = (c->d.requires & RULE_NEEDS_MFA) || c->want_mfa;
+
 	r->rule = c->d.rule;
 	if (c->d.deny)
 		return ACCESS_DENY;
-	if (c->d.requires & RULE_NEEDS_MFA) {
-		r->rule = c->d.mfa_rule;
-		return ACCESS_NO_MFA;
+	if (c->methods == NULL) {
+		/* After the password: an enrolled factor is always asked for (break-glass too). */
+		enum access_outcome o = mfa_outcome(c, r);
+		if (o == ACCESS_MFA || o == ACCESS_ERROR || need_mfa)
+			return o;
+		r->rule = c->d.rule;
+	} else if (need_mfa && !session_methods_has(c->methods, "mfa")) {
+		return mfa_outcome(c, r);
 	}
 	if ((c->d.requires & RULE_NEEDS_DEVICE) && r->serial == NULL)
 		return ACCESS_DEVICE;
@@ -121,7 +147,8 @@ run(struct check *c, struct access_result *r)
 {
 	if (decide(c) == -1)
 		return r->outcome = ACCESS_ERROR;
-	r->outcome = outcome(c, r);
+	if ((r->outcome = outcome(c, r)) == ACCESS_ERROR)
+		return r->outcome;
 	record_reports(c);
 	if (c->u->break_glass)
 		record_glass(c);
@@ -137,7 +164,7 @@ access_check(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
     const struct sso_session *ss, const char *app, const char *stage, struct access_result *r)
 {
 	struct check c = { .idp = idp, .t = t, .req = req, .u = &ss->user, .app = app,
-		.stage = stage };
+		.stage = stage, .methods = ss->s.methods ? ss->s.methods : "" };
 
 	memset(r, 0, sizeof(*r));
 	if (device_checked(idp, t, ss, &r->serial) == -1)
@@ -146,14 +173,35 @@ access_check(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 }
 
 enum access_outcome
-access_check_user(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
-    const struct user *u, const char *app, struct access_result *r)
+access_check_mfa(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const struct sso_session *ss, const char *app, int want_mfa, struct access_result *r)
+{
+	struct check c = { .idp = idp, .t = t, .req = req, .u = &ss->user, .app = app,
+		.stage = "sso", .methods = ss->s.methods ? ss->s.methods : "",
+		.want_mfa = want_mfa };
+
+	memset(r, 0, sizeof(*r));
+	if (device_checked(idp, t, ss, &r->serial) == -1)
+		return r->outcome = ACCESS_ERROR;
+	return run(&c, r);
+}
+
+enum access_outcome
+access_check_login(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const struct user *u, const char *app, const char *methods, struct access_result *r)
 {
 	struct check c = { .idp = idp, .t = t, .req = req, .u = u, .app = app,
-		.stage = "login" };
+		.stage = "login", .methods = methods };
 
 	memset(r, 0, sizeof(*r));
 	return run(&c, r);
+}
+
+enum access_outcome
+access_check_user(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const struct user *u, const char *app, struct access_result *r)
+{
+	return access_check_login(idp, t, req, u, app, NULL, r);
 }
 
 int

@@ -15,6 +15,8 @@ enum access_outcome {
 	ACCESS_DEVICE,		/* a device certificate must be checked first */
 	ACCESS_DENY,		/* refused by a rule, the tenant's default or assignment */
 	ACCESS_NO_MFA,		/* a second factor is required and none is enrolled */
+	ACCESS_MFA,		/* a second factor must be proven first (the factor page) */
+	ACCESS_ENROL,		/* a second factor must be enrolled first (a rule allows it) */
 	ACCESS_ERROR,		/* the store failed: 503 */
 };
 
@@ -35,9 +37,19 @@ struct access_result {
  */
 enum access_outcome access_check(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
     const struct sso_session *ss, const char *app, const char *stage, struct access_result *r);
-/* The same for a user who has just proven the password and has no session yet. */
+/* The same when the app asked for a second factor itself (acr_values, RequestedAuthnContext). */
+enum access_outcome access_check_mfa(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const struct sso_session *ss, const char *app, int want_mfa, struct access_result *r);
+/*
+ * The same for a user who has just proven the password and has no session yet: a user
+ * with a second factor enrolled is always asked for it (ACCESS_MFA).
+ */
 enum access_outcome access_check_user(struct idp *idp, struct tenant_ctx *t,
     struct http_req *req, const struct user *u, const char *app, struct access_result *r);
+/* The same for a user who has just proven methods (a passkey sign-in: "hwk user mfa"). */
+enum access_outcome access_check_login(struct idp *idp, struct tenant_ctx *t,
+    struct http_req *req, const struct user *u, const char *app, const char *methods,
+    struct access_result *r);
 /*
  * For the portal's list: reach[i] 1 when the session's user may reach t->apps[i] now (not
  * refused; a device or second factor may still be asked for), else 0.  Nothing is

@@ -28,6 +28,13 @@ int factor_totp_create(struct instance *in, const char *tenant, const struct use
     const char *label, int pending, const struct audit_entry *ae, char **id_r, char **uri_r,
     char **secret_b32_r, const char **errstr);
 /*
+ * The otpauth URI (and, when secret_b32_r is not NULL, the base32 seed) of the user's TOTP
+ * factor id, opened with the master key: to show a pending enrolment again.  NULL when
+ * there is no such factor or it does not open (caller frees).
+ */
+char *factor_totp_uri(struct instance *in, const char *tenant, const struct user *u,
+    const char *id, char **secret_b32_r);
+/*
  * Check code against the user's active TOTP factors (or, with id, that one factor even
  * when pending: its confirmation).  1 accepted (replays and older steps refused in the
  * same write as the acceptance; *id_r the factor, may be NULL), 0 not valid, -1 error.
@@ -54,6 +61,14 @@ int factor_recovery_use(struct instance *in, const char *tenant, const char *use
  */
 int factor_reset_issue(struct instance *in, const char *tenant, const char *user_id,
     char **token_r);
+/*
+ * The key of a reset token's record: SHA-256 of the token's text.  Take (single use) the
+ * token: 1 with the user's id in *user_id_r (caller frees), 0 unknown, used, expired or
+ * not a reset token, -1.
+ */
+void factor_reset_hash(const char *token, unsigned char h_r[CRYPTO_SHA256_LEN]);
+int factor_reset_take(struct instance *in, const char *tenant, const char *token, int64_t now,
+    char **user_id_r);
 /* The link that carries token: BASE/t/TENANT/reset?token=TOKEN (caller frees). */
 char *factor_reset_link(const struct instance *in, const char *tenant, const char *token);
 /*

@@ -19,6 +19,7 @@
 #include "password.h"
 #include "protocol.h"
 #include "session.h"
+#include "step.h"
 #include "xmalloc.h"
 
 #define USERNAME_MAX 128
@@ -54,13 +55,15 @@ render_form(struct idp *idp, struct tenant_ctx *t, struct http_req *req, int sta
 	struct tmpl_vars *v = tmpl_vars_new();
 	char *binding = session_pre_binding(t, req);
 	char *csrf = session_csrf_token(t, "login", binding);
-	char *action = xasprintf("%slogin", t->path);
+	char *action = xasprintf("%slogin", t->path), *reset = xasprintf("%sreset", t->path);
 
 	tmpl_set(v, "title", page_msg(idp->pages, lang, "login_title"));
 	tmpl_set(v, "action", action);
 	tmpl_set(v, "csrf", csrf);
 	tmpl_set(v, "r", pending);
 	tmpl_set(v, "username", username);
+	step_login_vars(idp, t, binding, v);
+	tmpl_set(v, "reset_url", reset);
 	if (errkey)
 		tmpl_set(v, "error", page_msg(idp->pages, lang, errkey));
 	if (pending) {
@@ -76,6 +79,7 @@ render_form(struct idp *idp, struct tenant_ctx *t, struct http_req *req, int sta
 	free(binding);
 	free(csrf);
 	free(action);
+	free(reset);
 }
 
 void
@@ -163,6 +167,32 @@ reserve(struct idp *idp, struct tenant_ctx *t, const char *user, const char *ipk
 	return gate;
 }
 
+int
+login_gate(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *user,
+    uint64_t *count_r)
+{
+	char ipkey[IPNET_KEY_LEN], retry[24];
+	int gate;
+
+	ipnet_counter_key(http_client_ip(req), ipkey);
+	if ((gate = reserve(idp, t, user, ipkey, count_r)) <= GATE_OPEN)
+		return gate < 0 ? -1 : LOGIN_GATE_OPEN;
+	/* This attempt counted too, so the wait starts again from now. */
+	snprintf(retry, sizeof(retry), "%lld", (long long)(gate == GATE_LOCKED ?
+	    idp->in.settings.login_lockout_time : backoff_wait(&idp->in.settings, *count_r)));
+	http_add_header(req, "Retry-After", retry);
+	return gate == GATE_LOCKED ? LOGIN_GATE_LOCKED : LOGIN_GATE_BACKOFF;
+}
+
+void
+login_gate_ok(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *user)
+{
+	char ipkey[IPNET_KEY_LEN];
+
+	ipnet_counter_key(http_client_ip(req), ipkey);
+	store_failure_success(idp->in.store, t->id, user, ipkey);
+}
+
 /* The audit record of a failed attempt, with the user's count that its reservation made. */
 static void
 audit_failure(struct idp *idp, struct tenant_ctx *t, const char *user, const char *ip,
@@ -206,7 +236,7 @@ pending_app(struct idp *idp, struct tenant_ctx *t, const char *pending)
  * A login the access rules refused: no session starts; a parked request is answered the
  * way its protocol answers a refusal (OIDC: access_denied to the client), else the page.
  */
-static void
+void
 login_refused(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *pending,
     const struct access_result *ar)
 {
@@ -226,18 +256,55 @@ login_refused(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const
 		store_pending_clear(&p);
 }
 
+void
+login_complete(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct user *u,
+    const char *methods, const char *pending)
+{
+	struct sso_session ss, cur;
+	char *url;
+	int have = session_current(idp, t, req, &cur);
+
+	if (have == 1 && !strcmp(cur.s.user, u->id)) {
+		/* The same user again (the SP asked for ForceAuthn): keep the session. */
+		store_session_reauth(idp->in.store, t->id, cur.hash, clock_now());
+		for (const char *m = methods; *m; m += strspn(m, " ")) {
+			char one[16];
+			size_t n = strcspn(m, " ");
+			snprintf(one, sizeof(one), "%.*s", (int)(n < 15 ? n : 15), m);
+			if (strcmp(one, "pwd"))
+				store_session_add_method(idp->in.store, t->id, cur.hash, one,
+				    clock_now());
+			m += n;
+		}
+		session_clear(&cur);
+	} else {
+		if (have == 1) {
+			session_end(idp, t, req, cur.hash);
+			session_clear(&cur);
+		}
+		if (session_start(idp, t, req, u, methods, &ss) < 0) {
+			page_error(idp->pages, req, 503, "error_server", NULL);
+			return;
+		}
+		session_clear(&ss);
+	}
+	audit_event(idp->in.store, t->id, "login.ok", "user", u->name, "ip", http_client_ip(req),
+	    "method", methods, NULL);
+	url = resume_url(t, pending);
+	http_redirect(req, url);
+	free(url);
+}
+
 /*
- * Password checked: the access rules may still refuse (no session is started then);
- * otherwise start (or renew) the session and go on.
+ * Password checked: the access rules may still refuse (no session is started then); a
+ * second factor, an enrolment or a new password may come first (step.c); otherwise start
+ * (or renew) the session and go on.
  */
 static void
 login_success(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct user *u,
     const char *pending)
 {
-	struct sso_session ss, cur;
 	struct access_result ar;
-	char *url;
-	int have;
 
 	switch (access_check_user(idp, t, req, u, pending_app(idp, t, pending), &ar)) {
 	case ACCESS_DENY:
@@ -247,31 +314,19 @@ login_success(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const
 	case ACCESS_ERROR:
 		page_error(idp->pages, req, 503, "error_server", NULL);
 		return;
+	case ACCESS_MFA:
+		step_begin(idp, t, req, u, "pwd", pending, STEP_FACTOR);
+		return;
+	case ACCESS_ENROL:
+		step_begin(idp, t, req, u, "pwd", pending, STEP_ENROL);
+		return;
 	default:
 		break;
 	}
-	have = session_current(idp, t, req, &cur);
-
-	if (have == 1 && !strcmp(cur.s.user, u->id)) {
-		/* The same user again (the SP asked for ForceAuthn): keep the session. */
-		store_session_reauth(idp->in.store, t->id, cur.hash, clock_now());
-		session_clear(&cur);
-	} else {
-		if (have == 1) {
-			session_end(idp, t, req, cur.hash);
-			session_clear(&cur);
-		}
-		if (session_start(idp, t, req, u, "pwd", &ss) < 0) {
-			page_error(idp->pages, req, 503, "error_server", NULL);
-			return;
-		}
-		session_clear(&ss);
-	}
-	audit_event(idp->in.store, t->id, "login.ok", "user", u->name, "ip", http_client_ip(req),
-	    "method", "pwd", NULL);
-	url = resume_url(t, pending);
-	http_redirect(req, url);
-	free(url);
+	if (u->must_change)
+		step_begin(idp, t, req, u, "pwd", pending, STEP_PASSWORD);
+	else
+		login_complete(idp, t, req, u, "pwd", pending);
 }
 
 /* The account the typed ID names: by name, then by e-mail address, as login_with allows. */
@@ -296,7 +351,6 @@ login_post(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	const char *typed = form_get(f, "username"), *pw = form_get(f, "password"), *user;
 	const char *pending = pending_param(form_get(f, "r"));
 	const char *ip = http_client_ip(req), *bind = http_cookie(req, SESSION_PRE_COOKIE);
-	char ipkey[IPNET_KEY_LEN];
 	struct user u;
 	uint64_t n;
 	int rc, gate;
@@ -317,21 +371,15 @@ login_post(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	}
 	/* Failures count against the account, however its ID was typed. */
 	user = rc == 1 ? u.name : typed;
-	ipnet_counter_key(ip, ipkey);
-	if ((gate = reserve(idp, t, user, ipkey, &n)) < 0) {
+	if ((gate = login_gate(idp, t, req, user, &n)) < 0) {
 		page_error(idp->pages, req, 503, "error_server", NULL);
 		store_user_clear(&u);
 		return;
 	}
-	if (gate != GATE_OPEN) {
-		char retry[24];
-		audit_failure(idp, t, user, ip, gate == GATE_LOCKED ? "locked" : "backoff", n);
-		/* This attempt counted too, so the wait starts again from now. */
-		snprintf(retry, sizeof(retry), "%lld", (long long)(gate == GATE_LOCKED ?
-		    idp->in.settings.login_lockout_time : backoff_wait(&idp->in.settings, n)));
-		http_add_header(req, "Retry-After", retry);
+	if (gate != LOGIN_GATE_OPEN) {
+		audit_failure(idp, t, user, ip, gate == LOGIN_GATE_LOCKED ? "locked" : "backoff", n);
 		render_form(idp, t, req, 429, pending, typed,
-		    gate == GATE_LOCKED ? "login_locked" : "login_backoff");
+		    gate == LOGIN_GATE_LOCKED ? "login_locked" : "login_backoff");
 		store_user_clear(&u);
 		return;
 	}
@@ -343,7 +391,7 @@ login_post(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	} else if (u.disabled) {
 		audit_failure(idp, t, user, ip, "disabled", n);
 	} else {
-		store_failure_success(idp->in.store, t->id, user, ipkey);
+		login_gate_ok(idp, t, req, user);
 		login_success(idp, t, req, &u, pending);
 		store_user_clear(&u);
 		return;

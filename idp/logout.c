@@ -113,3 +113,28 @@ logout_session(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 	origin->state = NULL;
 	apps_clear(&bp);
 }
+
+int
+logout_other(struct idp *idp, struct tenant_ctx *t, const struct user *u,
+    const unsigned char hash[32], const struct audit_entry *ae)
+{
+	struct by_protocol bp = { .t = t };
+	struct sso_session other = { .user = *u };	/* borrowed: not cleared below */
+	int rc;
+
+	memcpy(other.hash, hash, sizeof(other.hash));
+	rc = store_session_get(idp->in.store, t->id, hash, &other.s);
+	if (rc == 1 && (other.s.user == NULL || strcmp(other.s.user, u->id)))
+		rc = 0;
+	if (rc == 1)
+		store_session_sps(idp->in.store, t->id, hash, collect, &bp);
+	/* The store checks the owner again in the write that ends it. */
+	if (rc == 1)
+		rc = store_session_end_user(idp->in.store, t->id, u->id, hash, ae);
+	for (size_t i = 0; rc == 1 && protocols[i] && i < NPROTOCOLS_MAX; i++)
+		if (protocols[i]->ended)
+			protocols[i]->ended(idp, t, &other, &bp.apps[i]);
+	store_session_clear(&other.s);
+	apps_clear(&bp);
+	return rc;
+}

@@ -25,12 +25,15 @@
 #include "clock.h"
 #include "conf.h"
 #include "device.h"
+#include "factor.h"
 #include "http.h"
 #include "idp.h"
 #include "instance.h"
 #include "log.h"
+#include "mail.h"
 #include "pki.h"
 #include "protocol.h"
+#include "totp.h"
 #include "url.h"
 #include "xmalloc.h"
 
@@ -448,6 +451,27 @@ start_device(struct idp *idp, const struct http_settings *main_hs, int fd,
 	return srv;
 }
 
+/* TOTP's library, and the mail sender thread when a relay is configured. */
+static int
+start_mail(struct idp *idp)
+{
+	struct mail_conf mc;
+	const char *errstr;
+
+	if (totp_init() == -1) {
+		log_error("liboath: cannot initialise");
+		return -1;
+	}
+	if (idp->in.settings.smtp_relay == NULL)
+		return 0;
+	factor_mail_conf(&idp->in, &mc);
+	if (mail_start(&mc, &errstr) == -1) {
+		log_error("mail: %s", errstr);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 worker(struct instance *in, const struct listeners *l)
 {
@@ -484,12 +508,14 @@ worker(struct instance *in, const struct listeners *l)
 	hs.tls_cert_pem = idp.in.settings.tls ? l->cert : NULL;
 	hs.hsts = 1;
 	hs.trusted_proxies = &idp.trusted;
-	if (protocols_start() == -1) {
+	if (protocols_start() == -1 || start_mail(&idp) == -1) {
+		protocols_stop();
 		idp_free(&idp);
 		return 1;
 	}
 	if ((srv = http_start(&hs, idp_handle, &idp, &errstr)) == NULL) {
 		log_error("%s", errstr);
+		mail_stop();
 		protocols_stop();
 		idp_free(&idp);
 		return 1;
@@ -530,6 +556,7 @@ worker(struct instance *in, const struct listeners *l)
 	http_stop(dsrv);
 	http_stop(srv);
 	free(trust);
+	mail_stop();
 	protocols_stop();
 	idp_free(&idp);
 	protocols_global_shutdown();

@@ -35,6 +35,23 @@ resume_park(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct 
 	free(id);
 }
 
+void
+resume_park_mfa(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct pending *p,
+    int enrol)
+{
+	char *id = crypto_random_token(32), *url;
+
+	p->expires = p->created + (uint64_t)idp->in.settings.pending_login_lifetime;
+	if (store_pending_put(idp->in.store, t->id, id, p) < 0) {
+		page_error(idp->pages, req, 503, "error_server", NULL);
+	} else {
+		url = xasprintf("%slogin/%s?r=%s", t->path, enrol ? "enrol" : "factor", id);
+		http_redirect(req, url);
+		free(url);
+	}
+	free(id);
+}
+
 /* 1 when the request may go on: a session, logged in after the request when it forced. */
 static int
 logged_in(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct pending *p)

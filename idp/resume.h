@@ -16,6 +16,12 @@
  */
 void resume_park(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
     struct pending *p, const struct sso_session *device_ss);
+/*
+ * The same for a session that must prove (ACCESS_MFA) or enrol (ACCESS_ENROL) a second
+ * factor first: the browser goes to login/factor or login/enrol with the parked id.
+ */
+void resume_park_mfa(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    struct pending *p, int enrol);
 /* GET /resume?r=ID: the parked request goes back to its protocol, once. */
 void resume_endpoint(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
 

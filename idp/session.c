@@ -98,6 +98,19 @@ invalid:
 	return 0;
 }
 
+/* What is kept of a User-Agent header: printable ASCII, at most 200 bytes. */
+static char *
+agent_text(const char *ua)
+{
+	size_t n = ua ? strlen(ua) : 0;
+	char *out = xmalloc((n > 200 ? 200 : n) + 1), *o = out;
+
+	for (size_t i = 0; i < n && i < 200; i++)
+		*o++ = ua[i] >= 0x20 && ua[i] < 0x7f ? ua[i] : '?';
+	*o = '\0';
+	return out;
+}
+
 int
 session_start(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
     const struct user *u, const char *methods, struct sso_session *ss_r)
@@ -113,6 +126,9 @@ session_start(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 	ss_r->s.methods = xstrdup(methods);
 	ss_r->s.created = ss_r->s.last_seen = ss_r->s.authn_instant = (uint64_t)now;
 	ss_r->s.expires = (uint64_t)(now + set->session_max_lifetime);
+	ss_r->s.ip = xstrdup(http_client_ip(req));
+	ss_r->s.agent = agent_text(http_header(req, "User-Agent"));
+	ss_r->s.mfa_at = session_methods_has(methods, "mfa") ? (uint64_t)now : 0;
 	rc = store_session_add(idp->in.store, t->id, ss_r->hash, &ss_r->s);
 	if (rc < 0) {
 		freezero_str(cookie);
@@ -126,6 +142,46 @@ session_start(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 	http_set_cookie(req, SESSION_COOKIE, cookie, t->path, HTTP_COOKIE_SESSION);
 	freezero_str(cookie);
 	return 0;
+}
+
+int
+session_methods_has(const char *methods, const char *m)
+{
+	size_t n = strlen(m);
+
+	for (const char *p = methods; p && *p; p += strspn(p, " ")) {
+		size_t w = strcspn(p, " ");
+		if (w == n && !strncmp(p, m, n))
+			return 1;
+		p += w;
+	}
+	return 0;
+}
+
+/* Which kinds of proof methods hold: 1 known, 2 held, 4 being. */
+static unsigned
+proof_kinds(const char *methods)
+{
+	return (session_methods_has(methods, "pwd") ? 1u : 0) |
+	    (session_methods_has(methods, "otp") || session_methods_has(methods, "hwk") ||
+	    session_methods_has(methods, "x509") ? 2u : 0) |
+	    (session_methods_has(methods, "user") ? 4u : 0);
+}
+
+char *
+session_methods_add(const char *methods, const char *m)
+{
+	char *out = session_methods_has(methods, m) ? xstrdup(methods) :
+	    *methods ? xasprintf("%s %s", methods, m) : xstrdup(m);
+	unsigned k = proof_kinds(out);
+	char *with;
+
+	/* Two different kinds of proof make it multi-factor (RFC 8176 "mfa"). */
+	if ((k & (k - 1)) == 0 || session_methods_has(out, "mfa"))
+		return out;
+	with = xasprintf("%s mfa", out);
+	free(out);
+	return with;
 }
 
 void

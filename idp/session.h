@@ -32,6 +32,14 @@ void session_end(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 /* Free and wipe what ss holds; NULL is allowed. */
 void session_clear(struct sso_session *ss);
 
+/* 1 when the space-separated methods include m. */
+int session_methods_has(const char *methods, const char *m);
+/*
+ * methods with m added, and "mfa" when two kinds of proof are in (something known: pwd;
+ * held: otp, hwk, x509; being: user): a new string.
+ */
+char *session_methods_add(const char *methods, const char *m);
+
 /* The pre-login binding value (sets the cookie when absent); borrowed or new. */
 char *session_pre_binding(struct tenant_ctx *t, struct http_req *req);
 /* A CSRF token for purpose bound to binding (caller frees). */

@@ -30,6 +30,7 @@ struct rule {
 	char *name;
 	int effect;		/* enum rule_effect */
 	int report_only;
+	int mfa_enroll;		/* effect mfa: a user with no factor may enrol at login */
 	struct idlist users, groups, apps;
 	struct ipnet_list *from, *not_from;	/* NULL: no condition */
 	char *from_text, *not_from_text, *days_text, *hours_text;	/* for explanations */
@@ -266,6 +267,7 @@ ruleset_add(struct ruleset *rs, const struct rule_rec *rec, char err[RULE_ERR_MA
 	r->name = xstrdup(rec->name);
 	r->effect = rule_parse_effect(rec->effect);
 	r->report_only = rec->report_only != 0;
+	r->mfa_enroll = rec->mfa_enroll != 0;
 	idlist_parse(rec->users, &r->users);
 	idlist_parse(rec->groups, &r->groups);
 	idlist_parse(rec->apps, &r->apps);
@@ -499,6 +501,9 @@ apply(struct eval *e, const struct rule *r)
 		return 1;
 	default:
 		require(e, r->name, r->effect == RULE_DEVICE ? RULE_NEEDS_DEVICE : RULE_NEEDS_MFA);
+		/* Enrolment at login only when every mfa rule that applies allows it. */
+		if (r->effect == RULE_MFA && !e->q->break_glass)
+			d->mfa_enroll = (d->mfa_rule == r->name || d->mfa_enroll) && r->mfa_enroll;
 		return 0;
 	}
 }

@@ -37,8 +37,9 @@ int rule_canonical(struct rule_rec *r, char err[RULE_ERR_MAX]);
 /*
  * The canonical text of a rule's conditions and effect, as audit records and `policy
  * list` show it: "effect=deny users=alice groups=staff apps=crm from=10.0.0.0/8
- * not-from=... days=mon,tue hours=09:00-18:00 report-only" (names when the record has
- * them, else ids; empty conditions left out).
+ * not-from=... days=mon,tue hours=09:00-18:00 report-only" ("enroll" before report-only
+ * for an mfa rule that lets a user enrol; names when the record has them, else ids;
+ * empty conditions left out).
  */
 void rule_format(const struct rule_rec *r, struct buf *out);
 
@@ -86,6 +87,7 @@ struct rule_decision {
 	unsigned requires;	/* RULE_NEEDS_* still to prove */
 	const char *device_rule;	/* the rule that asked for a device, or NULL */
 	const char *mfa_rule;		/* the rule that asked for a second factor, or NULL */
+	int mfa_enroll;		/* every mfa rule that applied lets a user with none enrol */
 	struct rule_report reports[RULE_REPORTS_MAX];
 	size_t nreports;	/* report-only rules that matched (at most RULE_REPORTS_MAX kept) */
 	const char *glass_rule;	/* break-glass: the first rule (or "default") it passed */

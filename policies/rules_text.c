@@ -263,6 +263,10 @@ rule_validate(const struct rule_rec *r, char err[RULE_ERR_MAX])
 		    r->effect ? r->effect : "");
 		return -1;
 	}
+	if (r->mfa_enroll && rule_parse_effect(r->effect) != RULE_MFA) {
+		snprintf(err, RULE_ERR_MAX, "--enroll: only with --effect mfa");
+		return -1;
+	}
 	if (rule_given(r->from) && rule_parse_nets("--from", r->from, NULL, err) == -1)
 		return -1;
 	if (rule_given(r->not_from) && rule_parse_nets("--not-from", r->not_from, NULL, err) == -1)
@@ -335,6 +339,8 @@ rule_format(const struct rule_rec *r, struct buf *out)
 	put_list(out, "days", r->days, ",");
 	if (rule_given(r->hours))
 		buf_printf(out, " hours=%s", r->hours);
+	if (r->mfa_enroll)
+		buf_puts(out, " enroll");
 	if (r->report_only)
 		buf_puts(out, " report-only");
 }

@@ -135,6 +135,9 @@ void skey_add_folded(struct store_key *k, const char *s);
 
 /* End every SSO session of the user with this id; how many, or -1 (store_session.c). */
 int stx_end_user_sessions(struct store_txn *t, const char *tenant, const char *user_id);
+/* The same except the session keep (NULL: none kept). */
+int stx_end_user_sessions_except(struct store_txn *t, const char *tenant, const char *user_id,
+    const unsigned char *keep);
 
 /* A user by name (without regard to case) or by id inside a transaction: 1/0/-1. */
 int stx_user_get(struct store_txn *t, const char *tenant, const char *name, struct user *u_r);
@@ -167,6 +170,14 @@ char *stx_object_name(struct store_txn *t, const char *tenant, const char *kind,
 int stx_revoke_user_certs(struct store_txn *t, const char *tenant, const char *user_id,
     int reason, int64_t now);
 int stx_revoke_user_grants(struct store_txn *t, const char *tenant, const char *user_id);
+/*
+ * The OIDC grants of the user except those of the session keep (NULL: all), and those of
+ * one session (store_oidc.c): how many revoked, or -1.
+ */
+int stx_revoke_user_grants_except(struct store_txn *t, const char *tenant, const char *user_id,
+    const unsigned char *keep);
+int stx_revoke_session_grants(struct store_txn *t, const char *tenant,
+    const unsigned char session[32]);
 int stx_user_memberships_drop(struct store_txn *t, const char *tenant, const char *user_id);
 int stx_target_policies_drop(struct store_txn *t, const char *tenant, const char *kind,
     const char *target);

@@ -139,8 +139,10 @@ family_put_indexed(struct store_txn *t, const char *tenant, const char *id,
 	return 0;
 }
 
+/* Revoke the grant id unless it belongs to the session keep (then 2): 1/0/-1. */
 static int
-revoke_tx_one(struct store_txn *t, const char *tenant, const char *id)
+revoke_unless(struct store_txn *t, const char *tenant, const char *id,
+    const unsigned char *keep)
 {
 	struct store_key k;
 	struct oidc_family f = { 0 };
@@ -149,10 +151,20 @@ revoke_tx_one(struct store_txn *t, const char *tenant, const char *id)
 	family_key(&k, tenant, id);
 	if ((rc = stx_get_rec(t, DB_OIDC_FAMILIES, &k, store_family_fields, &f)) != 1)
 		return rc;
+	if (keep && f.session_len == 32 && !memcmp(f.session, keep, 32)) {
+		store_family_clear(&f);
+		return 2;
+	}
 	f.revoked = 1;
 	rc = stx_put_rec(t, DB_OIDC_FAMILIES, &k, store_family_fields, &f, 0);
 	store_family_clear(&f);
 	return rc == 0 ? 1 : -1;
+}
+
+static int
+revoke_tx_one(struct store_txn *t, const char *tenant, const char *id)
+{
+	return revoke_unless(t, tenant, id, NULL);
 }
 
 struct code_op {
@@ -488,6 +500,7 @@ store_family_revoke(struct store *st, const char *tenant, const char *family_id)
 struct revoke_all {
 	struct store_txn *t;
 	const char *tenant;
+	const unsigned char *keep;
 	size_t skip;
 	int n;
 };
@@ -497,18 +510,20 @@ revoke_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
 	struct revoke_all *ra = arg;
 	char *id = xstrndup((const char *)key + ra->skip, klen - ra->skip);
-	int rc = revoke_tx_one(ra->t, ra->tenant, id);
+	int rc = revoke_unless(ra->t, ra->tenant, id, ra->keep);
 
 	free(id);
 	if (rc < 0)
 		return -1;
+	if (rc == 2)
+		return 0;	/* kept */
 	ra->n += rc;
 	return 2;	/* the index entry goes: the grant is dead */
 }
 
 struct revoke_op {
 	const char *tenant, *user;
-	const unsigned char *session;
+	const unsigned char *session, *keep;
 	int n;
 };
 
@@ -516,7 +531,7 @@ static int
 revoke_index_tx(struct store_txn *t, void *arg)
 {
 	struct revoke_op *op = arg;
-	struct revoke_all ra = { .t = t, .tenant = op->tenant };
+	struct revoke_all ra = { .t = t, .tenant = op->tenant, .keep = op->keep };
 	struct store_key k;
 	enum store_db db = op->user ? DB_OIDC_BY_USER : DB_OIDC_BY_SESSION;
 
@@ -554,7 +569,23 @@ store_revoke_user_grants(struct store *st, const char *tenant, const char *user)
 int
 stx_revoke_user_grants(struct store_txn *t, const char *tenant, const char *user)
 {
-	struct revoke_op op = { .tenant = tenant, .user = user };
+	return stx_revoke_user_grants_except(t, tenant, user, NULL);
+}
+
+int
+stx_revoke_user_grants_except(struct store_txn *t, const char *tenant, const char *user,
+    const unsigned char *keep)
+{
+	struct revoke_op op = { .tenant = tenant, .user = user, .keep = keep };
+
+	return revoke_index_tx(t, &op);
+}
+
+int
+stx_revoke_session_grants(struct store_txn *t, const char *tenant,
+    const unsigned char session[32])
+{
+	struct revoke_op op = { .tenant = tenant, .session = session };
 
 	return revoke_index_tx(t, &op);
 }

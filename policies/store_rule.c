@@ -33,6 +33,7 @@ static const struct rec_field rule_fields[] = {
 	F(10, REC_U64, rule_rec, report_only),
 	F(11, REC_U64, rule_rec, pos),
 	F(12, REC_U64, rule_rec, created),
+	F(13, REC_U64, rule_rec, mfa_enroll),
 	REC_END
 };
 

@@ -24,6 +24,9 @@ const struct rec_field store_session_fields[] = {
 	F(6, REC_U64, session, expires),
 	F(7, REC_STR, session, device),
 	F(8, REC_U64, session, device_at),
+	F(9, REC_STR, session, ip),
+	F(10, REC_STR, session, agent),
+	F(11, REC_U64, session, mfa_at),
 	REC_END
 };
 
@@ -123,6 +126,12 @@ struct session_op {
 	const char *err;
 	int reauth;
 	const char *device;
+	const char *method;
+	const char *user;
+	store_each_fn cb;
+	void *arg;
+	struct store_txn *t;
+	struct audit_entry full;
 };
 
 static int
@@ -138,13 +147,27 @@ session_add_tx(struct store_txn *t, void *arg)
 	return stx_put(t, DB_USER_SESSIONS, &uk, "", 0, 0) == 0 ? 0 : -1;
 }
 
+#define AGENT_MAX 200
+
 int
 store_session_add(struct store *st, const char *tenant, const unsigned char id_hash[32],
     const struct session *s)
 {
-	struct session_op op = { .tenant = tenant, .hash = id_hash, .in = s };
+	struct session copy = *s;
+	struct session_op op = { .tenant = tenant, .hash = id_hash, .in = &copy };
+	size_t n;
+	int rc;
 
-	return store_run(st, 1, session_add_tx, &op);
+	if (s->agent && (n = strlen(s->agent)) > AGENT_MAX) {
+		/* Cut at a character's start, so what is kept stays valid UTF-8. */
+		for (n = AGENT_MAX; n > 0 && ((unsigned char)s->agent[n] & 0xc0) == 0x80; n--)
+			;
+		copy.agent = xstrndup(s->agent, n);
+	}
+	rc = store_run(st, 1, session_add_tx, &op);
+	if (copy.agent != s->agent)
+		free(copy.agent);
+	return rc;
 }
 
 static int
@@ -168,6 +191,24 @@ store_session_get(struct store *st, const char *tenant, const unsigned char id_h
 	return store_run(st, 0, session_get_tx, &op);
 }
 
+/* m joins the space-separated methods unless one of them already. */
+static void
+method_join(char **methods, const char *m)
+{
+	size_t n = strlen(m);
+	char *joined;
+
+	for (const char *p = *methods ? *methods : ""; *p; p += strspn(p, " ")) {
+		size_t len = strcspn(p, " ");
+		if (len == n && !strncmp(p, m, n))
+			return;
+		p += len;
+	}
+	joined = *methods && **methods ? xasprintf("%s %s", *methods, m) : xstrdup(m);
+	free(*methods);
+	*methods = joined;
+}
+
 static int
 touch_auth(struct store_txn *t, const struct store_key *k, int64_t now, int reauth,
     const char *device)
@@ -184,11 +225,8 @@ touch_auth(struct store_txn *t, const struct store_key *k, int64_t now, int reau
 		free(s.device);
 		s.device = xstrdup(device);
 		s.device_at = (uint64_t)now;
-		if (s.methods && strstr(s.methods, "x509") == NULL) {
-			char *m = xasprintf("%s x509", s.methods);
-			free(s.methods);
-			s.methods = m;
-		}
+		if (s.methods)
+			method_join(&s.methods, "x509");
 	}
 	rc = stx_put_rec(t, DB_SESSIONS, k, store_session_fields, &s, 0);
 	store_session_clear(&s);
@@ -236,6 +274,113 @@ store_session_touch(struct store *st, const char *tenant, const unsigned char id
 	struct session_op op = { .tenant = tenant, .hash = id_hash, .now = now };
 
 	return store_run(st, 1, session_touch_tx, &op);
+}
+
+static int
+add_method_tx(struct store_txn *t, void *arg)
+{
+	struct session_op *op = arg;
+	struct session s = { 0 };
+	struct store_key k;
+	int rc;
+
+	session_key(&k, op->tenant, op->hash);
+	if ((rc = stx_get_rec(t, DB_SESSIONS, &k, store_session_fields, &s)) != 1)
+		return rc;
+	method_join(&s.methods, op->method);
+	method_join(&s.methods, "mfa");
+	s.mfa_at = s.authn_instant = s.last_seen = (uint64_t)op->now;
+	rc = stx_put_rec(t, DB_SESSIONS, &k, store_session_fields, &s, 0);
+	store_session_clear(&s);
+	return rc == 0 ? 1 : -1;
+}
+
+int
+store_session_add_method(struct store *st, const char *tenant,
+    const unsigned char id_hash[32], const char *method, int64_t now)
+{
+	struct session_op op = { .tenant = tenant, .hash = id_hash, .method = method,
+		.now = now };
+	size_t n = method ? strlen(method) : 0;
+
+	if (n == 0 || n > 16 || strspn(method, "abcdefghijklmnopqrstuvwxyz0123456789") != n)
+		return -1;
+	return store_run(st, 1, add_method_tx, &op);
+}
+
+/* An entry "tenant USER HASH" of the user's index: its session to the callback. */
+static int
+list_user_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct session_op *op = arg;
+	struct session_info si;
+	struct store_key k;
+	int rc;
+
+	if (klen < 32)
+		return 0;
+	memset(&si, 0, sizeof(si));
+	memcpy(si.hash, (const unsigned char *)key + klen - 32, 32);
+	session_key(&k, op->tenant, si.hash);
+	if ((rc = stx_get_rec(op->t, DB_SESSIONS, &k, store_session_fields, &si.s)) == 1)
+		op->cb(&si, op->arg);
+	store_session_clear(&si.s);
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+list_user_tx(struct store_txn *t, void *arg)
+{
+	struct session_op *op = arg;
+	struct store_key k;
+
+	op->t = t;
+	skey_init(&k, op->tenant);
+	skey_add(&k, op->user);
+	skey_prefix(&k);
+	return stx_iter(t, DB_USER_SESSIONS, &k, list_user_cb, op);
+}
+
+int
+store_session_list_user(struct store *st, const char *tenant, const char *user_id,
+    store_each_fn cb, void *arg)
+{
+	struct session_op op = { .tenant = tenant, .user = user_id, .cb = cb, .arg = arg };
+
+	return store_run(st, 0, list_user_tx, &op);
+}
+
+static int
+end_user_tx(struct store_txn *t, void *arg)
+{
+	struct session_op *op = arg;
+	struct session s = { 0 };
+	struct store_key k;
+	int rc;
+
+	session_key(&k, op->tenant, op->hash);
+	if ((rc = stx_get_rec(t, DB_SESSIONS, &k, store_session_fields, &s)) == 1 &&
+	    (s.user == NULL || strcmp(s.user, op->user)))
+		rc = 0;		/* another user's session: as if there were none */
+	if (rc == 1)
+		rc = stx_session_delete(t, op->tenant, s.user, op->hash) < 0 ||
+		    stx_revoke_session_grants(t, op->tenant, op->hash) < 0 ||
+		    stx_audit_entry(t, op->tenant, op->audit, NULL, &op->full) < 0 ? -1 : 1;
+	store_session_clear(&s);
+	return rc;
+}
+
+int
+store_session_end_user(struct store *st, const char *tenant, const char *user_id,
+    const unsigned char id_hash[32], const struct audit_entry *ae)
+{
+	struct session_op op = { .tenant = tenant, .user = user_id, .hash = id_hash,
+		.audit = ae };
+	int rc = store_run(st, 1, end_user_tx, &op);
+
+	if (rc == 1)
+		audit_entry_done(&op.full, tenant);
+	return rc < 0 ? -1 : rc;
 }
 
 static int
@@ -851,6 +996,7 @@ stx_failure_drop(struct store_txn *t, const char *tenant, const char *scope, con
 struct end_sessions {
 	struct store_txn *t;
 	const char *tenant;
+	const unsigned char *keep;
 	size_t prefix_len;
 	int n;
 };
@@ -859,11 +1005,11 @@ static int
 end_sessions_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
 	struct end_sessions *es = arg;
+	const unsigned char *hash = (const unsigned char *)key + es->prefix_len;
 
-	if (klen != es->prefix_len + 32)
+	if (klen != es->prefix_len + 32 || (es->keep && !memcmp(hash, es->keep, 32)))
 		return 0;
-	if (stx_session_delete(es->t, es->tenant, NULL,
-	    (const unsigned char *)key + es->prefix_len) < 0)
+	if (stx_session_delete(es->t, es->tenant, NULL, hash) < 0)
 		return -1;
 	es->n++;
 	return 2;
@@ -872,7 +1018,14 @@ end_sessions_cb(const void *key, size_t klen, const void *val, size_t vlen, void
 int
 stx_end_user_sessions(struct store_txn *t, const char *tenant, const char *user_id)
 {
-	struct end_sessions es = { .t = t, .tenant = tenant };
+	return stx_end_user_sessions_except(t, tenant, user_id, NULL);
+}
+
+int
+stx_end_user_sessions_except(struct store_txn *t, const char *tenant, const char *user_id,
+    const unsigned char *keep)
+{
+	struct end_sessions es = { .t = t, .tenant = tenant, .keep = keep };
 	struct store_key k;
 
 	skey_init(&k, tenant);

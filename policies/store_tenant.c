@@ -1,6 +1,6 @@
 /*
- * Store operations on tenants (with their time zone and default effect for access rules)
- * and their signing keys (SAML, OIDC and device CA keys, sealed with the master key by
+ * Store operations on tenants (with their time zone and default effect for access rules,
+ * and their password policy) and their signing keys (SAML, OIDC and device CA keys, sealed with the master key by
  * the caller).
  */
 #include "config.h"
@@ -19,6 +19,8 @@
 #define F(tag, type, st, m) { tag, type, offsetof(struct st, m), 0 }
 #define FB(tag, st, m, l) { tag, REC_BYTES, offsetof(struct st, m), offsetof(struct st, l) }
 
+#define PW_MIN_DEFAULT 10	/* what pw_min_len 0 means (store.h) */
+
 const struct rec_field store_tenant_fields[] = {
 	F(1, REC_STR, tenant, id),
 	F(2, REC_STR, tenant, name),
@@ -26,6 +28,7 @@ const struct rec_field store_tenant_fields[] = {
 	FB(4, tenant, secret, secret_len),
 	F(5, REC_STR, tenant, timezone),
 	F(6, REC_STR, tenant, default_effect),
+	F(7, REC_U64, tenant, pw_min_len),
 	REC_END
 };
 
@@ -57,6 +60,7 @@ store_keyrec_clear(struct keyrec *k)
 
 struct tenant_op {
 	const char *id;
+	uint64_t pw_min;	/* store_tenant_set_pw_min: the new minimum */
 	const struct tenant *in;
 	struct tenant *out;
 	uint64_t gen;
@@ -172,10 +176,30 @@ replace(char **field, const char *value)
 	*field = xstrdup(value);
 }
 
+/* The password policy as it applies ("pw_min_len=N"). */
+static void
+pw_text(const struct tenant *t, char *out, size_t len)
+{
+	snprintf(out, len, "pw_min_len=%llu",
+	    (unsigned long long)(t->pw_min_len ? t->pw_min_len : PW_MIN_DEFAULT));
+}
+
+static void
+apply_set(struct tenant_op *op)
+{
+	if (op->pw_min) {
+		op->out->pw_min_len = op->pw_min;
+		return;
+	}
+	replace(&op->out->timezone, op->in->timezone);
+	replace(&op->out->default_effect, op->in->default_effect);
+}
+
 static int
 tenant_set_tx(struct store_txn *t, void *arg)
 {
 	struct tenant_op *op = arg;
+	void (*text)(const struct tenant *, char *, size_t) = op->pw_min ? pw_text : tenant_text;
 	struct audit_entry ae;
 	char before[200], after[200];
 	struct store_key k;
@@ -186,10 +210,9 @@ tenant_set_tx(struct store_txn *t, void *arg)
 	store_tenant_clear(op->out);	/* the callback may run again (the map grew) */
 	if ((rc = stx_get_rec(t, DB_TENANTS, &k, store_tenant_fields, op->out)) != 1)
 		return rc;
-	tenant_text(op->out, before, sizeof(before));
-	replace(&op->out->timezone, op->in->timezone);
-	replace(&op->out->default_effect, op->in->default_effect);
-	tenant_text(op->out, after, sizeof(after));
+	text(op->out, before, sizeof(before));
+	apply_set(op);
+	text(op->out, after, sizeof(after));
 	if (stx_put_rec(t, DB_TENANTS, &k, store_tenant_fields, op->out, 0) != 0)
 		return -1;
 	if (op->ae) {
@@ -202,22 +225,44 @@ tenant_set_tx(struct store_txn *t, void *arg)
 	return stx_bump_generation(t, op->id) == 0 ? 1 : -1;
 }
 
+static int
+tenant_set_run(struct store *st, struct tenant_op *op, const char **errstr)
+{
+	struct tenant cur = { 0 };
+	int rc;
+
+	op->out = &cur;
+	rc = store_run(st, 1, tenant_set_tx, op);
+	store_tenant_clear(&cur);
+	if (rc < 0)
+		*errstr = rc == STORE_FULL ? "database full" : "cannot store the tenant";
+	else if (rc == 1)
+		audit_entry_done(&op->full, op->id);
+	return rc < 0 ? -1 : rc;
+}
+
 int
 store_tenant_set(struct store *st, const char *id, const char *timezone,
     const char *default_effect, const struct audit_entry *ae, const char **errstr)
 {
 	struct tenant in = { .timezone = (char *)timezone,
 		.default_effect = (char *)default_effect };
-	struct tenant cur = { 0 };
-	struct tenant_op op = { .id = id, .in = &in, .out = &cur, .ae = ae };
-	int rc = store_run(st, 1, tenant_set_tx, &op);
+	struct tenant_op op = { .id = id, .in = &in, .ae = ae };
 
-	store_tenant_clear(&cur);
-	if (rc < 0)
-		*errstr = rc == STORE_FULL ? "database full" : "cannot store the tenant";
-	else if (rc == 1)
-		audit_entry_done(&op.full, id);
-	return rc < 0 ? -1 : rc;
+	return tenant_set_run(st, &op, errstr);
+}
+
+int
+store_tenant_set_pw_min(struct store *st, const char *id, uint64_t min_len,
+    const struct audit_entry *ae, const char **errstr)
+{
+	struct tenant_op op = { .id = id, .pw_min = min_len, .ae = ae };
+
+	if (min_len < 1 || min_len > 128) {
+		*errstr = "the minimum password length is 1 to 128";
+		return -1;
+	}
+	return tenant_set_run(st, &op, errstr);
 }
 
 static int

@@ -28,6 +28,7 @@ const struct rec_field store_user_fields[] = {
 	F(8, REC_U64, user, pw_changed),
 	F(9, REC_STR, user, attrs),
 	F(10, REC_U64, user, break_glass),
+	F(11, REC_U64, user, must_change),
 	REC_END
 };
 
@@ -129,6 +130,9 @@ struct user_op {
 	int disabled;
 	const char *pwhash;
 	int64_t now;
+	int by_id;			/* name is the user's id */
+	int chosen;			/* the user chose the password: must_change clears */
+	const unsigned char *keep;	/* the session that stays, or NULL */
 	const struct user_change *change;
 	const struct audit_entry *ae;
 	struct audit_entry full;
@@ -235,7 +239,7 @@ store_user_get_by_id(struct store *st, const char *tenant, const char *id, struc
 	return user_get(st, tenant, DB_USERS, id, 64, u_r);
 }
 
-/* The user called op->name, changed by change(), written back; 1/0/-1. */
+/* The user called op->name (or with that id), changed by change(), written back; 1/0/-1. */
 static int
 user_modify(struct store_txn *t, struct user_op *op, int (*change)(struct store_txn *,
     struct user_op *, struct user *), const char *extra)
@@ -244,8 +248,12 @@ user_modify(struct store_txn *t, struct user_op *op, int (*change)(struct store_
 	struct user u;
 	int rc;
 
-	if ((rc = stx_user_get(t, op->tenant, op->name, &u)) != 1)
+	rc = op->by_id ? stx_user_by_id(t, op->tenant, op->name, &u) :
+	    stx_user_get(t, op->tenant, op->name, &u);
+	if (rc != 1) {
+		store_user_clear(&u);
 		return rc;
+	}
 	skey_of(&k, op->tenant, u.id);
 	rc = change(t, op, &u);
 	if (rc == 0)
@@ -256,19 +264,23 @@ user_modify(struct store_txn *t, struct user_op *op, int (*change)(struct store_
 	return rc == 0 ? 1 : -1;
 }
 
-/* Disabled, re-enabled or a new password: sessions and OIDC grants end. */
+/*
+ * Disabled, re-enabled or a new password: sessions and OIDC grants end (except the
+ * session keep and its grants when not NULL: the one that changed the password).
+ */
 static int
-end_access(struct store_txn *t, const char *tenant, const char *id)
+end_access(struct store_txn *t, const char *tenant, const char *id,
+    const unsigned char *keep)
 {
-	return stx_end_user_sessions(t, tenant, id) < 0 ||
-	    stx_revoke_user_grants(t, tenant, id) < 0 ? -1 : 0;
+	return stx_end_user_sessions_except(t, tenant, id, keep) < 0 ||
+	    stx_revoke_user_grants_except(t, tenant, id, keep) < 0 ? -1 : 0;
 }
 
 static int
 set_disabled(struct store_txn *t, struct user_op *op, struct user *u)
 {
 	u->disabled = (uint64_t)op->disabled;
-	return end_access(t, op->tenant, u->id);
+	return end_access(t, op->tenant, u->id, NULL);
 }
 
 static int
@@ -277,7 +289,9 @@ set_password(struct store_txn *t, struct user_op *op, struct user *u)
 	free(u->pwhash);
 	u->pwhash = xstrdup(op->pwhash);
 	u->pw_changed = (uint64_t)op->now;
-	return end_access(t, op->tenant, u->id);
+	if (op->chosen)
+		u->must_change = 0;
+	return end_access(t, op->tenant, u->id, op->keep);
 }
 
 static int
@@ -321,6 +335,18 @@ store_user_set_password(struct store *st, const char *tenant, const char *name,
 	return run_modify(st, &op, password_tx);
 }
 
+int
+store_user_new_password(struct store *st, const char *tenant, const char *user_id,
+    const char *pwhash, int64_t now, const unsigned char *keep, const struct audit_entry *ae)
+{
+	struct user_op op = { .tenant = tenant, .name = user_id, .pwhash = pwhash, .now = now,
+		.by_id = 1, .chosen = 1, .keep = keep, .ae = ae };
+
+	if (user_id == NULL || pwhash == NULL)
+		return -1;
+	return run_modify(st, &op, password_tx);
+}
+
 /* A new e-mail address moves its index entry; another user's address is refused. */
 static int
 change_email(struct store_txn *t, struct user_op *op, struct user *u, const char *email)
@@ -356,6 +382,8 @@ apply_change(struct store_txn *t, struct user_op *op, struct user *u)
 		replace_str(&u->display_name, ch->display_name);
 	if (ch->attrs)
 		replace_str(&u->attrs, ch->attrs);
+	if (ch->must_change)
+		u->must_change = !strcmp(ch->must_change, "on");
 	if (ch->break_glass == NULL)
 		return 0;
 	/* Whom rules apply to changed: running servers reload (the rule set's generation). */
@@ -383,6 +411,10 @@ store_user_update(struct store *st, const char *tenant, const char *name,
 	}
 	if (ch->break_glass && strcmp(ch->break_glass, "on") && strcmp(ch->break_glass, "off")) {
 		*errstr = "break-glass is on or off";
+		return -1;
+	}
+	if (ch->must_change && strcmp(ch->must_change, "on") && strcmp(ch->must_change, "off")) {
+		*errstr = "must-change-password is on or off";
 		return -1;
 	}
 	rc = run_modify(st, &op, update_tx);

@@ -16,6 +16,8 @@
 #define OIDC_ACR_PASSWORD "urn:sekisho:acr:password"
 /* Password and a device certificate of the user. */
 #define OIDC_ACR_DEVICE "urn:sekisho:acr:device"
+/* Two factors were used (the REFEDS MFA profile, also what SAML apps are told). */
+#define OIDC_ACR_MFA "https://refeds.org/profile/mfa"
 
 struct oidc_client {
 	char *app;

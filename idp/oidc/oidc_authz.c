@@ -32,6 +32,7 @@ struct authz {
 	int form_post;
 	int prompt_none;
 	int prompt_login;
+	int want_mfa;		/* acr_values names OIDC_ACR_MFA */
 	int64_t max_age;	/* -1: not given */
 	char scope[128];	/* the known scopes requested, space-separated */
 };
@@ -204,6 +205,56 @@ parse(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct 
 	return 0;
 }
 
+/* acr_values (space-separated, in order of preference) naming the MFA profile. */
+static int
+acr_wants_mfa(const char *v)
+{
+	size_t n = strlen(OIDC_ACR_MFA);
+
+	for (const char *p = v; p && *p; p += strspn(p, " ")) {
+		size_t len = strcspn(p, " ");
+		if (len == n && !strncmp(p, OIDC_ACR_MFA, n))
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
+/*
+ * RFC 8176 amr from what the session proved: the device certificate (x509) is a
+ * software-held key, "swk", and with the password makes "mfa" as it always did.
+ */
+static char *
+amr_of(const char *methods, const char *device)
+{
+	char *out = xstrdup(""), *next;
+
+	for (const char *p = methods ? methods : ""; *p; p += strspn(p, " ")) {
+		size_t len = strcspn(p, " ");
+		int x509 = len == 4 && !strncmp(p, "x509", 4);
+		if (x509 && device == NULL) {
+			p += len;	/* the certificate is no longer valid: not a proof now */
+			continue;
+		}
+		next = xasprintf("%s%s%.*s", out, *out ? " " : "", x509 ? 3 : (int)len,
+		    x509 ? "swk" : p);
+		free(out);
+		out = next;
+		p += len;
+	}
+	if (device && !session_methods_has(out, "swk")) {
+		next = session_methods_add(out, "swk");
+		free(out);
+		out = next;
+	}
+	if (device && !session_methods_has(out, "mfa")) {
+		next = session_methods_add(out, "mfa");
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
 /* PKCE, prompt and max_age.  0 or -1 (answered). */
 static int
 parse_more(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct form *f,
@@ -213,6 +264,7 @@ parse_more(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const st
 	const char *m = form_get(f, "max_age");
 
 	a->challenge = form_get(f, "code_challenge");
+	a->want_mfa = acr_wants_mfa(form_get(f, "acr_values"));
 	if (a->challenge || method) {
 		if (method == NULL || strcmp(method, "S256")) {
 			redirect_error(idp, t, req, a, "invalid_request",
@@ -277,7 +329,7 @@ issue_code(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const st
     struct sso_session *ss, const char *device)
 {
 	const struct settings *s = &idp->in.settings;
-	char *code = crypto_random_token(32), *sid = oidc_sid(t, ss->hash);
+	char *code = crypto_random_token(32), *sid = oidc_sid(t, ss->hash), *amr;
 	struct oidc_code c = { 0 };
 	struct session_sp rec = { (char *)a->c->client_id, NULL, (uint64_t)clock_now() };
 	struct audit_entry ae;
@@ -290,14 +342,14 @@ issue_code(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const st
 	c.scope = (char *)a->scope;
 	c.nonce = (char *)a->nonce;
 	c.challenge = (char *)a->challenge;
-	c.amr = "pwd";
+	c.amr = amr = amr_of(ss->s.methods, device);
 	c.acr = OIDC_ACR_PASSWORD;
 	if (device) {
-		/* RFC 8176: a password and proof of possession of a (software) key. */
-		c.amr = "pwd swk mfa";
 		c.acr = OIDC_ACR_DEVICE;
 		c.device = (char *)device;
 	}
+	if (session_methods_has(ss->s.methods, "otp") || session_methods_has(ss->s.methods, "hwk"))
+		c.acr = OIDC_ACR_MFA;
 	c.sid = sid;
 	c.session = ss->hash;
 	c.session_len = 32;
@@ -315,12 +367,14 @@ issue_code(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const st
 	}
 	freezero_str(code);
 	free(sid);
+	free(amr);
 }
 
 /* Park the request while the user logs in, or with ss goes through the device check. */
 static void
 park(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct authz *a,
-    const struct form *f, int64_t received, const struct sso_session *ss)
+    const struct form *f, int64_t received, const struct sso_session *ss,
+    enum access_outcome outcome)
 {
 	struct pending p = { 0 };
 
@@ -329,7 +383,10 @@ park(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct a
 	p.state = park_state(f);
 	p.created = (uint64_t)received;
 	p.force = a->prompt_login || a->max_age >= 0;
-	resume_park(idp, t, req, &p, ss);
+	if (ss && (outcome == ACCESS_MFA || outcome == ACCESS_ENROL))
+		resume_park_mfa(idp, t, req, &p, outcome == ACCESS_ENROL);
+	else
+		resume_park(idp, t, req, &p, ss);
 	free(p.state);
 }
 
@@ -340,16 +397,19 @@ with_session(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 {
 	struct access_result ar;
 
-	switch (access_check(idp, t, req, ss, a->c->app, "sso", &ar)) {
+	switch (access_check_mfa(idp, t, req, ss, a->c->app, a->want_mfa, &ar)) {
 	case ACCESS_PASS:
 		issue_code(idp, t, req, a, ss, ar.serial);
 		break;
 	case ACCESS_DEVICE:
+	case ACCESS_MFA:
+	case ACCESS_ENROL:
 		if (a->prompt_none)
 			redirect_error(idp, t, req, a, "interaction_required",
-			    "this application needs a device check");
+			    ar.outcome == ACCESS_DEVICE ? "this application needs a device check" :
+			    "this application needs a second factor");
 		else
-			park(idp, t, req, a, f, received, ss);
+			park(idp, t, req, a, f, received, ss, ar.outcome);
 		break;
 	case ACCESS_DENY:
 		refused(idp, t, req, a, &ar, "access to this application is not allowed");
@@ -389,7 +449,7 @@ authorize(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const str
 	} else if (a.prompt_none || resumed) {
 		redirect_error(idp, t, req, &a, "login_required", NULL);
 	} else {
-		park(idp, t, req, &a, f, received, NULL);
+		park(idp, t, req, &a, f, received, NULL, ACCESS_PASS);
 	}
 }
 

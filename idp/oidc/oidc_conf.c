@@ -160,7 +160,7 @@ build_discovery(const struct tenant_ctx *t)
 	    "amr", "sid", "name", "preferred_username", "email", "email_verified", "groups", "azp",
 	    "device_serial",
 	    "prompt_values_supported", "none", "login",
-	    "acr_values_supported", OIDC_ACR_PASSWORD, OIDC_ACR_DEVICE,
+	    "acr_values_supported", OIDC_ACR_PASSWORD, OIDC_ACR_DEVICE, OIDC_ACR_MFA,
 	    "authorization_response_iss_parameter_supported", 1,
 	    "backchannel_logout_supported", 1, "backchannel_logout_session_supported", 1,
 	    "request_parameter_supported", 0, "request_uri_parameter_supported", 0,

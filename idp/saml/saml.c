@@ -363,6 +363,18 @@ saml_request_info_clear(struct saml_request_info *info)
 	memset(info, 0, sizeof(*info));
 }
 
+/* RequestedAuthnContext naming the MFA class, unless it asks for at most that. */
+static int
+wants_mfa(const LassoSamlp2RequestedAuthnContext *rac)
+{
+	if (rac == NULL || (rac->Comparison && !strcmp(rac->Comparison, "maximum")))
+		return 0;
+	for (const GList *c = rac->AuthnContextClassRef; c; c = c->next)
+		if (c->data && !strcmp((const char *)c->data, SAML_AC_MFA))
+			return 1;
+	return 0;
+}
+
 static void
 fill_info(LassoLogin *l, struct saml_request_info *info)
 {
@@ -372,6 +384,7 @@ fill_info(LassoLogin *l, struct saml_request_info *info)
 	info->request_id = gdup(r->parent.ID);
 	info->force_authn = r->ForceAuthn;
 	info->is_passive = r->IsPassive;
+	info->want_mfa = wants_mfa(r->RequestedAuthnContext);
 }
 
 int

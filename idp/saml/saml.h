@@ -19,6 +19,8 @@ enum saml_binding {
 #define SAML_NAMEID_TRANSIENT "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
 #define SAML_NAMEID_EMAIL "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
 #define SAML_AC_PASSWORD "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"
+/* Two factors were used (REFEDS MFA profile). */
+#define SAML_AC_MFA "https://refeds.org/profile/mfa"
 
 struct saml_idp;
 struct saml_login;
@@ -57,6 +59,7 @@ struct saml_request_info {
 	char *request_id;	/* NULL for IdP-initiated */
 	int force_authn;
 	int is_passive;
+	int want_mfa;		/* RequestedAuthnContext asks for SAML_AC_MFA */
 };
 
 /*

@@ -270,10 +270,13 @@ respond(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_
 	subj.nameid = nameid;
 	subj.attrs = attrs;
 	subj.nattrs = fill_attrs(sp, &ss->user, groups, attrs, vals);
-	subj.authn_context = SAML_AC_PASSWORD;
-	if (device) {
+	subj.authn_context = session_methods_has(ss->s.methods, "mfa") ? SAML_AC_MFA :
+	    SAML_AC_PASSWORD;
+	if (device && !session_methods_has(ss->s.methods, "mfa")) {
 		/* A device certificate was checked in this session: say so, and which. */
 		subj.authn_context = idp->in.settings.saml_device_authn_context;
+	}
+	if (device) {
 		vals[subj.nattrs][0] = device;
 		attrs[subj.nattrs] = (struct saml_attr){ .name = "deviceSerial",
 			.name_format = ATTRMAP_BASIC, .values = vals[subj.nattrs],
@@ -294,11 +297,14 @@ respond(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct sso_
 	freezero_str(nameid);
 }
 
-/* Park the request and send the user to the login form, or with ss to the device check. */
+/*
+ * Park the request and send the user to the login form; with ss, where outcome says: the
+ * device check, or the second-factor page (ACCESS_MFA) or enrolment (ACCESS_ENROL).
+ */
 static void
 park(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *kind,
     const char *sp, const char *state, const char *relay, int force, int64_t received,
-    const struct sso_session *ss)
+    const struct sso_session *ss, enum access_outcome outcome)
 {
 	struct pending p = { 0 };
 
@@ -308,7 +314,10 @@ park(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *ki
 	p.relay_state = (char *)relay;
 	p.created = (uint64_t)received;
 	p.force = (uint64_t)force;
-	resume_park(idp, t, req, &p, ss);
+	if (ss && (outcome == ACCESS_MFA || outcome == ACCESS_ENROL))
+		resume_park_mfa(idp, t, req, &p, outcome == ACCESS_ENROL);
+	else
+		resume_park(idp, t, req, &p, ss);
 }
 
 /* IsPassive: the user would have to do something, so answer NoPassive. */
@@ -338,17 +347,21 @@ with_session(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct
 	const struct saml_sp *sp = saml_sp_find(t, info->sp);
 	struct access_result ar = { .outcome = ACCESS_DENY };
 
-	switch (sp ? access_check(idp, t, req, ss, sp->app, "sso", &ar) : ACCESS_ERROR) {
+	switch (sp ? access_check_mfa(idp, t, req, ss, sp->app, info->want_mfa, &ar) :
+	    ACCESS_ERROR) {
 	case ACCESS_PASS:
 		respond(idp, t, req, ss, login, info, in->relay_state, ar.serial);
 		break;
 	case ACCESS_DEVICE:
+	case ACCESS_MFA:
+	case ACCESS_ENROL:
 		if (info->is_passive)
-			deny_passive(idp, t, req, login, info, in->relay_state, "device_required");
+			deny_passive(idp, t, req, login, info, in->relay_state,
+			    ar.outcome == ACCESS_DEVICE ? "device_required" : "mfa_required");
 		else
 			park(idp, t, req, in->binding == SAML_BINDING_POST ? "saml-post" :
 			    "saml-redirect", info->sp, in->msg, in->relay_state, info->force_authn,
-			    received, ss);
+			    received, ss, ar.outcome);
 		break;
 	case ACCESS_DENY:
 	case ACCESS_NO_MFA:
@@ -396,7 +409,8 @@ handle_authn(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct
 	} else {
 		/* No session (or it ended on the way back from the form): log in first. */
 		park(idp, t, req, in->binding == SAML_BINDING_POST ? "saml-post" : "saml-redirect",
-		    info.sp, in->msg, in->relay_state, info.force_authn, received, NULL);
+		    info.sp, in->msg, in->relay_state, info.force_authn, received, NULL,
+		    ACCESS_PASS);
 	}
 done:
 	saml_login_free(login);
@@ -440,7 +454,7 @@ init_continue(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const
 		return;
 	}
 	if (have == 0) {
-		park(idp, t, req, "saml-init", entity, "", relay, 0, clock_now(), NULL);
+		park(idp, t, req, "saml-init", entity, "", relay, 0, clock_now(), NULL, ACCESS_PASS);
 		return;
 	}
 	sp = saml_sp_find(t, entity);
@@ -453,7 +467,9 @@ init_continue(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const
 			respond(idp, t, req, &ss, login, &info, relay, ar.serial);
 		break;
 	case ACCESS_DEVICE:
-		park(idp, t, req, "saml-init", entity, "", relay, 0, clock_now(), &ss);
+	case ACCESS_MFA:
+	case ACCESS_ENROL:
+		park(idp, t, req, "saml-init", entity, "", relay, 0, clock_now(), &ss, ar.outcome);
 		break;
 	case ACCESS_DENY:
 	case ACCESS_NO_MFA:

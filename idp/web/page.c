@@ -18,7 +18,7 @@
 #include "page.h"
 #include "xmalloc.h"
 
-#define PAGE_MAX_FILES 32
+#define PAGE_MAX_FILES 64
 #define PAGE_MAX_FILE_SIZE (256 * 1024)
 
 struct page_file {
@@ -312,16 +312,35 @@ page_post_fields(const struct pages *p, struct http_req *req, const char *action
 }
 
 void
+page_allow_script(struct http_req *req)
+{
+	http_set_csp(req, "default-src 'none'; script-src 'self'; style-src 'self'; "
+	    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+}
+
+/* What /static/ serves: the built-in files a page loads, nothing else. */
+static const struct {
+	const char *name;
+	const char *type;
+} static_files[] = {
+	{ "sekisho.css", "text/css; charset=utf-8" },
+	{ "webauthn.js", "application/javascript; charset=utf-8" },
+};
+
+void
 page_static(const struct pages *p, struct http_req *req, const char *name)
 {
 	const struct page_file *f = find_file(p, name, strlen(name));
+	size_t i, n = sizeof(static_files) / sizeof(static_files[0]);
 
-	if (f == NULL || strcmp(name, "sekisho.css") != 0) {
+	for (i = 0; i < n && strcmp(name, static_files[i].name); i++)
+		;
+	if (f == NULL || i == n) {
 		http_status(req, 404);
 		return;
 	}
 	http_add_header(req, "Cache-Control", "public, max-age=86400");
-	http_body_copy(req, "text/css; charset=utf-8", f->data, f->len);
+	http_body_copy(req, static_files[i].type, f->data, f->len);
 }
 
 int

@@ -37,7 +37,12 @@ void page_post_fields(const struct pages *p, struct http_req *req, const char *a
 /* Render a template as text into out (no page values added); 0 or -1. */
 int page_render_text(const struct pages *p, const char *name, const struct tmpl_vars *v,
     struct buf *out);
-/* Serve a built-in static file (the stylesheet); 404 otherwise. */
+/*
+ * This page loads Sekisho's own script (/static/webauthn.js): the default policy plus
+ * script-src 'self' (still no inline script).
+ */
+void page_allow_script(struct http_req *req);
+/* Serve a built-in static file (the stylesheet, the WebAuthn script); 404 otherwise. */
 void page_static(const struct pages *p, struct http_req *req, const char *name);
 
 #endif

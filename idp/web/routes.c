@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "audit.h"
 #include "device.h"
 #include "idp.h"
@@ -17,6 +18,7 @@
 #include "protocol.h"
 #include "resume.h"
 #include "routes.h"
+#include "step.h"
 #include "xmalloc.h"
 
 
@@ -93,6 +95,26 @@ to_portal(struct tenant_ctx *t, struct http_req *req)
 	free(url);
 }
 
+/* login/factor, login/enrol, login/password, login/passkey: 0 when rest is none. */
+static int
+step_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *rest)
+{
+	if (!strcmp(rest, "factor"))
+		step_factor(idp, t, req);
+	else if (!strcmp(rest, "enrol"))
+		step_enrol(idp, t, req);
+	else if (!strcmp(rest, "password"))
+		step_password(idp, t, req);
+	else if (!strcmp(rest, "passkey") && is_post(req))
+		step_passkey(idp, t, req);
+	else if (!strcmp(rest, "passkey")) {
+		allow(req, PROTOCOL_POST);
+		page_error(idp->pages, req, 405, "error_method", NULL);
+	} else
+		return 0;
+	return 1;
+}
+
 /* The core's own pages; 0 when rest is none of them. */
 static int
 core_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *rest)
@@ -113,6 +135,8 @@ core_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const ch
 			login_get(idp, t, req);
 		else
 			login_post(idp, t, req);
+	} else if (!strncmp(rest, "login/", 6)) {
+		return step_route(idp, t, req, rest + 6);
 	} else if (!strcmp(rest, "logout")) {
 		logout_page(idp, t, req);
 	} else if (!strcmp(rest, "resume")) {
@@ -123,6 +147,10 @@ core_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const ch
 		device_continue(idp, t, req);
 	} else if (!strcmp(rest, "certs") || !strncmp(rest, "certs/", 6)) {
 		certs_route(idp, t, req, rest + 5);
+	} else if (!strcmp(rest, "account") || !strncmp(rest, "account/", 8)) {
+		account_route(idp, t, req, rest + 7);
+	} else if (!strcmp(rest, "reset")) {
+		reset_page(idp, t, req);
 	} else {
 		return 0;
 	}

@@ -397,6 +397,36 @@ test_session_csrf_tampering(void **state)
 	free(older);
 }
 
+/* Methods are whole words; two kinds of proof (known, held, being) make "mfa". */
+static void
+test_session_methods(void **state)
+{
+	static const struct {
+		const char *have, *add, *want;
+	} cases[] = {
+		{ "", "pwd", "pwd" },
+		{ "pwd", "pwd", "pwd" },
+		{ "pwd", "otp", "pwd otp mfa" },
+		{ "pwd", "hwk", "pwd hwk mfa" },
+		{ "hwk", "user", "hwk user mfa" },
+		{ "pwd x509", "otp", "pwd x509 otp mfa" },
+		{ "otp", "hwk", "otp hwk" },	/* two things held: one kind */
+		{ "pwd otp mfa", "otp", "pwd otp mfa" },
+		{ "pwdx", "otp", "pwdx otp" },	/* not "pwd" */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = session_methods_add(cases[i].have, cases[i].add);
+		assert_string_equal(got, cases[i].want);
+		free(got);
+	}
+	assert_true(session_methods_has("pwd otp mfa", "otp"));
+	assert_false(session_methods_has("pwd otpx", "otp"));
+	assert_false(session_methods_has(NULL, "otp"));
+	assert_false(session_methods_has("", "otp"));
+}
+
 int
 main(void)
 {
@@ -411,6 +441,7 @@ main(void)
 		TEST(test_session_csrf_binding),
 		TEST(test_session_csrf_age),
 		TEST(test_session_csrf_tampering),
+		cmocka_unit_test(test_session_methods),
 	};
 #undef TEST
 

@@ -3,7 +3,9 @@
  * second factors (the cap, one registration per credential, TOTP steps and recovery codes
  * used once, WebAuthn counters that must move), challenges taken once and never returned
  * after their expiry, rate-limit windows, what goes when a user is removed, and 64
- * parallel acceptances of one TOTP step of which exactly one wins.
+ * parallel acceptances of one TOTP step of which exactly one wins.  Also part 6's fields
+ * elsewhere in the store: session methods, a user's sessions listed and ended one by one,
+ * a new password that keeps one session, must_change, the password policy, --enroll.
  */
 #include "config.h"
 
@@ -605,6 +607,296 @@ test_store_factor_user_remove(void **state)
 	free(totp);
 }
 
+/* ---- sessions, passwords and the new fields ---- */
+
+/* A session of alice from cookie, and an OIDC grant family made in it. */
+static void
+alice_session(struct fx *fx, const char *cookie, const char *family)
+{
+	struct oidc_code c = { .client_id = "wiki", .redirect_uri = "https://wiki/cb",
+		.user = ALICE, .scope = "openid", .amr = "pwd", .auth_time = T0,
+		.expires = T0 + 600 };
+	struct oidc_redeem r = { .client_id = "wiki", .redirect_uri = "https://wiki/cb",
+		.family_id = family, .family_expires = T0 + 86400 };
+	struct oidc_code out;
+	unsigned char h[32];
+	char *code = xasprintf("code-%s", cookie);
+
+	add_session(fx, cookie, "alice", T0, T0 + 3600);
+	hash_of(cookie, h);
+	c.session = h;
+	c.session_len = 32;
+	assert_int_equal(store_code_put(fx->st, T, code, &c), 0);
+	assert_int_equal(store_code_redeem(fx->st, T, code, T0, &r, NULL, &out), 1);
+	store_code_clear(&out);
+	free(code);
+}
+
+static int
+grant_revoked(struct fx *fx, const char *family)
+{
+	struct oidc_family f;
+	int r;
+
+	assert_int_equal(store_family_get(fx->st, T, family, &f), 1);
+	r = (int)f.revoked;
+	store_family_clear(&f);
+	return r;
+}
+
+static void
+test_store_session_fields_and_methods(void **state)
+{
+	struct fx *fx = *state;
+	struct session s = { .user = ALICE, .methods = "pwd", .created = T0, .last_seen = T0,
+		.authn_instant = T0, .expires = T0 + 3600, .ip = "192.0.2.1" };
+	char agent[300];
+	unsigned char h[32];
+	struct session got;
+
+	/* An over-long User-Agent is cut to 200 bytes, not in a character. */
+	memset(agent, 'a', sizeof(agent));
+	memcpy(agent + 198, "\xe3\x81\x82", 3);
+	agent[sizeof(agent) - 1] = '\0';
+	s.agent = agent;
+	hash_of("cookie", h);
+	assert_int_equal(store_session_add(fx->st, T, h, &s), 0);
+	assert_int_equal(store_session_get(fx->st, T, h, &got), 1);
+	assert_string_equal(got.ip, "192.0.2.1");
+	assert_int_equal(strlen(got.agent), 198);
+	assert_int_equal(got.mfa_at, 0);
+	store_session_clear(&got);
+
+	assert_int_equal(store_session_add_method(fx->st, T, h, "otp", T0 + 60), 1);
+	assert_int_equal(store_session_get(fx->st, T, h, &got), 1);
+	assert_string_equal(got.methods, "pwd otp mfa");
+	assert_int_equal(got.mfa_at, T0 + 60);
+	assert_int_equal(got.authn_instant, T0 + 60);
+	assert_int_equal(got.last_seen, T0 + 60);
+	store_session_clear(&got);
+	/* Again, and another one: each method once. */
+	assert_int_equal(store_session_add_method(fx->st, T, h, "otp", T0 + 70), 1);
+	assert_int_equal(store_session_add_method(fx->st, T, h, "hwk", T0 + 80), 1);
+	assert_int_equal(store_session_get(fx->st, T, h, &got), 1);
+	assert_string_equal(got.methods, "pwd otp mfa hwk");
+	assert_int_equal(got.mfa_at, T0 + 80);
+	store_session_clear(&got);
+	assert_int_equal(store_session_add_method(fx->st, T, h, "o p", T0), -1);
+	assert_int_equal(store_session_add_method(fx->st, T, h, "", T0), -1);
+	hash_of("other", h);
+	assert_int_equal(store_session_add_method(fx->st, T, h, "otp", T0), 0);
+}
+
+struct listed {
+	int n;
+	unsigned char hash[4][32];
+	char user[4][40];
+};
+
+static void
+session_list_cb(const void *rec, void *arg)
+{
+	const struct session_info *si = rec;
+	struct listed *l = arg;
+
+	if (l->n < 4) {
+		memcpy(l->hash[l->n], si->hash, 32);
+		snprintf(l->user[l->n], sizeof(l->user[0]), "%s", si->s.user);
+	}
+	l->n++;
+}
+
+static void
+test_store_session_list_and_end_user(void **state)
+{
+	struct fx *fx = *state;
+	struct listed l = { 0 };
+	unsigned char h1[32], h2[32], hb[32];
+	char *bob, *audit;
+	struct audit_entry ae;
+
+	add_alice(fx);
+	add_user(fx, T, "bob", NULL);
+	bob = user_id(fx, T, "bob");
+	alice_session(fx, "c1", "fam1");
+	alice_session(fx, "c2", "fam2");
+	add_session(fx, "cb", "bob", T0, T0 + 3600);
+	hash_of("c1", h1);
+	hash_of("c2", h2);
+	hash_of("cb", hb);
+	assert_int_equal(store_session_list_user(fx->st, T, ALICE, session_list_cb, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_true(!memcmp(l.hash[0], h1, 32) || !memcmp(l.hash[1], h1, 32));
+	assert_true(!memcmp(l.hash[0], h2, 32) || !memcmp(l.hash[1], h2, 32));
+	assert_string_equal(l.user[0], ALICE);
+
+	/* Bob's session cannot be ended as alice's. */
+	audit_entry_make(&ae, "account.session.end", "user", "alice", NULL);
+	assert_int_equal(store_session_end_user(fx->st, T, ALICE, hb, &ae), 0);
+	assert_int_equal(session_exists(fx, "cb"), 1);
+	assert_int_equal(store_session_end_user(fx->st, T, bob, h1, &ae), 0);
+	assert_int_equal(session_exists(fx, "c1"), 1);
+	assert_int_equal(store_session_end_user(fx->st, T, ALICE, h1, &ae), 1);
+	assert_int_equal(session_exists(fx, "c1"), 0);
+	assert_int_equal(session_exists(fx, "c2"), 1);
+	assert_int_equal(grant_revoked(fx, "fam1"), 1);
+	assert_int_equal(grant_revoked(fx, "fam2"), 0);
+	assert_int_equal(store_session_end_user(fx->st, T, ALICE, h1, &ae), 0);
+	l.n = 0;
+	assert_int_equal(store_session_list_user(fx->st, T, ALICE, session_list_cb, &l), 0);
+	assert_int_equal(l.n, 1);
+	audit = fx_audit_text(fx, T);
+	assert_non_null(strstr(audit, "account.session.end user=alice"));
+	assert_null(strstr(strstr(audit, "account.session.end") + 1, "account.session.end"));
+	free(audit);
+	free(bob);
+}
+
+static void
+test_store_user_new_password(void **state)
+{
+	struct fx *fx = *state;
+	struct user_change ch = { .must_change = "on" };
+	struct audit_entry ae;
+	const char *err = NULL;
+	unsigned char keep[32];
+	struct user u;
+
+	add_alice(fx);
+	assert_int_equal(store_user_update(fx->st, T, "alice", &ch, NULL, &err), 1);
+	assert_int_equal(store_user_get(fx->st, T, "alice", &u), 1);
+	assert_int_equal(u.must_change, 1);
+	store_user_clear(&u);
+	alice_session(fx, "c1", "fam1");
+	alice_session(fx, "c2", "fam2");
+	alice_session(fx, "c3", "fam3");
+	hash_of("c2", keep);
+	audit_entry_make(&ae, "account.password.change", "user", "alice", NULL);
+	assert_int_equal(store_user_new_password(fx->st, T, ALICE, "$argon2id$new", T0 + 5, keep,
+	    &ae), 1);
+	assert_int_equal(store_user_get(fx->st, T, "alice", &u), 1);
+	assert_int_equal(u.must_change, 0);
+	assert_string_equal(u.pwhash, "$argon2id$new");
+	assert_int_equal(u.pw_changed, T0 + 5);
+	store_user_clear(&u);
+	assert_int_equal(session_exists(fx, "c1"), 0);
+	assert_int_equal(session_exists(fx, "c2"), 1);
+	assert_int_equal(session_exists(fx, "c3"), 0);
+	assert_int_equal(grant_revoked(fx, "fam1"), 1);
+	assert_int_equal(grant_revoked(fx, "fam2"), 0);
+	assert_int_equal(grant_revoked(fx, "fam3"), 1);
+	/* Without keep (a reset): every session and grant ends. */
+	assert_int_equal(store_user_new_password(fx->st, T, ALICE, "$argon2id$3", T0 + 6, NULL,
+	    NULL), 1);
+	assert_int_equal(session_exists(fx, "c2"), 0);
+	assert_int_equal(grant_revoked(fx, "fam2"), 1);
+	assert_int_equal(raw_count(fx, "user_sessions"), 0);
+	assert_int_equal(store_user_new_password(fx->st, T, "nobody", "$x", T0, NULL, NULL), 0);
+	{
+		char *audit = fx_audit_text(fx, T);
+		assert_non_null(strstr(audit, "account.password.change user=alice"));
+		free(audit);
+	}
+}
+
+static void
+test_store_user_must_change(void **state)
+{
+	struct fx *fx = *state;
+	struct user_change ch = { .must_change = "on" };
+	struct user nu = { .name = "carol", .pwhash = "$x", .must_change = 1 };
+	const char *err = NULL;
+	struct user u;
+
+	add_alice(fx);
+	assert_int_equal(store_user_get(fx->st, T, "alice", &u), 1);
+	assert_int_equal(u.must_change, 0);
+	store_user_clear(&u);
+	assert_int_equal(store_user_update(fx->st, T, "alice", &ch, NULL, &err), 1);
+	assert_int_equal(store_user_get(fx->st, T, "alice", &u), 1);
+	assert_int_equal(u.must_change, 1);
+	store_user_clear(&u);
+	/* An admin's password leaves it; "off" clears it. */
+	assert_int_equal(store_user_set_password(fx->st, T, "alice", "$y", T0, NULL), 1);
+	assert_int_equal(store_user_get(fx->st, T, "alice", &u), 1);
+	assert_int_equal(u.must_change, 1);
+	store_user_clear(&u);
+	ch.must_change = "off";
+	assert_int_equal(store_user_update(fx->st, T, "alice", &ch, NULL, &err), 1);
+	assert_int_equal(store_user_get(fx->st, T, "alice", &u), 1);
+	assert_int_equal(u.must_change, 0);
+	store_user_clear(&u);
+	ch.must_change = "yes";
+	assert_int_equal(store_user_update(fx->st, T, "alice", &ch, NULL, &err), -1);
+	assert_string_equal(err, "must-change-password is on or off");
+	assert_int_equal(store_user_add(fx->st, T, &nu, NULL, &err), 0);
+	assert_int_equal(store_user_get(fx->st, T, "carol", &u), 1);
+	assert_int_equal(u.must_change, 1);
+	store_user_clear(&u);
+}
+
+static void
+test_store_tenant_pw_min(void **state)
+{
+	struct fx *fx = *state;
+	struct tenant t = { .id = T, .name = "Acme", .created = T0 };
+	struct audit_entry ae;
+	const char *err = NULL;
+	uint64_t gen;
+	char *audit;
+
+	assert_int_equal(store_tenant_add(fx->st, &t, &err), 0);
+	assert_int_equal(store_tenant_get(fx->st, T, &t), 1);
+	assert_int_equal(t.pw_min_len, 0);
+	store_tenant_clear(&t);
+	gen = fx_generation(fx, T);
+	audit_entry_make(&ae, "admin.tenant.set", NULL);
+	assert_int_equal(store_tenant_set_pw_min(fx->st, T, 14, &ae, &err), 1);
+	assert_true(fx_generation(fx, T) > gen);
+	assert_int_equal(store_tenant_get(fx->st, T, &t), 1);
+	assert_int_equal(t.pw_min_len, 14);
+	assert_string_equal(t.timezone ? t.timezone : "unset", "unset");
+	store_tenant_clear(&t);
+	assert_int_equal(store_tenant_set_pw_min(fx->st, T, 0, &ae, &err), -1);
+	assert_int_equal(store_tenant_set_pw_min(fx->st, T, 129, &ae, &err), -1);
+	assert_int_equal(store_tenant_set_pw_min(fx->st, "nope", 12, &ae, &err), 0);
+	/* The time zone and default stay as they were. */
+	assert_int_equal(store_tenant_set(fx->st, T, "UTC", NULL, NULL, &err), 1);
+	assert_int_equal(store_tenant_get(fx->st, T, &t), 1);
+	assert_int_equal(t.pw_min_len, 14);
+	assert_string_equal(t.timezone, "UTC");
+	store_tenant_clear(&t);
+	audit = fx_audit_text(fx, T);
+	assert_non_null(strstr(audit, "admin.tenant.set before=\"pw_min_len=10\" "
+	    "after=\"pw_min_len=14\""));
+	free(audit);
+}
+
+static void
+rule_cb(const void *rec, void *arg)
+{
+	const struct rule_rec *r = rec;
+
+	*(uint64_t *)arg = r->mfa_enroll;
+}
+
+static void
+test_store_rule_mfa_enroll(void **state)
+{
+	struct fx *fx = *state;
+	struct rule_rec r = { .name = "mfa-all", .effect = "mfa", .mfa_enroll = 1 };
+	char err[STORE_ERR_MAX];
+	uint64_t enroll = 0;
+
+	assert_int_equal(store_rule_add(fx->st, T, &r, NULL, NULL, err), 0);
+	assert_int_equal(store_rule_list(fx->st, T, rule_cb, &enroll), 0);
+	assert_int_equal(enroll, 1);
+	r.name = "deny-enroll";
+	r.effect = "deny";
+	assert_int_equal(store_rule_add(fx->st, T, &r, NULL, NULL, err), -1);
+	assert_string_equal(err, "--enroll: only with --effect mfa");
+}
+
 /* ---- 64 requests with the same code at once ---- */
 
 #define TOTP_THREADS 64
@@ -673,6 +965,12 @@ main(void)
 		TEST(test_store_challenge_drop_user),
 		TEST(test_store_rate_hit),
 		TEST(test_store_factor_user_remove),
+		TEST(test_store_session_fields_and_methods),
+		TEST(test_store_session_list_and_end_user),
+		TEST(test_store_user_new_password),
+		TEST(test_store_user_must_change),
+		TEST(test_store_tenant_pw_min),
+		TEST(test_store_rule_mfa_enroll),
 		TEST(test_store_factor_totp_concurrent),
 	};
 #undef TEST
