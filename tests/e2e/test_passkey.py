@@ -71,7 +71,10 @@ class Callback(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except OSError:
+            pass   # the browser moved on before the page arrived
 
     def log_message(self, *a):
         pass
