@@ -11,9 +11,11 @@ login/passkey with a fresh login page's challenge, csrf and pre-login cookie: a 
 signs in (so the crafting is right and the refusals below are about the one thing changed
 in each), then a wrong origin, a replay, a challenge the server never issued, a challenge
 of another browser, type webauthn.create, user verification cleared, a wrong RP ID hash, a
-signature by another key, a user handle that is not the credential's owner, and signature
-counters that go backwards (lower, then 0): each refused with a 4xx, no session and an
-audit record.
+signature by another key, a user handle that is not the credential's owner or none, and
+signature counters that go backwards (lower, then 0): each refused with a 4xx, no session
+and an audit record.  A second user registers a passkey made here on the account page
+(refused for another origin or another user's credential id) and cannot use it as the
+first user's second factor.
 """
 import base64
 import hashlib
@@ -341,8 +343,8 @@ class Crafted:
         key, origin = self.key, self.origin
         s = new_session(self.srv)
         seen = [Attempt(self.srv, s).challenge for _ in range(3)]
-        t.eq(len(set(seen)), 3, "(0) each load of the login page gets a new challenge "
-             "(three loads within a second)")
+        t.eq(len(set(seen)), 3, "(0) three loads of the login page in a row get three "
+             "different challenges")
         a = Attempt(self.srv)
         self.challenges.append(a.challenge)
         self.good = good = key.assertion(a.challenge, origin)
@@ -382,6 +384,8 @@ class Crafted:
         self.attack("(9) a user handle that is not the credential's owner",
                     lambda a: key.assertion(a.challenge, origin,
                                             user_handle=b64u(secrets.token_bytes(16))))
+        self.attack("(9b) no user handle (passwordless needs it, WebAuthn 7.2 step 6)",
+                    lambda a: dict(key.assertion(a.challenge, origin), user_handle=""))
         return True
 
     def register(self, user, password, display):
