@@ -140,7 +140,7 @@ build_discovery(const struct tenant_ctx *t)
 		ep[i] = xasprintf("%s/oidc/%s", t->base, names[i]);
 	doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
 	    " s:[s], s:[s,s], s:[s,s,s], s:[s], s:[s,s], s:[s,s,s,s], s:[s,s], s:[s],"
-	    " s:[s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s], s:[s,s], s:[s,s],"
+	    " s:[s,s,s,s], s:[s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s,s], s:[s,s], s:[s,s,s],"
 	    " s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:[s,s,s], s:[s,s,s]}",
 	    "issuer", t->base,
 	    "authorization_endpoint", ep[0], "token_endpoint", ep[1], "userinfo_endpoint", ep[2],
