@@ -219,8 +219,9 @@ proven(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct subje
 		else
 			go(t, req, "login/password", s->r);
 	} else {
-		store_challenge_take(idp->in.store, t->id, s->hash, clock_now(),
-		    &(struct challenge){ 0 });
+		struct challenge c;
+		if (store_challenge_take(idp->in.store, t->id, s->hash, clock_now(), &c) == 1)
+			store_challenge_clear(&c);
 		http_set_cookie(req, STEP_COOKIE, "", t->path, -1);
 		login_complete(idp, t, req, u, m, s->r);
 	}
@@ -691,6 +692,8 @@ passkey_login(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const
 		page_error(idp->pages, req, 503, "error_server", NULL);
 		break;
 	default:
+		audit_event(idp->in.store, t->id, "login.passkey.ok", "user", u->name, "ip",
+		    http_client_ip(req), NULL);
 		login_complete(idp, t, req, u, "hwk user mfa", pending);
 	}
 }
@@ -770,8 +773,12 @@ step_login_vars(struct idp *idp, struct tenant_ctx *t, const char *pre, struct t
 	unsigned char h[32];
 	char bind[65], *challenge, *rp = passkey_rp_id(idp);
 
-	if (rp == NULL || pre == NULL)
+	/* An address is no RP ID (WebAuthn needs a domain): no button that cannot work. */
+	if (rp == NULL || pre == NULL || strspn(rp, "0123456789.") == strlen(rp) ||
+	    strchr(rp, ':')) {
+		free(rp);
 		return;
+	}
 	crypto_sha256(pre, strlen(pre), h);
 	hex_encode(h, sizeof(h), bind);
 	challenge = passkey_challenge_new(t, "login", bind);
