@@ -75,6 +75,21 @@ account_totp_get(struct account_req *a)
 	freezero_str(svg);
 }
 
+/* The enrolment page again (a wrong code or name), with the same QR code and key. */
+static void
+totp_again(struct account_req *a, int status, const char *id, const char *error)
+{
+	char *secret = NULL, *svg = NULL;
+	char *uri = factor_totp_uri(&a->idp->in, a->t->id, &a->ss.user, id, &secret);
+
+	if (uri)
+		svg = qr_svg(uri, page_msg(a->idp->pages, a->lang, "totp_qr_label"));
+	totp_page(a, status, id, svg, secret, error);
+	freezero_str(uri);
+	freezero_str(secret);
+	freezero_str(svg);
+}
+
 /* 1 when id is an enrolment of this user still open, else 0 (answered). */
 static int
 open_enrolment(struct account_req *a, const char *id)
@@ -108,7 +123,7 @@ account_totp_post(struct account_req *a)
 	if (!open_enrolment(a, id))
 		return;
 	if (label && *label && !account_label_ok(label)) {
-		totp_page(a, 400, id, NULL, NULL, "factor_label_bad");
+		totp_again(a, 400, id, "factor_label_bad");
 		return;
 	}
 	/* Named first, so that the record of the confirmation carries the name. */
@@ -121,7 +136,7 @@ account_totp_post(struct account_req *a)
 	rc = code_ok(code) ? factor_totp_check(&a->idp->in, a->t->id, a->ss.user.id, id, code,
 	    clock_now(), &ae, NULL) : 0;
 	if (rc == 0) {
-		totp_page(a, 401, id, NULL, NULL, "totp_code_wrong");
+		totp_again(a, 401, id, "totp_code_wrong");
 		return;
 	}
 	if (rc == 1)

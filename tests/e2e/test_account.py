@@ -19,7 +19,6 @@ import email
 import email.policy
 import hashlib
 import http.server
-import json
 import os
 import re
 import subprocess
@@ -32,7 +31,6 @@ from aiosmtpd.controller import Controller
 
 import sekisho_test as st
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 t = st.Tap()
 PW = "Hanako-Passw0rd-2024!"
 NEW_PW = "Kiri-Sakura-7391!"
@@ -285,6 +283,8 @@ def part_totp(srv, b, clock):
     r2 = submit(b, r, "/account/totp", {"otp": wrong, "label": "My phone"})
     t.ok(r2.status_code == 401 and "code is not correct" in r2.text, "a wrong code: 401",
          r2.status_code)
+    t.ok("<svg" in r2.text and '<code id="totp-secret">%s</code>' % secret in r2.text,
+         "the page shows the same QR code and key again")
     t.ok(re.search(r"totp .*pending", factors(srv, "hanako")),
          "the factor stays pending", factors(srv, "hanako"))
     r2 = submit(b, r, "/account/totp", {"otp": oathtool(secret, clock.now()),
@@ -468,33 +468,12 @@ def part_no_token_leak(srv, tokens):
 
 # ---- a phone ----
 
-def spki_hash(cert):
-    pub = subprocess.run(["openssl", "x509", "-in", cert, "-pubkey", "-noout"],
-                         capture_output=True, check=True).stdout
-    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub,
-                         capture_output=True, check=True).stdout
-    return base64.b64encode(hashlib.sha256(der).digest()).decode()
-
-
 def part_phone(srv, b):
     submit(b, account(b, srv), "/account/recovery", {})
     tmp = tempfile.mkdtemp(prefix="sekisho-phone-")
-    cfg = {"chromium": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-           "spki": spki_hash(srv.ca), "base": srv.base(), "user": "hanako",
+    cfg = {"spki": st.spki_hash(srv.ca), "base": srv.base(), "user": "hanako",
            "password": NEW_PW}
-    path = os.path.join(tmp, "config.json")
-    with open(path, "w") as f:
-        json.dump(cfg, f)
-    r = subprocess.run(["node", os.path.join(HERE, "browser", "account_phone.mjs"), path],
-                       capture_output=True, text=True, timeout=180,
-                       cwd=os.path.join(HERE, "browser"))
-    for line in r.stdout.splitlines():
-        if line.startswith(("ok ", "not ok ")):
-            t.ok(line.startswith("ok "), line.split(" - ", 1)[-1])
-        elif line.startswith("#"):
-            print(line)
-    t.ok(r.returncode in (0, 1) and "1.." in r.stdout, "the browser script ran",
-         r.stdout[-2000:] + r.stderr[-2000:])
+    st.browser_script(t, "account_phone.mjs", cfg, tmp)
 
 
 def main():

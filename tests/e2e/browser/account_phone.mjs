@@ -2,20 +2,9 @@
 // need horizontal scrolling (tables become stacked rows), the stylesheet and every page
 // load under the CSP.  Prints TAP lines.  usage: node account_phone.mjs CONFIG.json
 import { readFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { done, launch, ok } from './tap.mjs';
 
 const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-let n = 0;
-let failed = 0;
-function ok(cond, name, detail) {
-  n++;
-  if (cond) console.log(`ok ${n} - ${name}`);
-  else {
-    failed++;
-    console.log(`not ok ${n} - ${name}`);
-    if (detail) for (const l of String(detail).split('\n').slice(0, 20)) console.log(`#   ${l}`);
-  }
-}
 
 // Widths wider than the viewport: the page's and each element's that sticks out.
 async function overflow(page) {
@@ -34,12 +23,7 @@ async function fits(page, what) {
     JSON.stringify(o));
 }
 
-const browser = await chromium.launch({
-  executablePath: cfg.chromium,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    `--ignore-certificate-errors-spki-list=${cfg.spki}`],
-});
+const browser = await launch(cfg);
 try {
   const ctx = await browser.newContext({
     locale: 'ja-JP', extraHTTPHeaders: { 'Accept-Language': 'ja' },
@@ -85,5 +69,4 @@ try {
 } finally {
   await browser.close();
 }
-console.log(`1..${n}`);
-process.exit(failed ? 1 : 0);
+done();
