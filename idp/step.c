@@ -132,6 +132,10 @@ subject_step(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct
 	s->methods = data_get(c.data, "methods");
 	s->next = data_get(c.data, "next");
 	s->r = data_get(c.data, "r");
+	if (s->r && *s->r == '\0') {
+		free(s->r);	/* a login to the portal */
+		s->r = NULL;
+	}
 	store_challenge_clear(&c);
 	return 1;
 }

@@ -80,11 +80,12 @@ static const char *const db_names[DB__COUNT] = {
 
 /*
  * 2: users, groups and apps are referred to by immutable ids; 3: access rules and app
- * assignments (store_upgrade.c).  A version 2 program must refuse a version 3 database:
- * it would ignore its deny rules and let everyone in.
+ * assignments; 4: second factors, challenges, rate limits (store_upgrade.c).  A program
+ * must refuse a newer database: a version 2 one would ignore its deny rules and let
+ * everyone in, a version 3 one would let users with a second factor in with a password.
  */
-#define SCHEMA_VERSION "3"
-#define SCHEMA_VERSION_N 3
+#define SCHEMA_VERSION "4"
+#define SCHEMA_VERSION_N 4
 
 /*
  * The schema version of the database into *from (a new one is written as the current

@@ -5,6 +5,8 @@
  * to the id; references to objects that no longer exist (a policy of a removed user, say)
  * are dropped and named in the audit record.  Schema 2 to 3 (access rules): each tenant
  * record gets its time zone and default effect written out; device-required settings stay.
+ * Schema 3 to 4 (second factors): nothing to rewrite, the new fields of users, sessions,
+ * tenants and rules read as unset; the record says what the tenant holds.
  */
 #include "config.h"
 
@@ -548,6 +550,42 @@ up3_tenant(struct store_txn *t, const char *tenant)
 	return rc == 0 ? 0 : -1;
 }
 
+/* ---- schema 3 to 4 ---- */
+
+static int
+count_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+count_in(struct store_txn *t, enum store_db db, const char *tenant, int *n_r)
+{
+	struct store_key k;
+
+	*n_r = 0;
+	skey_init(&k, tenant);
+	skey_prefix(&k);
+	return stx_iter(t, db, &k, count_cb, n_r);
+}
+
+static int
+up4_tenant(struct store_txn *t, const char *tenant)
+{
+	int users, sessions, rules, rc;
+	char *fields;
+
+	if (count_in(t, DB_USERS, tenant, &users) < 0 ||
+	    count_in(t, DB_SESSIONS, tenant, &sessions) < 0 ||
+	    count_in(t, DB_RULES, tenant, &rules) < 0)
+		return -1;
+	fields = xasprintf("from=3 to=4 users=%d sessions=%d rules=%d", users, sessions, rules);
+	rc = stx_audit_append(t, tenant, clock_now(), "store.upgrade", fields);
+	free(fields);
+	return rc == 0 ? 0 : -1;
+}
+
 /* Schema 1 to 2 for one tenant. */
 static int
 up2_tenant(struct store_txn *t, const char *tenant, const char **errstr)
@@ -573,7 +611,7 @@ stx_upgrade(struct store_txn *t, int from, const char **errstr)
 	int rc = 0;
 
 	*errstr = "cannot upgrade the database";
-	if (from != 1 && from != 2) {
+	if (from < 1 || from > 3) {
 		*errstr = "database has an unknown schema version";
 		return -1;
 	}
@@ -584,8 +622,10 @@ stx_upgrade(struct store_txn *t, int from, const char **errstr)
 	for (size_t i = 0; i < ts.n; i++) {
 		if (rc == 0 && from == 1)
 			rc = up2_tenant(t, ts.id[i], errstr);
-		if (rc == 0)
+		if (rc == 0 && from <= 2)
 			rc = up3_tenant(t, ts.id[i]);
+		if (rc == 0)
+			rc = up4_tenant(t, ts.id[i]);
 		free(ts.id[i]);
 	}
 	free(ts.id);

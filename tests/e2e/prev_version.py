@@ -98,6 +98,19 @@ def use_fixture(srv, fixture_dir):
     shutil.copy(os.path.join(fixture_dir, "data.mdb"), os.path.join(data, "data.mdb"))
 
 
+def upgrades(srv, tenant=None):
+    """The fields of the tenant's store.upgrade audit records."""
+    return [f for e, f in srv.audit(tenant=tenant) if e == "store.upgrade"]
+
+
+def refused_by_prev(t, srv):
+    """Once upgraded, the previous version refuses the directory."""
+    srv.stop()
+    r = srv.prev_cli("user", "list", check=False)
+    t.ok(r.returncode != 0 and "unknown schema version" in r.stderr,
+         "the previous version refuses the upgraded directory", r.stdout + r.stderr)
+
+
 class Scenario:
     """An upgrade from commit prev (schema n): populate(srv, tmp) fills a directory with
     the previous version's commands, alice logging in with password; check_store(t, srv,

@@ -140,9 +140,13 @@ def part_provision(s):
 
 
 def part_mellon(s):
-    """alice (TOTP) through mod_auth_mellon; bob (password only) for comparison."""
+    """alice (TOTP) through mod_auth_mellon."""
     t, hr = s.t, s.hr
     b = s.browser()
+    r = b._req("GET", s.base + "/login/factor")
+    t.ok(r.status_code == 303 and urllib.parse.urljoin(r.url, r.headers.get("Location", ""))
+         == s.base + "/login", "login/factor with neither a step cookie nor a session: "
+         "303 to login", "%d %s" % (r.status_code, r.headers.get("Location")))
     r, start, pending = s.password(b, hr.protected, "alice")
     t.ok(pending, "hr: the login page carries the parked SAML request (r)")
     s.factor_asked(b, r, start, pending, "hr alice")
@@ -158,7 +162,8 @@ def part_mellon(s):
     t.ok(ac.posted_to(b, start, hr.url + "/mellon/postResponse"),
          "hr alice: the SAMLResponse was posted to mellon's ACS")
     s.saml_class(b, hr, mc.MFA, "hr alice")
-    t.ok(ac.session_cookie(b), "hr alice: a session now")
+    t.ok(ac.session_cookie(b) and not b.s.cookies.get(mc.STEP_COOKIE),
+         "hr alice: a session now, the step cookie gone", sorted(c.name for c in b.s.cookies))
     s.audit_has("login.factor.ok", "user=alice", "method=otp")
     out = s.srv.cli("user", "factors", "alice", check=False).stdout
     t.ok(re.search(r"^\S+ totp token created=\S+ last_used=\d{4}-", out, re.M),

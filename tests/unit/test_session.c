@@ -60,6 +60,21 @@ http_set_cookie(struct http_req *req, const char *name, const char *value, const
 	req->nset++;
 }
 
+/* What a new session records of the client. */
+const char *
+http_client_ip(const struct http_req *req)
+{
+	(void)req;
+	return "192.0.2.7";
+}
+
+const char *
+http_header(const struct http_req *req, const char *name)
+{
+	(void)req;
+	return strcmp(name, "User-Agent") ? NULL : "Mozilla/5.0 (\x01test)";
+}
+
 /* ---- fixture: a store, an idp and a tenant context around it, a fixed clock ---- */
 
 struct env {
@@ -268,6 +283,9 @@ test_session_start(void **state)
 	assert_int_equal(store_session_get(e->fx->st, T, h, &s), 1);
 	assert_string_equal(s.user, id);
 	assert_string_equal(s.methods, "pwd");
+	/* The client as the session list shows it: address, and a User-Agent kept printable. */
+	assert_string_equal(s.ip, "192.0.2.7");
+	assert_string_equal(s.agent, "Mozilla/5.0 (?test)");
 	assert_int_equal(s.created, NOW);
 	assert_int_equal(s.authn_instant, NOW);
 	assert_int_equal(s.expires, NOW + LIFE);

@@ -897,6 +897,49 @@ test_store_rule_mfa_enroll(void **state)
 	assert_string_equal(err, "--enroll: only with --effect mfa");
 }
 
+/* ---- schema 3 to 4 ---- */
+
+static void
+test_store_upgrade_3_to_4(void **state)
+{
+	struct fx *fx = *state;
+	struct tenant t = { .id = T, .name = "Acme", .created = T0 };
+	struct rule_rec r = { .name = "office", .effect = "deny", .not_from = "10.0.0.0/8" };
+	char err[STORE_ERR_MAX], *text;
+	const char *e = NULL;
+	struct session s;
+	struct user u;
+	unsigned char h[32];
+
+	assert_int_equal(store_tenant_add(fx->st, &t, &e), 0);
+	add_alice(fx);
+	add_session(fx, "cookie", "alice", T0, T0 + 3600);
+	assert_int_equal(store_rule_add(fx->st, T, &r, NULL, NULL, err), 0);
+	fx_set_schema(fx, "3");
+	fx_reopen(fx);
+	assert_int_equal(fx_schema(fx), '4');
+	text = fx_audit_text(fx, T);
+	assert_string_equal(text, "store.upgrade from=3 to=4 users=1 sessions=1 rules=1\n");
+	free(text);
+	/* What was there reads with the new fields unset. */
+	assert_int_equal(store_user_get(fx->st, T, "alice", &u), 1);
+	assert_int_equal(u.must_change, 0);
+	store_user_clear(&u);
+	hash_of("cookie", h);
+	assert_int_equal(store_session_get(fx->st, T, h, &s), 1);
+	assert_null(s.ip);
+	assert_int_equal(s.mfa_at, 0);
+	store_session_clear(&s);
+	assert_int_equal(store_tenant_get(fx->st, T, &t), 1);
+	assert_int_equal(t.pw_min_len, 0);
+	store_tenant_clear(&t);
+	assert_int_equal(count(fx), 0);
+	fx_reopen(fx);		/* once */
+	text = fx_audit_text(fx, T);
+	assert_null(strstr(strstr(text, "store.upgrade") + 1, "store.upgrade"));
+	free(text);
+}
+
 /* ---- 64 requests with the same code at once ---- */
 
 #define TOTP_THREADS 64
@@ -971,6 +1014,7 @@ main(void)
 		TEST(test_store_user_must_change),
 		TEST(test_store_tenant_pw_min),
 		TEST(test_store_rule_mfa_enroll),
+		TEST(test_store_upgrade_3_to_4),
 		TEST(test_store_factor_totp_concurrent),
 	};
 #undef TEST
