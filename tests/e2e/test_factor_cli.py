@@ -1,8 +1,8 @@
 """Second factors and passwords on the command line (issue 10): `user otp add` prints one
 otpauth URI whose seed oathtool takes, `user factors` lists it, `user factor remove`
-removes it and refuses bad ids; `user reset-password` prints one link (--print-link) or
-mails it through an SMTP relay (a local aiosmtpd server that keeps each message in a
-directory), or says why it cannot; `user set --must-change-password`, a user added without
+removes it and refuses bad ids; `user reset-password` prints one link (--print-link; a
+newer one voids it on the reset page) or mails it through an SMTP relay (a local aiosmtpd
+server that keeps each message in a directory), or says why it cannot; `user set --must-change-password`, a user added without
 a password, `tenant set --password-min-length` and `policy add --enroll`.  Every refusal
 exits non-zero with a message and changes nothing; no seed or token reaches the audit
 trail or a log."""
@@ -14,6 +14,8 @@ import os
 import re
 import subprocess
 import urllib.parse
+
+import requests
 
 import sekisho_test as st
 
@@ -183,6 +185,12 @@ def reset_print(srv):
             tokens.append(m.group(1))
     SECRETS.extend(tokens)
     t.ok(len(tokens) == 2 and tokens[0] != tokens[1], "each call makes a new token", tokens)
+    if len(tokens) == 2:
+        # The reset page shows its form (GET does not consume) for a live token only.
+        page = lambda tok: requests.get(srv.base() + "/reset", params={"token": tok},  # noqa
+                                        verify=srv.ca, timeout=30).status_code
+        t.eq((page(tokens[0]), page(tokens[1]), page(tokens[1])), (400, 200, 200),
+             "the second link voids the first; the page answers the second's")
     recs = srv.audit_find("admin.user.reset_password", "user=alice", "via=link")
     t.eq(len(recs), 2, "admin.user.reset_password audited per link")
     srv.cli("tenant", "add", "other")
@@ -317,6 +325,10 @@ def reset_mail(srv):
                  re.fullmatch(LINK_RE % (srv.port, "default"), lines[0].strip()),
                  "the body has the link on a line of its own", body)
             SECRETS.extend(links)
+            if links:
+                r = requests.get(srv.base() + "/reset", params={"token": links[0]},
+                                 verify=srv.ca, timeout=30)
+                t.eq(r.status_code, 200, "the mailed link opens the reset page's form")
             t.ok("30" in body and "パスワード" in body and "once" in body,
                  "Japanese and English, valid 30 minutes, used once", body)
         srv.audit_has(t, "admin.user.reset_password", "user=alice", "via=mail")
