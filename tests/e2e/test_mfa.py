@@ -297,6 +297,13 @@ def part_recovery(s):
     t.ok(set(claims.get("amr", [])) >= {"pwd", "otp", "mfa"} and claims.get("acr") == mc.MFA,
          "recovery: another code (lower case, no hyphens) works; the ID token has amr pwd "
          "otp mfa and acr REFEDS MFA", "%r\n%r" % (ans, claims))
+    # A code of rhea's is nobody else's: alice cannot use it.
+    b = s.browser()
+    r, start, _ = s.password(b, s.base + "/login", "alice")
+    r = mc.submit_factor(b, r, codes[2])
+    t.ok(r.status_code == 401 and ac.session_cookie(b) is None,
+         "recovery: alice cannot use one of rhea's codes (401, no session)",
+         "%d %s" % (r.status_code, r.url))
     out = srv.cli("user", "factors", "rhea", check=False).stdout
     t.ok(re.search(r"^\S+ recovery .*left=8", out, re.M),
          "recovery: user factors rhea shows 8 recovery codes left", out)
@@ -350,6 +357,19 @@ def part_step_up_saml(s):
     r, _, _ = s.password(b, s.base + "/login", "sam")
     t.ok(portal_in(s, b, r), "saml step-up: sam (no factor yet) signs in with his password")
     s.add_otp("sam")
+    # IsPassive (mellon's login endpoint asks for it): no step-up page, NoPassive.
+    start = len(b.history)
+    b.get("%s/mellon/login?ReturnTo=%s&IsPassive=true" % (
+        strict.url, urllib.parse.quote(strict.public, safe="")))
+    reqs = mc.saml_requests(b, start, s.base + "/saml/sso")
+    xml = saml_response(b, strict.url)
+    got = (mc.status_codes(xml), mc.class_refs(xml)) if xml else None
+    t.ok(reqs and re.search(r'IsPassive="(true|1)"', reqs[-1]) and s.no_factor_page(b, start)
+         and got and got[0][-1] == "urn:oasis:names:tc:SAML:2.0:status:NoPassive" and
+         not got[1], "saml step-up: IsPassive with RequestedAuthnContext MFA is answered "
+         "NoPassive, no assertion, no factor page", "%r\n%s" % (got, reqs[-1][:500] if reqs
+                                                               else "no AuthnRequest"))
+    s.audit_has("saml.sso.deny", "reason=mfa_required")
     start = len(b.history)
     r = b.get(strict.protected)
     reqs = mc.saml_requests(b, start, s.base + "/saml/sso")
@@ -367,6 +387,20 @@ def part_step_up_saml(s):
     t.ok(s.at_app(strict, r), "saml step-up: mellon (which checks the class) lets sam in",
          "%d %s\n%s\n%s" % (r.status_code, r.url, r.text[:400], strict.error_log()[-1000:]))
     s.saml_class(b, strict, mc.MFA, "saml step-up")
+
+
+def part_no_factor_strict(s):
+    """bob has no factor: an SP that asks for exactly the REFEDS MFA class gets no
+    assertion of another class (mellon would refuse it anyway), and no session."""
+    t, strict = s.t, s.strict
+    b = s.browser()
+    r, start, _ = s.password(b, strict.protected, "bob")
+    xml = saml_response(b, strict.url)
+    refs = mc.class_refs(xml) if xml else []
+    t.ok(refs in ([], [mc.MFA]) and not s.at_app(strict, r) and
+         not s.at_app(strict, b._req("GET", strict.protected)),
+         "strict, bob (no factor): no assertion other than REFEDS MFA, mellon has no session",
+         "%r\n%d %s\n%s" % (refs, r.status_code, r.url, r.text[:500]))
 
 
 def part_rule(s):
@@ -472,6 +506,10 @@ def part_no_secrets(s):
     audit = srv.cli("audit").stdout
     leaks = [x for x in s.secrets if x and (x in log or x in audit)]
     t.eq(leaks, [], "no password, TOTP secret, recovery code or token in the log or the audit")
+    codes = [c for c in s.clock.issued
+             if re.search(r"(?<![0-9])%s(?![0-9])" % c, log + audit)]
+    t.eq(codes, [], "none of the %d TOTP codes typed in the log or the audit"
+         % len(s.clock.issued))
 
 
 def setup(t, tmp, peers):
@@ -514,6 +552,7 @@ def main():
         t.run("recovery codes", part_recovery, s)
         t.run("step-up (OIDC)", part_step_up_oidc, s)
         t.run("step-up (SAML)", part_step_up_saml, s)
+        t.run("no factor at strict", part_no_factor_strict, s)
         t.run("mfa rule", part_rule, s)
         t.run("mfa rule --enroll", part_rule_enrol, s)
         t.run("lockout", part_lockout, s)
