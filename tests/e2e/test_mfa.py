@@ -18,6 +18,7 @@ gets an error instead); a part 5 `mfa` rule sends a user with TOTP to the factor
 refuses a user without a factor (403, access.mfa_missing) and, with --enroll, enrols TOTP at
 login; no secret or code in Sekisho's log or audit trail.
 """
+import concurrent.futures
 import os
 import re
 import secrets
@@ -37,7 +38,8 @@ from peers.openidc import OidcRP, parse_env as oidc_env
 
 # name: whether `user otp add` gives the user a TOTP token at the start
 USERS = {"alice": True, "bob": False, "rita": True, "rhea": True, "stan": False, "sam": False,
-         "tina": True, "paul": False, "eve": False, "lou": True}
+         "tina": True, "paul": False, "eve": False, "lou": True, "rex": True}
+RACERS = 5              # browsers posting one code at once (fewer than the lockout)
 LOCKOUT_AFTER = 5
 LOCKOUT_TIME = 60
 
@@ -165,6 +167,18 @@ def part_mellon(s):
     t.ok(ac.session_cookie(b) and not b.s.cookies.get(mc.STEP_COOKIE),
          "hr alice: a session now, the step cookie gone", sorted(c.name for c in b.s.cookies))
     s.audit_has("login.factor.ok", "user=alice", "method=otp")
+    # SSO with this session: the MFA it proved reaches the next apps without a code.
+    start = len(b.history)
+    r = b.get(s.strict.protected)
+    t.ok(s.at_app(s.strict, r) and s.no_factor_page(b, start),
+         "SSO alice: strict (asks for MFA) lets her in without another code",
+         "%d %s\n%s" % (r.status_code, r.url, r.text[:300]))
+    s.saml_class(b, s.strict, mc.MFA, "SSO alice: strict")
+    start = len(b.history)
+    env = s.at_app(s.wiki, b.get(s.wiki.protected)) or {}
+    t.ok(set(env.get("OIDC_CLAIM_amr", "").split(",")) == {"pwd", "otp", "mfa"} and
+         env.get("OIDC_CLAIM_acr") == mc.MFA and s.no_factor_page(b, start),
+         "SSO alice: wiki gets amr pwd otp mfa and acr REFEDS MFA, no code asked", env)
     out = s.srv.cli("user", "factors", "alice", check=False).stdout
     t.ok(re.search(r"^\S+ totp token created=\S+ last_used=\d{4}-", out, re.M),
          "user factors alice: the token's last use is recorded", out)
@@ -249,6 +263,24 @@ def part_replay(s):
     r = mc.submit_factor(b, r, clock.use("rita", s.otp["rita"], 1))
     t.ok(portal_in(s, b, r), "replay: the next step's code lets rita in",
          "%d %s\n%s" % (r.status_code, r.url, r.text[:400]))
+
+
+def part_replay_race(s):
+    """RACERS browsers at rex's factor page post the same code at once: one gets in."""
+    t = s.t
+    pages = []
+    for _ in range(RACERS):
+        b = s.browser()
+        r, _, _ = s.password(b, s.base + "/login", "rex")
+        pages.append((b, r))
+    code = s.code("rex")
+    with concurrent.futures.ThreadPoolExecutor(RACERS) as ex:
+        got = list(ex.map(lambda br: mc.submit_factor(br[0], br[1], code), pages))
+    ins = [i for i, r in enumerate(got) if portal_in(s, pages[i][0], r)]
+    t.ok(len(ins) == 1 and all(r.status_code in (401, 429) for i, r in enumerate(got)
+                               if i not in ins),
+         "race: %d browsers post one code at once: exactly one gets in, the others are refused"
+         % RACERS, [(r.status_code, r.url) for r in got])
 
 
 def part_recovery(s):
@@ -549,6 +581,7 @@ def main():
         t.run("openidc", part_openidc, s)
         t.run("password only", part_password_only, s)
         t.run("replay", part_replay, s)
+        t.run("replay race", part_replay_race, s)
         t.run("recovery codes", part_recovery, s)
         t.run("step-up (OIDC)", part_step_up_oidc, s)
         t.run("step-up (SAML)", part_step_up_saml, s)
