@@ -10,13 +10,16 @@ from the password alone (login/factor, no session cookie, the portal sends back 
 with the code the assertion says https://refeds.org/profile/mfa (a password-only user still
 gets PasswordProtectedTransport) and the ID token amr pwd otp mfa and acr REFEDS MFA; a code
 is accepted once (a second login in the same step with the same code is refused, an older
-step too); recovery codes made on the account page work once each and are audited; wrong
-codes count toward the user's lockout (429 with Retry-After, then the right code and the
-password are refused too until the lockout time has passed); acr_values and
-RequestedAuthnContext asking for MFA step an existing password-only session up (prompt=none
-gets an error instead); a part 5 `mfa` rule sends a user with TOTP to the factor page,
-refuses a user without a factor (403, access.mfa_missing) and, with --enroll, enrols TOTP at
-login; no secret or code in Sekisho's log or audit trail.
+step too; of five browsers posting one code at once exactly one gets in); a session that
+proved MFA carries it to the next apps by SSO; recovery codes made on the account page work
+once each, for their own user only, and are audited; wrong codes count toward the user's
+lockout (429 with Retry-After, then the right code and the password are refused too until
+the lockout time has passed); the step between password and code ends after 10 minutes;
+acr_values and RequestedAuthnContext asking for MFA step an existing password-only session
+up (prompt=none and IsPassive get an error instead; a user without a factor is never claimed
+to have MFA); a part 5 `mfa` rule sends a user with TOTP to the factor page, refuses a user
+without a factor (403, access.mfa_missing) and, with --enroll, enrols TOTP at login; no
+secret or code in Sekisho's log or audit trail.
 """
 import concurrent.futures
 import os
@@ -227,6 +230,18 @@ def part_password_only(s):
     t.ok(claims.get("amr") == ["pwd"] and claims.get("acr") == mc.OIDC_ACR_PASSWORD,
          "step client, bob: the ID token has amr [pwd] and acr %s" % mc.OIDC_ACR_PASSWORD,
          "%r\n%r" % (ans, claims))
+    # The client asks for MFA, which bob cannot give: an error for the client or the
+    # password's acr, never a claim of MFA and never a page he cannot get past.
+    start = len(b.history)
+    r = b.get(c.authorize_url(acr_values=mc.MFA))
+    ans = c.answer(b, start)
+    claims = c.redeem(ans) if "code" in ans else {}
+    t.ok((ans.get("error") == "access_denied" and "code" not in ans) or
+         (claims.get("acr") == mc.OIDC_ACR_PASSWORD and "mfa" not in claims.get("amr", [])),
+         "step client, bob (no factor) with acr_values MFA: access_denied to the client or "
+         "acr password; no MFA claimed, no factor page", "%r\n%r\n%d %s" % (
+             ans, claims, r.status_code, r.url))
+    t.ok(s.no_factor_page(b, start), "step client, bob with acr_values MFA: no factor page")
 
 
 def portal_in(s, b, r):
@@ -527,9 +542,20 @@ def part_lockout(s):
     r = mc.submit_factor(b, r, s.code("lou"))
     t.ok(portal_in(s, b, r), "lockout: after login_lockout_time password and code work again",
          "%d %s\n%s" % (r.status_code, r.url, r.text[:300]))
+    # The step between password and code lasts 10 minutes (the clock need not stay near
+    # the real time any more: no peer is asked after this).
+    b = s.browser()
+    r, start, _ = s.password(b, s.base + "/login", "lou")
+    clock.advance(STEP_LIFETIME + 1)
+    r = mc.submit_factor(b, r, s.code("lou"))
+    t.ok(b.login_form(r) is not None and r.url.split("?")[0] == s.base + "/login" and
+         ac.session_cookie(b) is None,
+         "lockout: a code sent more than 10 minutes after the password goes back to the "
+         "login page, no session", "%d %s" % (r.status_code, r.url))
 
 
 STEP_PAST = mc.STEP     # past the lockout by one TOTP step
+STEP_LIFETIME = 600     # the step record between password and factor (ISSUE10 contract)
 
 
 def part_no_secrets(s):
