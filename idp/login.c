@@ -63,6 +63,7 @@ render_form(struct idp *idp, struct tenant_ctx *t, struct http_req *req, int sta
 	tmpl_set(v, "r", pending);
 	tmpl_set(v, "username", username);
 	step_login_vars(idp, t, binding, v);
+	page_allow_script(req);	/* the passkey button's webauthn.js, from this origin only */
 	tmpl_set(v, "reset_url", reset);
 	if (errkey)
 		tmpl_set(v, "error", page_msg(idp->pages, lang, errkey));

@@ -20,17 +20,20 @@
 #include "xmalloc.h"
 
 #define CHALLENGE_LIFETIME 300
-#define MAC_LEN 24
+#define NONCE_LEN 8	/* random: every page shown gets its own challenge */
+#define MAC_LEN 16
 
+/* The MAC over purpose, bind and the challenge's time and nonce (its first 16 bytes). */
 static void
 challenge_mac(const struct tenant_ctx *t, const char *purpose, const char *bind,
-    const unsigned char when[8], unsigned char out[MAC_LEN])
+    const unsigned char head[8 + NONCE_LEN], unsigned char out[MAC_LEN])
 {
 	unsigned char mac[CRYPTO_SHA256_LEN];
-	char *msg = xasprintf("webauthn\n%s\n%s\n%02x%02x%02x%02x%02x%02x%02x%02x", purpose,
-	    bind ? bind : "", when[0], when[1], when[2], when[3], when[4], when[5], when[6],
-	    when[7]);
+	char hex[2 * (8 + NONCE_LEN) + 1];
+	char *msg;
 
+	hex_encode(head, 8 + NONCE_LEN, hex);
+	msg = xasprintf("webauthn\n%s\n%s\n%s", purpose, bind ? bind : "", hex);
 	crypto_hmac_sha256(t->csrf_key, sizeof(t->csrf_key), msg, strlen(msg), mac);
 	memcpy(out, mac, MAC_LEN);
 	free(msg);
@@ -44,7 +47,8 @@ passkey_challenge_new(struct tenant_ctx *t, const char *purpose, const char *bin
 
 	for (int i = 0; i < 8; i++)
 		c[i] = (unsigned char)(now >> (56 - 8 * i));
-	challenge_mac(t, purpose, bind, c, c + 8);
+	crypto_random(c + 8, NONCE_LEN);
+	challenge_mac(t, purpose, bind, c, c + 8 + NONCE_LEN);
 	return b64url_encode(c, sizeof(c));
 }
 
@@ -60,7 +64,7 @@ challenge_ours(const struct tenant_ctx *t, const unsigned char c[WEBAUTHN_CHALLE
 	for (int i = 0; i < 8; i++)
 		when = when << 8 | c[i];
 	challenge_mac(t, purpose, bind, c, mac);
-	if (!crypto_eq(mac, c + 8, MAC_LEN))
+	if (!crypto_eq(mac, c + 8 + NONCE_LEN, MAC_LEN))
 		return 0;
 	return (int64_t)when <= now + 5 && (int64_t)when + CHALLENGE_LIFETIME >= now;
 }

@@ -9,9 +9,9 @@
 #include "store.h"
 
 /*
- * A challenge without a store write per page shown: 8 bytes of issue time and 24 of an
- * HMAC (the tenant's CSRF key) over purpose, bind and that time; valid 5 minutes, single
- * use through the replay cache when answered.  base64url (caller frees).
+ * A challenge without a store write per page shown: 8 bytes of issue time, 8 random
+ * bytes and 16 of an HMAC (the tenant's CSRF key) over purpose, bind and those; valid
+ * 5 minutes, single use through the replay cache when answered.  base64url (caller frees).
  */
 char *passkey_challenge_new(struct tenant_ctx *t, const char *purpose, const char *bind);
 /*

@@ -286,6 +286,8 @@ factor_form(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct 
 	if (uf.totp || uf.recovery)
 		tmpl_set(v, "has_code", "1");
 	passkey_vars(idp, t, s, &uf, v);
+	if (uf.webauthn)
+		page_allow_script(req);	/* webauthn.js, from this origin only */
 	if (errkey)
 		tmpl_set(v, "error", page_msg(idp->pages, lang, errkey));
 	http_add_header(req, "Cache-Control", "no-store");
@@ -693,6 +695,32 @@ passkey_login(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const
 	}
 }
 
+/*
+ * The user a passwordless assertion signs in: the credential's owner, whom the user
+ * handle must name as well (WebAuthn 7.2 step 6).  1 (u filled), 0 (*why), -1.
+ */
+static int
+owner(struct idp *idp, struct tenant_ctx *t, const struct passkey_answer *a,
+    const struct factor *fa, struct user *u, const char **why)
+{
+	size_t n = 0;
+	unsigned char *handle = a->user_handle && *a->user_handle ? b64url_decode(a->user_handle,
+	    strlen(a->user_handle), 64, &n) : NULL;
+	int rc, same = handle && n == strlen(fa->user) && !memcmp(handle, fa->user, n);
+
+	free(handle);
+	if (!same) {
+		*why = "user handle";
+		return 0;
+	}
+	if ((rc = store_user_get_by_id(idp->in.store, t->id, fa->user, u)) == 1 && u->disabled) {
+		*why = "disabled";
+		return 0;
+	}
+	*why = "unknown user";
+	return rc;
+}
+
 /* The pre-login cookie's hash in hex: what the login page's challenge binds to. */
 static int
 pre_bind(struct http_req *req, char out[65])
@@ -723,13 +751,12 @@ step_passkey(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 		why = "csrf";
 	else if (passkey_answer_from(f, &a) &&
 	    (rc = passkey_verify(idp, t, &a, "login", bind, NULL, 1, &fa, &uv, &why)) == 1) {
-		rc = store_user_get_by_id(idp->in.store, t->id, fa.user, &u);
+		rc = owner(idp, t, &a, &fa, &u, &why);
 		store_factor_clear(&fa);
-		why = rc == 1 && u.disabled ? "disabled" : "unknown user";
 	}
 	if (rc < 0)
 		page_error(idp->pages, req, 503, "error_server", NULL);
-	else if (rc == 1 && !u.disabled && uv)
+	else if (rc == 1 && uv)
 		passkey_login(idp, t, req, &u, r && strlen(r) == 43 ? r : NULL);
 	else
 		passkey_failed(idp, t, req, u.name, rc == 1 && !uv ? "user verification" : why);

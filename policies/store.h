@@ -751,8 +751,8 @@ int store_totp_accept(struct store *st, const char *tenant, const char *user_id,
 int store_recovery_use(struct store *st, const char *tenant, const char *user_id,
     const unsigned char hash[32], int64_t now, const struct audit_entry *ae, int *left_r);
 /*
- * WebAuthn: the authenticator's signature counter after a verified assertion.  When both
- * the stored and the new counter are not 0 and new <= stored, FACTOR_F_COUNTER_REGRESSED
+ * WebAuthn: the authenticator's signature counter after a verified assertion.  When the
+ * stored counter is not 0 and new <= stored (0 included), FACTOR_F_COUNTER_REGRESSED
  * is set and 2 returned (the caller refuses and audits); else the counter and last_used
  * move and 1 is returned; 0 no such factor, -1.
  */

@@ -581,8 +581,11 @@ counter_step(struct factor_op *op, struct factor *f, int *audit)
 {
 	if (f->kind != FACTOR_WEBAUTHN)
 		return 0;
-	/* Both 0: an authenticator without a counter.  Else it must move forward. */
-	if (f->counter && op->value && op->value <= f->counter) {
+	/*
+	 * Both 0: an authenticator without a counter.  Once it has counted, it must move
+	 * forward: a 0 then is a clone signal too (WebAuthn 7.2 step 21).
+	 */
+	if (f->counter && op->value <= f->counter) {
 		f->flags |= FACTOR_F_COUNTER_REGRESSED;
 		return 2;
 	}

@@ -431,6 +431,8 @@ test_store_factor_webauthn_counter(void **state)
 	assert_int_equal(f.flags, FACTOR_F_UV | FACTOR_F_COUNTER_REGRESSED);
 	store_factor_clear(&f);
 	assert_int_equal(store_webauthn_counter(fx->st, T, ALICE, id, 2, T0 + 2), 2);
+	/* Once it has counted, a 0 is a clone signal too (WebAuthn 7.2 step 21). */
+	assert_int_equal(store_webauthn_counter(fx->st, T, ALICE, id, 0, T0 + 3), 2);
 	assert_int_equal(store_webauthn_counter(fx->st, T, ALICE, "00000000000000aa", 9, T0), 0);
 	/* Authenticators without a counter send 0 every time. */
 	assert_int_equal(add_webauthn(fx, "cred-2", 0, &none, &err), 0);
