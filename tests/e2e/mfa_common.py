@@ -51,6 +51,7 @@ class Clock:
         self.path = path
         self.t = None
         self.used = {}
+        self.issued = set()     # every code made here, to look for in logs
 
     def env(self):
         """sekishod's environment: libfaketime reading self.path, TZ=UTC (the file's time
@@ -79,8 +80,13 @@ class Clock:
         return self.t // STEP
 
     def code(self, secret, offset=0):
-        """The code of the step offset steps from the clock's (no bookkeeping)."""
-        return oathtool(secret, (self.step + offset) * STEP + STEP // 2)
+        """The code of the step offset steps from the clock's (not recorded as used)."""
+        return self._code(secret, self.step + offset)
+
+    def _code(self, secret, step):
+        c = oathtool(secret, step * STEP + STEP // 2)
+        self.issued.add(c)
+        return c
 
     def next_code(self, user, secret):
         """A code Sekisho must accept for user now: the earliest step within its ±1 step
@@ -90,7 +96,7 @@ class Clock:
         if step > self.step + 1:
             self.advance((step - self.step - 1) * STEP)
         self.used[user] = step
-        return oathtool(secret, step * STEP + STEP // 2)
+        return self._code(secret, step)
 
     def use(self, user, secret, offset):
         """The code of the step offset steps from the clock's, recorded as used by user
@@ -104,6 +110,7 @@ class Clock:
         c = int(self.code(secret))
         while "%06d" % c in good:
             c = (c + 137921) % 1000000
+        self.issued.add("%06d" % c)
         return "%06d" % c
 
 
@@ -202,6 +209,13 @@ def class_refs(xml):
     root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
     return [e.text for e in root.iter("{urn:oasis:names:tc:SAML:2.0:assertion}"
                                       "AuthnContextClassRef")]
+
+
+def status_codes(xml):
+    """The StatusCode values (top level first) of a SAML Response (XML text)."""
+    root = etree.fromstring(xml.encode() if isinstance(xml, str) else xml)
+    return [e.get("Value") for e in root.iter("{urn:oasis:names:tc:SAML:2.0:protocol}"
+                                              "StatusCode")]
 
 
 def saml_requests(b, start, sso_prefix):

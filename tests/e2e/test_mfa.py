@@ -10,14 +10,18 @@ from the password alone (login/factor, no session cookie, the portal sends back 
 with the code the assertion says https://refeds.org/profile/mfa (a password-only user still
 gets PasswordProtectedTransport) and the ID token amr pwd otp mfa and acr REFEDS MFA; a code
 is accepted once (a second login in the same step with the same code is refused, an older
-step too); recovery codes made on the account page work once each and are audited; wrong
-codes count toward the user's lockout (429 with Retry-After, then the right code and the
-password are refused too until the lockout time has passed); acr_values and
-RequestedAuthnContext asking for MFA step an existing password-only session up (prompt=none
-gets an error instead); a part 5 `mfa` rule sends a user with TOTP to the factor page,
-refuses a user without a factor (403, access.mfa_missing) and, with --enroll, enrols TOTP at
-login; no secret or code in Sekisho's log or audit trail.
+step too; of five browsers posting one code at once exactly one gets in); a session that
+proved MFA carries it to the next apps by SSO; recovery codes made on the account page work
+once each, for their own user only, and are audited; wrong codes count toward the user's
+lockout (429 with Retry-After, then the right code and the password are refused too until
+the lockout time has passed); the step between password and code ends after 10 minutes;
+acr_values and RequestedAuthnContext asking for MFA step an existing password-only session
+up (prompt=none and IsPassive get an error instead; a user without a factor is never claimed
+to have MFA); a part 5 `mfa` rule sends a user with TOTP to the factor page, refuses a user
+without a factor (403, access.mfa_missing) and, with --enroll, enrols TOTP at login; no
+secret or code in Sekisho's log or audit trail.
 """
+import concurrent.futures
 import os
 import re
 import secrets
@@ -37,7 +41,8 @@ from peers.openidc import OidcRP, parse_env as oidc_env
 
 # name: whether `user otp add` gives the user a TOTP token at the start
 USERS = {"alice": True, "bob": False, "rita": True, "rhea": True, "stan": False, "sam": False,
-         "tina": True, "paul": False, "eve": False, "lou": True}
+         "tina": True, "paul": False, "eve": False, "lou": True, "rex": True}
+RACERS = 5              # browsers posting one code at once (fewer than the lockout)
 LOCKOUT_AFTER = 5
 LOCKOUT_TIME = 60
 
@@ -165,6 +170,18 @@ def part_mellon(s):
     t.ok(ac.session_cookie(b) and not b.s.cookies.get(mc.STEP_COOKIE),
          "hr alice: a session now, the step cookie gone", sorted(c.name for c in b.s.cookies))
     s.audit_has("login.factor.ok", "user=alice", "method=otp")
+    # SSO with this session: the MFA it proved reaches the next apps without a code.
+    start = len(b.history)
+    r = b.get(s.strict.protected)
+    t.ok(s.at_app(s.strict, r) and s.no_factor_page(b, start),
+         "SSO alice: strict (asks for MFA) lets her in without another code",
+         "%d %s\n%s" % (r.status_code, r.url, r.text[:300]))
+    s.saml_class(b, s.strict, mc.MFA, "SSO alice: strict")
+    start = len(b.history)
+    env = s.at_app(s.wiki, b.get(s.wiki.protected)) or {}
+    t.ok(set(env.get("OIDC_CLAIM_amr", "").split(",")) == {"pwd", "otp", "mfa"} and
+         env.get("OIDC_CLAIM_acr") == mc.MFA and s.no_factor_page(b, start),
+         "SSO alice: wiki gets amr pwd otp mfa and acr REFEDS MFA, no code asked", env)
     out = s.srv.cli("user", "factors", "alice", check=False).stdout
     t.ok(re.search(r"^\S+ totp token created=\S+ last_used=\d{4}-", out, re.M),
          "user factors alice: the token's last use is recorded", out)
@@ -213,6 +230,18 @@ def part_password_only(s):
     t.ok(claims.get("amr") == ["pwd"] and claims.get("acr") == mc.OIDC_ACR_PASSWORD,
          "step client, bob: the ID token has amr [pwd] and acr %s" % mc.OIDC_ACR_PASSWORD,
          "%r\n%r" % (ans, claims))
+    # The client asks for MFA, which bob cannot give: an error for the client or the
+    # password's acr, never a claim of MFA and never a page he cannot get past.
+    start = len(b.history)
+    r = b.get(c.authorize_url(acr_values=mc.MFA))
+    ans = c.answer(b, start)
+    claims = c.redeem(ans) if "code" in ans else {}
+    t.ok((ans.get("error") == "access_denied" and "code" not in ans) or
+         (claims.get("acr") == mc.OIDC_ACR_PASSWORD and "mfa" not in claims.get("amr", [])),
+         "step client, bob (no factor) with acr_values MFA: access_denied to the client or "
+         "acr password; no MFA claimed, no factor page", "%r\n%r\n%d %s" % (
+             ans, claims, r.status_code, r.url))
+    t.ok(s.no_factor_page(b, start), "step client, bob with acr_values MFA: no factor page")
 
 
 def portal_in(s, b, r):
@@ -249,6 +278,24 @@ def part_replay(s):
     r = mc.submit_factor(b, r, clock.use("rita", s.otp["rita"], 1))
     t.ok(portal_in(s, b, r), "replay: the next step's code lets rita in",
          "%d %s\n%s" % (r.status_code, r.url, r.text[:400]))
+
+
+def part_replay_race(s):
+    """RACERS browsers at rex's factor page post the same code at once: one gets in."""
+    t = s.t
+    pages = []
+    for _ in range(RACERS):
+        b = s.browser()
+        r, _, _ = s.password(b, s.base + "/login", "rex")
+        pages.append((b, r))
+    code = s.code("rex")
+    with concurrent.futures.ThreadPoolExecutor(RACERS) as ex:
+        got = list(ex.map(lambda br: mc.submit_factor(br[0], br[1], code), pages))
+    ins = [i for i, r in enumerate(got) if portal_in(s, pages[i][0], r)]
+    t.ok(len(ins) == 1 and all(r.status_code in (401, 429) for i, r in enumerate(got)
+                               if i not in ins),
+         "race: %d browsers post one code at once: exactly one gets in, the others are refused"
+         % RACERS, [(r.status_code, r.url) for r in got])
 
 
 def part_recovery(s):
@@ -297,6 +344,13 @@ def part_recovery(s):
     t.ok(set(claims.get("amr", [])) >= {"pwd", "otp", "mfa"} and claims.get("acr") == mc.MFA,
          "recovery: another code (lower case, no hyphens) works; the ID token has amr pwd "
          "otp mfa and acr REFEDS MFA", "%r\n%r" % (ans, claims))
+    # A code of rhea's is nobody else's: alice cannot use it.
+    b = s.browser()
+    r, start, _ = s.password(b, s.base + "/login", "alice")
+    r = mc.submit_factor(b, r, codes[2])
+    t.ok(r.status_code == 401 and ac.session_cookie(b) is None,
+         "recovery: alice cannot use one of rhea's codes (401, no session)",
+         "%d %s" % (r.status_code, r.url))
     out = srv.cli("user", "factors", "rhea", check=False).stdout
     t.ok(re.search(r"^\S+ recovery .*left=8", out, re.M),
          "recovery: user factors rhea shows 8 recovery codes left", out)
@@ -350,6 +404,19 @@ def part_step_up_saml(s):
     r, _, _ = s.password(b, s.base + "/login", "sam")
     t.ok(portal_in(s, b, r), "saml step-up: sam (no factor yet) signs in with his password")
     s.add_otp("sam")
+    # IsPassive (mellon's login endpoint asks for it): no step-up page, NoPassive.
+    start = len(b.history)
+    b.get("%s/mellon/login?ReturnTo=%s&IsPassive=true" % (
+        strict.url, urllib.parse.quote(strict.public, safe="")))
+    reqs = mc.saml_requests(b, start, s.base + "/saml/sso")
+    xml = saml_response(b, strict.url)
+    got = (mc.status_codes(xml), mc.class_refs(xml)) if xml else None
+    t.ok(reqs and re.search(r'IsPassive="(true|1)"', reqs[-1]) and s.no_factor_page(b, start)
+         and got and got[0][-1] == "urn:oasis:names:tc:SAML:2.0:status:NoPassive" and
+         not got[1], "saml step-up: IsPassive with RequestedAuthnContext MFA is answered "
+         "NoPassive, no assertion, no factor page", "%r\n%s" % (got, reqs[-1][:500] if reqs
+                                                               else "no AuthnRequest"))
+    s.audit_has("saml.sso.deny", "reason=mfa_required")
     start = len(b.history)
     r = b.get(strict.protected)
     reqs = mc.saml_requests(b, start, s.base + "/saml/sso")
@@ -367,6 +434,20 @@ def part_step_up_saml(s):
     t.ok(s.at_app(strict, r), "saml step-up: mellon (which checks the class) lets sam in",
          "%d %s\n%s\n%s" % (r.status_code, r.url, r.text[:400], strict.error_log()[-1000:]))
     s.saml_class(b, strict, mc.MFA, "saml step-up")
+
+
+def part_no_factor_strict(s):
+    """bob has no factor: an SP that asks for exactly the REFEDS MFA class gets no
+    assertion of another class (mellon would refuse it anyway), and no session."""
+    t, strict = s.t, s.strict
+    b = s.browser()
+    r, start, _ = s.password(b, strict.protected, "bob")
+    xml = saml_response(b, strict.url)
+    refs = mc.class_refs(xml) if xml else []
+    t.ok(refs in ([], [mc.MFA]) and not s.at_app(strict, r) and
+         not s.at_app(strict, b._req("GET", strict.protected)),
+         "strict, bob (no factor): no assertion other than REFEDS MFA, mellon has no session",
+         "%r\n%d %s\n%s" % (refs, r.status_code, r.url, r.text[:500]))
 
 
 def part_rule(s):
@@ -461,9 +542,20 @@ def part_lockout(s):
     r = mc.submit_factor(b, r, s.code("lou"))
     t.ok(portal_in(s, b, r), "lockout: after login_lockout_time password and code work again",
          "%d %s\n%s" % (r.status_code, r.url, r.text[:300]))
+    # The step between password and code lasts 10 minutes (the clock need not stay near
+    # the real time any more: no peer is asked after this).
+    b = s.browser()
+    r, start, _ = s.password(b, s.base + "/login", "lou")
+    clock.advance(STEP_LIFETIME + 1)
+    r = mc.submit_factor(b, r, s.code("lou"))
+    t.ok(b.login_form(r) is not None and r.url.split("?")[0] == s.base + "/login" and
+         ac.session_cookie(b) is None,
+         "lockout: a code sent more than 10 minutes after the password goes back to the "
+         "login page, no session", "%d %s" % (r.status_code, r.url))
 
 
 STEP_PAST = mc.STEP     # past the lockout by one TOTP step
+STEP_LIFETIME = 600     # the step record between password and factor (ISSUE10 contract)
 
 
 def part_no_secrets(s):
@@ -472,6 +564,10 @@ def part_no_secrets(s):
     audit = srv.cli("audit").stdout
     leaks = [x for x in s.secrets if x and (x in log or x in audit)]
     t.eq(leaks, [], "no password, TOTP secret, recovery code or token in the log or the audit")
+    codes = [c for c in s.clock.issued
+             if re.search(r"(?<![0-9])%s(?![0-9])" % c, log + audit)]
+    t.eq(codes, [], "none of the %d TOTP codes typed in the log or the audit"
+         % len(s.clock.issued))
 
 
 def setup(t, tmp, peers):
@@ -511,9 +607,11 @@ def main():
         t.run("openidc", part_openidc, s)
         t.run("password only", part_password_only, s)
         t.run("replay", part_replay, s)
+        t.run("replay race", part_replay_race, s)
         t.run("recovery codes", part_recovery, s)
         t.run("step-up (OIDC)", part_step_up_oidc, s)
         t.run("step-up (SAML)", part_step_up_saml, s)
+        t.run("no factor at strict", part_no_factor_strict, s)
         t.run("mfa rule", part_rule, s)
         t.run("mfa rule --enroll", part_rule_enrol, s)
         t.run("lockout", part_lockout, s)
