@@ -75,7 +75,6 @@ render_form(struct idp *idp, struct tenant_ctx *t, struct http_req *req, int sta
 		}
 		store_pending_clear(&p);
 	}
-	page_allow_script(req);	/* the passkey button's /static/webauthn.js */
 	page_render(idp->pages, req, status, "login.html", v);
 	tmpl_vars_free(v);
 	free(binding);

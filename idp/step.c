@@ -292,7 +292,6 @@ factor_form(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct 
 	if (errkey)
 		tmpl_set(v, "error", page_msg(idp->pages, lang, errkey));
 	http_add_header(req, "Cache-Control", "no-store");
-	page_allow_script(req);	/* the passkey button's /static/webauthn.js */
 	page_render(idp->pages, req, status, "factor.html", v);
 	tmpl_vars_free(v);
 	buf_free(&uf.creds);

@@ -143,6 +143,7 @@ def portal_logged_in(b, server):
 def mask_page(text, username):
     """A login page with what legitimately differs between two answers taken out."""
     text = re.sub(r'name="csrf" value="[^"]*"', 'name="csrf" value=""', text)
+    text = re.sub(r'data-challenge="[^"]*"', 'data-challenge=""', text)
     return text.replace('value="%s"' % username, 'value=""')
 
 
