@@ -54,6 +54,10 @@ async function logout(page) {
 }
 
 async function onPortal(page, what) {
+  // The answer to the form came; the redirect it names may still be loading.
+  await page.waitForURL((u) => u.pathname === `/t/${cfg.tenant}/portal`, { timeout: 30000 })
+    .catch(() => {});
+  await page.waitForLoadState('load').catch(() => {});
   const url = new URL(page.url());
   ok(url.pathname === `/t/${cfg.tenant}/portal`, `${what}: the browser is on the portal`, page.url());
   const who = await page.$('p.who');
