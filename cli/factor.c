@@ -66,20 +66,6 @@ cmd_user_otp(struct cli *c)
 
 /* ---- listing ---- */
 
-static const char *
-kind_name(uint64_t kind)
-{
-	switch (kind) {
-	case FACTOR_TOTP:
-		return "totp";
-	case FACTOR_WEBAUTHN:
-		return "webauthn";
-	case FACTOR_RECOVERY:
-		return "recovery";
-	}
-	return "unknown";
-}
-
 /* Recovery codes not used yet: the clear bits of the counter. */
 static int
 codes_left(uint64_t used)
@@ -100,7 +86,7 @@ print_factor(const void *rec, void *arg)
 	clock_iso8601((int64_t)f->created, created);
 	if (f->last_used)
 		clock_iso8601((int64_t)f->last_used, used);
-	printf("%s %s %s created=%s last_used=%s", f->id, kind_name(f->kind),
+	printf("%s %s %s created=%s last_used=%s", f->id, store_factor_kind_name(f->kind),
 	    f->label && *f->label ? f->label : "-", created, used);
 	if (f->kind == FACTOR_TOTP && f->pending)
 		printf(" pending");

@@ -206,24 +206,11 @@ account_audit_entry(const struct account_req *a, struct audit_entry *ae, const c
 }
 
 int
-account_input_ok(const char *s, size_t max)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > max)
-		return 0;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
-int
 account_label_ok(const char *s)
 {
 	long n = s ? pwquality_chars(s) : -1;
 
-	return n >= 1 && n <= FACTOR_LABEL_MAX && account_input_ok(s, (size_t)n * 4);
+	return n >= 1 && n <= FACTOR_LABEL_MAX && login_input_ok(s, (size_t)n * 4);
 }
 
 int

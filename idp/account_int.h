@@ -49,7 +49,6 @@ void account_done(struct account_req *a, const char *msg);
 void account_audit_entry(const struct account_req *a, struct audit_entry *ae,
     const char *event);
 /* 1 when s is 1..max bytes without control characters (form input). */
-int account_input_ok(const char *s, size_t max);
 /* 1 when s is a usable factor label: 1..FACTOR_LABEL_MAX characters, no control ones. */
 int account_label_ok(const char *s);
 /* 1 when the session proved something (password or second factor) in the last 5 minutes. */

@@ -26,7 +26,7 @@ enum proof {
 static int
 text_ok(const char *s)
 {
-	return account_input_ok(s, PASSWORD_MAX_LEN);
+	return login_input_ok(s, PASSWORD_MAX_LEN);
 }
 
 static void

@@ -206,8 +206,8 @@ audit_failure(struct idp *idp, struct tenant_ctx *t, const char *user, const cha
 	    "failures", count, NULL);
 }
 
-static int
-input_ok(const char *s, size_t max)
+int
+login_input_ok(const char *s, size_t max)
 {
 	size_t n = s ? strlen(s) : 0;
 
@@ -361,7 +361,7 @@ login_post(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 		render_form(idp, t, req, 400, pending, NULL, "login_csrf");
 		return;
 	}
-	if (!input_ok(typed, USERNAME_MAX) || !input_ok(pw, PASSWORD_MAX_LEN)) {
+	if (!login_input_ok(typed, USERNAME_MAX) || !login_input_ok(pw, PASSWORD_MAX_LEN)) {
 		audit_event(idp->in.store, t->id, "login.fail", "ip", ip, "reason", "bad_input", NULL);
 		render_form(idp, t, req, 400, pending, NULL, "login_bad_input");
 		return;

@@ -34,6 +34,8 @@ void login_complete(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 struct access_result;
 void login_refused(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
     const char *pending, const struct access_result *ar);
+/* 1 when s is 1..max bytes without control characters (a typed name or password). */
+int login_input_ok(const char *s, size_t max);
 /* The path to send a user to for logging in, continuing pending (may be NULL). */
 char *login_url(struct tenant_ctx *t, const char *pending);
 

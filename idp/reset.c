@@ -205,7 +205,7 @@ password_problem(struct reset_req *r, const struct user *u, const char *pw, cons
 	const char *why = NULL;
 	size_t min = PWQUALITY_DEFAULT_MIN;
 
-	if (!account_input_ok(pw, PASSWORD_MAX_LEN))
+	if (!login_input_ok(pw, PASSWORD_MAX_LEN))
 		return "pw_not_valid";
 	if (pw2 == NULL || strcmp(pw, pw2))
 		return "pw_mismatch";

@@ -758,6 +758,8 @@ int store_recovery_use(struct store *st, const char *tenant, const char *user_id
  */
 int store_webauthn_counter(struct store *st, const char *tenant, const char *user_id,
     const char *id, uint64_t counter, int64_t now);
+/* "totp", "webauthn", "recovery" ("unknown" otherwise). */
+const char *store_factor_kind_name(uint64_t kind);
 void store_factor_clear(struct factor *f);
 
 /*

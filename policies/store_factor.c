@@ -50,20 +50,6 @@ store_factor_clear(struct factor *f)
 	rec_clear(factor_fields, f);
 }
 
-static const char *
-kind_name(uint64_t kind)
-{
-	switch (kind) {
-	case FACTOR_TOTP:
-		return "totp";
-	case FACTOR_WEBAUTHN:
-		return "webauthn";
-	case FACTOR_RECOVERY:
-		return "recovery";
-	}
-	return "?";
-}
-
 static void
 factor_key(struct store_key *k, const char *tenant, const char *user, const char *id)
 {
@@ -239,7 +225,7 @@ audit_factor(struct store_txn *t, struct factor_op *op, const struct factor *f,
 		return 0;
 	ae = *op->ae;
 	audit_entry_add(&ae, "factor_id", f->id);
-	audit_entry_add(&ae, "kind", kind_name(f->kind));
+	audit_entry_add(&ae, "kind", store_factor_kind_name(f->kind));
 	audit_entry_add(&ae, "label", f->label);
 	return stx_audit_entry(t, op->tenant, &ae, extra, &op->full);
 }
@@ -697,4 +683,18 @@ stx_user_factors_drop(struct store_txn *t, const char *tenant, const char *user_
 
 	factor_key(&k, tenant, user_id, NULL);
 	return stx_iter_del(t, DB_FACTORS, &k, drop_cb, &d) < 0 ? -1 : d.n;
+}
+
+const char *
+store_factor_kind_name(uint64_t kind)
+{
+	switch (kind) {
+	case FACTOR_TOTP:
+		return "totp";
+	case FACTOR_WEBAUTHN:
+		return "webauthn";
+	case FACTOR_RECOVERY:
+		return "recovery";
+	}
+	return "unknown";
 }
