@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "admin.h"
 #include "instance.h"
 
 #define MAX_ARGS 64
@@ -65,6 +66,7 @@ struct cli {
 	const char *tenant;
 	struct instance in;
 	struct ca_client *ca;	/* the ca process, for commands that need the CA */
+	struct admin adm;	/* for admin_* (admin/): tenant, ca, actor; the last failure */
 	const struct cmd_spec *spec;
 	int nargs;
 	const char *args[MAX_ARGS];	/* positional arguments after the command words */

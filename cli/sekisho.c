@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "audit.h"
 #include "ca.h"
 #include "casvc.h"
@@ -330,6 +331,20 @@ dir_ok(const char *dir)
 	return ok;
 }
 
+/* The admin context of this command: its tenant, ca process and who runs it. */
+static void
+admin_setup(struct cli *c)
+{
+	struct ca_request rq = { 0 };
+
+	cli_actor(&rq);
+	c->adm.in = &c->in;
+	c->adm.tenant = c->tenant;
+	c->adm.ca = c->ca;
+	c->adm.actor = rq.actor;
+	c->adm.sudo_user = rq.sudo_user;
+}
+
 /* Open DIR (the ca process first, for commands that need it: it opens its own store). */
 static int
 open_dir(struct cli *c)
@@ -349,6 +364,7 @@ open_dir(struct cli *c)
 		return -1;
 	}
 	buf_free(&err);
+	admin_setup(c);
 	return 0;
 }
 

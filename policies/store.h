@@ -795,6 +795,89 @@ void store_challenge_clear(struct challenge *c);
 int store_rate_hit(struct store *st, const char *tenant, const char *scope, const char *key,
     int64_t now, int64_t window, uint64_t limit);
 
+/*
+ * ---- API keys (schema 5): records by tenant and id, an index by name (without regard to
+ * ASCII case).  Limits per key: APIKEY_PER_SECOND calls per second and APIKEY_PER_MONTH per
+ * calendar month (UTC), counted in the record so restarts and processes agree. ----
+ */
+#define APIKEY_SCOPE_READ 0x1	/* GET on the admin API */
+#define APIKEY_SCOPE_WRITE 0x2	/* changes (users, groups, apps, rules, keys) */
+#define APIKEY_SCOPE_CERTS 0x4	/* issue and revoke device certificates */
+#define APIKEY_SCOPE_SCIM 0x8	/* the SCIM server */
+#define APIKEY_SCOPE_ALL 0xf
+#define APIKEY_PER_SECOND 1
+#define APIKEY_PER_MONTH 5000
+struct apikey {
+	char *id;		/* 16 hex digits: the key's public part */
+	char *name;
+	unsigned char hash[32];	/* SHA-256 of the whole key string */
+	uint64_t scopes;	/* APIKEY_SCOPE_* */
+	uint64_t created;
+	uint64_t expires;	/* 0: never */
+	uint64_t trial;		/* deleted with the tenant's trial */
+	uint64_t suspended;	/* by an admin */
+	char *created_by;	/* the actor that made it */
+	/* use, written by store_apikey_hit */
+	uint64_t month;		/* the month counted: year * 12 + month - 1 (UTC) */
+	uint64_t month_calls;	/* allowed calls in that month */
+	uint64_t last_ms;	/* time of the last allowed call, ms since the epoch */
+	uint64_t quota_month;	/* the month its quota ran out in (suspended for it), or 0 */
+	uint64_t total_calls;
+};
+/* Add k (name and id unique); the audit entry in the same commit.  0, or -1 *errstr. */
+int store_apikey_add(struct store *st, const char *tenant, const struct apikey *k,
+    const struct audit_entry *ae, const char **errstr);
+/* By name (any case) or by id: 1/0/-1. */
+int store_apikey_get(struct store *st, const char *tenant, const char *name, struct apikey *k_r);
+int store_apikey_get_by_id(struct store *st, const char *tenant, const char *id,
+    struct apikey *k_r);
+/* Every key of the tenant, by name. */
+int store_apikey_list(struct store *st, const char *tenant, store_each_fn cb, void *arg);
+/* 1 changed, 0 no such key, -1. */
+int store_apikey_set_suspended(struct store *st, const char *tenant, const char *name, int on,
+    const struct audit_entry *ae);
+int store_apikey_remove(struct store *st, const char *tenant, const char *name,
+    const struct audit_entry *ae);
+void store_apikey_clear(struct apikey *k);
+
+enum apikey_verdict {
+	APIKEY_OK = 0,		/* counted */
+	APIKEY_UNKNOWN,		/* no key with that id, or the hash differs */
+	APIKEY_SUSPENDED,	/* by an admin */
+	APIKEY_EXPIRED,
+	APIKEY_SECOND,		/* over APIKEY_PER_SECOND: retry_after_ms */
+	APIKEY_MONTH,		/* over APIKEY_PER_MONTH: suspended until the month ends */
+};
+struct apikey_hit {
+	enum apikey_verdict verdict;
+	uint64_t remaining;	/* calls left this month after this one */
+	int64_t retry_after_ms;	/* APIKEY_SECOND: until the next second; APIKEY_MONTH: to
+				 * the month's end */
+	int64_t reset_s;	/* seconds to the end of the month (RateLimit-Reset) */
+	int exhausted_now;	/* this call is the first refused for the month (audit it) */
+	char *name;		/* the key's name (new string) unless APIKEY_UNKNOWN */
+	uint64_t scopes;
+};
+/*
+ * One call with key id whose string hashes to hash, at now_ms, in one write: checks the
+ * hash (in constant time), suspension and expiry, then the per-second and the monthly
+ * limits, and counts the call only when it is allowed.  A clock stepped back never
+ * resets a month already counted, and a call before last_ms counts as a new second.
+ * 0 with *r (clear it with store_apikey_hit_clear), or -1 on a storage failure.
+ */
+int store_apikey_hit(struct store *st, const char *tenant, const char *id,
+    const unsigned char hash[32], int64_t now_ms, struct apikey_hit *r);
+void store_apikey_hit_clear(struct apikey_hit *r);
+
+/* ---- renames and lookups the admin API and SCIM need ---- */
+/* 1 renamed, 0 no such user/group, -1 *errstr (new name taken or not valid). */
+int store_user_rename(struct store *st, const char *tenant, const char *name,
+    const char *new_name, const struct audit_entry *ae, const char **errstr);
+int store_group_rename(struct store *st, const char *tenant, const char *name,
+    const char *new_name, const struct audit_entry *ae, const char **errstr);
+int store_group_get_by_id(struct store *st, const char *tenant, const char *id,
+    struct grouprec *g_r);
+
 /* ---- audit trail (append-only, hash-chained per tenant) ---- */
 struct audit_rec {
 	uint64_t seq;

@@ -1,0 +1,10 @@
+/*
+ * The admin API's audit routes (see api.h): being written; the table is empty until then.
+ */
+#include "config.h"
+
+#include "api.h"
+
+const struct api_route api_audit_routes[] = {
+	{ NULL, NULL, 0, NULL }
+};
