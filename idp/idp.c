@@ -26,6 +26,8 @@ idp_init(struct idp *idp, struct instance *in, struct buf *err)
 
 	memset(idp, 0, sizeof(*idp));
 	pthread_mutex_init(&idp->lock, NULL);
+	pthread_mutex_init(&idp->ca_lock, NULL);
+	pthread_mutex_init(&idp->api_lock, NULL);
 	idp->in = *in;
 	memset(in, 0, sizeof(*in));
 	if (idp->in.store == NULL && instance_open_store(&idp->in, err) == -1) {
@@ -95,6 +97,8 @@ idp_free(struct idp *idp)
 	pages_free(idp->pages);
 	instance_close(&idp->in);
 	pthread_mutex_destroy(&idp->lock);
+	pthread_mutex_destroy(&idp->ca_lock);
+	pthread_mutex_destroy(&idp->api_lock);
 }
 
 const struct tenant_app *

@@ -19,6 +19,7 @@ struct saml_tenant;
 struct oidc_tenant;
 struct devcert_ca;
 struct ruleset;
+struct ca_client;
 
 #define TENANT_MAX 63
 
@@ -60,6 +61,9 @@ struct idp {
 	struct tenant_ctx *tenants;
 	struct ipnet_list proxy_from;	/* may send device_proxy_header */
 	struct ipnet_list trusted;	/* trusted_proxies: may name the client */
+	struct ca_client *ca;		/* the daemon's ca process (certificates over the API) */
+	pthread_mutex_t ca_lock;	/* one request at a time on ca */
+	pthread_mutex_t api_lock;	/* admin API writes, one at a time (If-Match) */
 };
 
 /* Take over a loaded instance (store opened here), load pages.  0 or -1 with err. */
