@@ -21,20 +21,18 @@ import requests
 _DOCS = {}
 
 
+def make_key(server, tenant, name, scopes, *extra):
+    """A key called name (`sekisho apikey create`): its string."""
+    r = server.cli("apikey", "create", name, "--scope", scopes, *extra, tenant=tenant)
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("api_key=")]
+    if len(lines) != 1:
+        raise RuntimeError("apikey create printed %r" % r.stdout)
+    return lines[0][len("api_key="):]
+
+
 def make_keys(server, tenant, prefix, n, scopes):
-    keys = []
-    for i in range(n):
-        r = server.cli("apikey", "create", "%s%d" % (prefix, i), "--scope", scopes,
-                       tenant=tenant)
-        lines = [ln for ln in r.stdout.splitlines() if ln.startswith("api_key=")]
-        if len(lines) != 1:
-            raise RuntimeError("apikey create printed %r" % r.stdout)
-        keys.append(lines[0][len("api_key="):])
-    return keys
-
-
-def make_key(server, tenant, name, scopes):
-    return make_keys(server, tenant, name, 1, scopes)[0]
+    """n keys called prefix0, prefix1 ...: their strings."""
+    return [make_key(server, tenant, "%s%d" % (prefix, i), scopes) for i in range(n)]
 
 
 def openapi(server, tenant="default"):
