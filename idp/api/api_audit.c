@@ -46,16 +46,19 @@ read_filter(struct api_call *c, struct audit_filter *f)
 
 /* ---- GET audit ---- */
 
+/* The records of one page and the one after it (is there more?), before they are paged. */
+struct found {
+	json_t *items;
+	size_t want;
+};
+
 static void
 page_rec(const struct audit_rec *r, const struct audit_fields *kv, void *arg)
 {
-	struct api_page *pg = arg;
-	char key[24];
+	struct found *fd = arg;
 
-	if (pg->more)
-		return;
-	snprintf(key, sizeof(key), SEQ_KEY, (unsigned long long)r->seq);
-	api_page_add(pg, key, admin_audit_json(r, kv));
+	if (json_array_size(fd->items) < fd->want)
+		json_array_append_new(fd->items, admin_audit_json(r, kv));
 }
 
 /* The sequence number a cursor's key holds (0 without cursor); -1 when it is not one. */
@@ -71,36 +74,54 @@ cursor_seq(const struct api_page *pg, uint64_t *seq_r)
 	return *end == '\0' && strlen(pg->after) == 20 ? 0 : -1;
 }
 
+/* Up to limit + 1 records after the cursor that pass f; -1 after admin_fail. */
+static int
+find_page(struct api_call *c, struct audit_filter *f, uint64_t after, struct found *fd)
+{
+	int n = 0;
+
+	while (json_array_size(fd->items) < fd->want &&
+	    (n = admin_audit_batch(&c->adm, f, after, BATCH, page_rec, fd, &after)) > 0)
+		;
+	return n < 0 ? -1 : 0;
+}
+
 static void
 audit_list(struct api_call *c)
 {
 	struct audit_filter f;
 	struct api_page pg;
+	struct found fd = { 0 };
 	uint64_t after;
-	int n = 0;
+	json_t *item;
+	char key[24];
+	size_t i;
 
 	if (read_filter(c, &f) == -1)
 		return;
 	if (api_page_init(c, &pg) == -1)
 		goto done;
-	if (cursor_seq(&pg, &after) == -1) {
-		api_error(c, 400, "invalid_request", "cursor", "cursor: not one of this list");
-		goto free_page;
+	fd.items = json_array();
+	fd.want = pg.limit + 1;
+	if (cursor_seq(&pg, &after) == -1 || find_page(c, &f, after, &fd) == -1) {
+		/* nothing was offered to the page: only what api_page_init made is freed */
+		json_decref(pg.items);
+		free(pg.buf);
+		free(pg.after);
+		if (c->adm.status == ADMIN_OK)
+			api_error(c, 400, "invalid_request", "cursor", "cursor: not one of this list");
+		else
+			api_admin_error(c);
+		goto done;
 	}
-	while (!pg.more && (n = admin_audit_batch(&c->adm, &f, after, BATCH, page_rec, &pg,
-	    &after)) > 0)
-		;
-	if (n < 0) {
-		api_admin_error(c);
-		goto free_page;
+	json_array_foreach(fd.items, i, item) {
+		snprintf(key, sizeof(key), SEQ_KEY, (unsigned long long)json_integer_value(
+		    json_object_get(item, "seq")));
+		api_page_add(&pg, key, json_incref(item));
 	}
 	api_page_reply(c, &pg);
-	goto done;
-free_page:
-	json_decref(pg.items);
-	free(pg.after);
-	free(pg.last);
 done:
+	json_decref(fd.items);
 	admin_audit_filter_free(&f);
 }
 

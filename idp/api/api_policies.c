@@ -167,37 +167,34 @@ rule_from_body(struct api_call *c, const char *name, struct rule_rec *r)
 
 /* ---- rules ---- */
 
-struct listing {
-	struct api_page *pg;
-	int n;
-};
-
 static void
 list_rule(const void *rec, void *arg)
 {
-	struct listing *l = arg;
-	char key[16];
-
-	snprintf(key, sizeof(key), "%010d", ++l->n);
-	api_page_add(l->pg, key, rule_json(rec, l->n));
+	json_array_append_new(arg, rule_json(rec, (int)json_array_size(arg) + 1));
 }
 
 static void
 rules_list(struct api_call *c)
 {
+	json_t *all = json_array(), *item;
 	struct api_page pg;
-	struct listing l = { .pg = &pg };
+	char key[24];
+	size_t i;
 
-	if (api_page_init(c, &pg) == -1)
-		return;
-	if (store_rule_list(c->adm.in->store, c->adm.tenant, list_rule, &l) < 0) {
-		json_decref(pg.items);
-		free(pg.after);
-		free(pg.last);
+	/* read first: a page that has begun cannot be abandoned for an error answer */
+	if (store_rule_list(c->adm.in->store, c->adm.tenant, list_rule, all) < 0) {
+		json_decref(all);
 		api_error(c, 500, "internal", NULL, "storage error");
 		return;
 	}
-	api_page_reply(c, &pg);
+	if (api_page_init(c, &pg) == 0) {
+		json_array_foreach(all, i, item) {
+			snprintf(key, sizeof(key), "%010zu", i + 1);
+			api_page_add(&pg, key, json_incref(item));
+		}
+		api_page_reply(c, &pg);
+	}
+	json_decref(all);
 }
 
 static void
