@@ -172,7 +172,8 @@ export_read(void *arg, char *buf, size_t max)
 			return -1;
 		x->end = got == 0;
 	}
-	n = x->out.len - x->sent;
+	if ((n = x->out.len - x->sent) == 0)
+		return 0;	/* the end (an empty buffer may have no data at all) */
 	if (n > max)
 		n = max;
 	memcpy(buf, x->out.data + x->sent, n);
