@@ -180,6 +180,25 @@ cert_show(struct api_call *c)
 
 /* ---- POST certificates ---- */
 
+/* A PEM member (lines: api_get_str refuses the newlines), or NULL when absent. */
+static int
+get_pem(struct api_call *c, const char *field, size_t max, const char **out)
+{
+	json_t *v = c->body ? json_object_get(c->body, field) : NULL;
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) > max ||
+	    strlen(json_string_value(v)) != json_string_length(v)) {
+		api_error(c, 400, "invalid_request", field, "%s must be a PEM text of at most %zu "
+		    "bytes", field, max);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
 /* The body of an issue request in rq: 0, or -1 after answering 400. */
 static int
 issue_body(struct api_call *c, struct admin_cert_req *rq)
@@ -193,7 +212,7 @@ issue_body(struct api_call *c, struct admin_cert_req *rq)
 	    api_get_str(c, "user", 1, 128, &rq->user) == -1 ||
 	    api_get_str(c, "label", 1, 256, &rq->label) == -1 ||
 	    api_get_str(c, "format", 0, 16, &format) == -1 ||
-	    api_get_str(c, "csr", 0, 65536, &rq->csr) == -1 ||
+	    get_pem(c, "csr", 65536, &rq->csr) == -1 ||
 	    api_get_str(c, "password", 0, 256, &rq->password) == -1 ||
 	    api_get_bool(c, "legacy", 0, &rq->legacy) == -1)
 		return -1;
