@@ -30,8 +30,6 @@ import threading
 import time
 import urllib.parse
 
-import requests
-
 import sekisho_test
 from sekisho_test import Server, Tap
 from api_common import ApiClient, make_key, make_keys
