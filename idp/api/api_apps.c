@@ -129,9 +129,7 @@ apps_list(struct api_call *c)
 	if (api_page_init(c, &pg) == -1)
 		return;
 	if (store_app_list(c->adm.in->store, c->adm.tenant, list_one, &la) < 0) {
-		json_decref(pg.items);
-		free(pg.after);
-		free(pg.last);
+		api_page_free(&pg);
 		api_error(c, 500, "internal", NULL, "storage error");
 		return;
 	}
@@ -451,9 +449,7 @@ assignments_list(struct api_call *c)
 	if (store_assignments(c->adm.in->store, c->adm.tenant, c->params[0], assignment_one,
 	    items) < 0) {
 		json_decref(items);
-		json_decref(pg.items);
-		free(pg.after);
-		free(pg.last);
+		api_page_free(&pg);
 		api_error(c, 500, "internal", NULL, "storage error");
 		return;
 	}

@@ -105,9 +105,7 @@ audit_list(struct api_call *c)
 	fd.want = pg.limit + 1;
 	if (cursor_seq(&pg, &after) == -1 || find_page(c, &f, after, &fd) == -1) {
 		/* nothing was offered to the page: only what api_page_init made is freed */
-		json_decref(pg.items);
-		free(pg.buf);
-		free(pg.after);
+		api_page_free(&pg);
 		if (c->adm.status == ADMIN_OK)
 			api_error(c, 400, "invalid_request", "cursor", "cursor: not one of this list");
 		else
