@@ -101,7 +101,7 @@ app_get(struct api_call *c, const char *name)
 /* ---- GET apps ---- */
 
 struct list_arg {
-	struct api_page *pg;
+	json_t *items;
 	const char *type;
 };
 
@@ -112,28 +112,49 @@ list_one(const void *rec, void *arg)
 	struct list_arg *la = arg;
 
 	if (la->type == NULL || (a->type && !strcmp(a->type, la->type)))
-		api_page_add(la->pg, a->name, app_json(a));
+		json_array_append_new(la->items, app_json(a));
+}
+
+/* A page of items (each with its sort key in member key), answered; items is stolen. */
+static void
+page_of(struct api_call *c, json_t *items, const char *key)
+{
+	struct api_page pg;
+	size_t i;
+	json_t *o;
+
+	if (api_page_init(c, &pg) == -1) {
+		json_decref(items);
+		return;
+	}
+	json_array_foreach(items, i, o) {
+		char *k = xstrdup(json_string_value(json_object_get(o, key)));
+		if (strcmp(key, "name"))
+			json_object_del(o, key);
+		api_page_add(&pg, k, json_incref(o));
+		free(k);
+	}
+	json_decref(items);
+	api_page_reply(c, &pg);
 }
 
 static void
 apps_list(struct api_call *c)
 {
 	const char *type = form_get(c->query, "type");
-	struct api_page pg;
-	struct list_arg la = { &pg, type };
+	struct list_arg la = { json_array(), type };
 
 	if (type && strcmp(type, "saml") && strcmp(type, "oidc")) {
+		json_decref(la.items);
 		api_error(c, 400, "invalid_request", "type", "type is saml or oidc");
 		return;
 	}
-	if (api_page_init(c, &pg) == -1)
-		return;
 	if (store_app_list(c->adm.in->store, c->adm.tenant, list_one, &la) < 0) {
-		api_page_free(&pg);
+		json_decref(la.items);
 		api_error(c, 500, "internal", NULL, "storage error");
 		return;
 	}
-	api_page_reply(c, &pg);
+	page_of(c, la.items, "name");
 }
 
 /* ---- POST apps ---- */
@@ -401,71 +422,36 @@ app_metadata(struct api_call *c)
 
 /* ---- assignments ---- */
 
+/* {"kind", "name"} with its sort key (kind, then name; removed ones last) in "_key". */
 static void
 assignment_one(const void *rec, void *arg)
 {
 	const struct assignment *a = rec;
-	json_t *items = arg;
 	int gone = a->name == NULL || !strcmp(a->name, "?removed");
+	char *key = xasprintf("%s:%s", a->kind, gone ? "~" : a->name);
 
-	json_array_append_new(items, json_pack("{s:s, s:o}", "kind", a->kind,
-	    "name", gone ? json_null() : json_string(a->name)));
-}
-
-/* Sort key: kind, then name (removed ones last: '~' follows every name character). */
-static char *
-assignment_key(const json_t *o)
-{
-	const char *name = json_string_value(json_object_get(o, "name"));
-
-	return xasprintf("%s:%s", json_string_value(json_object_get(o, "kind")),
-	    name ? name : "~");
-}
-
-static int
-assignment_cmp(const void *x, const void *y)
-{
-	char *a = assignment_key(*(json_t *const *)x), *b = assignment_key(*(json_t *const *)y);
-	int r = strcmp(a, b);
-
-	free(a);
-	free(b);
-	return r;
+	/* '~' follows every character of a name. */
+	json_array_append_new(arg, json_pack("{s:s, s:o, s:s}", "kind", a->kind,
+	    "name", gone ? json_null() : json_string(a->name), "_key", key));
+	free(key);
 }
 
 static void
 assignments_list(struct api_call *c)
 {
-	json_t *app = app_get(c, c->params[0]), *items, **v;
-	struct api_page pg;
-	size_t n;
+	json_t *app = app_get(c, c->params[0]), *items;
 
 	if (app == NULL)
 		return;
 	json_decref(app);
-	if (api_page_init(c, &pg) == -1)
-		return;
 	items = json_array();
 	if (store_assignments(c->adm.in->store, c->adm.tenant, c->params[0], assignment_one,
 	    items) < 0) {
 		json_decref(items);
-		api_page_free(&pg);
 		api_error(c, 500, "internal", NULL, "storage error");
 		return;
 	}
-	n = json_array_size(items);
-	v = xcalloc(n + 1, sizeof(*v));
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(items, i));
-	qsort(v, n, sizeof(*v), assignment_cmp);
-	for (size_t i = 0; i < n; i++) {
-		char *key = assignment_key(v[i]);
-		api_page_add(&pg, key, v[i]);
-		free(key);
-	}
-	free(v);
-	json_decref(items);
-	api_page_reply(c, &pg);
+	page_of(c, items, "_key");
 }
 
 /* PUT and DELETE apps/{name}/assignments/{users|groups}/{who}. */
