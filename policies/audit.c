@@ -185,6 +185,55 @@ store_audit_list(struct store *st, const char *tenant, int64_t since,
 	return store_run(st, 0, list_tx, &op);
 }
 
+struct range_op {
+	const char *tenant;
+	uint64_t after;
+	size_t max, seen;
+	void (*cb)(const struct audit_rec *, void *);
+	void *arg;
+};
+
+static int
+range_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct range_op *op = arg;
+	struct audit_rec r = { 0 };
+
+	if (rec_decode(audit_fields, &r, val, vlen) == -1)
+		return -1;
+	if (r.seq > op->after) {
+		op->cb(&r, op->arg);
+		op->seen++;
+	}
+	store_audit_clear(&r);
+	return op->seen < op->max ? 0 : 1;
+}
+
+static int
+range_tx(struct store_txn *t, void *arg)
+{
+	struct range_op *op = arg;
+	struct store_key prefix, start;
+
+	skey_init(&prefix, op->tenant);
+	skey_prefix(&prefix);
+	seq_key(&start, op->tenant, op->after + 1);
+	op->seen = 0;
+	return stx_iter_from(t, DB_AUDIT, &prefix, &start, range_cb, op);
+}
+
+int
+store_audit_range(struct store *st, const char *tenant, uint64_t after, size_t max,
+    void (*cb)(const struct audit_rec *r, void *arg), void *arg)
+{
+	struct range_op op = { .tenant = tenant, .after = after, .max = max ? max : 1,
+		.cb = cb, .arg = arg };
+
+	if (after == UINT64_MAX)
+		return 0;
+	return store_run(st, 0, range_tx, &op) < 0 ? -1 : (int)op.seen;
+}
+
 static int
 verify_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {

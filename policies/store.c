@@ -576,12 +576,12 @@ stx_del(struct store_txn *t, enum store_db db, const struct store_key *k)
 }
 
 static int
-iter(struct store_txn *t, enum store_db db, const struct store_key *prefix, stx_iter_fn fn,
-    void *arg, int may_delete)
+iter(struct store_txn *t, enum store_db db, const struct store_key *prefix,
+    const struct store_key *start, stx_iter_fn fn, void *arg, int may_delete)
 {
 	MDB_cursor *cur;
-	MDB_val key = { prefix->len, (void *)prefix->b }, val;
-	MDB_cursor_op op = prefix->len ? MDB_SET_RANGE : MDB_FIRST;
+	MDB_val key = { start->len, (void *)start->b }, val;
+	MDB_cursor_op op = start->len ? MDB_SET_RANGE : MDB_FIRST;
 	int rc, r = 0;
 
 	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[db], &cur)))
@@ -611,14 +611,21 @@ int
 stx_iter(struct store_txn *t, enum store_db db, const struct store_key *prefix, stx_iter_fn fn,
     void *arg)
 {
-	return iter(t, db, prefix, fn, arg, 0);
+	return iter(t, db, prefix, prefix, fn, arg, 0);
+}
+
+int
+stx_iter_from(struct store_txn *t, enum store_db db, const struct store_key *prefix,
+    const struct store_key *start, stx_iter_fn fn, void *arg)
+{
+	return iter(t, db, prefix, start, fn, arg, 0);
 }
 
 int
 stx_iter_del(struct store_txn *t, enum store_db db, const struct store_key *prefix,
     stx_iter_fn fn, void *arg)
 {
-	return iter(t, db, prefix, fn, arg, 1);
+	return iter(t, db, prefix, prefix, fn, arg, 1);
 }
 
 int

@@ -536,6 +536,13 @@ int store_rule_add(struct store *st, const char *tenant, const struct rule_rec *
 /* 1 removed (audit has "before"), 0 no such rule, -1 with err. */
 int store_rule_remove(struct store *st, const char *tenant, const char *name,
     const struct audit_entry *ae, char err[STORE_ERR_MAX]);
+/*
+ * Replace the conditions and effect of the rule called r->name (its position and creation
+ * time stay), checked and resolved as for add, audited with "before" and "after": 1
+ * replaced, 0 no such rule, -1 with err.
+ */
+int store_rule_replace(struct store *st, const char *tenant, const struct rule_rec *r,
+    const struct audit_entry *ae, char err[STORE_ERR_MAX]);
 /* Move the rule before another: 1 moved, 0 no such rule, -1 with err. */
 int store_rule_move(struct store *st, const char *tenant, const char *name, const char *before,
     const struct audit_entry *ae, char err[STORE_ERR_MAX]);
@@ -892,6 +899,13 @@ struct audit_rec {
 int store_audit_append(struct store *st, const char *tenant, int64_t now, const char *event,
     const char *fields);
 int store_audit_list(struct store *st, const char *tenant, int64_t since,
+    void (*cb)(const struct audit_rec *r, void *arg), void *arg);
+/*
+ * At most max records (oldest first) whose sequence number is above after, each given to
+ * cb; one read transaction per call, so a long trail is read in batches.  The number
+ * given (0 at the end), or -1.
+ */
+int store_audit_range(struct store *st, const char *tenant, uint64_t after, size_t max,
     void (*cb)(const struct audit_rec *r, void *arg), void *arg);
 /* Check the chain; 0 intact, -1 with *errstr and the first bad sequence number. */
 int store_audit_verify(struct store *st, const char *tenant, uint64_t *bad_seq_r,

@@ -98,6 +98,9 @@ int stx_del(struct store_txn *t, enum store_db db, const struct store_key *k);
 typedef int (*stx_iter_fn)(const void *key, size_t klen, const void *val, size_t vlen, void *arg);
 int stx_iter(struct store_txn *t, enum store_db db, const struct store_key *prefix,
     stx_iter_fn fn, void *arg);
+/* Like stx_iter, beginning at the first key at or after start (a key below prefix). */
+int stx_iter_from(struct store_txn *t, enum store_db db, const struct store_key *prefix,
+    const struct store_key *start, stx_iter_fn fn, void *arg);
 /* Like stx_iter but the callback may ask for deletion of the current entry by returning 2. */
 int stx_iter_del(struct store_txn *t, enum store_db db, const struct store_key *prefix,
     stx_iter_fn fn, void *arg);

@@ -476,6 +476,45 @@ store_rule_remove(struct store *st, const char *tenant, const char *name,
 	return change_run(st, &op, remove_tx);
 }
 
+static int
+replace_tx(struct store_txn *t, void *arg)
+{
+	struct rule_op *op = arg;
+	struct app_names apps = { 0 };
+	struct rules l;
+	struct rule_rec r;
+	long i;
+	int rc = -1;
+
+	if (rules_load(t, op->tenant, &l) < 0)
+		return -1;
+	rule_copy(op->in, &r);
+	if ((i = rules_find(&l, op->name)) < 0) {
+		rc = 0;
+	} else if (rule_canonical(&r, op->err) == 0 &&
+	    resolve_rule(t, op->tenant, &r, op->err) == 1) {
+		fill_names(t, op->tenant, &l.v[i], &apps);
+		r.pos = l.v[i].pos;
+		r.created = l.v[i].created;
+		rc = rule_put(t, op->tenant, &r) < 0 ||
+		    audit_change(t, op, &l.v[i], &r) < 0 ? -1 : 1;
+	}
+	store_rule_clear(&r);
+	app_names_free(&apps);
+	rules_free(&l);
+	return rc;
+}
+
+int
+store_rule_replace(struct store *st, const char *tenant, const struct rule_rec *r,
+    const struct audit_entry *ae, char err[STORE_ERR_MAX])
+{
+	struct rule_op op = { .tenant = tenant, .name = r->name, .in = r, .ae = ae,
+		.err = err };
+
+	return change_run(st, &op, replace_tx);
+}
+
 /* The audit entry of a move: the rule (unchanged) and its positions before and after. */
 static int
 audit_move(struct store_txn *t, struct rule_op *op, struct rule_rec *r, long from, long to)

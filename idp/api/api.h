@@ -114,6 +114,8 @@ int api_page_init(struct api_call *c, struct api_page *pg);
  * is after the cursor and the page has room (item stolen either way).
  */
 void api_page_add(struct api_page *pg, const char *key, json_t *item);
+/* Free a page that is not answered (after a storage error). */
+void api_page_free(struct api_page *pg);
 /* 200 {"items": [...], "next_cursor": "..." (only when there is more)}; frees pg. */
 void api_page_reply(struct api_call *c, struct api_page *pg);
 

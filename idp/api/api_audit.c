@@ -1,10 +1,265 @@
 /*
- * The admin API's audit routes (see api.h): being written; the table is empty until then.
+ * The admin API's audit trail: GET audit (the CLI's filters, oldest first, paged by
+ * sequence number), GET audit/export (JSON lines or CSV, streamed in batches so a long
+ * trail is never held in memory) and GET audit/verify (the hash chain).
  */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin_audit.h"
 #include "api.h"
+#include "form.h"
+#include "http.h"
+#include "xmalloc.h"
+
+#define BATCH 500		/* records read per transaction */
+#define SEQ_KEY "%020llu"	/* page keys sort as the numbers do */
+
+/* The filters of the query string into f; 0, or -1 after answering 400. */
+static int
+read_filter(struct api_call *c, struct audit_filter *f)
+{
+	static const char *const when[] = { "since", "until" };
+	int64_t *out[] = { &f->since, &f->until };
+	const char *v;
+
+	memset(f, 0, sizeof(*f));
+	f->event = form_get(c->query, "event");
+	f->user = form_get(c->query, "user");
+	f->app = form_get(c->query, "app");
+	for (size_t i = 0; i < 2; i++) {
+		if ((v = form_get(c->query, when[i])) == NULL || *v == '\0')
+			continue;
+		if (admin_audit_when(v, out[i]) == -1) {
+			api_error(c, 400, "invalid_request", when[i], "%s takes a duration such as "
+			    "30m, 8h or 7d, or a time such as 2026-11-01 or 2026-11-01T09:00:00Z",
+			    when[i]);
+			return -1;
+		}
+	}
+	admin_audit_prepare(&c->adm, f);
+	return 0;
+}
+
+/* ---- GET audit ---- */
+
+/* The records of one page and the one after it (is there more?), before they are paged. */
+struct found {
+	json_t *items;
+	size_t want;
+};
+
+static void
+page_rec(const struct audit_rec *r, const struct audit_fields *kv, void *arg)
+{
+	struct found *fd = arg;
+
+	if (json_array_size(fd->items) < fd->want)
+		json_array_append_new(fd->items, admin_audit_json(r, kv));
+}
+
+/* The sequence number a cursor's key holds (0 without cursor); -1 when it is not one. */
+static int
+cursor_seq(const struct api_page *pg, uint64_t *seq_r)
+{
+	char *end;
+
+	*seq_r = 0;
+	if (pg->after == NULL)
+		return 0;
+	*seq_r = strtoull(pg->after, &end, 10);
+	return *end == '\0' && strlen(pg->after) == 20 ? 0 : -1;
+}
+
+/* Up to limit + 1 records after the cursor that pass f; -1 after admin_fail. */
+static int
+find_page(struct api_call *c, struct audit_filter *f, uint64_t after, struct found *fd)
+{
+	int n = 0;
+
+	while (json_array_size(fd->items) < fd->want &&
+	    (n = admin_audit_batch(&c->adm, f, after, BATCH, page_rec, fd, &after)) > 0)
+		;
+	return n < 0 ? -1 : 0;
+}
+
+static void
+audit_list(struct api_call *c)
+{
+	struct audit_filter f;
+	struct api_page pg;
+	struct found fd = { 0 };
+	uint64_t after;
+	json_t *item;
+	char key[24];
+	size_t i;
+
+	if (read_filter(c, &f) == -1)
+		return;
+	if (api_page_init(c, &pg) == -1)
+		goto done;
+	fd.items = json_array();
+	fd.want = pg.limit + 1;
+	if (cursor_seq(&pg, &after) == -1 || find_page(c, &f, after, &fd) == -1) {
+		/* nothing was offered to the page: only what api_page_init made is freed */
+		api_page_free(&pg);
+		if (c->adm.status == ADMIN_OK)
+			api_error(c, 400, "invalid_request", "cursor", "cursor: not one of this list");
+		else
+			api_admin_error(c);
+		goto done;
+	}
+	json_array_foreach(fd.items, i, item) {
+		snprintf(key, sizeof(key), SEQ_KEY, (unsigned long long)json_integer_value(
+		    json_object_get(item, "seq")));
+		api_page_add(&pg, key, json_incref(item));
+	}
+	api_page_reply(c, &pg);
+done:
+	json_decref(fd.items);
+	admin_audit_filter_free(&f);
+}
+
+/* ---- GET audit/export ---- */
+
+struct export {
+	struct admin adm;	/* a copy: the stream outlives the call */
+	char *tenant;
+	struct audit_filter f;
+	char *event, *user, *app;
+	int csv;
+	uint64_t after;
+	int end;
+	struct buf out;		/* produced and not yet sent */
+	size_t sent;
+};
+
+static void
+export_rec(const struct audit_rec *r, const struct audit_fields *kv, void *arg)
+{
+	struct export *x = arg;
+	json_t *o;
+	char *line;
+
+	if (x->csv) {
+		admin_audit_csv(r, &x->out);
+		return;
+	}
+	o = admin_audit_json(r, kv);
+	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	buf_printf(&x->out, "%s\n", line ? line : "{}");
+	free(line);
+	json_decref(o);
+}
+
+static long
+export_read(void *arg, char *buf, size_t max)
+{
+	struct export *x = arg;
+	size_t n;
+
+	while (x->sent == x->out.len && !x->end) {
+		buf_reset(&x->out);
+		x->sent = 0;
+		int got = admin_audit_batch(&x->adm, &x->f, x->after, BATCH, export_rec, x,
+		    &x->after);
+		if (got < 0)
+			return -1;
+		x->end = got == 0;
+	}
+	if ((n = x->out.len - x->sent) == 0)
+		return 0;	/* the end (an empty buffer may have no data at all) */
+	if (n > max)
+		n = max;
+	memcpy(buf, x->out.data + x->sent, n);
+	x->sent += n;
+	return (long)n;
+}
+
+static void
+export_free(void *arg)
+{
+	struct export *x = arg;
+
+	admin_audit_filter_free(&x->f);
+	buf_free(&x->out);
+	free(x->tenant);
+	free(x->event);
+	free(x->user);
+	free(x->app);
+	free(x);
+}
+
+static char *
+strdup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* The export's own copies of the call's admin context and filter. */
+static struct export *
+export_new(struct api_call *c, const struct audit_filter *f, int csv)
+{
+	struct export *x = xcalloc(1, sizeof(*x));
+
+	x->adm = c->adm;
+	x->adm.tenant = x->tenant = xstrdup(c->adm.tenant);
+	x->adm.actor = x->adm.sudo_user = x->adm.ip = NULL;
+	x->f = *f;
+	x->f.event = x->event = strdup_or_null(f->event);
+	x->f.user = x->user = strdup_or_null(f->user);
+	x->f.app = x->app = strdup_or_null(f->app);
+	x->csv = csv;
+	buf_init(&x->out, 0);
+	if (csv)
+		buf_puts(&x->out, ADMIN_AUDIT_CSV_HEADER);
+	return x;
+}
+
+static void
+audit_export(struct api_call *c)
+{
+	const char *format = form_get(c->query, "format");
+	struct audit_filter f;
+	struct export *x;
+	int csv;
+
+	if (format && strcmp(format, "jsonl") && strcmp(format, "csv")) {
+		api_error(c, 400, "invalid_request", "format", "format: jsonl or csv");
+		return;
+	}
+	csv = format && !strcmp(format, "csv");
+	if (read_filter(c, &f) == -1)
+		return;
+	x = export_new(c, &f, csv);	/* takes f's app_entity */
+	http_add_header(c->req, "Content-Disposition", csv ?
+	    "attachment; filename=\"audit.csv\"" : "attachment; filename=\"audit.jsonl\"");
+	api_stream(c, 200, csv ? "text/csv; charset=utf-8" : "application/x-ndjson",
+	    export_read, x, export_free);
+}
+
+/* ---- GET audit/verify ---- */
+
+static void
+audit_verify(struct api_call *c)
+{
+	uint64_t count, bad;
+	json_t *o;
+
+	if (admin_audit_verify(&c->adm, &count, &bad) == 0)
+		o = json_pack("{s:b, s:I}", "intact", 1, "records", (json_int_t)count);
+	else
+		o = json_pack("{s:b, s:I, s:s}", "intact", 0, "bad_seq", (json_int_t)bad,
+		    "detail", c->adm.msg);
+	api_reply(c, 200, o);
+}
 
 const struct api_route api_audit_routes[] = {
+	{ "GET", "audit", APIKEY_SCOPE_READ, audit_list },
+	{ "GET", "audit/export", APIKEY_SCOPE_READ, audit_export },
+	{ "GET", "audit/verify", APIKEY_SCOPE_READ, audit_verify },
 	{ NULL, NULL, 0, NULL }
 };

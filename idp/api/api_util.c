@@ -291,6 +291,21 @@ api_page_add(struct api_page *pg, const char *key, json_t *item)
 }
 
 void
+api_page_free(struct api_page *pg)
+{
+	struct page_item *b = pg->buf;
+
+	for (size_t i = 0; i < pg->n; i++) {
+		free(b[i].key);
+		json_decref(b[i].item);
+	}
+	json_decref(pg->items);
+	free(pg->buf);
+	free(pg->after);
+	memset(pg, 0, sizeof(*pg));
+}
+
+void
 api_page_reply(struct api_call *c, struct api_page *pg)
 {
 	struct page_item *b = pg->buf;
