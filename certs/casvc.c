@@ -674,6 +674,14 @@ ca_client_new(int fd, pid_t pid)
 	return c;
 }
 
+void
+ca_client_set_fd(struct ca_client *c, int fd)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = fd;
+}
+
 int
 ca_client_call(struct ca_client *c, const struct ca_request *rq, struct ca_reply *rp)
 {
@@ -698,7 +706,12 @@ ca_client_close(struct ca_client *c)
 
 	if (c == NULL)
 		return 0;
-	close(c->fd);
+	if (c->fd != -1)
+		close(c->fd);
+	if (c->pid <= 0) {
+		free(c);
+		return 0;
+	}
 	while ((w = waitpid(c->pid, &status, 0)) == -1 && errno == EINTR)
 		;
 	free(c);

@@ -71,9 +71,14 @@ struct casvc_conf {
  */
 int casvc_serve(int fd, const struct casvc_conf *conf, volatile sig_atomic_t *stop);
 
-/* The caller's end: a connected socket and the ca process behind it. */
+/*
+ * The caller's end: a connected socket (-1: none yet) and the ca process behind it (0:
+ * not the caller's child, as for the daemon's worker: close does not wait for it).
+ */
 struct ca_client;
 struct ca_client *ca_client_new(int fd, pid_t pid);
+/* Use fd from now on (a restarted ca process), closing the old socket; no call may run. */
+void ca_client_set_fd(struct ca_client *c, int fd);
 /* 0 with the reply (rp->ok says whether it worked), or -1 when the ca process is gone. */
 int ca_client_call(struct ca_client *c, const struct ca_request *rq, struct ca_reply *rp);
 /* Close the socket and wait for the process; its exit status, or -1. */

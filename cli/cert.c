@@ -1,5 +1,6 @@
 /*
- * sekisho cert: device certificates through the ca process.
+ * sekisho cert: device certificates through the ca process.  The checks and the calls
+ * are the admin layer's (admin/cert.c); this reads and writes the files and prints.
  */
 #include "config.h"
 
@@ -11,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "admin_cert.h"
 #include "ca.h"
 #include "casvc.h"
-#include "audit.h"
 #include "cli.h"
 #include "clock.h"
 #include "store.h"
@@ -85,35 +86,19 @@ out_abort(struct outfile *o)
 	free(o->tmp);
 }
 
-static const char *
-cert_status(const struct devcert *d, int64_t now)
-{
-	return d->revoked ? "revoked" : (int64_t)d->not_after <= now ? "expired" : "active";
-}
-
-struct cert_print {
-	int64_t now;
-	int64_t until;		/* --expiring-within: active ones expiring before this */
-	int count;
-};
-
 static void
 print_cert(const void *rec, void *arg)
 {
 	const struct devcert *d = rec;
-	struct cert_print *cp = arg;
+	const int64_t *now = arg;
 	char issued[21], expires[21], used[21] = "-";
 
-	if (cp->until && (d->revoked || (int64_t)d->not_after <= cp->now ||
-	    (int64_t)d->not_after > cp->until))
-		return;
 	clock_iso8601((int64_t)d->issued, issued);
 	clock_iso8601((int64_t)d->not_after, expires);
 	if (d->last_used)
 		clock_iso8601((int64_t)d->last_used, used);
 	printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d->serial, d->user, d->label,
-	    cert_status(d, cp->now), issued, expires, used);
-	cp->count++;
+	    admin_cert_status_name(d, *now), issued, expires, used);
 }
 
 /*
@@ -150,10 +135,10 @@ issue_input(struct cli *c, char **csr_r, char **pw_r)
 	}
 	if ((rc = prompt_password(c, 1, "PKCS#12 password", pw_r)) != 0)
 		return rc;
-	if (ca_check_password(*pw_r, &err) == -1) {
+	if (admin_cert_check_password(&c->adm, *pw_r) == -1) {
 		freezero_str(*pw_r);
 		*pw_r = NULL;
-		return fail("%s", err);
+		return fail("%s", c->adm.msg);
 	}
 	return 0;
 }
@@ -180,15 +165,15 @@ issue_write(const struct cli *c, struct outfile *of, const struct ca_reply *rp, 
 int
 cmd_cert_issue(struct cli *c)
 {
-	const char *user = arg(c, 0), *label = opt(c, "--label"), *out = opt(c, "--out"), *err;
-	struct ca_request rq = { .op = CA_OP_ISSUE };
+	const char *user = arg(c, 0), *label = opt(c, "--label"), *out = opt(c, "--out");
+	struct admin_cert_req rq = { .user = user, .label = label };
 	struct ca_reply rp = { 0 };
 	struct outfile of;
 	char *csr = NULL, *pw = NULL;
 	int rc;
 
-	if (ca_check_label(label, &err) == -1)
-		return fail("%s", err);
+	if (admin_cert_check_label(&c->adm, label) == -1)
+		return fail("%s", c->adm.msg);
 	if (!out_free(c, out))
 		return EXIT_FAIL;
 	if ((rc = issue_input(c, &csr, &pw)) != 0)
@@ -196,20 +181,13 @@ cmd_cert_issue(struct cli *c)
 	rc = EXIT_FAIL;
 	if (out_open(&of, out, flag(c, "--force")) == -1)
 		goto done;
-	rq.tenant = (char *)c->tenant;
-	cli_actor(&rq);
-	rq.user = (char *)user;
-	rq.label = (char *)label;
 	rq.csr = csr;
 	rq.password = pw;
 	rq.legacy = flag(c, "--legacy");
-	if (c->ca == NULL || ca_client_call(c->ca, &rq, &rp) == -1) {
+	if (admin_cert_issue(&c->adm, &rq, &rp) == -1) {
 		out_abort(&of);
-		fail("the ca process is not answering");
-	} else if (!rp.ok) {
-		out_abort(&of);
-		fail("cert issue %s: %s", user, rp.error ? rp.error : "refused");
-		rc = rp.limit ? EXIT_LIMIT : EXIT_FAIL;
+		fail("%s", c->adm.msg);
+		rc = c->adm.status == ADMIN_LIMIT ? EXIT_LIMIT : EXIT_FAIL;
 	} else {
 		rc = issue_write(c, &of, &rp, csr != NULL);
 	}
@@ -220,35 +198,17 @@ done:
 	return rc;
 }
 
-/* The certificates of user (found by name, listed by its id; NULL: all). */
-static int
-list_certs(struct cli *c, const char *user, struct cert_print *cp)
-{
-	struct user u = { 0 };
-	int rc;
-
-	if (user && store_user_get(c->in.store, c->tenant, user, &u) != 1) {
-		store_user_clear(&u);
-		return fail("user %s: no such user", user);
-	}
-	rc = store_cert_list(c->in.store, c->tenant, u.id, print_cert, cp) < 0;
-	store_user_clear(&u);
-	return rc;
-}
-
 int
 cmd_cert_list(struct cli *c)
 {
-	const char *within = opt(c, "--expiring-within"), *user = arg(c, 0);
-	struct cert_print cp = { .now = clock_now() };
-	int64_t d;
+	const char *within = opt(c, "--expiring-within");
+	struct admin_cert_filter f = { .user = arg(c, 0), .now = clock_now() };
 
-	if (within) {
-		if (clock_parse_duration(within, &d) == -1 || d <= 0)
-			return usage_fail(c, "--expiring-within takes a duration such as 30d");
-		cp.until = cp.now + d;
-	}
-	return list_certs(c, user, &cp);
+	if (within && (clock_parse_duration(within, &f.within) == -1 || f.within <= 0))
+		return usage_fail(c, "--expiring-within takes a duration such as 30d");
+	if (admin_cert_list(&c->adm, &f, print_cert, &f.now) == -1)
+		return c->adm.status == ADMIN_NOT_FOUND ? fail("%s", c->adm.msg) : EXIT_FAIL;
+	return 0;
 }
 
 int
@@ -259,8 +219,8 @@ cmd_cert_show(struct cli *c)
 
 	if (ca_serial_normalise(arg(c, 0), serial) == -1)
 		return fail("cert show takes a serial (hex, as openssl x509 -serial prints it)");
-	if (store_cert_get(c->in.store, c->tenant, serial, &d) != 1)
-		return fail("certificate %s: no such certificate", serial);
+	if (admin_cert_get(&c->adm, serial, &d) == -1)
+		return fail("%s", c->adm.msg);
 	clock_iso8601((int64_t)d.issued, t[0]);
 	clock_iso8601((int64_t)d.not_before, t[1]);
 	clock_iso8601((int64_t)d.not_after, t[2]);
@@ -269,7 +229,7 @@ cmd_cert_show(struct cli *c)
 		clock_iso8601((int64_t)d.last_used, t[3]);
 	printf("serial=%s\nuser=%s\nlabel=%s\nstatus=%s\nsha256=%s\nissued=%s\n"
 	    "not_before=%s\nnot_after=%s\nlast_used=%s\n", d.serial, d.user, d.label,
-	    cert_status(&d, clock_now()), d.fingerprint, t[0], t[1], t[2], t[3]);
+	    admin_cert_status_name(&d, clock_now()), d.fingerprint, t[0], t[1], t[2], t[3]);
 	if (d.revoked) {
 		clock_iso8601((int64_t)d.revoked_at, t[0]);
 		printf("revoked=%s\nreason=%s\n", t[0], ca_reason_name((int)d.reason));
@@ -278,40 +238,21 @@ cmd_cert_show(struct cli *c)
 	return 0;
 }
 
-/* Ask the ca process; 0, or an exit status after a message. */
-static int
-ca_call(struct cli *c, const struct ca_request *rq, struct ca_reply *rp)
-{
-	memset(rp, 0, sizeof(*rp));
-	if (c->ca == NULL || ca_client_call(c->ca, rq, rp) == -1)
-		return fail("the ca process is not answering");
-	if (!rp->ok) {
-		fail("cert %s: %s", c->spec->sub, rp->error ? rp->error : "failed");
-		ca_reply_clear(rp);
-		return EXIT_FAIL;
-	}
-	return 0;
-}
-
 int
 cmd_cert_revoke(struct cli *c)
 {
 	const char *reason = opt(c, "--reason");
-	struct ca_request rq = { .op = CA_OP_REVOKE, .tenant = (char *)c->tenant };
 	struct ca_reply rp;
 	char serial[48];
 	int rc;
 
 	if (ca_serial_normalise(arg(c, 0), serial) == -1)
 		return fail("cert revoke takes a serial (hex, as openssl x509 -serial prints it)");
-	cli_actor(&rq);
-	rq.serial = serial;
-	rq.reason = (uint64_t)(reason ? ca_reason_code(reason) : 0);
-	if ((rc = ca_call(c, &rq, &rp)) != 0)
-		return rc;
-	printf(rp.status == 2 ? "certificate %s was already revoked\n" :
+	if ((rc = admin_cert_revoke(&c->adm, serial, reason, &rp)) == -1)
+		return fail("%s", c->adm.msg);
+	printf(rc == 2 ? "certificate %s was already revoked\n" :
 	    "certificate %s of %s revoked (%s); CRL %llu published\n", rp.serial,
-	    rp.user ? rp.user : "?", ca_reason_name((int)rq.reason),
+	    rp.user ? rp.user : "?", reason ? reason : "unspecified",
 	    (unsigned long long)rp.crl_number);
 	ca_reply_clear(&rp);
 	return 0;
@@ -320,16 +261,15 @@ cmd_cert_revoke(struct cli *c)
 int
 cmd_cert_crl(struct cli *c)
 {
-	struct ca_request rq = { .op = CA_OP_CRL, .tenant = (char *)c->tenant };
 	struct ca_reply rp;
 	struct outfile of;
-	int rc;
+	int rc = 0;
 
 	if (out_open(&of, opt(c, "--out"), 1) == -1)
 		return EXIT_FAIL;
-	if ((rc = ca_call(c, &rq, &rp)) != 0) {
+	if (admin_cert_crl(&c->adm, &rp) == -1) {
 		out_abort(&of);
-		return rc;
+		return fail("%s", c->adm.msg);
 	}
 	if (out_commit(&of, rp.crl, rp.crl_len, 0644) == 0)
 		printf("CRL %llu of tenant %s written to %s\n", (unsigned long long)rp.crl_number,

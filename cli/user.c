@@ -1,7 +1,7 @@
 /*
  * sekisho user and sekisho group: accounts and their passwords, attributes and lockouts,
- * groups and memberships.  Every change is one store transaction with its audit record,
- * which names the operating-system user who made it.
+ * groups and memberships.  The rules and the writes are admin/user.c's and admin/group.c's
+ * (shared with the admin API); here are the command lines, the prompts and the output.
  */
 #include "config.h"
 
@@ -9,30 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "audit.h"
-#include "casvc.h"
+#include "admin_user.h"
 #include "cli.h"
 #include "clock.h"
-#include "crypto.h"
 #include "password.h"
 #include "store.h"
 #include "xmalloc.h"
 
-static struct password_params
-pw_params(struct cli *c)
-{
-	struct password_params pp = {
-		(uint32_t)c->in.settings.argon2_t_cost,
-		(uint32_t)(c->in.settings.argon2_m_cost / 1024),
-		(uint32_t)c->in.settings.argon2_parallelism,
-	};
-	return pp;
-}
-
 /*
- * The password a user command takes (see prompt_password), checked against the policy.
- * 0 with *pw_r (NULL when none was asked for), or an exit status after a message.
+ * The password a user command takes (see prompt_password), checked against the policy
+ * before anything is done with it.  0 with *pw_r (NULL when none was asked for), or an
+ * exit status after a message.
  */
 static int
 user_password(struct cli *c, int required, const char *what, char **pw_r)
@@ -48,35 +37,7 @@ user_password(struct cli *c, int required, const char *what, char **pw_r)
 	return rc;
 }
 
-/* As user_password, hashed for the store (new string in *hash_r). */
-static int
-user_password_hash(struct cli *c, int required, const char *what, char **hash_r)
-{
-	struct password_params pp = pw_params(c);
-	const char *err;
-	char *pw;
-	int rc = user_password(c, required, what, &pw);
-
-	*hash_r = NULL;
-	if (rc != 0 || pw == NULL)
-		return rc;
-	*hash_r = password_hash(&pp, pw, &err);
-	freezero_str(pw);
-	return *hash_r ? 0 : fail("%s", err);
-}
-
 /* ---- users ---- */
-
-/* Have the CRL rebuilt after revocations (quietly: a tenant may have no CA). */
-static void
-refresh_crl(struct cli *c)
-{
-	struct ca_request rq = { .op = CA_OP_CRL, .tenant = (char *)c->tenant };
-	struct ca_reply rp;
-
-	if (c->ca && ca_client_call(c->ca, &rq, &rp) == 0)
-		ca_reply_clear(&rp);
-}
 
 static void
 print_user(const void *rec, void *arg)
@@ -86,51 +47,29 @@ print_user(const void *rec, void *arg)
 	    u->display_name ? u->display_name : "-", u->disabled ? "disabled" : "enabled");
 }
 
-static int
-valid_email(const char *e)
-{
-	const char *at = strchr(e, '@');
-
-	return at && at != e && at[1] && !strchr(at + 1, '@') && strlen(e) <= 254 &&
-	    strcspn(e, " \t\r\n<>\"") == strlen(e);
-}
-
 int
 cmd_user_add(struct cli *c)
 {
-	const char *name = arg(c, 0), *email = opt(c, "--email"), *err;
-	struct audit_entry ae;
-	struct user u = { 0 };
-	char *what;
-	int rc;
+	struct admin_user_in in = { .name = arg(c, 0), .email = opt(c, "--email"),
+		.display_name = opt(c, "--name") };
+	char *pw, *what;
+	int rc, with_pw;
 
-	if (!store_valid_name(name, STORE_NAME_MAX))
-		return fail("user name must be 1-128 characters of a-z A-Z 0-9 . _ @ + -");
-	if (email && !valid_email(email))
-		return fail("%s is not an email address", email);
-	if (opt(c, "--name") && strlen(opt(c, "--name")) > 256)
-		return fail("display name longer than 256 bytes");
-	what = xasprintf("Password for %s", name);
-	rc = user_password_hash(c, 0, what, &u.pwhash);
+	if (admin_user_check(&c->adm, &in) == -1)
+		return fail("%s", c->adm.msg);
+	what = xasprintf("Password for %s", in.name);
+	rc = prompt_password(c, 0, what, &pw);
 	free(what);
 	if (rc != 0)
 		return rc;
-	u.name = (char *)name;
-	u.email = (char *)email;
-	u.display_name = (char *)opt(c, "--name");
-	u.created = u.pw_changed = (uint64_t)clock_now();
-	/* Whoever first signs in (after a reset link) chooses the password. */
-	u.must_change = u.pwhash == NULL;
-	cli_audit(&ae, "admin.user.add", "user", name, "email", email, "must_change",
-	    u.must_change ? "on" : NULL, NULL);
-	rc = store_user_add(c->in.store, c->tenant, &u, &ae, &err);
-	if (rc == -1) {
-		free(u.pwhash);
-		return fail("user %s: %s", name, err);
-	}
-	printf("user %s added%s\n", name, u.pwhash ? "" : " (without a password: set one with "
-	    "sekisho user passwd, or send a link with sekisho user reset-password)");
-	free(u.pwhash);
+	in.password = pw;
+	with_pw = pw != NULL;
+	rc = admin_user_add(&c->adm, &in, NULL);
+	freezero_str(pw);
+	if (rc == -1)
+		return fail("%s", c->adm.msg);
+	printf("user %s added%s\n", in.name, with_pw ? "" : " (without a password: set one "
+	    "with sekisho user passwd, or send a link with sekisho user reset-password)");
 	return 0;
 }
 
@@ -155,17 +94,18 @@ static int
 check_import_line(struct cli *c, const char *where, char *const f[3], const char *extra,
     const struct import_line *l, size_t n)
 {
+	struct admin_user_in in = { .name = f[0], .email = f[1] && *f[1] ? f[1] : NULL,
+		.display_name = f[2] };
 	struct user u = { 0 };
 	int bad = 0;
 
 	if (extra)
 		return fail("%s: more than three fields", where);
-	if (!store_valid_name(f[0], STORE_NAME_MAX))
-		return fail("%s: bad user name", where);
-	if (f[1] && *f[1] && !valid_email(f[1]))
-		return fail("%s: bad email address", where);
-	if (f[2] && strlen(f[2]) > 256)
-		return fail("%s: display name longer than 256 bytes", where);
+	if (admin_user_check(&c->adm, &in) == -1) {
+		const char *field = c->adm.field ? c->adm.field : "";
+		return fail("%s: %s", where, !strcmp(field, "name") ? "bad user name" :
+		    !strcmp(field, "email") ? "bad email address" : c->adm.msg);
+	}
 	if (store_user_get(c->in.store, c->tenant, f[0], &u) != 0)
 		bad = fail("%s: user %s already exists", where, f[0]);
 	store_user_clear(&u);
@@ -223,8 +163,7 @@ read_import(struct cli *c, const char *path, size_t *n_r)
 int
 cmd_user_import(struct cli *c)
 {
-	struct password_params pp = pw_params(c);
-	const char *path = arg(c, 0), *err;
+	const char *path = arg(c, 0);
 	struct import_line *l;
 	char *pw = NULL;
 	size_t n, done = 0;
@@ -237,23 +176,12 @@ cmd_user_import(struct cli *c)
 		return rc;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct audit_entry ae;
-		struct user u = { 0 };
-		u.name = l[i].name;
-		u.email = l[i].email;
-		u.display_name = l[i].display;
-		u.created = u.pw_changed = (uint64_t)clock_now();
-		u.must_change = pw == NULL;
-		if (pw && (u.pwhash = password_hash(&pp, pw, &err)) == NULL)
-			break;
-		cli_audit(&ae, "admin.user.add", "user", u.name, "email", u.email, "via", "import",
-		    NULL);
-		if (store_user_add(c->in.store, c->tenant, &u, &ae, &err) == -1) {
-			fail("%s:%d: user %s: %s", path, l[i].lineno, u.name, err);
-			free(u.pwhash);
+		struct admin_user_in in = { .name = l[i].name, .email = l[i].email,
+			.display_name = l[i].display, .password = pw };
+		if (admin_user_add_via(&c->adm, &in, "import", NULL) == -1) {
+			fail("%s:%d: %s", path, l[i].lineno, c->adm.msg);
 			break;
 		}
-		free(u.pwhash);
 		done++;
 	}
 	freezero_str(pw);
@@ -268,7 +196,17 @@ cmd_user_list(struct cli *c)
 	return store_user_list(c->in.store, c->tenant, print_user, NULL) < 0;
 }
 
-/* The message for the result rc of a store call on user name (1 done). */
+/* What an admin_* call on kind name did (rc 0: what), or its failure. */
+static int
+admin_done(struct cli *c, const char *kind, const char *name, int rc, const char *what)
+{
+	if (rc == -1)
+		return fail("%s", c->adm.msg);
+	printf("%s %s %s\n", kind, name, what);
+	return 0;
+}
+
+/* The message for the result rc of a store lookup of user name (1 found). */
 static int
 user_done(const char *name, int rc, const char *what)
 {
@@ -283,11 +221,9 @@ int
 cmd_user_enable(struct cli *c)
 {
 	int off = !strcmp(c->spec->sub, "disable");
-	struct audit_entry ae;
 
-	cli_audit(&ae, off ? "admin.user.disable" : "admin.user.enable", "user", arg(c, 0), NULL);
-	return user_done(arg(c, 0), store_user_set_disabled(c->in.store, c->tenant, arg(c, 0),
-	    off, &ae), off ? "disabled" : "enabled");
+	return admin_done(c, "user", arg(c, 0), admin_user_set_disabled(&c->adm, arg(c, 0), off),
+	    off ? "disabled" : "enabled");
 }
 
 int
@@ -295,7 +231,7 @@ cmd_user_passwd(struct cli *c)
 {
 	const char *name = arg(c, 0);
 	struct user u;
-	char *h, *what;
+	char *pw, *what;
 	int rc;
 
 	/* Ask only for a user who exists. */
@@ -304,30 +240,20 @@ cmd_user_passwd(struct cli *c)
 	if (rc != 1)
 		return user_done(name, rc, NULL);
 	what = xasprintf("New password for %s", name);
-	rc = user_password_hash(c, 1, what, &h);
+	rc = prompt_password(c, 1, what, &pw);
 	free(what);
 	if (rc != 0)
 		return rc;
-	{
-		struct audit_entry ae;
-		cli_audit(&ae, "admin.user.passwd", "user", name, NULL);
-		rc = store_user_set_password(c->in.store, c->tenant, name, h, clock_now(), &ae);
-	}
-	free(h);
-	return user_done(name, rc, "password changed");
+	rc = admin_user_set_password(&c->adm, name, pw);
+	freezero_str(pw);
+	return admin_done(c, "user", name, rc, "password changed");
 }
 
 int
 cmd_user_remove(struct cli *c)
 {
-	struct audit_entry ae;
-	int rc;
-
-	cli_audit(&ae, "admin.user.remove", "user", arg(c, 0), NULL);
-	rc = store_user_remove(c->in.store, c->tenant, arg(c, 0), &ae);
-	if (rc == 1)
-		refresh_crl(c);	/* the user's certificates were revoked with it */
-	return user_done(arg(c, 0), rc, "removed");
+	return admin_done(c, "user", arg(c, 0), admin_user_remove(&c->adm, arg(c, 0)),
+	    "removed");
 }
 
 /* ---- groups ---- */
@@ -367,100 +293,50 @@ cmd_group_members(struct cli *c)
 int
 cmd_group_add(struct cli *c)
 {
-	const char *g = arg(c, 0), *err;
-	struct audit_entry ae;
-
-	if (!store_valid_name(g, STORE_NAME_MAX))
-		return fail("group name must be 1-128 characters of a-z A-Z 0-9 . _ @ + -");
-	cli_audit(&ae, "admin.group.add", "group", g, NULL);
-	if (store_group_add(c->in.store, c->tenant, g, &ae, &err) == -1)
-		return fail("group %s: %s", g, err);
-	printf("group %s added\n", g);
-	return 0;
+	return admin_done(c, "group", arg(c, 0), admin_group_add(&c->adm, arg(c, 0), NULL),
+	    "added");
 }
 
 int
 cmd_group_remove(struct cli *c)
 {
-	const char *g = arg(c, 0);
-	struct audit_entry ae;
-	int rc;
+	return admin_done(c, "group", arg(c, 0), admin_group_remove(&c->adm, arg(c, 0)),
+	    "removed");
+}
 
-	cli_audit(&ae, "admin.group.remove", "group", g, NULL);
-	if ((rc = store_group_remove(c->in.store, c->tenant, g, &ae)) != 1)
-		return fail("group %s: %s", g, rc == 0 ? "no such group" : "storage error");
-	printf("group %s removed\n", g);
-	return 0;
+/* 1 when user is a member of group g (0 also when there is no such group), or -1. */
+static int
+is_member(struct cli *c, const char *g, const char *user)
+{
+	char **names;
+	int rc = store_group_members(c->in.store, c->tenant, g, &names);
+
+	if (rc == 1) {
+		rc = 0;
+		for (char **p = names; *p && !rc; p++)
+			rc = !strcasecmp(*p, user);
+	}
+	store_strv_free(names);
+	return rc;
 }
 
 /* group add-member G USER and group remove-member G USER. */
 int
 cmd_group_member(struct cli *c)
 {
-	const char *g = arg(c, 0), *u = arg(c, 1), *err;
+	const char *g = arg(c, 0), *u = arg(c, 1);
 	int add = !strcmp(c->spec->sub, "add-member"), rc;
-	struct audit_entry ae;
 
-	cli_audit(&ae, add ? "admin.group.add_member" : "admin.group.remove_member", "group", g,
-	    "user", u, NULL);
-	if (add) {
-		if (store_member_add(c->in.store, c->tenant, g, u, &ae, &err) == -1)
-			return fail("group %s: %s", g, err);
-		printf("user %s added to group %s\n", u, g);
-		return 0;
-	}
-	if ((rc = store_member_remove(c->in.store, c->tenant, g, u, &ae)) != 1)
+	if (!add && (rc = is_member(c, g, u)) != 1)
 		return fail("group %s: %s", g, rc == 0 ? "not a member" : "storage error");
-	printf("user %s removed from group %s\n", u, g);
+	rc = add ? admin_member_add(&c->adm, g, u) : admin_member_remove(&c->adm, g, u);
+	if (rc == -1)
+		return fail("%s", c->adm.msg);
+	printf("user %s %s group %s\n", u, add ? "added to" : "removed from", g);
 	return 0;
 }
 
 /* ---- user set, user show, user unlock ---- */
-
-#define ATTRS_MAX 8192
-
-/* A key of an extra attribute: 1-64 of [A-Za-z0-9_.-]. */
-static int
-attr_key_ok(const char *k, size_t n)
-{
-	return n >= 1 && n <= 64 && strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789_.-") >= n;
-}
-
-static int
-attr_value_ok(const char *v)
-{
-	if (strlen(v) > 1024)
-		return 0;
-	for (; *v; v++)
-		if ((unsigned char)*v < 0x20 || *v == 0x7f)
-			return 0;
-	return 1;
-}
-
-/* attrs ("key=value" lines) with key set to value (removed when value is ""), sorted. */
-static char *
-attr_set(const char *attrs, const char *key, size_t klen, const char *value)
-{
-	struct buf b;
-	int done = 0;
-
-	buf_init(&b, 0);
-	for (const char *p = attrs ? attrs : ""; *p; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] != 0)) {
-		size_t n = strcspn(p, "\n"), kl = strcspn(p, "=");
-		int cmp = strncmp(p, key, kl < klen ? kl : klen);
-		if (cmp == 0)
-			cmp = kl < klen ? -1 : kl > klen ? 1 : 0;
-		if (cmp >= 0 && !done && *value)
-			buf_printf(&b, "%.*s=%s\n", (int)klen, key, value);
-		done |= cmp >= 0;
-		if (cmp != 0)
-			buf_printf(&b, "%.*s\n", (int)n, p);
-	}
-	if (!done && *value)
-		buf_printf(&b, "%.*s=%s\n", (int)klen, key, value);
-	return buf_steal(&b, NULL);
-}
 
 /* The user's attributes with every --attr KEY=VALUE applied (new string), or NULL. */
 static char *
@@ -468,28 +344,20 @@ new_attrs(struct cli *c, const char *current)
 {
 	char *all = opt_all(c, "--attr"), *attrs = xstrdup(current ? current : ""), *next;
 
-	for (char *p = all; p && *p; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] != 0)) {
+	for (char *p = all; p && *p && attrs; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] != 0)) {
 		size_t n = strcspn(p, "\n"), kl = strcspn(p, "=");
-		char *value = xstrndup(p + kl + (kl < n), kl < n ? n - kl - 1 : 0);
-		if (kl >= n || !attr_key_ok(p, kl) || !attr_value_ok(value)) {
+		char *key = xstrndup(p, kl), *value = xstrndup(p + kl + (kl < n), kl < n ?
+		    n - kl - 1 : 0);
+		next = kl < n ? admin_attrs_set(&c->adm, attrs, key, value) : NULL;
+		if (next == NULL)
 			fail("--attr takes KEY=VALUE (KEY: 1-64 of A-Z a-z 0-9 _ . -; VALUE: up to "
 			    "1024 bytes without control characters; empty removes KEY)");
-			free(value);
-			free(attrs);
-			attrs = NULL;
-			break;
-		}
-		next = attr_set(attrs, p, kl, value);
-		free(attrs);
+		free(key);
 		free(value);
+		free(attrs);
 		attrs = next;
 	}
 	free(all);
-	if (attrs && strlen(attrs) > ATTRS_MAX) {
-		fail("attributes longer than %d bytes together", ATTRS_MAX);
-		free(attrs);
-		attrs = NULL;
-	}
 	return attrs;
 }
 
@@ -500,34 +368,24 @@ cmd_user_set(struct cli *c)
 	struct user_change ch = { .email = email, .display_name = display,
 		.break_glass = opt(c, "--break-glass"),
 		.must_change = opt(c, "--must-change-password") };
-	struct audit_entry ae;
 	struct user u;
 	char *attrs = NULL;
-	const char *err;
 	int rc;
 
 	if (!email && !display && !flag(c, "--attr") && !ch.break_glass && !ch.must_change)
 		return usage_fail(c, "user set needs --email, --name, --attr, --break-glass or "
 		    "--must-change-password");
-	if (email && *email && !valid_email(email))
-		return fail("%s is not an email address", email);
-	if (display && strlen(display) > 256)
-		return fail("display name longer than 256 bytes");
+	/* A missing user is reported by admin_user_update, after the checks of the values. */
 	if ((rc = store_user_get(c->in.store, c->tenant, name, &u)) == 1 && flag(c, "--attr"))
 		rc = (ch.attrs = attrs = new_attrs(c, u.attrs)) ? 1 : -2;
 	store_user_clear(&u);
-	if (rc != 1) {
+	if (rc < 0) {
 		free(attrs);
 		return rc == -2 ? EXIT_FAIL : user_done(name, rc, NULL);
 	}
-	cli_audit(&ae, "admin.user.set", "user", name, "email", email, "name", display,
-	    "attrs", attrs ? "changed" : NULL, "break_glass", ch.break_glass, "must_change",
-	    ch.must_change, NULL);
-	rc = store_user_update(c->in.store, c->tenant, name, &ch, &ae, &err);
+	rc = admin_user_update(&c->adm, name, &ch);
 	free(attrs);
-	if (rc == -1)
-		return fail("user %s: %s", name, err);
-	return user_done(name, rc, "changed");
+	return admin_done(c, "user", name, rc, "changed");
 }
 
 int
@@ -569,19 +427,6 @@ cmd_user_show(struct cli *c)
 int
 cmd_user_unlock(struct cli *c)
 {
-	const char *name = arg(c, 0);
-	struct failures f;
-	struct user u;
-	int rc = store_user_get(c->in.store, c->tenant, name, &u), locked;
-
-	if (rc == 1) {
-		locked = store_failure_get(c->in.store, c->tenant, "user", u.name, &f) == 1 &&
-		    f.count > 0;
-		rc = store_failure_clear(c->in.store, c->tenant, "user", u.name) < 0 ? -1 : 1;
-		if (rc == 1)
-			cli_audit_event(c, c->tenant, "admin.user.unlock", "user", u.name, "failures",
-			    locked ? "cleared" : "none", NULL);
-	}
-	store_user_clear(&u);
-	return user_done(name, rc, "unlocked");
+	return admin_done(c, "user", arg(c, 0), admin_user_unlock(&c->adm, arg(c, 0)),
+	    "unlocked");
 }

@@ -407,14 +407,14 @@ done:
 
 int
 instance_ca_main(struct instance *in, const unsigned char key[CRYPTO_SEAL_KEY_LEN], int fd,
-    volatile sig_atomic_t *stop)
+    int refresh, volatile sig_atomic_t *stop)
 {
 	struct casvc_conf conf = { 0 };
 
 	conf.st = in->store;
 	conf.key = key;
 	conf.crl_validity = in->settings.crl_validity;
-	conf.refresh_every = fd == -1 ? 60 : 0;
+	conf.refresh_every = refresh ? 60 : 0;
 	return casvc_serve(fd, &conf, stop);
 }
 
@@ -449,7 +449,7 @@ instance_spawn_ca(const char *dir, struct buf *err)
 		if (instance_open(&in, dir, &e) == 0) {
 			explicit_bzero(in.master, sizeof(in.master));	/* a ca needs none */
 			if (instance_ca_key(&in, key, &e) == 0)
-				rc = instance_ca_main(&in, key, sv[1], NULL) == 0 ? 0 : 1;
+				rc = instance_ca_main(&in, key, sv[1], 0, NULL) == 0 ? 0 : 1;
 			explicit_bzero(key, sizeof(key));
 			instance_close(&in);
 		}

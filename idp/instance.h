@@ -72,10 +72,11 @@ int instance_check_ca_key(const char *dir, const struct settings *s, struct buf 
 int instance_ca_key(const struct instance *in, unsigned char key[CRYPTO_SEAL_KEY_LEN],
     struct buf *err);
 /*
- * Be the ca process of an opened instance, with the CA sealing key: requests on fd, or
- * (fd -1) CRL refresh only, until fd closes or *stop is set.  0 on a clean end.
+ * Be the ca process of an opened instance, with the CA sealing key: answer requests on fd
+ * (-1: none) and, with refresh (the daemon's), keep every tenant's CRL fresh, until fd
+ * closes or *stop is set.  0 on a clean end.
  */
 int instance_ca_main(struct instance *in, const unsigned char key[CRYPTO_SEAL_KEY_LEN], int fd,
-    volatile sig_atomic_t *stop);
+    int refresh, volatile sig_atomic_t *stop);
 
 #endif

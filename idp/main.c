@@ -1,7 +1,7 @@
 /*
  * sekishod: reads the configuration and keys, binds the listener, then runs the network
- * worker in a child process that drops privileges before opening the database, and
- * restarts it if it dies.
+ * worker in a child process that drops privileges before opening the database, and the
+ * ca process (the CA keys) it asks to issue and revoke; restarts them if they die.
  */
 #include "config.h"
 
@@ -26,9 +26,11 @@
 #include "conf.h"
 #include "device.h"
 #include "factor.h"
+#include "casvc.h"
 #include "http.h"
 #include "idp.h"
 #include "instance.h"
+#include "ipc.h"
 #include "log.h"
 #include "mail.h"
 #include "pki.h"
@@ -430,6 +432,10 @@ struct listeners {
 	int dfd;		/* the device-check listener, or -1 */
 	char *key, *cert;
 	char *dkey, *dcert;	/* the device listener's (may be the main ones) */
+	/* set for each child by spawn_missing */
+	int chan;		/* its end of the worker's channel to the ca process, or -1 */
+	int ctl;		/* the worker: where a restarted ca process's channel arrives */
+	int drop[2];		/* the parent's descriptors the child closes at once, or -1 */
 };
 
 /* The device-check server, asking for certificates of the CAs in trust (may be NULL). */
@@ -470,6 +476,20 @@ start_mail(struct idp *idp)
 		return -1;
 	}
 	return 0;
+}
+
+/* A ca process was restarted: its channel replaces the dead one (no call runs meanwhile). */
+static void
+ca_relink(struct idp *idp, int ctl)
+{
+	int fd = ctl == -1 ? -2 : ipc_recv_fd(ctl);
+
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&idp->ca_lock);
+	ca_client_set_fd(idp->ca, fd);
+	pthread_mutex_unlock(&idp->ca_lock);
+	log_info("connected to the restarted ca process");
 }
 
 static int
@@ -513,8 +533,11 @@ worker(struct instance *in, const struct listeners *l)
 		idp_free(&idp);
 		return 1;
 	}
+	/* The worker asks, the ca process holds the keys and checks the cap (not our child). */
+	idp.ca = ca_client_new(l->chan, 0);
 	if ((srv = http_start(&hs, idp_handle, &idp, &errstr)) == NULL) {
 		log_error("%s", errstr);
+		ca_client_close(idp.ca);
 		mail_stop();
 		protocols_stop();
 		idp_free(&idp);
@@ -550,11 +573,14 @@ worker(struct instance *in, const struct listeners *l)
 			}
 			next_trust = clock_mono_ms() + 5000;
 		}
+		ca_relink(&idp, l->ctl);
 		usleep(200000);
 	}
 	log_info("worker stopping");
 	http_stop(dsrv);
 	http_stop(srv);
+	ca_client_close(idp.ca);
+	idp.ca = NULL;
 	free(trust);
 	mail_stop();
 	protocols_stop();
@@ -564,9 +590,10 @@ worker(struct instance *in, const struct listeners *l)
 }
 
 /*
- * The ca process of the daemon: keeps every tenant's CRL fresh; holds the CA keys.  It
- * reads ca.key before it drops privileges (to ca_user, else user), so ca.key stays
- * root's and the worker's uid cannot open it.
+ * The ca process of the daemon: keeps every tenant's CRL fresh and answers the worker's
+ * requests (issue, revoke, CRL) on its channel; holds the CA keys.  It reads ca.key
+ * before it drops privileges (to ca_user, else user), so ca.key stays root's and the
+ * worker's uid cannot open it.  It ends when the worker's end of the channel closes.
  */
 static int
 ca_process(struct instance *in, const struct listeners *l)
@@ -583,7 +610,7 @@ ca_process(struct instance *in, const struct listeners *l)
 	explicit_bzero(in->master, sizeof(in->master));	/* CA keys are sealed with ca.key */
 	buf_init(&err, 0);
 	if (instance_ca_key(in, key, &err) == 0 && become(as) == 0 &&
-	    instance_open_store(in, &err) == 0 && instance_ca_main(in, key, -1, &got_term) == 0)
+	    instance_open_store(in, &err) == 0 && instance_ca_main(in, key, l->chan, 1, &got_term) == 0)
 		rc = 0;
 	else
 		log_error("ca: %s", err.data ? err.data : "failed");
@@ -620,8 +647,12 @@ spawn(int (*fn)(struct instance *, const struct listeners *), struct instance *i
 	fflush(NULL);	/* the child exits through exit(): nothing buffered twice */
 	if ((pid = fork()) == -1)
 		log_error("fork: %s", strerror(errno));
-	else if (pid == 0)
+	else if (pid == 0) {
+		for (size_t i = 0; i < 2; i++)
+			if (l->drop[i] != -1)
+				close(l->drop[i]);
 		exit(fn(in, l));	/* exit(): leak checkers run */
+	}
 	return pid;
 }
 
@@ -637,6 +668,73 @@ stop_children(pid_t *pids, size_t n)
 			;
 		pids[i] = 0;
 	}
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd != -1)
+		close(*fd);
+	*fd = -1;
+}
+
+/*
+ * Start the children that do not run (pids[0] the worker, pids[1] the ca process): the
+ * ca process first, on a new channel whose other end goes to the worker, inherited by a
+ * worker started now or passed over *ctl to the running one.  A new worker gets a new
+ * control socket (*ctl: the parent's end).  0, or -1 when a start failed.
+ */
+static int
+spawn_missing(pid_t pids[2], int64_t started[2], struct instance *in,
+    const struct listeners *l, int *ctl)
+{
+	struct listeners cl = *l;
+	int chan[2] = { -1, -1 }, wctl[2] = { -1, -1 }, rc = -1;
+
+	/* A new worker needs a channel: the ca process that served the old one goes too. */
+	if (pids[0] == 0 && pids[1] != 0)
+		stop_children(&pids[1], 1);
+	if (pids[1] == 0) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan) == -1) {
+			log_error("socketpair: %s", strerror(errno));
+			goto done;
+		}
+		cl.chan = chan[1];
+		cl.ctl = -1;
+		cl.drop[0] = chan[0];
+		cl.drop[1] = *ctl;
+		started[1] = clock_mono_ms();
+		if ((pids[1] = spawn(ca_process, in, &cl)) == -1)
+			goto done;
+		close_fd(&chan[1]);
+		if (pids[0] != 0 && ipc_send_fd(*ctl, chan[0]) == -1)
+			log_error("cannot pass the worker its channel to the ca process");
+	}
+	if (pids[0] == 0) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, wctl) == -1) {
+			log_error("socketpair: %s", strerror(errno));
+			goto done;
+		}
+		cl.chan = chan[0];
+		cl.ctl = wctl[1];
+		cl.drop[0] = wctl[0];
+		cl.drop[1] = *ctl;
+		started[0] = clock_mono_ms();
+		if ((pids[0] = spawn(worker, in, &cl)) == -1)
+			goto done;
+		close_fd(ctl);
+		*ctl = wctl[0];
+		wctl[0] = -1;
+	}
+	rc = 0;
+done:
+	for (size_t i = 0; i < 2; i++) {
+		close_fd(&chan[i]);
+		close_fd(&wctl[i]);
+		if (pids[i] == -1)
+			pids[i] = 0;
+	}
+	return rc;
 }
 
 /* The configuration and master key, and a ca.key that user (the worker) cannot read. */
@@ -659,27 +757,22 @@ load_checked(struct instance *in, const char *dir, struct buf *err)
 static int
 supervise(const char *dir, struct instance *in, const struct listeners *l)
 {
-	int (*const fns[2])(struct instance *, const struct listeners *) = { worker, ca_process };
 	static const char *const names[2] = { "worker", "ca process" };
 	pid_t pids[2] = { 0, 0 };
 	int64_t started[2] = { 0, 0 };
 	int backoff[2] = { 0, 0 };
 	int ran[2] = { 0, 0 };	/* a child of this kind has served since start or reload */
+	int ctl = -1;		/* passes the worker a restarted ca process's channel */
 
 	for (;;) {
 		int status = 0;
 		pid_t w;
 		size_t i;
 
-		for (i = 0; i < 2; i++) {
-			if (pids[i] != 0)
-				continue;
-			started[i] = clock_mono_ms();
-			if ((pids[i] = spawn(fns[i], in, l)) == -1) {
-				pids[i] = 0;
-				stop_children(pids, 2);
-				return 1;
-			}
+		if (spawn_missing(pids, started, in, l, &ctl) == -1) {
+			stop_children(pids, 2);
+			close_fd(&ctl);
+			return 1;
 		}
 		while ((w = waitpid(-1, &status, 0)) == -1 && errno == EINTR) {
 			if (got_term || got_hup)
@@ -687,6 +780,7 @@ supervise(const char *dir, struct instance *in, const struct listeners *l)
 		}
 		if (got_term) {
 			stop_children(pids, 2);
+			close_fd(&ctl);
 			return 0;
 		}
 		if (got_hup) {
@@ -694,6 +788,7 @@ supervise(const char *dir, struct instance *in, const struct listeners *l)
 			struct instance fresh;
 			got_hup = 0;
 			stop_children(pids, 2);
+			close_fd(&ctl);
 			ran[0] = ran[1] = 0;
 			buf_init(&err, 0);
 			if (load_checked(&fresh, dir, &err) == 0) {
@@ -723,6 +818,7 @@ supervise(const char *dir, struct instance *in, const struct listeners *l)
 		if (!ran[i] && WIFEXITED(status) && WEXITSTATUS(status) == 1) {
 			log_error("%s failed to start", names[i]);
 			stop_children(pids, 2);
+			close_fd(&ctl);
 			return 1;
 		}
 		/* A child that ran a while comes back at once; a crash loop backs off. */
@@ -736,6 +832,7 @@ supervise(const char *dir, struct instance *in, const struct listeners *l)
 		backoff[i] = backoff[i] == 0 ? 1 : backoff[i] < 30 ? backoff[i] * 2 : 30;
 		if (got_term) {
 			stop_children(pids, 2);
+			close_fd(&ctl);
 			return 0;
 		}
 	}
@@ -752,7 +849,7 @@ main(int argc, char **argv)
 	};
 	const char *dir = NULL;
 	int check = 0, fg = 0, debug = 0, ch, rc;
-	struct listeners l = { .fd = -1, .dfd = -1 };
+	struct listeners l = { .fd = -1, .dfd = -1, .chan = -1, .ctl = -1, .drop = { -1, -1 } };
 	struct instance in;
 	struct sigaction sa;
 	struct buf err;

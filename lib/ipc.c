@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -81,4 +82,68 @@ ipc_recv(int fd, struct buf *out, size_t max)
 		left -= (uint32_t)k;
 	}
 	return 1;
+}
+
+/* One byte with room for one descriptor beside it (SCM_RIGHTS). */
+struct fd_msg {
+	char byte;
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov;
+	struct msghdr m;
+};
+
+static void
+fd_msg_init(struct fd_msg *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->byte = 'F';
+	f->iov.iov_base = &f->byte;
+	f->iov.iov_len = 1;
+	f->m.msg_iov = &f->iov;
+	f->m.msg_iovlen = 1;
+	f->m.msg_control = f->u.space;
+	f->m.msg_controllen = sizeof(f->u.space);
+}
+
+int
+ipc_send_fd(int sock, int fd)
+{
+	struct fd_msg f;
+	struct cmsghdr *h;
+	ssize_t w;
+
+	fd_msg_init(&f);
+	h = CMSG_FIRSTHDR(&f.m);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &fd, sizeof(int));
+	while ((w = sendmsg(sock, &f.m, MSG_NOSIGNAL)) == -1 && errno == EINTR)
+		;
+	return w == 1 ? 0 : -1;
+}
+
+int
+ipc_recv_fd(int sock)
+{
+	struct fd_msg f;
+	struct cmsghdr *h;
+	ssize_t r;
+	int fd = -1;
+
+	fd_msg_init(&f);
+	while ((r = recvmsg(sock, &f.m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC)) == -1 && errno == EINTR)
+		;
+	if (r == -1)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -2 : -1;
+	if (r == 0)
+		return -1;
+	h = CMSG_FIRSTHDR(&f.m);
+	if (h && h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS &&
+	    h->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(h), sizeof(int));
+	return fd == -1 ? -2 : fd;
 }

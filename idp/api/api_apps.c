@@ -1,10 +1,535 @@
 /*
- * The admin API's apps routes (see api.h): being written; the table is empty until then.
+ * The admin API's apps: SAML service providers from their metadata and OpenID Connect
+ * clients (created through admin_app.h, as the command line does), their portal texts,
+ * removal, and who is assigned to them.  Never shows a client secret's hash; the
+ * metadata only at apps/{name}/metadata.
  */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin_app.h"
 #include "api.h"
+#include "form.h"
+#include "store.h"
+#include "xmalloc.h"
+
+/* A newline- or comma-separated store list as a JSON array of strings. */
+static json_t *
+split_array(const char *list, const char *sep)
+{
+	json_t *v = json_array();
+
+	for (const char *p = list; p && *p; ) {
+		size_t n = strcspn(p, sep);
+		if (n)
+			json_array_append_new(v, json_stringn(p, n));
+		p += n + (p[n] != '\0');
+	}
+	return v;
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+static void
+oidc_members(json_t *o, const struct app *a)
+{
+	json_object_set_new(o, "client_id", json_string(a->entity_id ? a->entity_id : ""));
+	json_object_set_new(o, "token_endpoint_auth_method",
+	    json_string(a->auth_method ? a->auth_method : ""));
+	json_object_set_new(o, "public", json_boolean(a->auth_method &&
+	    !strcmp(a->auth_method, "none")));
+	json_object_set_new(o, "redirect_uris", split_array(a->redirect_uris, "\n"));
+	json_object_set_new(o, "post_logout_redirect_uris", split_array(a->logout_uris, "\n"));
+	json_object_set_new(o, "grant_types", split_array(a->grant_types, ","));
+	json_object_set_new(o, "id_token_alg", json_string(a->id_token_alg ? a->id_token_alg :
+	    "RS256"));
+	json_object_set_new(o, "access_token_format", json_string(a->access_token_format ?
+	    a->access_token_format : "jwt"));
+	json_object_set_new(o, "backchannel_logout_uri", str_or_null(a->backchannel_uri));
+	json_object_set_new(o, "has_jwks", json_boolean(a->jwks != NULL));
+}
+
+/* The app as GET shows it (and as its ETag and the audit record see it). */
+static json_t *
+app_json(const struct app *a)
+{
+	json_t *o = json_object();
+	int oidc = a->type && !strcmp(a->type, "oidc");
+
+	json_object_set_new(o, "name", json_string(a->name));
+	json_object_set_new(o, "id", json_string(a->id ? a->id : ""));
+	json_object_set_new(o, "type", json_string(oidc ? "oidc" : "saml"));
+	if (oidc)
+		oidc_members(o, a);
+	else {
+		json_object_set_new(o, "entity_id", json_string(a->entity_id ? a->entity_id : ""));
+		json_object_set_new(o, "nameid_format", json_string(a->nameid_format ?
+		    a->nameid_format : "persistent"));
+		json_object_set_new(o, "sign_response", json_boolean(a->sign_response != 0));
+	}
+	json_object_set_new(o, "display_name", str_or_null(a->display_name));
+	json_object_set_new(o, "description", str_or_null(a->description));
+	json_object_set_new(o, "has_icon", json_boolean(a->icon_len > 0));
+	json_object_set_new(o, "created", api_time(a->created));
+	return o;
+}
+
+/* The app called name as JSON, or NULL after answering 404 (or 500). */
+static json_t *
+app_get(struct api_call *c, const char *name)
+{
+	struct app a;
+	json_t *o = NULL;
+	int rc = store_app_get(c->adm.in->store, c->adm.tenant, name, &a);
+
+	if (rc == 1)
+		o = app_json(&a);
+	else if (rc == 0)
+		api_not_found(c, "app");
+	else
+		api_error(c, 500, "internal", NULL, "storage error");
+	store_app_clear(&a);
+	return o;
+}
+
+/* ---- GET apps ---- */
+
+struct list_arg {
+	struct api_page *pg;
+	const char *type;
+};
+
+static void
+list_one(const void *rec, void *arg)
+{
+	const struct app *a = rec;
+	struct list_arg *la = arg;
+
+	if (la->type == NULL || (a->type && !strcmp(a->type, la->type)))
+		api_page_add(la->pg, a->name, app_json(a));
+}
+
+static void
+apps_list(struct api_call *c)
+{
+	const char *type = form_get(c->query, "type");
+	struct api_page pg;
+	struct list_arg la = { &pg, type };
+
+	if (type && strcmp(type, "saml") && strcmp(type, "oidc")) {
+		api_error(c, 400, "invalid_request", "type", "type is saml or oidc");
+		return;
+	}
+	if (api_page_init(c, &pg) == -1)
+		return;
+	if (store_app_list(c->adm.in->store, c->adm.tenant, list_one, &la) < 0) {
+		json_decref(pg.items);
+		free(pg.after);
+		free(pg.last);
+		api_error(c, 500, "internal", NULL, "storage error");
+		return;
+	}
+	api_page_reply(c, &pg);
+}
+
+/* ---- POST apps ---- */
+
+/*
+ * A member that is an array of strings (absent: none) as a new array of borrowed strings;
+ * -1 after answering 400.
+ */
+static int
+get_str_array(struct api_call *c, const char *field, const char ***v_r, size_t *n_r)
+{
+	json_t *a = json_object_get(c->body, field), *s;
+	size_t i;
+
+	*v_r = xcalloc(a && json_is_array(a) ? json_array_size(a) + 1 : 1, sizeof(**v_r));
+	*n_r = 0;
+	if (a == NULL || json_is_null(a))
+		return 0;
+	if (!json_is_array(a)) {
+		api_error(c, 400, "invalid_request", field, "%s must be an array of strings", field);
+		return -1;
+	}
+	json_array_foreach(a, i, s) {
+		if (!json_is_string(s)) {
+			api_error(c, 400, "invalid_request", field, "%s must be an array of strings",
+			    field);
+			return -1;
+		}
+		(*v_r)[(*n_r)++] = json_string_value(s);
+	}
+	return 0;
+}
+
+/* The answer to a creation: the app (as GET shows it) with what is shown only now. */
+static void
+created(struct api_call *c, const char *name, const char *secret)
+{
+	json_t *o = app_get(c, name);
+	char *loc;
+
+	if (o == NULL)
+		return;
+	api_audit_change(c, NULL, json_deep_copy(o));
+	if (secret)
+		json_object_set_new(o, "client_secret", json_string(secret));
+	loc = xasprintf("apps/%s", name);
+	api_created(c, loc, o);
+	free(loc);
+}
+
+static void
+create_saml(struct api_call *c, const char *name)
+{
+	static const char *const allowed[] = { "name", "type", "metadata", "nameid_format",
+		"sign_response", NULL };
+	json_t *md = json_object_get(c->body, "metadata");
+	struct admin_saml_app in = { .name = name };
+
+	if (api_only_fields(c, allowed) == -1 ||
+	    api_get_str(c, "nameid_format", 0, 32, &in.nameid) == -1 ||
+	    api_get_bool(c, "sign_response", 0, &in.sign_response) == -1)
+		return;
+	/* XML has line breaks, which api_get_str refuses: the admin layer checks it. */
+	if (!json_is_string(md)) {
+		api_error(c, 400, "invalid_request", "metadata", "metadata (the SP's metadata "
+		    "XML) is required");
+		return;
+	}
+	in.metadata = json_string_value(md);
+	in.metadata_len = json_string_length(md);
+	if (admin_app_add_saml(&c->adm, &in) == -1)
+		api_admin_error(c);
+	else
+		created(c, name, NULL);
+}
+
+/* The OIDC members other than the lists and the JWKS, into in. */
+static int
+oidc_strings(struct api_call *c, struct admin_oidc_app *in)
+{
+	return api_get_bool(c, "public", 0, &in->public_client) == -1 ||
+	    api_get_str(c, "token_endpoint_auth_method", 0, 32, &in->auth) == -1 ||
+	    api_get_str(c, "id_token_alg", 0, 16, &in->id_token_alg) == -1 ||
+	    api_get_str(c, "access_token_format", 0, 16, &in->access_token) == -1 ||
+	    api_get_str(c, "backchannel_logout_uri", 0, 4096, &in->backchannel_uri) == -1 ? -1 : 0;
+}
+
+/* grant_types as the comma-separated list of the store (new), or NULL: the default. */
+static int
+oidc_grants(struct api_call *c, char **grants_r)
+{
+	json_t *g = json_object_get(c->body, "grant_types");
+	const char **v;
+	size_t n;
+
+	*grants_r = NULL;
+	if (get_str_array(c, "grant_types", &v, &n) == -1) {
+		free(v);
+		return -1;
+	}
+	if (g && !json_is_null(g)) {
+		*grants_r = xstrdup("");
+		for (size_t i = 0; i < n; i++) {
+			char *t = xasprintf("%s%s%s", *grants_r, i ? "," : "", v[i]);
+			free(*grants_r);
+			*grants_r = t;
+		}
+	}
+	free(v);
+	return 0;
+}
+
+static void
+create_oidc(struct api_call *c, const char *name)
+{
+	static const char *const allowed[] = { "name", "type", "redirect_uris", "public",
+		"token_endpoint_auth_method", "jwks", "post_logout_redirect_uris", "id_token_alg",
+		"access_token_format", "backchannel_logout_uri", "grant_types", NULL };
+	struct admin_oidc_app in = { .name = name };
+	json_t *jwks = json_object_get(c->body, "jwks");
+	char *grants = NULL, *jwks_text = NULL, *client_id = NULL, *secret = NULL;
+
+	if (api_only_fields(c, allowed) == -1 || oidc_strings(c, &in) == -1 ||
+	    get_str_array(c, "redirect_uris", (const char ***)&in.redirect_uris,
+	    &in.n_redirect) == -1 ||
+	    get_str_array(c, "post_logout_redirect_uris", (const char ***)&in.logout_uris,
+	    &in.n_logout) == -1 || oidc_grants(c, &grants) == -1)
+		goto done;
+	if (jwks && !json_is_null(jwks) && !json_is_object(jwks)) {
+		api_error(c, 400, "invalid_request", "jwks", "jwks is a JWK Set (an object)");
+		goto done;
+	}
+	if (jwks && json_is_object(jwks))
+		jwks_text = json_dumps(jwks, JSON_COMPACT);
+	in.jwks = jwks_text;
+	in.grants = grants;
+	if (admin_app_add_oidc(&c->adm, &in, &client_id, &secret) == -1)
+		api_admin_error(c);
+	else
+		created(c, name, secret);
+done:
+	free((void *)in.redirect_uris);
+	free((void *)in.logout_uris);
+	free(grants);
+	free(jwks_text);
+	free(client_id);
+	freezero_str(secret);
+}
+
+static void
+app_create(struct api_call *c)
+{
+	const char *name, *type;
+
+	if (api_get_str(c, "name", 1, STORE_NAME_MAX, &name) == -1 ||
+	    api_get_str(c, "type", 1, 16, &type) == -1)
+		return;
+	if (!strcmp(type, "saml"))
+		create_saml(c, name);
+	else if (!strcmp(type, "oidc"))
+		create_oidc(c, name);
+	else
+		api_error(c, 400, "invalid_request", "type", "type is saml or oidc");
+}
+
+/* ---- GET, PATCH, DELETE apps/{name} ---- */
+
+static void
+app_show(struct api_call *c)
+{
+	json_t *o = app_get(c, c->params[0]);
+
+	if (o == NULL)
+		return;
+	api_set_etag(c, o);
+	api_reply(c, 200, o);
+}
+
+/* A text member of PATCH: absent NULL (unchanged), null or "" cleared (""). */
+static int
+patch_text(struct api_call *c, const char *field, const char **out)
+{
+	json_t *v = json_object_get(c->body, field);
+
+	*out = NULL;
+	if (v && json_is_null(v)) {
+		*out = "";
+		return 0;
+	}
+	/* The admin layer says what is wrong with a text (too long, control characters). */
+	if (v && !json_is_string(v)) {
+		api_error(c, 400, "invalid_request", field, "%s is a string or null", field);
+		return -1;
+	}
+	*out = v ? json_string_value(v) : NULL;
+	return 0;
+}
+
+static void
+app_patch(struct api_call *c)
+{
+	static const char *const allowed[] = { "display_name", "description", NULL };
+	const char *name = c->params[0];
+	struct app_display d = { 0 };
+	json_t *before = app_get(c, name), *after;
+
+	if (before == NULL)
+		return;
+	if (api_if_match(c, before) == -1 || api_only_fields(c, allowed) == -1 ||
+	    patch_text(c, "display_name", &d.display_name) == -1 ||
+	    patch_text(c, "description", &d.description) == -1) {
+		json_decref(before);
+		return;
+	}
+	if ((d.display_name || d.description) && admin_app_set_display(&c->adm, name, &d) == -1) {
+		json_decref(before);
+		api_admin_error(c);
+		return;
+	}
+	if ((after = app_get(c, name)) == NULL) {
+		json_decref(before);
+		return;
+	}
+	api_audit_change(c, before, json_deep_copy(after));
+	api_set_etag(c, after);
+	api_reply(c, 200, after);
+}
+
+static void
+app_delete(struct api_call *c)
+{
+	json_t *before = app_get(c, c->params[0]);
+
+	if (before == NULL)
+		return;
+	if (api_if_match(c, before) == -1) {
+		json_decref(before);
+		return;
+	}
+	if (admin_app_remove(&c->adm, c->params[0]) == -1) {
+		json_decref(before);
+		api_admin_error(c);
+		return;
+	}
+	api_audit_change(c, before, NULL);
+	api_reply(c, 204, NULL);
+}
+
+/* GET apps/{name}/metadata: the SAML SP's metadata as registered. */
+static void
+app_metadata(struct api_call *c)
+{
+	struct app a;
+	int rc = store_app_get(c->adm.in->store, c->adm.tenant, c->params[0], &a);
+
+	if (rc == 1 && a.metadata && a.type && !strcmp(a.type, "saml"))
+		api_reply(c, 200, json_pack("{s:s, s:s}", "entity_id", a.entity_id ?
+		    a.entity_id : "", "metadata", a.metadata));
+	else if (rc == -1)
+		api_error(c, 500, "internal", NULL, "storage error");
+	else
+		api_not_found(c, rc == 1 ? "SAML metadata" : "app");
+	store_app_clear(&a);
+}
+
+/* ---- assignments ---- */
+
+static void
+assignment_one(const void *rec, void *arg)
+{
+	const struct assignment *a = rec;
+	json_t *items = arg;
+	int gone = a->name == NULL || !strcmp(a->name, "?removed");
+
+	json_array_append_new(items, json_pack("{s:s, s:o}", "kind", a->kind,
+	    "name", gone ? json_null() : json_string(a->name)));
+}
+
+/* Sort key: kind, then name (removed ones last: '~' follows every name character). */
+static char *
+assignment_key(const json_t *o)
+{
+	const char *name = json_string_value(json_object_get(o, "name"));
+
+	return xasprintf("%s:%s", json_string_value(json_object_get(o, "kind")),
+	    name ? name : "~");
+}
+
+static int
+assignment_cmp(const void *x, const void *y)
+{
+	char *a = assignment_key(*(json_t *const *)x), *b = assignment_key(*(json_t *const *)y);
+	int r = strcmp(a, b);
+
+	free(a);
+	free(b);
+	return r;
+}
+
+static void
+assignments_list(struct api_call *c)
+{
+	json_t *app = app_get(c, c->params[0]), *items, **v;
+	struct api_page pg;
+	size_t n;
+
+	if (app == NULL)
+		return;
+	json_decref(app);
+	if (api_page_init(c, &pg) == -1)
+		return;
+	items = json_array();
+	if (store_assignments(c->adm.in->store, c->adm.tenant, c->params[0], assignment_one,
+	    items) < 0) {
+		json_decref(items);
+		json_decref(pg.items);
+		free(pg.after);
+		free(pg.last);
+		api_error(c, 500, "internal", NULL, "storage error");
+		return;
+	}
+	n = json_array_size(items);
+	v = xcalloc(n + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(items, i));
+	qsort(v, n, sizeof(*v), assignment_cmp);
+	for (size_t i = 0; i < n; i++) {
+		char *key = assignment_key(v[i]);
+		api_page_add(&pg, key, v[i]);
+		free(key);
+	}
+	free(v);
+	json_decref(items);
+	api_page_reply(c, &pg);
+}
+
+/* PUT and DELETE apps/{name}/assignments/{users|groups}/{who}. */
+static void
+assignment_write(struct api_call *c, const char *kind, int on)
+{
+	json_t *a = json_pack("{s:s, s:s, s:s}", "app", c->params[0], "kind", kind, "name",
+	    c->params[1]);
+	int changed;
+
+	if (admin_app_assign_changed(&c->adm, c->params[0], kind, c->params[1], on,
+	    &changed) == -1) {
+		json_decref(a);
+		api_admin_error(c);
+		return;
+	}
+	if (changed)
+		api_audit_change(c, on ? NULL : json_incref(a), on ? json_incref(a) : NULL);
+	json_decref(a);
+	api_reply(c, 204, NULL);
+}
+
+static void
+assign_user(struct api_call *c)
+{
+	assignment_write(c, "user", 1);
+}
+
+static void
+unassign_user(struct api_call *c)
+{
+	assignment_write(c, "user", 0);
+}
+
+static void
+assign_group(struct api_call *c)
+{
+	assignment_write(c, "group", 1);
+}
+
+static void
+unassign_group(struct api_call *c)
+{
+	assignment_write(c, "group", 0);
+}
+
+#define R APIKEY_SCOPE_READ
+#define W APIKEY_SCOPE_WRITE
 
 const struct api_route api_app_routes[] = {
+	{ "GET", "apps", R, apps_list },
+	{ "POST", "apps", W, app_create },
+	{ "GET", "apps/{name}", R, app_show },
+	{ "PATCH", "apps/{name}", W, app_patch },
+	{ "DELETE", "apps/{name}", W, app_delete },
+	{ "GET", "apps/{name}/metadata", R, app_metadata },
+	{ "GET", "apps/{name}/assignments", R, assignments_list },
+	{ "PUT", "apps/{name}/assignments/users/{user}", W, assign_user },
+	{ "DELETE", "apps/{name}/assignments/users/{user}", W, unassign_user },
+	{ "PUT", "apps/{name}/assignments/groups/{group}", W, assign_group },
+	{ "DELETE", "apps/{name}/assignments/groups/{group}", W, unassign_group },
 	{ NULL, NULL, 0, NULL }
 };

@@ -8,7 +8,9 @@ scenario and removes them at the end.
             (it re-signs a stale CRL at start, as root-only ca.key demands that it read
             the key before dropping privileges); both children are not dumpable.
   refusals  sekishod -n and the start refuse a ca.key that W owns or may read.
-  ca_user   `ca_user C`: the ca process runs as C (ca.key may be C's), the worker as W.
+  ca_user   `ca_user C`: the ca process runs as C (ca.key may be C's), the worker as W;
+            the worker still gets certificates issued (admin API) by asking the ca process
+            over their socketpair.
   no root   sekishod started by an unprivileged user (no uid change): the children
             still make themselves non-dumpable.
 """
@@ -25,6 +27,7 @@ import time
 import requests
 
 import sekisho_test
+from api_common import ApiClient, make_key
 from sekisho_test import Server, Tap
 
 
@@ -233,6 +236,22 @@ def refusals(t, srv, users, cakey):
              out[-1500:])
 
 
+def api_issue(t, srv, what):
+    """An issuance through the admin API: the worker asks the ca process."""
+    srv.add_user("dora", "dora-password-1")
+    csr = os.path.join(srv.tmp, "dora.csr")
+    r = run(["openssl", "req", "-new", "-nodes", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:P-256", "-keyout", csr + ".key", "-out", csr, "-subj",
+             "/CN=dora"])
+    with open(csr) as f:
+        body = {"user": "dora", "label": "api", "csr": f.read()}
+    api = ApiClient(srv, "default", [make_key(srv, "default", "certs", "read,certs")])
+    r = api.request("POST", "certificates", json=body)
+    t.ok(r.status_code == 201 and "BEGIN CERTIFICATE" in r.json().get("certificate", ""),
+         "%s: the worker has a certificate issued by asking the ca process" % what,
+         "%d %s" % (r.status_code, r.text[:300]))
+
+
 def part_ca_user(t, users):
     srv = Server(extra_config=["user " + users.worker, "ca_user " + users.ca], start=False)
     try:
@@ -250,6 +269,7 @@ def part_ca_user(t, users):
         t.eq(can_open(w, cakey), "denied", "the worker cannot open ca_user's ca.key")
         ok, detail = crl_resigned(srv, "crlt", ca)
         t.ok(ok, "the ca process as ca_user re-signed the stale CRL", detail)
+        api_issue(t, srv, "ca_user")
         not_dumpable(t, srv, "ca process (ca_user)", c)
     finally:
         srv.close()

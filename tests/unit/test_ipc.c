@@ -1,7 +1,8 @@
 /*
  * Unit tests for lib/ipc.c over a socketpair: framing of whole messages (empty ones too),
  * a clean close between messages, and what must fail: a message above the receiver's
- * maximum or IPC_MAX_MESSAGE (1 MiB), a frame cut short by the peer, a peer that is gone.
+ * maximum or IPC_MAX_MESSAGE (1 MiB), a frame cut short by the peer, a peer that is gone;
+ * and a descriptor passed (how sekishod hands its worker a restarted ca process's channel).
  */
 #include "config.h"
 
@@ -11,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -306,6 +308,42 @@ test_ipc_send_peer_gone(void **state)
 	assert_int_equal(ipc_send(p->fd[0], "hello", 5), -1);
 }
 
+/* A pipe's write end passed over the socket works at the receiver, and is close-on-exec. */
+static void
+test_ipc_fd_passed(void **state)
+{
+	struct pair *p = *state;
+	int pfd[2], fd;
+	char got[8] = { 0 };
+
+	assert_int_equal(ipc_recv_fd(p->fd[1]), -2);	/* nothing waiting: no blocking */
+	assert_int_equal(pipe(pfd), 0);
+	assert_int_equal(ipc_send_fd(p->fd[0], pfd[1]), 0);
+	close(pfd[1]);
+	fd = ipc_recv_fd(p->fd[1]);
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(write(fd, "ca", 2), 2);
+	close(fd);
+	assert_int_equal(read(pfd[0], got, sizeof(got)), 2);
+	assert_string_equal(got, "ca");
+	close(pfd[0]);
+	assert_int_equal(ipc_recv_fd(p->fd[1]), -2);
+}
+
+/* A byte without a descriptor is nothing passed; a closed socket is -1; no fd is -1. */
+static void
+test_ipc_fd_none(void **state)
+{
+	struct pair *p = *state;
+
+	assert_int_equal(write(p->fd[0], "x", 1), 1);
+	assert_int_equal(ipc_recv_fd(p->fd[1]), -2);
+	assert_int_equal(ipc_send_fd(p->fd[0], -1), -1);
+	close_sender(p);
+	assert_int_equal(ipc_recv_fd(p->fd[1]), -1);
+}
+
 int
 main(void)
 {
@@ -325,6 +363,8 @@ main(void)
 		TEST(test_ipc_truncated_header),
 		TEST(test_ipc_header_only_then_close),
 		TEST(test_ipc_send_peer_gone),
+		TEST(test_ipc_fd_passed),
+		TEST(test_ipc_fd_none),
 	};
 #undef TEST
 
