@@ -242,10 +242,15 @@ cert_issue(struct api_call *c)
 	struct ca_reply rp;
 	char *loc;
 	json_t *o;
+	int rc;
 
 	if (issue_body(c, &rq) == -1)
 		return;
-	if (admin_cert_issue(&c->adm, &rq, &rp) == -1) {
+	rc = admin_cert_issue(&c->adm, &rq, &rp);
+	/* The password is in the parsed body until the call ends: wipe it now. */
+	if (rq.password)
+		explicit_bzero((char *)rq.password, strlen(rq.password));
+	if (rc == -1) {
 		api_admin_error(c);
 		return;
 	}
