@@ -20,6 +20,14 @@ struct admin_user_in {
 };
 /* Add a user; its new immutable id in *id_r when id_r is not NULL (caller frees). */
 int admin_user_add(struct admin *a, const struct admin_user_in *in, char **id_r);
+/* The same, with the audit record saying how it came ("import", "scim"; NULL: as above). */
+int admin_user_add_via(struct admin *a, const struct admin_user_in *in, const char *via,
+    char **id_r);
+/*
+ * in's name, e-mail, display name and attributes checked without the store and without
+ * the password (the command line checks them before it asks for one).
+ */
+int admin_user_check(struct admin *a, const struct admin_user_in *in);
 /* user set: NULL members of ch stay, "" clears (see struct user_change). */
 int admin_user_update(struct admin *a, const char *name, const struct user_change *ch);
 int admin_user_rename(struct admin *a, const char *name, const char *new_name);
