@@ -43,6 +43,8 @@ struct apikey_in {
 int apikey_create(struct admin *a, const struct apikey_in *in, char **key_r, char **id_r);
 int apikey_set_suspended(struct admin *a, const char *name, int suspended);
 int apikey_delete(struct admin *a, const char *name);
+/* Allowed calls of k in the month of now (seconds): its count, or 0 when it counted another. */
+uint64_t apikey_calls_this_month(const struct apikey *k, int64_t now);
 /* A key's state for people: "active", "suspended", "expired", "quota" (over its month). */
 const char *apikey_state(const struct apikey *k, int64_t now);
 

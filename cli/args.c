@@ -97,6 +97,15 @@ static const struct cmd_spec table[] = {
 		{ "--use", OPT_VALUE, "USE", "saml|oidc|ca", 0 } } },
 	{ "key", "rotate", NULL, 0, 0, 0, cmd_key_rotate, {
 		{ "--use", OPT_VALUE, "USE", "saml|oidc", 0 } } },
+	{ "apikey", "create", "NAME", 1, 1, 0, cmd_apikey_create, {
+		{ "--scope", OPT_VALUE, "read|write|certs|scim[,...]", NULL, 1 },
+		{ "--expires", OPT_VALUE, "DURATION", NULL, 0 },
+		{ "--trial", OPT_FLAG, NULL, NULL, 0 } } },
+	{ "apikey", "list", NULL, 0, 0, 0, cmd_apikey_list, { { 0 } } },
+	{ "apikey", "show", "NAME", 1, 1, 0, cmd_apikey_show, { { 0 } } },
+	{ "apikey", "suspend", "NAME", 1, 1, 0, cmd_apikey_suspend, { { 0 } } },
+	{ "apikey", "resume", "NAME", 1, 1, 0, cmd_apikey_suspend, { { 0 } } },
+	{ "apikey", "delete", "NAME", 1, 1, 0, cmd_apikey_delete, { { 0 } } },
 	{ "cert", "issue", "USER", 1, 1, CMD_CA, cmd_cert_issue, {
 		{ "--label", OPT_VALUE, "LABEL", NULL, 1 }, OUT_FILE,
 		{ "--csr", OPT_VALUE, "FILE.csr", NULL, 0 }, PW_STDIN,

@@ -4,8 +4,8 @@
  * sekisho.c has main() and the tenant, key, backup and init commands; user.c users and
  * groups; factor.c users' second factors and password-reset links; app.c the apps,
  * their assignments and portal display; cert.c device certificates; policy.c access
- * rules and the device-required settings; audit.c the audit trail and the records of
- * changes made here; prompt.c passwords from standard input or a terminal.
+ * rules and the device-required settings; apikey.c the tenant's API keys; audit.c the
+ * audit trail and the records of changes made here; prompt.c passwords from standard input or a terminal.
  */
 #ifndef SEKISHO_CLI_H
 #define SEKISHO_CLI_H
@@ -154,6 +154,11 @@ int cmd_group_member(struct cli *c);
 int cmd_group_members(struct cli *c);
 int cmd_key_list(struct cli *c);
 int cmd_key_rotate(struct cli *c);
+int cmd_apikey_create(struct cli *c);
+int cmd_apikey_list(struct cli *c);
+int cmd_apikey_show(struct cli *c);
+int cmd_apikey_suspend(struct cli *c);
+int cmd_apikey_delete(struct cli *c);
 int cmd_app_add_saml(struct cli *c);
 int cmd_app_add_oidc(struct cli *c);
 int cmd_app_list(struct cli *c);

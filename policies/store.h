@@ -868,6 +868,8 @@ struct apikey_hit {
 int store_apikey_hit(struct store *st, const char *tenant, const char *id,
     const unsigned char hash[32], int64_t now_ms, struct apikey_hit *r);
 void store_apikey_hit_clear(struct apikey_hit *r);
+/* The UTC month of a time (ms since the epoch) as struct apikey counts it. */
+uint64_t store_apikey_month(int64_t now_ms);
 
 /* ---- renames and lookups the admin API and SCIM need ---- */
 /* 1 renamed, 0 no such user/group, -1 *errstr (new name taken or not valid). */

@@ -76,7 +76,7 @@ stx_group_get(struct store_txn *t, const char *tenant, const char *name, struct 
 }
 
 struct group_op {
-	const char *tenant, *group, *user, *id;
+	const char *tenant, *group, *user, *id, *new_name;
 	const struct audit_entry *ae;
 	struct audit_entry full;
 	struct grouprec *out;
@@ -224,6 +224,78 @@ store_group_get(struct store *st, const char *tenant, const char *group, struct 
 
 	memset(g_r, 0, sizeof(*g_r));
 	return store_run(st, 0, group_get_tx, &op);
+}
+
+static int
+group_by_id_tx(struct store_txn *t, void *arg)
+{
+	struct group_op *op = arg;
+
+	store_group_clear(op->out);
+	return stx_group_by_id(t, op->tenant, op->id, op->out);
+}
+
+int
+store_group_get_by_id(struct store *st, const char *tenant, const char *id,
+    struct grouprec *g_r)
+{
+	struct group_op op = { .tenant = tenant, .id = id, .out = g_r };
+
+	memset(g_r, 0, sizeof(*g_r));
+	if (id == NULL || strlen(id) > 64)
+		return 0;
+	return store_run(st, 0, group_by_id_tx, &op);
+}
+
+/* The name index moves to the new name; memberships and policies refer to the id. */
+static int
+group_rename_tx(struct store_txn *t, void *arg)
+{
+	struct group_op *op = arg;
+	struct store_key k;
+	struct grouprec g;
+	int rc;
+
+	if ((rc = stx_group_get(t, op->tenant, op->group, &g)) != 1)
+		return rc;
+	skey_of(&k, op->tenant, g.name);
+	rc = stx_del(t, DB_GROUPS_NAME, &k) < 0 ? -1 : 0;
+	skey_of(&k, op->tenant, op->new_name);
+	if (rc == 0 && (rc = stx_put(t, DB_GROUPS_NAME, &k, g.id, strlen(g.id),
+	    STX_NOOVERWRITE)) == 1)
+		op->err = "group already exists";
+	free(g.name);
+	g.name = xstrdup(op->new_name);
+	skey_of(&k, op->tenant, g.id);
+	if (rc == 0)
+		rc = stx_put_rec(t, DB_GROUPS, &k, store_group_fields, &g, 0);
+	if (rc == 0)
+		rc = stx_audit_entry(t, op->tenant, op->ae, NULL, &op->full) < 0 ||
+		    stx_bump_generation(t, op->tenant) < 0;
+	store_group_clear(&g);
+	return rc == 0 ? 1 : -1;
+}
+
+int
+store_group_rename(struct store *st, const char *tenant, const char *name,
+    const char *new_name, const struct audit_entry *ae, const char **errstr)
+{
+	struct group_op op = { .tenant = tenant, .group = name, .new_name = new_name, .ae = ae,
+		.err = "cannot store the group" };
+	int rc;
+
+	if (new_name == NULL || !store_valid_name(new_name, STORE_NAME_MAX)) {
+		*errstr = "invalid group name";
+		return -1;
+	}
+	if (name == NULL || strlen(name) > STORE_NAME_MAX)
+		return 0;
+	rc = store_run(st, 1, group_rename_tx, &op);
+	if (rc < 0)
+		*errstr = rc == STORE_FULL ? "database full" : op.err;
+	else if (rc == 1)
+		audit_entry_done(&op.full, tenant);
+	return rc < 0 ? -1 : rc;
 }
 
 /* In the order of their names. */

@@ -6,7 +6,8 @@
  * are dropped and named in the audit record.  Schema 2 to 3 (access rules): each tenant
  * record gets its time zone and default effect written out; device-required settings stay.
  * Schema 3 to 4 (second factors): nothing to rewrite, the new fields of users, sessions,
- * tenants and rules read as unset; the record says what the tenant holds.
+ * tenants and rules read as unset; the record says what the tenant holds.  Schema 4 to 5
+ * (API keys): the same, with new databases that start empty.
  */
 #include "config.h"
 
@@ -586,6 +587,24 @@ up4_tenant(struct store_txn *t, const char *tenant)
 	return rc == 0 ? 0 : -1;
 }
 
+/* ---- schema 4 to 5 ---- */
+
+static int
+up5_tenant(struct store_txn *t, const char *tenant)
+{
+	int users, groups, apps, rc;
+	char *fields;
+
+	if (count_in(t, DB_USERS, tenant, &users) < 0 ||
+	    count_in(t, DB_GROUPS, tenant, &groups) < 0 ||
+	    count_in(t, DB_APPS, tenant, &apps) < 0)
+		return -1;
+	fields = xasprintf("from=4 to=5 users=%d groups=%d apps=%d", users, groups, apps);
+	rc = stx_audit_append(t, tenant, clock_now(), "store.upgrade", fields);
+	free(fields);
+	return rc == 0 ? 0 : -1;
+}
+
 /* Schema 1 to 2 for one tenant. */
 static int
 up2_tenant(struct store_txn *t, const char *tenant, const char **errstr)
@@ -611,7 +630,7 @@ stx_upgrade(struct store_txn *t, int from, const char **errstr)
 	int rc = 0;
 
 	*errstr = "cannot upgrade the database";
-	if (from < 1 || from > 3) {
+	if (from < 1 || from > 4) {
 		*errstr = "database has an unknown schema version";
 		return -1;
 	}
@@ -624,8 +643,10 @@ stx_upgrade(struct store_txn *t, int from, const char **errstr)
 			rc = up2_tenant(t, ts.id[i], errstr);
 		if (rc == 0 && from <= 2)
 			rc = up3_tenant(t, ts.id[i]);
-		if (rc == 0)
+		if (rc == 0 && from <= 3)
 			rc = up4_tenant(t, ts.id[i]);
+		if (rc == 0)
+			rc = up5_tenant(t, ts.id[i]);
 		free(ts.id[i]);
 	}
 	free(ts.id);

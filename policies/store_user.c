@@ -124,6 +124,7 @@ del_index(struct store_txn *t, enum store_db db, const char *tenant, const char 
 struct user_op {
 	const char *tenant;
 	const char *name;
+	const char *new_name;
 	const struct user *in;
 	struct user *out;
 	enum store_db index;
@@ -418,6 +419,53 @@ store_user_update(struct store *st, const char *tenant, const char *name,
 		return -1;
 	}
 	rc = run_modify(st, &op, update_tx);
+	if (rc < 0)
+		*errstr = rc == STORE_FULL ? "database full" : op.err;
+	return rc < 0 ? -1 : rc;
+}
+
+/*
+ * A new name moves the name index (a change of case only is a rename too); everything
+ * else refers to the id.  The failure counter of the old name goes with it.
+ */
+static int
+set_name(struct store_txn *t, struct user_op *op, struct user *u)
+{
+	int rc;
+
+	if (del_index(t, DB_USERS_NAME, op->tenant, u->name) < 0 ||
+	    stx_failure_drop(t, op->tenant, "user", u->name) < 0)
+		return -1;
+	if ((rc = put_index(t, DB_USERS_NAME, op->tenant, op->new_name, u->id)) != 0) {
+		op->err = rc == 1 ? "user already exists" : op->err;
+		return -1;
+	}
+	free(u->name);
+	u->name = xstrdup(op->new_name);
+	return stx_bump_generation(t, op->tenant);
+}
+
+static int
+rename_tx(struct store_txn *t, void *arg)
+{
+	return user_modify(t, arg, set_name, NULL);
+}
+
+int
+store_user_rename(struct store *st, const char *tenant, const char *name,
+    const char *new_name, const struct audit_entry *ae, const char **errstr)
+{
+	struct user_op op = { .tenant = tenant, .name = name, .new_name = new_name, .ae = ae,
+		.err = "cannot store the user" };
+	int rc;
+
+	if (new_name == NULL || !store_valid_name(new_name, STORE_NAME_MAX)) {
+		*errstr = "invalid user name";
+		return -1;
+	}
+	if (name == NULL || strlen(name) > STORE_NAME_MAX)
+		return 0;
+	rc = run_modify(st, &op, rename_tx);
 	if (rc < 0)
 		*errstr = rc == STORE_FULL ? "database full" : op.err;
 	return rc < 0 ? -1 : rc;
