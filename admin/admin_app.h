@@ -45,6 +45,9 @@ int admin_app_remove(struct admin *a, const char *name);
 /* kind "user" or "group"; on 1 assigns, 0 unassigns (not assigned is not an error). */
 int admin_app_assign(struct admin *a, const char *app, const char *kind, const char *name,
     int on);
+/* The same, telling the command line whether it changed anything (1) or was so (0). */
+int admin_app_assign_changed(struct admin *a, const char *app, const char *kind,
+    const char *name, int on, int *changed_r);
 int admin_app_set_display(struct admin *a, const char *name, const struct app_display *d);
 
 #endif

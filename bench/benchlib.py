@@ -91,7 +91,8 @@ def build_cbench(builddir, tmp, name):
     src = v.get("abs_top_srcdir") or os.path.join(HERE, "..")
     exe = os.path.join(tmp, name)
     incs = ["-I" + build, "-I" + os.path.join(build, "idp")] + [
-        "-I" + os.path.join(src, d) for d in ("lib", "policies", "connectors", "idp", "certs")]
+        "-I" + os.path.join(src, d) for d in ("lib", "policies", "connectors", "idp", "certs",
+                                             "admin", "idp/web", "idp/api")]
     cflags = " ".join(v.get(k, "") for k in ("OPENSSL_CFLAGS", "LMDB_CFLAGS")).split()
     libs = [os.path.join(build, w) if w.endswith(".a") else w
             for w in v["SEKISHO_LIBS"].split()]

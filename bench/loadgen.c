@@ -7,6 +7,9 @@
  *   cc TOKEN_PATH BASIC                     an OAuth client_credentials grant
  *   code AUTHZ_PATH TOKEN_PATH COOKIE CLIENT_ID REDIRECT_URI BASIC
  *                                           authorize (with a session), then redeem the code
+ *   api PATH KEYFILE                        GET PATH of the admin API, each call with the
+ *                                           next key of KEYFILE (one per line) in turn
+ *   scim PATH KEYFILE                       POST a new SCIM user to PATH, keys as for api
  *
  * usage: loadgen HOST PORT THREADS SECONDS RATE|0 MODE ARGS...
  */
@@ -33,6 +36,9 @@ static const char *host, *path, *cookie, *issuer, *dest, *mode, *path2, *client,
 static int port, seconds;
 static double rate;	/* per thread; 0: closed loop */
 static _Atomic long ok_count, err_count;
+static char **keys;
+static long nkeys;
+static _Atomic long key_turn;
 static double *samples;
 static _Atomic long nsamples;
 
@@ -143,12 +149,81 @@ exchange(SSL *ssl, const char *req, int n, char *resp)
 	return read_response(ssl, resp, 1 << 20);
 }
 
+static char pos_file[4096];
+
+/* Runs one after another go on round the keys where the last one stopped (KEYFILE.pos). */
+static void
+key_position(const char *file, int save)
+{
+	FILE *fp;
+
+	snprintf(pos_file, sizeof(pos_file), "%s.pos", file);
+	if (save && (fp = fopen(pos_file, "w")) != NULL) {
+		fprintf(fp, "%ld\n", key_turn % nkeys);
+		fclose(fp);
+	} else if (!save && (fp = fopen(pos_file, "r")) != NULL) {
+		long v = 0;
+		if (fscanf(fp, "%ld", &v) == 1 && v >= 0)
+			key_turn = v;
+		fclose(fp);
+	}
+}
+
+/* The keys of KEYFILE, one per line; -1 when there are none. */
+static int
+load_keys(const char *file)
+{
+	char line[256];
+	FILE *fp = fopen(file, "r");
+
+	while (fp && fgets(line, sizeof(line), fp)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!*line)
+			continue;
+		keys = realloc(keys, (size_t)(nkeys + 1) * sizeof(*keys));
+		keys[nkeys++] = strdup(line);
+	}
+	if (fp)
+		fclose(fp);
+	return nkeys ? 0 : -1;
+}
+
+/* An admin API call (GET) or a SCIM user creation with the next key. */
+static int
+api_operation(SSL *ssl, char *resp, unsigned long seq)
+{
+	char req[4096], body[512];
+	const char *key = keys[key_turn++ % nkeys];
+	int n, status, blen;
+
+	if (!strcmp(mode, "api")) {
+		n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s:%d\r\n"
+		    "Authorization: Bearer %s\r\n\r\n", path, host, port, key);
+		if ((status = exchange(ssl, req, n, resp)) < 0)
+			return -1;
+		return status == 200;
+	}
+	blen = snprintf(body, sizeof(body), "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:"
+	    "2.0:User\"],\"userName\":\"b%lx-%lu\",\"active\":true,\"emails\":[{\"value\":"
+	    "\"b%lx-%lu@bench.invalid\",\"primary\":true}]}", (unsigned long)pthread_self(), seq,
+	    (unsigned long)pthread_self(), seq);
+	n = snprintf(req, sizeof(req), "POST %s HTTP/1.1\r\nHost: %s:%d\r\n"
+	    "Authorization: Bearer %s\r\nContent-Type: application/scim+json\r\n"
+	    "Content-Length: %d\r\n\r\n%s", path, host, port, key, blen, body);
+	if ((status = exchange(ssl, req, n, resp)) < 0)
+		return -1;
+	return status == 201;
+}
+
 /* One operation of the mode; 1 ok, 0 wrong answer, -1 broken connection. */
 static int
 operation(SSL *ssl, char *resp, unsigned long seq)
 {
 	char req[16384], *body, *code, *end;
 	int n, status;
+
+	if (!strcmp(mode, "api") || !strcmp(mode, "scim"))
+		return api_operation(ssl, resp, seq);
 
 	if (!strcmp(mode, "saml")) {
 		body = authn_request(seq, pthread_self());
@@ -276,6 +351,13 @@ main(int argc, char **argv)
 		client = argv[10];
 		redirect = argv[11];
 		basic = argv[12];
+	} else if ((!strcmp(mode, "api") || !strcmp(mode, "scim")) && argc == 9) {
+		path = argv[7];
+		if (load_keys(argv[8]) == -1) {
+			fprintf(stderr, "loadgen: no keys in %s\n", argv[8]);
+			return 2;
+		}
+		key_position(argv[8], 0);
 	} else {
 		fprintf(stderr, "loadgen: bad mode or arguments\n");
 		return 2;
@@ -289,6 +371,8 @@ main(int argc, char **argv)
 		pthread_create(&th[i], NULL, run, ctx);
 	for (int i = 0; i < threads; i++)
 		pthread_join(th[i], NULL);
+	if (nkeys)
+		key_position(argv[8], 1);
 	n = nsamples < MAX_SAMPLES ? nsamples : MAX_SAMPLES;
 	qsort(samples, (size_t)n, sizeof(double), cmp);
 	printf("ok=%ld errors=%ld rate=%.1f/s p50=%.2fms p90=%.2fms p99=%.2fms max=%.2fms\n",

@@ -15,8 +15,10 @@
 
 #include "admin.h"
 #include "idp.h"
+#include "store.h"
 
 #define API_PARAMS_MAX 4
+#define API_SEGMENT_MAX 256	/* bytes of one path segment a pattern's {...} takes */
 #define API_PAGE_DEFAULT 50
 #define API_PAGE_MAX 200
 
@@ -51,6 +53,11 @@ struct api_call {
 	const struct form *query;	/* the query parameters */
 	json_t *before, *after;	/* a write's object before and after (api_audit_change) */
 	int answered;
+	/* api.c's own */
+	char param_buf[API_PARAMS_MAX][API_SEGMENT_MAX + 1];
+	char key_name_buf[STORE_NAME_MAX + 1];
+	char actor_buf[STORE_NAME_MAX + 8];
+	void (*scim_err)(struct http_req *req, int status, const char *detail);
 };
 
 /* ---- answers ---- */
@@ -97,8 +104,8 @@ struct api_page {
 	size_t limit;
 	char *after;		/* the last key of the previous page, or NULL */
 	json_t *items;
-	char *last;		/* key of the last item added */
-	int more;
+	void *buf;		/* the smallest limit + 1 keys after the cursor so far */
+	size_t n;
 };
 /* 0, or -1 after answering 400 (bad limit or cursor). */
 int api_page_init(struct api_call *c, struct api_page *pg);

@@ -62,6 +62,9 @@ struct http_req {
 	char *ctype;
 	char *rbody;
 	size_t rlen;
+	http_stream_fn stream;	/* a body produced in pieces, instead of rbody */
+	void *stream_arg;
+	void (*stream_free)(void *);
 	void *data;
 	void (*data_free)(void *);
 };
@@ -276,6 +279,22 @@ http_body_copy(struct http_req *req, const char *content_type, const void *data,
 }
 
 void
+http_body_stream(struct http_req *req, const char *content_type, http_stream_fn fn, void *arg,
+    void (*free_fn)(void *))
+{
+	free(req->rbody);
+	free(req->ctype);
+	req->rbody = NULL;
+	req->rlen = 0;
+	req->ctype = xstrdup(content_type);
+	if (req->stream && req->stream_free)
+		req->stream_free(req->stream_arg);
+	req->stream = fn;
+	req->stream_arg = arg;
+	req->stream_free = free_fn;
+}
+
+void
 http_redirect(struct http_req *req, const char *url)
 {
 	req->status = 303;
@@ -308,6 +327,8 @@ req_free(struct http_req *req)
 		return;
 	if (req->data && req->data_free)
 		req->data_free(req->data);
+	if (req->stream && req->stream_free)
+		req->stream_free(req->stream_arg);
 	form_free(&req->query);
 	form_free(&req->form);
 	cookie_free(&req->cookies);
@@ -394,6 +415,35 @@ add_security_headers(struct http_req *req, struct MHD_Response *r)
 	MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
 }
 
+/* libmicrohttpd asks for the next piece of a streamed body. */
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_req *req = cls;
+	long n = req->stream(req->stream_arg, buf, max);
+
+	(void)pos;
+	if (n > 0)
+		return n;
+	return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* The request outlives the response (freed when the request completes), so the stream's
+ * state stays with the request. */
+static struct MHD_Response *
+make_response(struct http_req *req)
+{
+	struct MHD_Response *r;
+
+	if (req->stream)
+		return MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read,
+		    req, NULL);
+	r = MHD_create_response_from_buffer(req->rlen, req->rbody, MHD_RESPMEM_MUST_FREE);
+	if (r)
+		req->rbody = NULL;
+	return r;
+}
+
 static enum MHD_Result
 send_response(struct http_req *req)
 {
@@ -401,14 +451,12 @@ send_response(struct http_req *req)
 	enum MHD_Result ret;
 	int has_cc = 0;
 
-	if (req->rbody == NULL) {
+	if (req->rbody == NULL && req->stream == NULL) {
 		char *msg = xasprintf("%d\n", req->status);
 		http_body_take(req, "text/plain; charset=utf-8", msg, strlen(msg));
 	}
-	r = MHD_create_response_from_buffer(req->rlen, req->rbody, MHD_RESPMEM_MUST_FREE);
-	if (r == NULL)
+	if ((r = make_response(req)) == NULL)
 		return MHD_NO;
-	req->rbody = NULL;
 	add_security_headers(req, r);
 	MHD_add_response_header(r, "Content-Type", req->ctype);
 	for (size_t i = 0; i < req->nhdrs; i++) {
@@ -449,7 +497,8 @@ first_call(struct http_req *req, const char *method)
 	const char *err;
 
 	req->started = 1;
-	if (strcmp(method, "GET") && strcmp(method, "POST") && strcmp(method, "HEAD"))
+	if (strcmp(method, "GET") && strcmp(method, "POST") && strcmp(method, "HEAD") &&
+	    strcmp(method, "PUT") && strcmp(method, "PATCH") && strcmp(method, "DELETE"))
 		return fail_early(req, 405);
 	snprintf(req->method, sizeof(req->method), "%s", method);
 	if (split_uri(req) == -1)

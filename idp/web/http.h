@@ -84,6 +84,15 @@ void http_set_csp(struct http_req *req, const char *csp);
 /* Takes ownership of data (malloc'd). */
 void http_body_take(struct http_req *req, const char *content_type, char *data, size_t len);
 void http_body_copy(struct http_req *req, const char *content_type, const void *data, size_t len);
+/*
+ * A body produced in pieces after the handler returns: fn fills at most max bytes of buf
+ * and returns how many, 0 at the end, -1 to abort the response.  free_fn(arg) runs when
+ * the request is done.  fn runs on the server's thread after the handler: it must not
+ * use anything the handler releases.
+ */
+typedef long (*http_stream_fn)(void *arg, char *buf, size_t max);
+void http_body_stream(struct http_req *req, const char *content_type, http_stream_fn fn,
+    void *arg, void (*free_fn)(void *));
 /* 303 See Other to url (absolute or path). */
 void http_redirect(struct http_req *req, const char *url);
 

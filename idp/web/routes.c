@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "account.h"
+#include "api.h"
 #include "audit.h"
 #include "device.h"
 #include "idp.h"
@@ -161,13 +162,28 @@ method:
 	return 1;
 }
 
+/* The admin API (programs, JSON): 0 when rest is not under it. */
+static int
+program_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *rest)
+{
+	if (!strcmp(rest, "api/v1") || !strncmp(rest, "api/v1/", 7))
+		api_route(idp, t, req, rest[6] ? rest + 7 : "");
+	else
+		return 0;
+	return 1;
+}
+
 static void
 tenant_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *rest)
 {
 	const struct protocol *p = NULL;
 	const struct protocol_route *r = protocol_route(rest, &p);
 
-	if (r) {
+	if (program_route(idp, t, req, rest)) {
+		return;
+	} else if (!is_get(req) && !is_post(req)) {
+		page_error(idp->pages, req, 405, "error_method", NULL);
+	} else if (r) {
 		run_protocol_route(idp, t, req, p, r);
 	} else if (http_input_error(req)) {
 		audit_event(idp->in.store, t->id, "request.reject", "path", http_path(req), "ip",
@@ -231,7 +247,8 @@ idp_handle(struct http_req *req, void *arg)
 
 	if (route_common(idp, req))
 		return;
-	if (!is_get(req) && !is_post(req)) {
+	/* PUT, PATCH and DELETE reach only the admin API and SCIM (tenant_route). */
+	if (!is_get(req) && !is_post(req) && strncmp(path, "/t/", 3) != 0) {
 		page_error(idp->pages, req, 405, "error_method", NULL);
 		return;
 	}
