@@ -152,14 +152,16 @@ scim_location(const struct api_call *c, const char *kind, const char *id)
 
 void
 scim_meta(const struct api_call *c, json_t *rep, const char *type, const char *kind,
-    const char *id, uint64_t created, uint64_t modified)
+    const char *id, uint64_t created, uint64_t modified, int complete)
 {
 	char *version = api_etag(rep), *loc = scim_location(c, kind, id);
+	json_t *meta = json_pack("{s:s, s:o, s:o, s:s}", "resourceType", type, "created",
+	    api_time(created), "lastModified", api_time(modified > created ? modified : created),
+	    "location", loc);
 
-	json_object_set_new(rep, "meta", json_pack("{s:s, s:o, s:o, s:s, s:s}", "resourceType",
-	    type, "created", api_time(created), "lastModified",
-	    api_time(modified > created ? modified : created), "location", loc, "version",
-	    version));
+	if (complete)	/* a version of part of it would never match */
+		json_object_set_new(meta, "version", json_string(version));
+	json_object_set_new(rep, "meta", meta);
 	free(version);
 	free(loc);
 }
@@ -493,15 +495,23 @@ scim_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const ch
 	const char *slash = strchr(rest, '/');
 	char *kind = slash ? xstrndup(rest, (size_t)(slash - rest)) : xstrdup(rest);
 	const char *id = slash && slash[1] ? slash + 1 : NULL;
+	int write;
 
 	if (api_begin(&c, idp, t, req, APIKEY_SCOPE_SCIM, begin_error) < 0) {
 		free(kind);
 		return;
 	}
+	/* writes one at a time, as the admin API's: If-Match and the checks before a write
+	 * hold until it is done */
+	write = !is_get(http_method(req));
+	if (write)
+		pthread_mutex_lock(&idp->api_lock);
 	if (id && strchr(id, '/'))
 		scim_errorf(&c, 404, NULL, "no such endpoint");
 	else
 		dispatch(&c, http_method(req), kind, id);
+	if (write)
+		pthread_mutex_unlock(&idp->api_lock);
 	api_end(&c);
 	free(kind);
 }

@@ -35,11 +35,11 @@ void scim_send(struct api_call *c, int status, json_t *rep);
 /* The resource's URI: the tenant's scim/v2/ + kind ("Users") + "/" + id (new string). */
 char *scim_location(const struct api_call *c, const char *kind, const char *id);
 /*
- * Finish rep: meta (resourceType, created, lastModified, location, and version: the weak
- * ETag of rep without meta).
+ * Finish rep: meta (resourceType, created, lastModified, location, and when complete (rep
+ * has every attribute) version: the weak ETag of rep without meta).
  */
 void scim_meta(const struct api_call *c, json_t *rep, const char *type, const char *kind,
-    const char *id, uint64_t created, uint64_t modified);
+    const char *id, uint64_t created, uint64_t modified, int complete);
 /* If-Match against current's meta.version: 0 when it matches or is absent, -1 after 412. */
 int scim_if_match(struct api_call *c, const json_t *current);
 /* 1 when the answer should carry attr (attributes= and excludedAttributes= parameters). */

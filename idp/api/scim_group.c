@@ -57,7 +57,7 @@ group_rep(const struct api_call *c, const struct grouprec *g, int with_members)
 
 	if (with_members)
 		add_members(c, rep, g->name);
-	scim_meta(c, rep, "Group", "Groups", g->id, g->created, g->created);
+	scim_meta(c, rep, "Group", "Groups", g->id, g->created, g->created, with_members);
 	return rep;
 }
 

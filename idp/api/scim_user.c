@@ -100,7 +100,7 @@ user_rep(const struct api_call *c, const struct user *u, int with_groups)
 	}
 	json_decref(name);
 	json_decref(ext);
-	scim_meta(c, rep, "User", "Users", u->id, u->created, u->pw_changed);
+	scim_meta(c, rep, "User", "Users", u->id, u->created, u->pw_changed, with_groups);
 	return rep;
 }
 
