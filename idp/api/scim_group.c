@@ -184,12 +184,14 @@ group_ids(const struct api_call *c, const char *name, json_t *ids)
 	struct grouprec g;
 	int rc;
 
-	if (!name)
-		return store_group_list(store_of(c), c->t->id, collect_id, ids) < 0 ? -1 : 0;
-	if ((rc = store_group_get(store_of(c), c->t->id, name, &g)) == 1)
+	rc = name ? store_group_get(store_of(c), c->t->id, name, &g) : 0;
+	if (rc == 1)
 		json_array_append_new(ids, json_string(g.id));
 	store_group_clear(&g);
-	return rc < 0 ? -1 : 0;
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	/* group names keep their case in the store, a filter's displayName does not */
+	return store_group_list(store_of(c), c->t->id, collect_id, ids) < 0 ? -1 : 0;
 }
 
 static int
