@@ -68,9 +68,8 @@ current(struct api_call *c)
 	return rep;
 }
 
-/* Keys by name, collected first: a page is answered only once the listing succeeded. */
 struct list_arg {
-	json_t *keys, *reps;
+	struct api_page *pg;
 	int64_t now;
 };
 
@@ -85,28 +84,24 @@ list_cb(const void *rec, void *arg)
 	for (char *p = key; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p + 32);
-	json_array_append_new(l->keys, json_string(key));
-	json_array_append_new(l->reps, key_rep(k, l->now));
+	api_page_add(l->pg, key, key_rep(k, l->now));
 	free(key);
 }
 
 static void
 keys_list(struct api_call *c)
 {
-	struct list_arg l = { json_array(), json_array(), clock_now() };
 	struct api_page pg;
-	size_t i;
-	json_t *k;
+	struct list_arg l = { &pg, clock_now() };
 
-	if (store_apikey_list(c->adm.in->store, c->adm.tenant, list_cb, &l) < 0)
+	if (api_page_init(c, &pg) < 0)
+		return;
+	if (store_apikey_list(c->adm.in->store, c->adm.tenant, list_cb, &l) < 0) {
+		api_page_free(&pg);
 		api_error(c, 500, "internal", NULL, "storage error");
-	else if (api_page_init(c, &pg) == 0) {
-		json_array_foreach(l.keys, i, k)
-			api_page_add(&pg, json_string_value(k), json_incref(json_array_get(l.reps, i)));
-		api_page_reply(c, &pg);
+		return;
 	}
-	json_decref(l.keys);
-	json_decref(l.reps);
+	api_page_reply(c, &pg);
 }
 
 static void
