@@ -633,7 +633,7 @@ casvc_serve(int fd, const struct casvc_conf *conf, volatile sig_atomic_t *stop)
 				break;
 			}
 			handle(&s, &rq, &rp);
-			buf_reset(&out);
+			buf_free(&out);	/* rec_encode starts a new buffer: the old one would leak */
 			rec_encode(reply_fields, 1, &rp, &out);
 			ca_request_clear(&rq);
 			ca_reply_clear(&rp);

@@ -82,6 +82,10 @@ static const struct cmd_spec table[] = {
 		{ "--access-token", OPT_VALUE, "FORMAT", "jwt|opaque", 0 },
 		{ "--backchannel-logout-uri", OPT_VALUE, "URI", NULL, 0 },
 		{ "--grant", OPT_VALUE, "GRANT[,GRANT...]", NULL, 0 } } },
+	{ "app", "catalog", "[TEMPLATE]", 0, 1, CMD_ANY_TENANT, cmd_app_catalog, { { 0 } } },
+	{ "app", "add", "NAME", 1, 1, 0, cmd_app_add_template, {
+		{ "--template", OPT_VALUE, "TEMPLATE", NULL, 1 },
+		{ "--set", OPT_LIST, "KEY=VALUE", NULL, 0 } } },
 	{ "app", "list", NULL, 0, 0, 0, cmd_app_list, { { 0 } } },
 	{ "app", "remove", "NAME", 1, 1, 0, cmd_app_remove, { { 0 } } },
 	{ "app", "assign", "APP", 1, 1, 0, cmd_app_assign, { USER_OPT, GROUP_OPT } },

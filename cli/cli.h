@@ -2,10 +2,11 @@
  * What the files of the sekisho command line share: the grammar of its commands (one
  * table in args.c), the parsed command line, and the helpers every command uses.
  * sekisho.c has main() and the tenant, key, backup and init commands; user.c users and
- * groups; factor.c users' second factors and password-reset links; app.c the apps,
- * their assignments and portal display; cert.c device certificates; policy.c access
- * rules and the device-required settings; apikey.c the tenant's API keys; audit.c the
- * audit trail and the records of changes made here; prompt.c passwords from standard input or a terminal.
+ * groups; factor.c users' second factors and password-reset links; app.c the apps, their
+ * assignments and portal display; catalog.c apps from the catalog's templates; cert.c
+ * device certificates; policy.c access rules and the device-required settings; apikey.c
+ * the tenant's API keys; audit.c the audit trail and the records of changes made here;
+ * prompt.c passwords from standard input or a terminal.
  */
 #ifndef SEKISHO_CLI_H
 #define SEKISHO_CLI_H
@@ -166,6 +167,8 @@ int cmd_app_remove(struct cli *c);
 int cmd_app_assign(struct cli *c);
 int cmd_app_show(struct cli *c);
 int cmd_app_set(struct cli *c);
+int cmd_app_catalog(struct cli *c);
+int cmd_app_add_template(struct cli *c);
 int cmd_cert_issue(struct cli *c);
 int cmd_cert_list(struct cli *c);
 int cmd_cert_show(struct cli *c);

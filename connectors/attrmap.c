@@ -34,8 +34,8 @@ static const struct {
 	{ ATTRMAP_USERNAME, "urn:oid:0.9.2342.19200300.100.1.1" },
 };
 
-static int
-lookup(const char *name, enum attrmap_source *src_r)
+int
+attrmap_source(const char *name, enum attrmap_source *src_r)
 {
 	for (size_t i = 0; name && i < sizeof(synonyms) / sizeof(synonyms[0]); i++)
 		if (!strcasecmp(name, synonyms[i].name)) {
@@ -69,7 +69,8 @@ attrmap_for_sp(const struct spmeta *m, struct attrmap_entry out[ATTRMAP_MAX])
 	for (size_t i = 0; i < m->nrequested && n < ATTRMAP_MAX; i++) {
 		const struct spmeta_attr *a = &m->requested[i];
 		enum attrmap_source src;
-		if (lookup(a->name, &src) == -1 && lookup(a->friendly_name, &src) == -1)
+		if (attrmap_source(a->name, &src) == -1 &&
+		    attrmap_source(a->friendly_name, &src) == -1)
 			continue;
 		put(&out[n++], src, a->name, a->name_format, a->friendly_name);
 	}

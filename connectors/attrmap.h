@@ -29,6 +29,8 @@ struct attrmap_entry {
 
 #define ATTRMAP_MAX SPMETA_MAX_REQUESTED
 
+/* Which user field name is a synonym of: 0 with *src_r, or -1 when none. */
+int attrmap_source(const char *name, enum attrmap_source *src_r);
 /* Fill out[] for this SP; returns the count. */
 size_t attrmap_for_sp(const struct spmeta *m, struct attrmap_entry out[ATTRMAP_MAX]);
 void attrmap_clear(struct attrmap_entry *e, size_t n);

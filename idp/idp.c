@@ -56,6 +56,10 @@ idp_init(struct idp *idp, struct instance *in, struct buf *err)
 	idp->pw.t_cost = (uint32_t)idp->in.settings.argon2_t_cost;
 	idp->pw.m_cost = (uint32_t)(idp->in.settings.argon2_m_cost / 1024);
 	idp->pw.parallelism = (uint32_t)idp->in.settings.argon2_parallelism;
+	if ((idp->catalog = catalog_load(idp->in.settings.catalog_dir, err)) == NULL) {
+		idp_free(idp);
+		return -1;
+	}
 	return 0;
 }
 
@@ -95,6 +99,7 @@ idp_free(struct idp *idp)
 		tenant_ctx_free(t);
 	}
 	pages_free(idp->pages);
+	catalog_free(idp->catalog);
 	instance_close(&idp->in);
 	pthread_mutex_destroy(&idp->lock);
 	pthread_mutex_destroy(&idp->ca_lock);

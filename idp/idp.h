@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "catalog.h"
 #include "http.h"
 #include "instance.h"
 #include "ipnet.h"
@@ -64,6 +65,7 @@ struct idp {
 	struct ca_client *ca;		/* the daemon's ca process (certificates over the API) */
 	pthread_mutex_t ca_lock;	/* one request at a time on ca */
 	pthread_mutex_t api_lock;	/* admin API writes, one at a time (If-Match) */
+	struct catalog *catalog;	/* app templates (connectors/catalog.h) */
 };
 
 /* Take over a loaded instance (store opened here), load pages.  0 or -1 with err. */

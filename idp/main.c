@@ -386,6 +386,16 @@ check_data(const struct instance *in, const char *conf, struct buf *err)
 }
 
 /* sekishod -n: the configuration and master key load, and what the start needs is there. */
+/* The app catalog with catalog_dir's templates: a broken one is reported as FILE:LINE. */
+static int
+check_catalog(const struct instance *in, struct buf *err)
+{
+	struct catalog *cat = catalog_load(in->settings.catalog_dir, err);
+
+	catalog_free(cat);
+	return cat ? 0 : -1;
+}
+
 static int
 check_start(const char *dir, struct buf *err)
 {
@@ -402,6 +412,8 @@ check_start(const char *dir, struct buf *err)
 		if (check_data(&in, conf, err) == -1)
 			rc = -1;
 		if (instance_check_ca_key(dir, &in.settings, err) == -1)
+			rc = -1;
+		if (check_catalog(&in, err) == -1)
 			rc = -1;
 		instance_close(&in);
 	}

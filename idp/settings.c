@@ -62,6 +62,7 @@ static const struct conf_entry table[] = {
 	    365 * 86400LL),
 	S("oidc_backchannel_timeout", CONF_DURATION, oidc_backchannel_timeout, "5s", 1, 60),
 	S("templates_dir", CONF_STRING, templates_dir, NULL, 0, 0),
+	S("catalog_dir", CONF_STRING, catalog_dir, NULL, 0, 0),
 	S("device_listen", CONF_STRING, device_listen, NULL, 0, 0),
 	S("device_url", CONF_STRING, device_url, NULL, 0, 0),
 	S("device_tls", CONF_BOOL, device_tls, "yes", 0, 0),

@@ -52,6 +52,7 @@ struct settings {
 	int64_t oidc_key_retire_after;
 	int64_t oidc_backchannel_timeout;
 	char *templates_dir;		/* optional directory overriding built-in pages */
+	char *catalog_dir;		/* optional directory of app templates (catalog) */
 	char *device_listen;		/* host:port of the device-check listener; NULL: none */
 	char *device_url;		/* its public base URL; default from url and device_listen */
 	int device_tls;			/* off only behind a TLS proxy that forwards the cert */

@@ -146,12 +146,11 @@ certs_list(struct api_call *c)
 	if (list_filter(c, &f) == -1)
 		return;
 	l.now = f.now;
-	if (admin_cert_list(&c->adm, &f, collect, &l) == -1) {
+	if (admin_cert_list(&c->adm, &f, collect, &l) == -1)
 		api_admin_error(c);
-		return;
-	}
-	if (api_page_init(c, &pg) == 0) {
-		qsort(l.v, l.n, sizeof(*l.v), by_serial);
+	else if (api_page_init(c, &pg) == 0) {
+		if (l.n > 0)
+			qsort(l.v, l.n, sizeof(*l.v), by_serial);
 		for (size_t i = 0; i < l.n; i++) {
 			api_page_add(&pg, l.v[i].serial, l.v[i].item);
 			l.v[i].item = NULL;
@@ -242,10 +241,15 @@ cert_issue(struct api_call *c)
 	struct ca_reply rp;
 	char *loc;
 	json_t *o;
+	int rc;
 
 	if (issue_body(c, &rq) == -1)
 		return;
-	if (admin_cert_issue(&c->adm, &rq, &rp) == -1) {
+	rc = admin_cert_issue(&c->adm, &rq, &rp);
+	/* The password is in the parsed body until the call ends: wipe it now. */
+	if (rq.password)
+		explicit_bzero((char *)rq.password, strlen(rq.password));
+	if (rc == -1) {
 		api_admin_error(c);
 		return;
 	}

@@ -162,12 +162,14 @@ method:
 	return 1;
 }
 
-/* The admin API (programs, JSON): 0 when rest is not under it. */
+/* The admin API and the SCIM server (programs, JSON): 0 when rest is under neither. */
 static int
 program_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *rest)
 {
 	if (!strcmp(rest, "api/v1") || !strncmp(rest, "api/v1/", 7))
 		api_route(idp, t, req, rest[6] ? rest + 7 : "");
+	else if (!strcmp(rest, "scim/v2") || !strncmp(rest, "scim/v2/", 8))
+		scim_route(idp, t, req, rest[7] ? rest + 8 : "");
 	else
 		return 0;
 	return 1;

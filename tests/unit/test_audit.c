@@ -230,6 +230,37 @@ test_audit_append_list(void **state)
 }
 
 static void
+range_cb(const struct audit_rec *r, void *arg)
+{
+	buf_printf(arg, "%llu;", (unsigned long long)r->seq);
+}
+
+/* Batches of at most max after a sequence number, and only the tenant's. */
+static void
+test_audit_range(void **state)
+{
+	struct fx *fx = *state;
+	struct buf b;
+
+	append_n(fx, T, 5, 1000, 1);
+	append_n(fx, "t1", 3, 1000, 1);	/* a tenant id that extends another */
+	buf_init(&b, 0);
+	buf_puts(&b, "");
+	assert_int_equal(store_audit_range(fx->st, T, 0, 2, range_cb, &b), 2);
+	assert_int_equal(store_audit_range(fx->st, T, 2, 2, range_cb, &b), 2);
+	assert_int_equal(store_audit_range(fx->st, T, 4, 2, range_cb, &b), 1);
+	assert_int_equal(store_audit_range(fx->st, T, 5, 2, range_cb, &b), 0);
+	assert_int_equal(store_audit_range(fx->st, T, UINT64_MAX, 2, range_cb, &b), 0);
+	assert_string_equal(b.data, "1;2;3;4;5;");
+	buf_reset(&b);
+	buf_puts(&b, "");
+	assert_int_equal(store_audit_range(fx->st, "t1", 1, 10, range_cb, &b), 2);
+	assert_int_equal(store_audit_range(fx->st, "nobody", 0, 10, range_cb, &b), 0);
+	assert_string_equal(b.data, "2;3;");
+	buf_free(&b);
+}
+
+static void
 test_audit_verify_intact(void **state)
 {
 	struct fx *fx = *state;
@@ -587,6 +618,7 @@ main(void)
 		TEST(test_audit_prune),
 		TEST(test_audit_prune_then_tamper),
 		TEST(test_audit_prune_all),
+		TEST(test_audit_range),
 		TEST(test_audit_event),
 		TEST(test_audit_event_without_store),
 		cmocka_unit_test(test_audit_fields_roundtrip),

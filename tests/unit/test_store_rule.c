@@ -193,6 +193,41 @@ test_store_rule_move(void **state)
 }
 
 static void
+test_store_rule_replace(void **state)
+{
+	struct fx *fx = *state;
+	struct rule_rec r = { .name = "b", .effect = "deny", .group_names = "staff",
+		.from = "10.1.2.3" }, got;
+	char err[STORE_ERR_MAX] = "", *staff;
+
+	add_objects(fx);
+	add_ok(fx, "a", NULL);
+	add_ok(fx, "b", NULL);
+	add_ok(fx, "c", NULL);
+	assert_int_equal(store_rule_replace(fx->st, T, &r, NULL, err), 1);
+	assert_order(fx, "1:a 2:b 3:c ");
+	get_rule(fx, "b", &got);
+	staff = group_id(fx, "staff");
+	assert_string_equal(got.groups, staff);
+	assert_string_equal(got.group_names, "staff");
+	assert_string_equal(got.from, "10.1.2.3/32");	/* canonical */
+	store_rule_clear(&got);
+	free(staff);
+	/* an unknown group: refused, the rule as it was */
+	r.group_names = "nosuch";
+	r.from = NULL;
+	assert_int_equal(store_rule_replace(fx->st, T, &r, NULL, err), -1);
+	assert_string_equal(err, "no such group nosuch");
+	get_rule(fx, "b", &got);
+	assert_string_equal(got.group_names, "staff");
+	assert_string_equal(got.from, "10.1.2.3/32");
+	store_rule_clear(&got);
+	r.name = "nosuch";
+	r.group_names = NULL;
+	assert_int_equal(store_rule_replace(fx->st, T, &r, NULL, err), 0);
+}
+
+static void
 test_store_rule_move_refused(void **state)
 {
 	struct fx *fx = *state;
@@ -466,6 +501,7 @@ main(void)
 		TEST(test_store_rule_order),
 		TEST(test_store_rule_move),
 		TEST(test_store_rule_move_refused),
+		TEST(test_store_rule_replace),
 		TEST(test_store_rule_remove),
 		TEST(test_store_rule_per_tenant),
 		TEST(test_store_rule_names_to_ids),
