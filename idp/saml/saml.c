@@ -147,11 +147,20 @@ register_lasso_types(void)
 	return n > 0 ? n : -1;
 }
 
+/* Set by the first saml_global_init, before any thread starts; read by later calls. */
+static int initialised;
+
 int
 saml_global_init(void)
 {
 	static const char *const domains[] = { "Lasso", "lasso", "libxml2", "libxmlsec" };
 
+	/*
+	 * The admin layer checks metadata with lasso in the daemon too (the admin API), where
+	 * it is set up already: again would leak xmlsec's callbacks and setenv under threads.
+	 */
+	if (initialised)
+		return 0;
 	/* LASSO_FLAG=no-verify-signature would switch off every signature check. */
 	unsetenv("LASSO_FLAG");
 	/*
@@ -173,6 +182,7 @@ saml_global_init(void)
 	for (size_t i = 0; i < sizeof(domains) / sizeof(domains[0]); i++)
 		g_log_set_handler(domains[i], G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL |
 		    G_LOG_FLAG_RECURSION, lasso_log_handler, NULL);
+	initialised = 1;
 	return 0;
 }
 
@@ -180,6 +190,7 @@ void
 saml_global_shutdown(void)
 {
 	lasso_shutdown();
+	initialised = 0;
 }
 
 static char *

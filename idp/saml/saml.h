@@ -35,7 +35,7 @@ enum saml_err {
 	SAML_ERR_INTERNAL,
 };
 
-/* Once per process before any thread starts: lasso_init, flags, log handlers. */
+/* Before any thread starts: lasso_init, flags, log handlers (once; later calls do nothing). */
 int saml_global_init(void);
 void saml_global_shutdown(void);
 
