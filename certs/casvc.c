@@ -626,6 +626,11 @@ casvc_serve(int fd, const struct casvc_conf *conf, volatile sig_atomic_t *stop)
 			struct ca_request rq = { 0 };
 			struct ca_reply rp = { 0 };
 			int r = ipc_recv(fd, &in, IPC_MAX_MESSAGE);
+			if (r == 0 && conf->refresh_every > 0) {
+				/* The daemon's worker died: refresh until the supervisor ends us. */
+				fd = -1;
+				continue;
+			}
 			if (r == 0)
 				break;
 			if (r == -1 || rec_decode(request_fields, &rq, in.data, in.len) == -1) {

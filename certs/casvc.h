@@ -67,7 +67,8 @@ struct casvc_conf {
 
 /*
  * Serve requests on fd (-1: none) and, with refresh_every, rebuild stale CRLs of every
- * tenant that often, until fd closes or *stop is set.  0 on a clean end.
+ * tenant that often, until fd closes (with refresh_every: until *stop) or *stop is set.
+ * 0 on a clean end.
  */
 int casvc_serve(int fd, const struct casvc_conf *conf, volatile sig_atomic_t *stop);
 

@@ -74,7 +74,7 @@ int instance_ca_key(const struct instance *in, unsigned char key[CRYPTO_SEAL_KEY
 /*
  * Be the ca process of an opened instance, with the CA sealing key: answer requests on fd
  * (-1: none) and, with refresh (the daemon's), keep every tenant's CRL fresh, until fd
- * closes or *stop is set.  0 on a clean end.
+ * closes (with refresh: until *stop) or *stop is set.  0 on a clean end.
  */
 int instance_ca_main(struct instance *in, const unsigned char key[CRYPTO_SEAL_KEY_LEN], int fd,
     int refresh, volatile sig_atomic_t *stop);

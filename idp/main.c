@@ -605,7 +605,8 @@ worker(struct instance *in, const struct listeners *l)
  * The ca process of the daemon: keeps every tenant's CRL fresh and answers the worker's
  * requests (issue, revoke, CRL) on its channel; holds the CA keys.  It reads ca.key
  * before it drops privileges (to ca_user, else user), so ca.key stays root's and the
- * worker's uid cannot open it.  It ends when the worker's end of the channel closes.
+ * worker's uid cannot open it.  When the worker dies it keeps refreshing until the
+ * supervisor, starting a new worker, ends it and starts a new one on a new channel.
  */
 static int
 ca_process(struct instance *in, const struct listeners *l)
@@ -694,18 +695,22 @@ close_fd(int *fd)
  * Start the children that do not run (pids[0] the worker, pids[1] the ca process): the
  * ca process first, on a new channel whose other end goes to the worker, inherited by a
  * worker started now or passed over *ctl to the running one.  A new worker gets a new
- * control socket (*ctl: the parent's end).  0, or -1 when a start failed.
+ * control socket (*ctl: the parent's end).  ran as in supervise.  0, or -1 when a start
+ * failed.
  */
 static int
-spawn_missing(pid_t pids[2], int64_t started[2], struct instance *in,
+spawn_missing(pid_t pids[2], int64_t started[2], int ran[2], struct instance *in,
     const struct listeners *l, int *ctl)
 {
 	struct listeners cl = *l;
 	int chan[2] = { -1, -1 }, wctl[2] = { -1, -1 }, rc = -1;
 
 	/* A new worker needs a channel: the ca process that served the old one goes too. */
-	if (pids[0] == 0 && pids[1] != 0)
+	if (pids[0] == 0 && pids[1] != 0) {
+		if (clock_mono_ms() - started[1] >= 2000)
+			ran[1] = 1;	/* it served: a failing successor is a crash loop */
 		stop_children(&pids[1], 1);
+	}
 	if (pids[1] == 0) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan) == -1) {
 			log_error("socketpair: %s", strerror(errno));
@@ -719,8 +724,9 @@ spawn_missing(pid_t pids[2], int64_t started[2], struct instance *in,
 		if ((pids[1] = spawn(ca_process, in, &cl)) == -1)
 			goto done;
 		close_fd(&chan[1]);
+		/* A worker dying meanwhile is restarted with a ca process of its own. */
 		if (pids[0] != 0 && ipc_send_fd(*ctl, chan[0]) == -1)
-			log_error("cannot pass the worker its channel to the ca process");
+			log_info("the worker did not take its channel to the ca process");
 	}
 	if (pids[0] == 0) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, wctl) == -1) {
@@ -781,7 +787,7 @@ supervise(const char *dir, struct instance *in, const struct listeners *l)
 		pid_t w;
 		size_t i;
 
-		if (spawn_missing(pids, started, in, l, &ctl) == -1) {
+		if (spawn_missing(pids, started, ran, in, l, &ctl) == -1) {
 			stop_children(pids, 2);
 			close_fd(&ctl);
 			return 1;
