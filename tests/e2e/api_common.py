@@ -146,7 +146,8 @@ class ApiClient:
     def request(self, method, path, json=None, headers=None, key=None, data=None,
                 content_type=None):
         """The raw response (no checks); key=None takes the next key of the client."""
-        key = key or self._next_key()
+        i = None if key else self._next_key()
+        key = key or self.keys[i]
         h = {"Authorization": "Bearer " + key}
         if json is not None:
             data = jsonlib.dumps(json)
@@ -158,14 +159,16 @@ class ApiClient:
             return requests.request(method, self.base + path.lstrip("/"), data=data,
                                     headers=h, verify=self.server.ca, timeout=60)
         finally:
-            self._answered(key)
+            self._answered(key, i)
 
-    def _answered(self, key):
+    def _answered(self, key, i):
         """The server counted the call before answering: pace the key from the answer (a
         loaded server may count a call sent at t as late as t + 0.9 s)."""
         with self.lock:
             if key in self.keys:
                 self.last[self.keys.index(key)] = time.time()
+        if i is not None:
+            self.key_locks[i].release()
 
     def call(self, method, path, json=None, expect=200, headers=None, raw=False, key=None,
              data=None, content_type=None):
