@@ -358,11 +358,12 @@ catalog_count_off(size_t off)
 static void
 param_end(struct parser *p)
 {
-	struct catalog_param *pa = &p->t->params[p->t->nparams - 1];
+	struct catalog_param *pa;
 	int line = p->line;
 
 	if (p->param_line == 0)
 		return;
+	pa = &p->t->params[p->t->nparams - 1];
 	p->line = p->param_line;
 	p->param_line = 0;
 	if (pa->pattern == NULL || pa->example == NULL || pa->description == NULL)
@@ -392,12 +393,14 @@ param_pattern(struct parser *p, struct catalog_param *pa, const char *v)
 static int
 param_line(struct parser *p, const char *key, const char *v)
 {
-	struct catalog_param *pa = &p->t->params[p->t->nparams - 1];
-	char **m = !strcmp(key, "example") ? &pa->example : !strcmp(key, "description") ?
-	    &pa->description : NULL;
+	struct catalog_param *pa;
+	char **m;
 
 	if (p->param_line == 0)
 		return perr(p, "an indented line belongs to a param block");
+	pa = &p->t->params[p->t->nparams - 1];
+	m = !strcmp(key, "example") ? &pa->example : !strcmp(key, "description") ?
+	    &pa->description : NULL;
 	if (!strcmp(key, "optional") && *v == '\0') {
 		pa->optional = 1;
 		return 0;
