@@ -39,16 +39,16 @@ cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* N new keys of tenant with scopes: their strings (NULL on failure). */
+/* N new keys of tenant with scopes, called prefix000000 ...: their strings (NULL on failure). */
 static char **
-make_keys(struct instance *in, const char *tenant, long n, uint64_t scopes)
+make_keys(struct instance *in, const char *tenant, const char *prefix, long n, uint64_t scopes)
 {
 	struct admin a = { .in = in, .tenant = tenant, .actor = "apibench" };
 	char **keys = calloc((size_t)n, sizeof(*keys)), name[32];
 
 	for (long i = 0; i < n; i++) {
 		struct apikey_in k = { .name = name, .scopes = scopes, .max_scopes = ~0ULL };
-		snprintf(name, sizeof(name), "bench%06ld", i);
+		snprintf(name, sizeof(name), "%s%06ld", prefix, i);
 		if (apikey_create(&a, &k, &keys[i], NULL) == -1) {
 			fprintf(stderr, "apibench: %s\n", a.msg);
 			return NULL;
@@ -121,7 +121,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "apibench: %s\n", err.data ? err.data : "bad N");
 		return 1;
 	}
-	if ((keys = make_keys(&in, argv[3], n, scopes)) == NULL)
+	if ((keys = make_keys(&in, argv[3], argc == 7 ? "bench" : "limiter", n, scopes)) == NULL)
 		return 1;
 	if (argc == 7)
 		return write_keys(keys, n, argv[6]) == 0 ? 0 : 1;
