@@ -147,11 +147,20 @@ register_lasso_types(void)
 	return n > 0 ? n : -1;
 }
 
+/*
+ * Set once lasso is initialised: the admin layer asks again before it reads metadata,
+ * also inside the daemon (API), where a second lasso_init would re-register xmlsec's
+ * I/O callbacks under threads that are using them (and leak the first ones).
+ */
+static int initialised;
+
 int
 saml_global_init(void)
 {
 	static const char *const domains[] = { "Lasso", "lasso", "libxml2", "libxmlsec" };
 
+	if (initialised)
+		return 0;
 	/* LASSO_FLAG=no-verify-signature would switch off every signature check. */
 	unsetenv("LASSO_FLAG");
 	/*
@@ -173,6 +182,7 @@ saml_global_init(void)
 	for (size_t i = 0; i < sizeof(domains) / sizeof(domains[0]); i++)
 		g_log_set_handler(domains[i], G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL |
 		    G_LOG_FLAG_RECURSION, lasso_log_handler, NULL);
+	initialised = 1;
 	return 0;
 }
 
@@ -180,6 +190,7 @@ void
 saml_global_shutdown(void)
 {
 	lasso_shutdown();
+	initialised = 0;
 }
 
 static char *
