@@ -525,6 +525,7 @@ worker(struct instance *in, const struct listeners *l)
 	if (idp_init(&idp, in, &err) == -1) {
 		log_error("%s", err.data ? err.data : "start-up failed");
 		buf_free(&err);
+		protocols_global_shutdown();
 		return 1;
 	}
 	buf_free(&err);
