@@ -32,12 +32,11 @@ class Client(ac.ApiClient):
     its own (key=) paced too."""
 
     def request(self, method, path, key=None, **kw):
-        if key is None:
-            key = self._next_key()
-        else:
-            last = self.own.get(key, 0.0)
-            if last + 1.1 > time.time():
-                time.sleep(last + 1.1 - time.time())
+        if key is None:         # the client's own keys: paced from the answer already
+            return super().request(method, path, **kw)
+        last = self.own.get(key, 0.0)
+        if last + 1.1 > time.time():
+            time.sleep(last + 1.1 - time.time())
         try:
             return super().request(method, path, key=key, **kw)
         finally:
