@@ -123,6 +123,12 @@ void api_page_reply(struct api_call *c, struct api_page *pg);
 /* The object before and after a write (either NULL), stolen; in the call's audit record. */
 void api_audit_change(struct api_call *c, json_t *before, json_t *after);
 
+/*
+ * The end of a DELETE of the object before (stolen), given rc, the admin_* call's result:
+ * 204 with before in the audit record, or the failure's answer.
+ */
+void api_deleted(struct api_call *c, json_t *before, int rc);
+
 /* ---- streaming (audit export) ---- */
 /*
  * Produce the body in pieces: fn is called again and again with a buffer of max bytes and

@@ -224,13 +224,7 @@ keys_delete(struct api_call *c)
 		json_decref(before);
 		return;
 	}
-	if (apikey_delete(&c->adm, c->params[0]) < 0) {
-		json_decref(before);
-		api_admin_error(c);
-		return;
-	}
-	api_audit_change(c, before, NULL);
-	api_reply(c, 204, NULL);
+	api_deleted(c, before, apikey_delete(&c->adm, c->params[0]));
 }
 
 const struct api_route api_key_routes[] = {

@@ -287,13 +287,7 @@ rule_delete(struct api_call *c)
 		json_decref(before);
 		return;
 	}
-	if (admin_policy_remove(&c->adm, c->params[0]) == -1) {
-		json_decref(before);
-		api_admin_error(c);
-		return;
-	}
-	api_audit_change(c, before, NULL);
-	api_reply(c, 204, NULL);
+	api_deleted(c, before, admin_policy_remove(&c->adm, c->params[0]));
 }
 
 static void

@@ -99,19 +99,6 @@ answer(struct api_call *c, json_t *before, json_t *rep, const char *kind, const 
 	free(where);
 }
 
-/* The end of a DELETE of the object before (stolen): rc of the admin_* call. */
-static void
-deleted(struct api_call *c, json_t *before, int rc)
-{
-	if (rc == -1) {
-		json_decref(before);
-		api_admin_error(c);
-		return;
-	}
-	api_audit_change(c, before, NULL);
-	api_reply(c, 204, NULL);
-}
-
 /* Answer a write with the user called name now (see answer). */
 static void
 user_answer(struct api_call *c, const char *name, json_t *before, int created)
@@ -397,7 +384,7 @@ user_delete(struct api_call *c)
 	if (before == NULL)
 		return;
 	if (api_if_match(c, before) == 0)
-		deleted(c, json_incref(before), admin_user_remove(&c->adm, u.name));
+		api_deleted(c, json_incref(before), admin_user_remove(&c->adm, u.name));
 	json_decref(before);
 	store_user_clear(&u);
 }
@@ -573,7 +560,7 @@ group_delete(struct api_call *c)
 	if (before == NULL)
 		return;
 	if (api_if_match(c, before) == 0)
-		deleted(c, json_incref(before), admin_group_remove(&c->adm, g.name));
+		api_deleted(c, json_incref(before), admin_group_remove(&c->adm, g.name));
 	json_decref(before);
 	store_group_clear(&g);
 }

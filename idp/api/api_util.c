@@ -343,6 +343,18 @@ api_audit_change(struct api_call *c, json_t *before, json_t *after)
 }
 
 void
+api_deleted(struct api_call *c, json_t *before, int rc)
+{
+	if (rc == -1) {
+		json_decref(before);
+		api_admin_error(c);
+		return;
+	}
+	api_audit_change(c, before, NULL);
+	api_reply(c, 204, NULL);
+}
+
+void
 api_stream(struct api_call *c, int status, const char *content_type, api_stream_fn fn,
     void *arg, void (*free_fn)(void *))
 {
