@@ -87,10 +87,9 @@ ipc_recv(int fd, struct buf *out, size_t max)
 /* One byte with room for one descriptor beside it (SCM_RIGHTS). */
 struct fd_msg {
 	char byte;
-	union {
-		struct cmsghdr h;
-		char space[CMSG_SPACE(sizeof(int))];
-	} u;
+	/* aligned for a cmsghdr; not a union with one, whose flexible array would
+	 * make this struct variable-sized to clang */
+	_Alignas(struct cmsghdr) char space[CMSG_SPACE(sizeof(int))];
 	struct iovec iov;
 	struct msghdr m;
 };
@@ -104,8 +103,8 @@ fd_msg_init(struct fd_msg *f)
 	f->iov.iov_len = 1;
 	f->m.msg_iov = &f->iov;
 	f->m.msg_iovlen = 1;
-	f->m.msg_control = f->u.space;
-	f->m.msg_controllen = sizeof(f->u.space);
+	f->m.msg_control = f->space;
+	f->m.msg_controllen = sizeof(f->space);
 }
 
 int
