@@ -40,6 +40,8 @@ extern const struct api_route api_policy_routes[];	/* api_policies.c: rules, pol
 extern const struct api_route api_cert_routes[];	/* api_certs.c */
 extern const struct api_route api_audit_routes[];	/* api_audit.c: query, export */
 extern const struct api_route api_key_routes[];		/* api_keys.c */
+extern const struct api_route api_tenant_routes[];	/* api_tenant.c: settings, signing keys */
+extern const struct api_route api_factor_routes[];	/* api_factors.c: factors, reset links */
 
 struct api_call {
 	struct idp *idp;
