@@ -44,6 +44,9 @@ typedef void (*admin_audit_fn)(const struct audit_rec *r, const struct audit_fie
  */
 int admin_audit_batch(struct admin *a, struct audit_filter *f, uint64_t after, size_t max,
     admin_audit_fn fn, void *arg, uint64_t *last_r);
+/* The same newest first: records below sequence number before (0: from the newest). */
+int admin_audit_batch_before(struct admin *a, struct audit_filter *f, uint64_t before,
+    size_t max, admin_audit_fn fn, void *arg, uint64_t *last_r);
 
 /* seq TAB time TAB event TAB fields NL, as `sekisho audit` prints it. */
 void admin_audit_tab(const struct audit_rec *r, struct buf *out);

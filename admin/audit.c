@@ -117,17 +117,33 @@ batch_rec(const struct audit_rec *r, void *arg)
 	audit_fields_clear(&kv);
 }
 
+static int
+batch_end(struct admin *a, const struct batch *b, int n, uint64_t *last_r)
+{
+	*last_r = b->last;
+	if (n < 0)
+		return admin_fail(a, ADMIN_FAILED, NULL, "storage error");
+	return n;
+}
+
 int
 admin_audit_batch(struct admin *a, struct audit_filter *f, uint64_t after, size_t max,
     admin_audit_fn fn, void *arg, uint64_t *last_r)
 {
 	struct batch b = { .f = f, .fn = fn, .arg = arg, .last = after };
-	int n = store_audit_range(a->in->store, a->tenant, after, max, batch_rec, &b);
 
-	*last_r = b.last;
-	if (n < 0)
-		return admin_fail(a, ADMIN_FAILED, NULL, "storage error");
-	return n;
+	return batch_end(a, &b, store_audit_range(a->in->store, a->tenant, after, max,
+	    batch_rec, &b), last_r);
+}
+
+int
+admin_audit_batch_before(struct admin *a, struct audit_filter *f, uint64_t before,
+    size_t max, admin_audit_fn fn, void *arg, uint64_t *last_r)
+{
+	struct batch b = { .f = f, .fn = fn, .arg = arg, .last = before };
+
+	return batch_end(a, &b, store_audit_range_before(a->in->store, a->tenant, before, max,
+	    batch_rec, &b), last_r);
 }
 
 /* ---- forms ---- */

@@ -187,7 +187,8 @@ store_audit_list(struct store *st, const char *tenant, int64_t since,
 
 struct range_op {
 	const char *tenant;
-	uint64_t after;
+	uint64_t after;		/* oldest first: records above after */
+	uint64_t before;	/* newest first (when not 0): records below before */
 	size_t max, seen;
 	void (*cb)(const struct audit_rec *, void *);
 	void *arg;
@@ -201,7 +202,7 @@ range_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 
 	if (rec_decode(audit_fields, &r, val, vlen) == -1)
 		return -1;
-	if (r.seq > op->after) {
+	if (op->before ? r.seq < op->before : r.seq > op->after) {
 		op->cb(&r, op->arg);
 		op->seen++;
 	}
@@ -217,8 +218,12 @@ range_tx(struct store_txn *t, void *arg)
 
 	skey_init(&prefix, op->tenant);
 	skey_prefix(&prefix);
-	seq_key(&start, op->tenant, op->after + 1);
 	op->seen = 0;
+	if (op->before) {
+		seq_key(&start, op->tenant, op->before);
+		return stx_iter_before(t, DB_AUDIT, &prefix, &start, range_cb, op);
+	}
+	seq_key(&start, op->tenant, op->after + 1);
 	return stx_iter_from(t, DB_AUDIT, &prefix, &start, range_cb, op);
 }
 
@@ -230,6 +235,18 @@ store_audit_range(struct store *st, const char *tenant, uint64_t after, size_t m
 		.cb = cb, .arg = arg };
 
 	if (after == UINT64_MAX)
+		return 0;
+	return store_run(st, 0, range_tx, &op) < 0 ? -1 : (int)op.seen;
+}
+
+int
+store_audit_range_before(struct store *st, const char *tenant, uint64_t before, size_t max,
+    void (*cb)(const struct audit_rec *r, void *arg), void *arg)
+{
+	struct range_op op = { .tenant = tenant, .before = before ? before : UINT64_MAX,
+		.max = max ? max : 1, .cb = cb, .arg = arg };
+
+	if (before == 1)
 		return 0;
 	return store_run(st, 0, range_tx, &op) < 0 ? -1 : (int)op.seen;
 }

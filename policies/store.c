@@ -575,23 +575,43 @@ stx_del(struct store_txn *t, enum store_db db, const struct store_key *k)
 	return 1;
 }
 
+#define ITER_DELETE 1	/* the callback may return 2: delete this entry */
+#define ITER_BACK 2	/* from the last key before start, in decreasing order */
+
+/* The first entry of a walk: at or after start, or (ITER_BACK) the last one before it. */
+static int
+iter_first(MDB_cursor *cur, const struct store_key *start, int flags, MDB_val *key,
+    MDB_val *val)
+{
+	int rc;
+
+	key->mv_size = start->len;
+	key->mv_data = (void *)start->b;
+	if (!(flags & ITER_BACK))
+		return mdb_cursor_get(cur, key, val, start->len ? MDB_SET_RANGE : MDB_FIRST);
+	rc = mdb_cursor_get(cur, key, val, MDB_SET_RANGE);
+	if (rc == MDB_NOTFOUND)
+		return mdb_cursor_get(cur, key, val, MDB_LAST);
+	return rc ? rc : mdb_cursor_get(cur, key, val, MDB_PREV);
+}
+
 static int
 iter(struct store_txn *t, enum store_db db, const struct store_key *prefix,
-    const struct store_key *start, stx_iter_fn fn, void *arg, int may_delete)
+    const struct store_key *start, stx_iter_fn fn, void *arg, int flags)
 {
 	MDB_cursor *cur;
-	MDB_val key = { start->len, (void *)start->b }, val;
-	MDB_cursor_op op = start->len ? MDB_SET_RANGE : MDB_FIRST;
+	MDB_val key, val;
+	MDB_cursor_op next = flags & ITER_BACK ? MDB_PREV : MDB_NEXT;
 	int rc, r = 0;
 
 	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[db], &cur)))
 		return fail(t, rc, "mdb_cursor_open");
-	while ((rc = mdb_cursor_get(cur, &key, &val, op)) == 0) {
-		op = MDB_NEXT;
+	for (rc = iter_first(cur, start, flags, &key, &val); rc == 0;
+	    rc = mdb_cursor_get(cur, &key, &val, next)) {
 		if (key.mv_size < prefix->len || memcmp(key.mv_data, prefix->b, prefix->len))
 			break;
 		r = fn(key.mv_data, key.mv_size, val.mv_data, val.mv_size, arg);
-		if (r == 2 && may_delete) {
+		if (r == 2 && (flags & ITER_DELETE)) {
 			if ((rc = mdb_cursor_del(cur, 0))) {
 				mdb_cursor_close(cur);
 				return fail(t, rc, "mdb_cursor_del");
@@ -622,10 +642,17 @@ stx_iter_from(struct store_txn *t, enum store_db db, const struct store_key *pre
 }
 
 int
+stx_iter_before(struct store_txn *t, enum store_db db, const struct store_key *prefix,
+    const struct store_key *start, stx_iter_fn fn, void *arg)
+{
+	return iter(t, db, prefix, start, fn, arg, ITER_BACK);
+}
+
+int
 stx_iter_del(struct store_txn *t, enum store_db db, const struct store_key *prefix,
     stx_iter_fn fn, void *arg)
 {
-	return iter(t, db, prefix, prefix, fn, arg, 1);
+	return iter(t, db, prefix, prefix, fn, arg, ITER_DELETE);
 }
 
 int

@@ -907,6 +907,9 @@ int store_audit_list(struct store *st, const char *tenant, int64_t since,
  */
 int store_audit_range(struct store *st, const char *tenant, uint64_t after, size_t max,
     void (*cb)(const struct audit_rec *r, void *arg), void *arg);
+/* The same newest first: records whose sequence number is below before (0: from the newest). */
+int store_audit_range_before(struct store *st, const char *tenant, uint64_t before,
+    size_t max, void (*cb)(const struct audit_rec *r, void *arg), void *arg);
 /* Check the chain; 0 intact, -1 with *errstr and the first bad sequence number. */
 int store_audit_verify(struct store *st, const char *tenant, uint64_t *bad_seq_r,
     const char **errstr);

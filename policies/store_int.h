@@ -101,6 +101,9 @@ int stx_iter(struct store_txn *t, enum store_db db, const struct store_key *pref
 /* Like stx_iter, beginning at the first key at or after start (a key below prefix). */
 int stx_iter_from(struct store_txn *t, enum store_db db, const struct store_key *prefix,
     const struct store_key *start, stx_iter_fn fn, void *arg);
+/* Backwards: from the last key before start (a key below prefix) down to the first. */
+int stx_iter_before(struct store_txn *t, enum store_db db, const struct store_key *prefix,
+    const struct store_key *start, stx_iter_fn fn, void *arg);
 /* Like stx_iter but the callback may ask for deletion of the current entry by returning 2. */
 int stx_iter_del(struct store_txn *t, enum store_db db, const struct store_key *prefix,
     stx_iter_fn fn, void *arg);

@@ -1,6 +1,6 @@
 /*
- * The admin API's audit trail: GET audit (the CLI's filters, oldest first, paged by
- * sequence number), GET audit/export (JSON lines or CSV, streamed in batches so a long
+ * The admin API's audit trail: GET audit (the CLI's filters, oldest first or with
+ * order=desc newest first, paged by sequence number), GET audit/export (JSON lines or CSV, streamed in batches so a long
  * trail is never held in memory) and GET audit/verify (the hash chain).
  */
 #include "config.h"
@@ -50,6 +50,7 @@ read_filter(struct api_call *c, struct audit_filter *f)
 struct found {
 	json_t *items;
 	size_t want;
+	int desc;	/* newest first */
 };
 
 static void
@@ -61,29 +62,60 @@ page_rec(const struct audit_rec *r, const struct audit_fields *kv, void *arg)
 		json_array_append_new(fd->items, admin_audit_json(r, kv));
 }
 
-/* The sequence number a cursor's key holds (0 without cursor); -1 when it is not one. */
-static int
-cursor_seq(const struct api_page *pg, uint64_t *seq_r)
+/*
+ * A record's page key: keys must increase along the page, so newest first counts down
+ * from UINT64_MAX.
+ */
+static void
+page_key(const struct found *fd, uint64_t seq, char key[24])
 {
+	snprintf(key, 24, SEQ_KEY, (unsigned long long)(fd->desc ? UINT64_MAX - seq : seq));
+}
+
+/*
+ * Where the page starts: the sequence number of the cursor's record, or 0 without a
+ * cursor (oldest first: after 0; newest first: from the newest).  -1 when it is not one.
+ */
+static int
+cursor_seq(const struct api_page *pg, const struct found *fd, uint64_t *seq_r)
+{
+	unsigned long long k;
 	char *end;
 
 	*seq_r = 0;
 	if (pg->after == NULL)
 		return 0;
-	*seq_r = strtoull(pg->after, &end, 10);
-	return *end == '\0' && strlen(pg->after) == 20 ? 0 : -1;
+	k = strtoull(pg->after, &end, 10);
+	if (*end != '\0' || strlen(pg->after) != 20)
+		return -1;
+	*seq_r = fd->desc ? UINT64_MAX - k : k;
+	return *seq_r == 0 ? -1 : 0;
 }
 
 /* Up to limit + 1 records after the cursor that pass f; -1 after admin_fail. */
 static int
-find_page(struct api_call *c, struct audit_filter *f, uint64_t after, struct found *fd)
+find_page(struct api_call *c, struct audit_filter *f, uint64_t from, struct found *fd)
 {
 	int n = 0;
 
-	while (json_array_size(fd->items) < fd->want &&
-	    (n = admin_audit_batch(&c->adm, f, after, BATCH, page_rec, fd, &after)) > 0)
+	while (json_array_size(fd->items) < fd->want && (n = fd->desc ?
+	    admin_audit_batch_before(&c->adm, f, from, BATCH, page_rec, fd, &from) :
+	    admin_audit_batch(&c->adm, f, from, BATCH, page_rec, fd, &from)) > 0)
 		;
 	return n < 0 ? -1 : 0;
+}
+
+/* ?order=asc (the default: oldest first) or desc; 0, or -1 after answering 400. */
+static int
+read_order(struct api_call *c, struct found *fd)
+{
+	const char *v = form_get(c->query, "order");
+
+	fd->desc = v && !strcmp(v, "desc");
+	if (v == NULL || fd->desc || !strcmp(v, "asc"))
+		return 0;
+	api_error(c, 400, "invalid_request", "order", "order: asc or desc");
+	return -1;
 }
 
 static void
@@ -92,18 +124,18 @@ audit_list(struct api_call *c)
 	struct audit_filter f;
 	struct api_page pg;
 	struct found fd = { 0 };
-	uint64_t after;
+	uint64_t from;
 	json_t *item;
 	char key[24];
 	size_t i;
 
-	if (read_filter(c, &f) == -1)
+	if (read_order(c, &fd) == -1 || read_filter(c, &f) == -1)
 		return;
 	if (api_page_init(c, &pg) == -1)
 		goto done;
 	fd.items = json_array();
 	fd.want = pg.limit + 1;
-	if (cursor_seq(&pg, &after) == -1 || find_page(c, &f, after, &fd) == -1) {
+	if (cursor_seq(&pg, &fd, &from) == -1 || find_page(c, &f, from, &fd) == -1) {
 		/* nothing was offered to the page: only what api_page_init made is freed */
 		api_page_free(&pg);
 		if (c->adm.status == ADMIN_OK)
@@ -113,8 +145,7 @@ audit_list(struct api_call *c)
 		goto done;
 	}
 	json_array_foreach(fd.items, i, item) {
-		snprintf(key, sizeof(key), SEQ_KEY, (unsigned long long)json_integer_value(
-		    json_object_get(item, "seq")));
+		page_key(&fd, (uint64_t)json_integer_value(json_object_get(item, "seq")), key);
 		api_page_add(&pg, key, json_incref(item));
 	}
 	api_page_reply(c, &pg);

@@ -95,6 +95,24 @@ def paging(srv, api):
         t.eq(r.body.get("field"), field, "%s: 400 naming %s" % (q, field))
 
 
+def newest_first(srv, api):
+    cut = cli_records(srv)[-1]["seq"]
+    for q in ("", "event=login.*", "user=alice&since=1h"):
+        want = list(reversed(upto(api.all_items("audit" + ("?" + q if q else ""), limit=200),
+                                  cut)))
+        got = [r for r in api.all_items("audit?order=desc" + ("&" + q if q else ""), limit=25)
+               if r["seq"] <= cut]
+        t.ok(got == want and want, "order=desc&%s: the same records newest first, in pages "
+             "of 25 (%d)" % (q, len(want)))
+    first = api.call("GET", "audit?order=desc&limit=2").body
+    second = api.call("GET", "audit?order=desc&limit=2&cursor=" + first["next_cursor"]).body
+    seqs = [r["seq"] for r in first["items"] + second["items"]]
+    t.eq(seqs, sorted(seqs, reverse=True), "newest first across pages")
+    t.eq(len(set(seqs)), 4, "pages do not overlap")
+    r = api.call("GET", "audit?order=sideways", expect=400)
+    t.eq(r.body.get("field"), "order", "order=sideways: 400 naming order")
+
+
 def rss_anon_kb(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -182,6 +200,7 @@ def main():
         api = api_common.ApiClient(srv, "default", keys[:6])
         t.run("filters", filters, srv, api)
         t.run("paging", paging, srv, api)
+        t.run("newest first", newest_first, srv, api)
         t.run("export", bulk, srv, api, keys[6:])
         t.run("verify", verify, srv, api)
     finally:

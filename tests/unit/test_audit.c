@@ -260,6 +260,34 @@ test_audit_range(void **state)
 	buf_free(&b);
 }
 
+/* Newest first: batches below a sequence number, only the tenant's, whatever sorts around it. */
+static void
+test_audit_range_before(void **state)
+{
+	struct fx *fx = *state;
+	struct buf b;
+
+	append_n(fx, "a", 2, 1000, 1);	/* a tenant that sorts before */
+	append_n(fx, T, 5, 1000, 1);
+	append_n(fx, "t1", 3, 1000, 1);	/* and one that extends T's id */
+	buf_init(&b, 0);
+	buf_puts(&b, "");
+	assert_int_equal(store_audit_range_before(fx->st, T, 0, 2, range_cb, &b), 2);
+	assert_int_equal(store_audit_range_before(fx->st, T, 4, 2, range_cb, &b), 2);
+	assert_int_equal(store_audit_range_before(fx->st, T, 2, 2, range_cb, &b), 1);
+	assert_int_equal(store_audit_range_before(fx->st, T, 1, 2, range_cb, &b), 0);
+	assert_string_equal(b.data, "5;4;3;2;1;");
+	buf_reset(&b);
+	buf_puts(&b, "");
+	assert_int_equal(store_audit_range_before(fx->st, T, 99, 10, range_cb, &b), 5);
+	assert_int_equal(store_audit_range_before(fx->st, "t1", 0, 10, range_cb, &b), 3);
+	assert_int_equal(store_audit_range_before(fx->st, "a", 0, 10, range_cb, &b), 2);
+	assert_int_equal(store_audit_range_before(fx->st, "nobody", 0, 10, range_cb, &b), 0);
+	assert_int_equal(store_audit_range_before(fx->st, "0", 0, 10, range_cb, &b), 0);
+	assert_string_equal(b.data, "5;4;3;2;1;3;2;1;2;1;");
+	buf_free(&b);
+}
+
 static void
 test_audit_verify_intact(void **state)
 {
@@ -619,6 +647,7 @@ main(void)
 		TEST(test_audit_prune_then_tamper),
 		TEST(test_audit_prune_all),
 		TEST(test_audit_range),
+		TEST(test_audit_range_before),
 		TEST(test_audit_event),
 		TEST(test_audit_event_without_store),
 		cmocka_unit_test(test_audit_fields_roundtrip),
