@@ -34,6 +34,12 @@ int admin_policy_position(struct admin *a, const char *name);
  * group or app called name: "on", "off", or NULL to inherit (admin.policy.set).
  */
 int admin_policy_set(struct admin *a, const char *kind, const char *name, const char *value);
+/* One setting of admin_policy_set_all: admin_policy_set's arguments. */
+struct admin_setting {
+	const char *kind, *name, *value;
+};
+/* Every setting in one commit, each with its audit record, or none. */
+int admin_policy_set_all(struct admin *a, const struct admin_setting *set, size_t n);
 
 /* One request for the simulator (`policy test`, POST policies/test). */
 struct admin_policy_query {

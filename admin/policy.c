@@ -206,21 +206,39 @@ admin_policy_position(struct admin *a, const char *name)
 /* ---- the device-required shorthand ---- */
 
 int
+admin_policy_set_all(struct admin *a, const struct admin_setting *set, size_t n)
+{
+	struct audit_entry *ae = xcalloc(n ? n : 1, sizeof(*ae));
+	struct policy_change *ch = xcalloc(n ? n : 1, sizeof(*ch));
+	const char *err = NULL;
+	size_t bad = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const char *v = set[i].value;
+		if (v && strcmp(v, "on") && strcmp(v, "off"))
+			rc = admin_fail(a, ADMIN_INVALID, "device_required", "device-required takes "
+			    "on, off or inherit, not \"%s\"", v);
+		admin_audit(a, &ae[i], "admin.policy.set", "scope", set[i].kind, set[i].kind,
+		    set[i].name, "key", "device_required", "value", v ? v : "inherit", NULL);
+		ch[i] = (struct policy_change){ set[i].kind, set[i].name, "device_required", v,
+			&ae[i] };
+	}
+	if (rc == 0 && store_policy_set_all(a->in->store, a->tenant, ch, n, &bad, &err) == -1)
+		rc = admin_fail(a, strncmp(err, "no such", 7) ? ADMIN_FAILED : ADMIN_INVALID,
+		    "device_required", "%s%s%s", set[bad].name ? set[bad].name : "",
+		    set[bad].name ? ": " : "", err);
+	free(ae);
+	free(ch);
+	return rc;
+}
+
+int
 admin_policy_set(struct admin *a, const char *kind, const char *name, const char *value)
 {
-	struct audit_entry ae;
-	const char *err;
+	struct admin_setting s = { kind, name, value };
 
-	if (value && strcmp(value, "on") && strcmp(value, "off"))
-		return admin_fail(a, ADMIN_INVALID, "device_required", "device-required takes on, "
-		    "off or inherit, not \"%s\"", value);
-	admin_audit(a, &ae, "admin.policy.set", "scope", kind, kind, name, "key",
-	    "device_required", "value", value ? value : "inherit", NULL);
-	if (store_policy_set(a->in->store, a->tenant, kind, name, "device_required", value, &ae,
-	    &err) == -1)
-		return admin_fail(a, strncmp(err, "no such", 7) ? ADMIN_FAILED : ADMIN_INVALID,
-		    "device_required", "%s%s%s", name ? name : "", name ? ": " : "", err);
-	return 0;
+	return admin_policy_set_all(a, &s, 1);
 }
 
 /* ---- the simulator ---- */

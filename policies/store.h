@@ -496,6 +496,17 @@ struct policy {
  */
 int store_policy_set(struct store *st, const char *tenant, const char *kind, const char *name,
     const char *key, const char *value, const struct audit_entry *ae, const char **errstr);
+/* One change of store_policy_set_all: as store_policy_set's arguments. */
+struct policy_change {
+	const char *kind, *name, *key, *value;
+	const struct audit_entry *ae;
+};
+/*
+ * Every change in one commit, or none: 0, or -1 with *errstr and the index of the change
+ * at fault in *bad_r (may be NULL).
+ */
+int store_policy_set_all(struct store *st, const char *tenant, const struct policy_change *ch,
+    size_t n, size_t *bad_r, const char **errstr);
 /* Every setting (struct policy each), by kind (app, group, tenant, user) and target id. */
 int store_policy_list(struct store *st, const char *tenant, store_each_fn cb, void *arg);
 void store_policy_clear(struct policy *p);

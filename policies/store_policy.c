@@ -74,67 +74,90 @@ target_of(struct store_txn *t, const char *tenant, const char *kind, const char 
 }
 
 struct policy_op {
-	const char *tenant, *kind, *name, *key, *value;
-	const struct audit_entry *ae;
-	struct audit_entry full;
-	struct store_txn *t;
+	const char *tenant;
+	const struct policy_change *ch;	/* setting: the changes, in order */
+	size_t n;
+	struct audit_entry *full;	/* and their records as written */
+	size_t bad;			/* the change that failed */
+	struct store_txn *t;		/* listing */
 	store_each_fn cb;
 	void *arg;
 	const char *err;
 };
 
 static int
-put_policy(struct store_txn *t, struct policy_op *op, const char *target)
+put_policy(struct store_txn *t, const char *tenant, const struct policy_change *c,
+    const char *target)
 {
-	struct policy p = { (char *)op->kind, (char *)target, NULL, (char *)op->key,
-		(char *)op->value };
+	struct policy p = { (char *)c->kind, (char *)target, NULL, (char *)c->key,
+		(char *)c->value };
 	struct store_key k;
 
-	policy_key(&k, op->tenant, op->kind, target, op->key);
-	if (op->value == NULL)
+	policy_key(&k, tenant, c->kind, target, c->key);
+	if (c->value == NULL)
 		return stx_del(t, DB_POLICIES, &k) < 0 ? -1 : 0;
 	return stx_put_rec(t, DB_POLICIES, &k, store_policy_fields, &p, 0);
+}
+
+/* One change of the transaction with its audit record; 0 or -1 with op->err. */
+static int
+policy_set_one(struct store_txn *t, struct policy_op *op, size_t i)
+{
+	const struct policy_change *c = &op->ch[i];
+	char *id = NULL;
+	int rc = 1;
+
+	op->bad = i;
+	if (strcmp(c->kind, "tenant") && (c->name == NULL ||
+	    (rc = target_of(t, op->tenant, c->kind, c->name, &id)) != 1)) {
+		op->err = c->name == NULL ? "no user, group or app named" : rc == 0 ?
+		    (!strcmp(c->kind, "user") ? "no such user" : !strcmp(c->kind, "group") ?
+		    "no such group" : "no such app") : op->err;
+		return -1;
+	}
+	rc = put_policy(t, op->tenant, c, id ? id : "");
+	free(id);
+	return rc == 0 ? stx_audit_entry(t, op->tenant, c->ae, NULL, &op->full[i]) : -1;
 }
 
 static int
 policy_set_tx(struct store_txn *t, void *arg)
 {
 	struct policy_op *op = arg;
-	char *id = NULL;
-	int rc = 1;
 
-	if (strcmp(op->kind, "tenant") &&
-	    (rc = target_of(t, op->tenant, op->kind, op->name, &id)) != 1) {
-		op->err = rc == 0 ? (!strcmp(op->kind, "user") ? "no such user" :
-		    !strcmp(op->kind, "group") ? "no such group" : "no such app") : op->err;
-		return -1;
+	for (size_t i = 0; i < op->n; i++)
+		if (policy_set_one(t, op, i) == -1)
+			return -1;
+	return stx_bump_generation(t, op->tenant);
+}
+
+int
+store_policy_set_all(struct store *st, const char *tenant, const struct policy_change *ch,
+    size_t n, size_t *bad_r, const char **errstr)
+{
+	struct policy_op op = { .tenant = tenant, .ch = ch, .n = n,
+		.full = xcalloc(n ? n : 1, sizeof(*op.full)), .err = "cannot store the policy" };
+	int rc = store_run(st, 1, policy_set_tx, &op);
+
+	if (rc < 0) {
+		*errstr = rc == STORE_FULL ? "database full" : op.err;
+		if (bad_r)
+			*bad_r = op.bad;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			audit_entry_done(&op.full[i], tenant);
 	}
-	rc = put_policy(t, op, id ? id : "");
-	free(id);
-	if (rc == 0)
-		rc = stx_audit_entry(t, op->tenant, op->ae, NULL, &op->full);
-	return rc == 0 ? stx_bump_generation(t, op->tenant) : -1;
+	free(op.full);
+	return rc < 0 ? -1 : 0;
 }
 
 int
 store_policy_set(struct store *st, const char *tenant, const char *kind, const char *name,
     const char *key, const char *value, const struct audit_entry *ae, const char **errstr)
 {
-	struct policy_op op = { .tenant = tenant, .kind = kind, .name = name, .key = key,
-		.value = value, .ae = ae, .err = "cannot store the policy" };
-	int rc;
+	struct policy_change c = { kind, name, key, value, ae };
 
-	if (strcmp(kind, "tenant") && name == NULL) {
-		*errstr = "no user, group or app named";
-		return -1;
-	}
-	rc = store_run(st, 1, policy_set_tx, &op);
-	if (rc < 0) {
-		*errstr = rc == STORE_FULL ? "database full" : op.err;
-		return -1;
-	}
-	audit_entry_done(&op.full, tenant);
-	return 0;
+	return store_policy_set_all(st, tenant, &c, 1, NULL, errstr);
 }
 
 /* The current name of a policy's target; NULL when it is gone (never the case after v2). */

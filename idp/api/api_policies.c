@@ -370,30 +370,11 @@ setting_value(const json_t *v)
 	return json_is_null(v) || (s && (!strcmp(s, "on") || !strcmp(s, "off")));
 }
 
-/* The user, group or app called name exists (checked before any change is made). */
-static int
-target_exists(struct api_call *c, const char *kind, const char *name)
-{
-	struct store *st = c->adm.in->store;
-	struct grouprec g;
-	struct user u;
-	struct app a;
-	int rc;
-
-	if (!strcmp(kind, "user")) {
-		rc = store_user_get(st, c->adm.tenant, name, &u);
-		store_user_clear(&u);
-	} else if (!strcmp(kind, "group")) {
-		rc = store_group_get(st, c->adm.tenant, name, &g);
-		store_group_clear(&g);
-	} else {
-		rc = store_app_get(st, c->adm.tenant, name, &a);
-		store_app_clear(&a);
-	}
-	return rc == 1;
-}
-
-/* Every member of the patch is valid and names what exists; -1 after answering 400. */
+/*
+ * Every member of the patch has the right shape (whether the users, groups and apps
+ * exist is the store's to say, in the transaction that applies it); -1 after answering
+ * 400.
+ */
 static int
 settings_check(struct api_call *c, const json_t *dr)
 {
@@ -411,10 +392,9 @@ settings_check(struct api_call *c, const json_t *dr)
 		if (i == 0)
 			continue;
 		json_object_foreach(v, name, w)
-			if (!setting_value(w) || !target_exists(c, kinds[i - 1][0], name)) {
+			if (!setting_value(w)) {
 				api_error(c, 400, "invalid_request", "device_required",
-				    "device_required.%s.%s: %s", key, name, setting_value(w) ?
-				    "no such object" : "on, off or null (inherit)");
+				    "device_required.%s.%s: on, off or null (inherit)", key, name);
 				return -1;
 			}
 	}
@@ -425,23 +405,28 @@ bad:
 	return -1;
 }
 
+/* Every setting of the patch in one commit, or none; -1 after admin_fail. */
 static int
 settings_apply(struct api_call *c, const json_t *dr)
 {
+	struct admin_setting *set = xcalloc(json_object_size(dr) + 1, sizeof(*set));
+	size_t n = 0, cap = json_object_size(dr) + 1;
 	const char *name;
-	json_t *v, *set;
+	json_t *v, *group;
+	int rc;
 
-	if ((v = json_object_get(dr, "tenant")) &&
-	    admin_policy_set(&c->adm, "tenant", NULL, json_string_value(v)) == -1)
-		return -1;
+	if ((v = json_object_get(dr, "tenant")))
+		set[n++] = (struct admin_setting){ "tenant", NULL, json_string_value(v) };
 	for (size_t i = 0; i < 3; i++) {
-		if ((set = json_object_get(dr, kinds[i][1])) == NULL)
+		if ((group = json_object_get(dr, kinds[i][1])) == NULL)
 			continue;
-		json_object_foreach(set, name, v)
-			if (admin_policy_set(&c->adm, kinds[i][0], name, json_string_value(v)) == -1)
-				return -1;
+		set = xreallocarray(set, cap += json_object_size(group), sizeof(*set));
+		json_object_foreach(group, name, v)
+			set[n++] = (struct admin_setting){ kinds[i][0], name, json_string_value(v) };
 	}
-	return 0;
+	rc = n ? admin_policy_set_all(&c->adm, set, n) : 0;
+	free(set);
+	return rc;
 }
 
 static void

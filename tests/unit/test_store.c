@@ -623,6 +623,36 @@ test_store_policy_needs_its_object(void **state)
 	free(s);
 }
 
+/* Several settings in one commit: all, or (one names nobody) none, and the one at fault. */
+static void
+test_store_policy_set_all(void **state)
+{
+	struct fx *fx = *state;
+	struct audit_entry ae[3];
+	struct policy_change ch[3] = {
+		{ "tenant", NULL, "device_required", "on", &ae[0] },
+		{ "user", "alice", "device_required", "off", &ae[1] },
+		{ "user", "nobody", "device_required", "on", &ae[2] },
+	};
+	const char *err = NULL;
+	size_t bad = 99;
+	char *s;
+
+	for (int i = 0; i < 3; i++)
+		audit_entry_make(&ae[i], "admin.policy.set", "n", i == 0 ? "0" : "1", NULL);
+	add_user(fx, T, "alice", NULL);
+	assert_int_equal(store_policy_set_all(fx->st, T, ch, 3, &bad, &err), -1);
+	assert_string_equal(err, "no such user");
+	assert_int_equal(bad, 2);
+	s = policies(fx);
+	assert_string_equal(s, "");
+	free(s);
+	assert_int_equal(store_policy_set_all(fx->st, T, ch, 2, &bad, &err), 0);
+	s = policies(fx);
+	assert_string_equal(s, "tenant:?=on;user:alice=off;");
+	free(s);
+}
+
 static void
 test_store_policy_set_list(void **state)
 {
@@ -1072,6 +1102,7 @@ main(void)
 		TEST(test_store_group_readded_inherits_nothing),
 		TEST(test_store_app_readded_inherits_nothing),
 		TEST(test_store_policy_needs_its_object),
+		TEST(test_store_policy_set_all),
 		TEST(test_store_policy_set_list),
 		TEST(test_store_user_names_case_insensitive),
 		TEST(test_store_user_update),
