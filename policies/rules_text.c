@@ -264,7 +264,7 @@ rule_validate(const struct rule_rec *r, char err[RULE_ERR_MAX])
 		return -1;
 	}
 	if (r->mfa_enroll && rule_parse_effect(r->effect) != RULE_MFA) {
-		snprintf(err, RULE_ERR_MAX, "--enroll: only with --effect mfa");
+		snprintf(err, RULE_ERR_MAX, "--enroll: only for rules whose effect is mfa");
 		return -1;
 	}
 	if (rule_given(r->from) && rule_parse_nets("--from", r->from, NULL, err) == -1)

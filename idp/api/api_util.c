@@ -78,9 +78,16 @@ api_admin_error(struct api_call *c)
 		[ADMIN_FAILED] = { 500, "internal" },
 	};
 	enum admin_status s = c->adm.status <= ADMIN_FAILED ? c->adm.status : ADMIN_FAILED;
+	const char *msg = c->adm.msg[0] ? c->adm.msg : "the operation failed";
+	size_t opt = strspn(msg, "-") == 2 ? strcspn(msg, " :=") : 0;
 
-	api_error(c, map[s].status, map[s].error, c->adm.field, "%s",
-	    c->adm.msg[0] ? c->adm.msg : "the operation failed");
+	/* Messages shared with the command line name its option ("--not-from X: ..."): an
+	 * API caller sent the member, so the member's name takes the option's place. */
+	if (opt && c->adm.field)
+		api_error(c, map[s].status, map[s].error, c->adm.field, "%s%s", c->adm.field,
+		    msg + opt);
+	else
+		api_error(c, map[s].status, map[s].error, c->adm.field, "%s", msg);
 }
 
 void

@@ -163,6 +163,8 @@ def bad_input(srv, api):
         r = api.call("POST", "policies/rules", body, expect=status, raw=True)
         t.eq(r.body.get("field"), field, "%s: %d naming %s (%s)" % (what, status, field,
                                                                     r.body.get("detail")))
+        t.ok("--" not in r.body.get("detail", ""), "%s: the detail names no command-line "
+             "option" % what, r.body.get("detail"))
     t.eq(names(api), before_api, "bad rules change nothing (API)")
     t.eq(cli_list(srv), before_cli, "bad rules change nothing (CLI)")
 

@@ -261,7 +261,7 @@ def enroll(srv):
     lst = lambda: srv.cli("policy", "list").stdout  # noqa: E731
     for effect in ("allow", "deny", "device"):
         refused(srv, ("policy", "add", "x-" + effect, "--effect", effect, "--enroll"), 1,
-                "--enroll: only with --effect mfa", "--enroll with --effect " + effect, lst)
+                "--enroll: only for rules whose effect is mfa", "--enroll with --effect " + effect, lst)
     srv.cli("policy", "add", "admins-mfa", "--effect", "mfa", "--user", "alice", "--enroll")
     srv.cli("policy", "add", "plain-mfa", "--effect", "mfa", "--user", "bob")
     lines = {line.split("\t")[1]: line.split("\t")[2] for line in lst().splitlines()

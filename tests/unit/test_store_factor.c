@@ -896,7 +896,7 @@ test_store_rule_mfa_enroll(void **state)
 	r.name = "deny-enroll";
 	r.effect = "deny";
 	assert_int_equal(store_rule_add(fx->st, T, &r, NULL, NULL, err), -1);
-	assert_string_equal(err, "--enroll: only with --effect mfa");
+	assert_string_equal(err, "--enroll: only for rules whose effect is mfa");
 }
 
 /* ---- schema 3 to 4 ---- */
