@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "admin_cert.h"
+#include "admin_tenant.h"
 #include "ca.h"
 #include "casvc.h"
 #include "cli.h"
@@ -288,8 +289,8 @@ cmd_cert_ca(struct cli *c)
 	char *pem = NULL;
 	int rc = EXIT_FAIL;
 
-	if (tenant_ca_pem(&c->in, c->tenant, &pem) != 1)
-		return fail("tenant %s has no device CA", c->tenant);
+	if (admin_tenant_ca_pem(&c->adm, &pem) == -1)
+		return fail("%s", c->adm.msg);
 	if (out_open(&of, opt(c, "--out"), 1) == 0 &&
 	    out_commit(&of, pem, strlen(pem), 0644) == 0) {
 		printf("CA certificate of tenant %s written to %s\n", c->tenant, opt(c, "--out"));

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "admin.h"
+#include "admin_tenant.h"
 #include "audit.h"
 #include "ca.h"
 #include "casvc.h"
@@ -22,9 +23,7 @@
 #include "instance.h"
 #include "log.h"
 #include "password.h"
-#include "rules.h"
 #include "store.h"
-#include "tz.h"
 #include "url.h"
 #include "xmalloc.h"
 
@@ -151,75 +150,63 @@ cmd_tenant_list(struct cli *c)
 static int
 print_tenant_settings(struct cli *c, const char *id)
 {
-	struct tenant t;
-	int rc = store_tenant_get(c->in.store, id, &t);
+	struct admin_tenant t;
 
-	if (rc == 1)
-		printf("tenant %s timezone=%s default=%s\n", id,
-		    t.timezone ? t.timezone : RULE_DEFAULT_TIMEZONE,
-		    t.default_effect ? t.default_effect : "allow");
-	store_tenant_clear(&t);
-	return rc == 1 ? 0 : fail("tenant %s: storage error", id);
+	if (admin_tenant_get(&c->adm, id, &t) == -1)
+		return fail("%s", c->adm.msg);
+	printf("tenant %s timezone=%s default=%s\n", id, t.timezone, t.default_effect);
+	admin_tenant_clear(&t);
+	return 0;
 }
 
-/* --password-min-length N: 1..128 characters, decimal; 0 or -1. */
-static int
-parse_pw_min(const char *s, uint64_t *n_r)
+/* --password-min-length N as decimal digits; 0 (which admin refuses) when it is not. */
+static int64_t
+parse_pw_min(const char *s)
 {
-	unsigned long long n;
 	char *end;
+	long long n;
 
 	if (s[0] < '0' || s[0] > '9' || strlen(s) > 3)
-		return -1;
-	n = strtoull(s, &end, 10);
-	if (*end != '\0' || n < 1 || n > 128)
-		return -1;
-	*n_r = n;
-	return 0;
+		return 0;
+	n = strtoll(s, &end, 10);
+	return *end == '\0' ? n : 0;
 }
 
-/* The password policy's minimum length, audited; 0 or an exit status. */
+/* A refused setting, named as its option with the value given. */
 static int
-set_pw_min(struct cli *c, const char *id, uint64_t n)
+tenant_set_fail(struct cli *c)
 {
-	struct audit_entry ae;
-	char v[24];
-	const char *err;
-	int rc;
+	static const char *const opts[][2] = { { "timezone", "--timezone" },
+		{ "default_effect", "--default" },
+		{ "password_min_length", "--password-min-length" } };
 
-	snprintf(v, sizeof(v), "%llu", (unsigned long long)n);
-	cli_audit(&ae, "admin.tenant.set", "tenant", id, "password_min_length", v, NULL);
-	if ((rc = store_tenant_set_pw_min(c->in.store, id, n, &ae, &err)) != 1)
-		return fail("tenant %s: %s", id, rc == 0 ? "no such tenant" : err);
-	printf("tenant %s password_min_length=%s\n", id, v);
-	return 0;
+	for (size_t i = 0; c->adm.field && i < 3; i++)
+		if (!strcmp(c->adm.field, opts[i][0]))
+			return fail("%s %s: %s", opts[i][1], opt(c, opts[i][1]), c->adm.msg);
+	return fail("%s", c->adm.msg);
 }
 
 int
 cmd_tenant_set(struct cli *c)
 {
-	const char *id = arg(c, 0), *zone = opt(c, "--timezone"), *def = opt(c, "--default");
-	const char *pwmin = opt(c, "--password-min-length"), *err;
-	struct audit_entry ae;
-	uint64_t n = 0;
+	const char *id = arg(c, 0), *pwmin = opt(c, "--password-min-length");
+	struct admin_tenant_set s = { .timezone = opt(c, "--timezone"),
+		.default_effect = opt(c, "--default"), .pw_min_given = pwmin != NULL };
 	int rc;
 
-	if (zone == NULL && def == NULL && pwmin == NULL)
+	if (s.timezone == NULL && s.default_effect == NULL && pwmin == NULL)
 		return usage_fail(c, "tenant set needs --timezone or --default (or "
 		    "--password-min-length)");
-	if (zone && !tz_valid(zone))
-		return fail("--timezone %s: unknown time zone", zone);
-	if (pwmin && parse_pw_min(pwmin, &n) == -1)
-		return fail("--password-min-length %s: not a number from 1 to 128", pwmin);
-	if (zone || def) {
-		cli_audit(&ae, "admin.tenant.set", "tenant", id, "timezone", zone, "default", def,
-		    NULL);
-		if ((rc = store_tenant_set(c->in.store, id, zone, def, &ae, &err)) != 1)
-			return fail("tenant %s: %s", id, rc == 0 ? "no such tenant" : err);
-		if ((rc = print_tenant_settings(c, id)) != 0)
-			return rc;
-	}
-	return pwmin ? set_pw_min(c, id, n) : 0;
+	if (pwmin)
+		s.password_min_length = parse_pw_min(pwmin);
+	if (admin_tenant_set(&c->adm, id, &s) == -1)
+		return tenant_set_fail(c);
+	if ((s.timezone || s.default_effect) && (rc = print_tenant_settings(c, id)) != 0)
+		return rc;
+	if (pwmin)
+		printf("tenant %s password_min_length=%lld\n", id,
+		    (long long)s.password_min_length);
+	return 0;
 }
 
 /* ---- keys ---- */
@@ -228,38 +215,31 @@ static void
 print_key(const void *rec, void *arg)
 {
 	const struct keyrec *k = rec;
-	static const char *const states[] = { "?", "active", "next", "retired" };
 	char created[21], until[21] = "-";
 
 	clock_iso8601((int64_t)k->created, created);
 	if (k->until)
 		clock_iso8601((int64_t)k->until, until);
 	printf("%s\t%s\t%s\t%s\t%s\t%s\n", k->use, k->kid, k->alg,
-	    k->state <= 3 ? states[k->state] : "?", created, until);
+	    admin_key_state_name(k->state), created, until);
 }
 
 /* key list [--use saml|oidc|ca]: the signing keys, and the device CA's key. */
 int
 cmd_key_list(struct cli *c)
 {
-	static const char *const uses[] = { "saml", "oidc", "ca" };
-	const char *use = opt(c, "--use");
-
-	for (size_t i = 0; i < 3; i++)
-		if ((use == NULL || !strcmp(use, uses[i])) &&
-		    store_key_list(c->in.store, c->tenant, uses[i], print_key, NULL) < 0)
-			return fail("storage error");
+	if (admin_key_list(&c->adm, opt(c, "--use"), print_key, NULL) == -1)
+		return fail("%s", c->adm.msg);
 	return 0;
 }
 
 int
 cmd_key_rotate(struct cli *c)
 {
-	const char *use = opt(c, "--use") ? opt(c, "--use") : "oidc", *err;
+	const char *use = opt(c, "--use") ? opt(c, "--use") : "oidc";
 
-	if (tenant_rotate_keys(&c->in, c->tenant, use, &err) == -1)
-		return fail("key rotate: %s", err);
-	cli_audit_event(c, c->tenant, "admin.key.rotate", "use", use, NULL);
+	if (admin_key_rotate(&c->adm, use) == -1)
+		return fail("%s", c->adm.msg);
 	printf("%s keys of tenant %s rotated\n", use, c->tenant);
 	return 0;
 }

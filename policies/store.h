@@ -92,6 +92,14 @@ int store_tenant_ids(struct store *st, char ***ids_r);
  */
 int store_tenant_set(struct store *st, const char *id, const char *timezone,
     const char *default_effect, const struct audit_entry *ae, const char **errstr);
+/*
+ * Both kinds of settings in one commit, all or none: the time zone and default effect as
+ * store_tenant_set (NULL stays) and the password policy's minimum length (1..128; 0
+ * stays), with one audit entry.  1 changed, 0 no such tenant, -1 *errstr.
+ */
+int store_tenant_update(struct store *st, const char *id, const char *timezone,
+    const char *default_effect, uint64_t pw_min_len, const struct audit_entry *ae,
+    const char **errstr);
 /* The password policy's minimum length (1..128 characters), audited.  1/0/-1 *errstr. */
 int store_tenant_set_pw_min(struct store *st, const char *id, uint64_t min_len,
     const struct audit_entry *ae, const char **errstr);

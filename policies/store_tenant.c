@@ -184,13 +184,32 @@ pw_text(const struct tenant *t, char *out, size_t len)
 	    (unsigned long long)(t->pw_min_len ? t->pw_min_len : PW_MIN_DEFAULT));
 }
 
+/*
+ * The settings a change touches as they apply: the time zone and default effect, the
+ * password policy, or both ("timezone=Z default=E pw_min_len=N").
+ */
+static void
+set_text(const struct tenant_op *op, const struct tenant *t, char *out, size_t len)
+{
+	int rules = op->pw_min == 0 || op->in->timezone || op->in->default_effect;
+	size_t n;
+
+	out[0] = '\0';
+	if (rules)
+		tenant_text(t, out, len);
+	n = strlen(out);
+	if (op->pw_min && n + 1 < len) {
+		if (n)
+			out[n++] = ' ';
+		pw_text(t, out + n, len - n);
+	}
+}
+
 static void
 apply_set(struct tenant_op *op)
 {
-	if (op->pw_min) {
+	if (op->pw_min)
 		op->out->pw_min_len = op->pw_min;
-		return;
-	}
 	replace(&op->out->timezone, op->in->timezone);
 	replace(&op->out->default_effect, op->in->default_effect);
 }
@@ -199,7 +218,6 @@ static int
 tenant_set_tx(struct store_txn *t, void *arg)
 {
 	struct tenant_op *op = arg;
-	void (*text)(const struct tenant *, char *, size_t) = op->pw_min ? pw_text : tenant_text;
 	struct audit_entry ae;
 	char before[200], after[200];
 	struct store_key k;
@@ -210,9 +228,9 @@ tenant_set_tx(struct store_txn *t, void *arg)
 	store_tenant_clear(op->out);	/* the callback may run again (the map grew) */
 	if ((rc = stx_get_rec(t, DB_TENANTS, &k, store_tenant_fields, op->out)) != 1)
 		return rc;
-	text(op->out, before, sizeof(before));
+	set_text(op, op->out, before, sizeof(before));
 	apply_set(op);
-	text(op->out, after, sizeof(after));
+	set_text(op, op->out, after, sizeof(after));
 	if (stx_put_rec(t, DB_TENANTS, &k, store_tenant_fields, op->out, 0) != 0)
 		return -1;
 	if (op->ae) {
@@ -242,27 +260,37 @@ tenant_set_run(struct store *st, struct tenant_op *op, const char **errstr)
 }
 
 int
-store_tenant_set(struct store *st, const char *id, const char *timezone,
-    const char *default_effect, const struct audit_entry *ae, const char **errstr)
+store_tenant_update(struct store *st, const char *id, const char *timezone,
+    const char *default_effect, uint64_t pw_min_len, const struct audit_entry *ae,
+    const char **errstr)
 {
 	struct tenant in = { .timezone = (char *)timezone,
 		.default_effect = (char *)default_effect };
-	struct tenant_op op = { .id = id, .in = &in, .ae = ae };
+	struct tenant_op op = { .id = id, .in = &in, .pw_min = pw_min_len, .ae = ae };
 
+	if (pw_min_len > 128) {
+		*errstr = "the minimum password length is 1 to 128";
+		return -1;
+	}
 	return tenant_set_run(st, &op, errstr);
+}
+
+int
+store_tenant_set(struct store *st, const char *id, const char *timezone,
+    const char *default_effect, const struct audit_entry *ae, const char **errstr)
+{
+	return store_tenant_update(st, id, timezone, default_effect, 0, ae, errstr);
 }
 
 int
 store_tenant_set_pw_min(struct store *st, const char *id, uint64_t min_len,
     const struct audit_entry *ae, const char **errstr)
 {
-	struct tenant_op op = { .id = id, .pw_min = min_len, .ae = ae };
-
-	if (min_len < 1 || min_len > 128) {
+	if (min_len < 1) {
 		*errstr = "the minimum password length is 1 to 128";
 		return -1;
 	}
-	return tenant_set_run(st, &op, errstr);
+	return store_tenant_update(st, id, NULL, NULL, min_len, ae, errstr);
 }
 
 static int

@@ -1,8 +1,9 @@
 /*
  * The admin API's device certificates: list (filters by user, status and expiry), one
  * certificate with its PEM, issue from a CSR or as a PKCS#12 file returned once, revoke,
- * and the CRL.  Everything goes through admin_cert.h, as the command line does; issuing
- * and revoking reach the daemon's ca process, which holds the keys and the cap.
+ * the CRL, and the device CA's certificate.  Everything goes through admin_cert.h (the
+ * CA's certificate admin_tenant.h), as the command line does; issuing and revoking reach
+ * the daemon's ca process, which holds the keys and the cap.
  */
 #include "config.h"
 
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "admin_cert.h"
+#include "admin_tenant.h"
 #include "api.h"
 #include "buf.h"
 #include "ca.h"
@@ -17,6 +19,7 @@
 #include "clock.h"
 #include "encode.h"
 #include "form.h"
+#include "http.h"
 #include "xmalloc.h"
 
 /* A certificate as GET shows it (and as its ETag and the audit record see it). */
@@ -349,9 +352,27 @@ cert_crl(struct api_call *c)
 	api_stream(c, 200, "application/pkix-crl", crl_more, b, crl_free);
 }
 
+/* ---- GET certificates/ca ---- */
+
+/* The device CA's certificate as `sekisho cert ca` writes it: PEM, not JSON. */
+static void
+cert_ca(struct api_call *c)
+{
+	char *pem;
+
+	if (admin_tenant_ca_pem(&c->adm, &pem) == -1) {
+		api_admin_error(c);
+		return;
+	}
+	c->answered = 1;
+	http_status(c->req, 200);
+	http_body_take(c->req, "application/x-pem-file", pem, strlen(pem));
+}
+
 const struct api_route api_cert_routes[] = {
 	{ "GET", "certificates", APIKEY_SCOPE_READ, certs_list },
 	{ "POST", "certificates", APIKEY_SCOPE_CERTS, cert_issue },
+	{ "GET", "certificates/ca", APIKEY_SCOPE_READ, cert_ca },
 	{ "GET", "certificates/crl", APIKEY_SCOPE_READ, cert_crl },
 	{ "GET", "certificates/{serial}", APIKEY_SCOPE_READ, cert_show },
 	{ "POST", "certificates/{serial}/revoke", APIKEY_SCOPE_CERTS, cert_revoke },

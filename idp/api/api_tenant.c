@@ -1,12 +1,163 @@
 /*
- * The admin API's tenant settings and signing keys (to be filled by the settings work:
- * settings, signing-keys, signing-keys/rotate), through admin/tenant.c as
- * `sekisho tenant set` and `sekisho key` do.
+ * The admin API's tenant settings (tenant: time zone and default effect of the access
+ * rules, the password policy's minimum length) and signing keys (signing-keys, and
+ * signing-keys/rotate), through admin/tenant.c as `sekisho tenant set` and `sekisho key`
+ * do.  A key's private part is never shown: only its kid, use, algorithm and state.
  */
 #include "config.h"
 
+#include "admin_tenant.h"
 #include "api.h"
+#include "form.h"
+
+/* ---- tenant ---- */
+
+/* The caller's tenant as GET shows it, or NULL after answering. */
+static json_t *
+tenant_current(struct api_call *c)
+{
+	struct admin_tenant t;
+	json_t *rep;
+
+	if (admin_tenant_get(&c->adm, c->adm.tenant, &t) == -1) {
+		api_admin_error(c);
+		return NULL;
+	}
+	rep = json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", t.id, "name", t.name,
+	    "timezone", t.timezone, "default_effect", t.default_effect,
+	    "password_min_length", (json_int_t)t.password_min_length);
+	admin_tenant_clear(&t);
+	return rep;
+}
+
+static void
+tenant_get(struct api_call *c)
+{
+	json_t *rep = tenant_current(c);
+
+	if (rep == NULL)
+		return;
+	api_set_etag(c, rep);
+	api_reply(c, 200, rep);
+}
+
+/* The body of a PATCH in s: 0, or -1 after answering 400. */
+static int
+tenant_body(struct api_call *c, struct admin_tenant_set *s)
+{
+	static const char *const allowed[] = { "timezone", "default_effect",
+		"password_min_length", NULL };
+	json_t *n = c->body ? json_object_get(c->body, "password_min_length") : NULL;
+
+	if (api_only_fields(c, allowed) == -1 ||
+	    api_get_str(c, "timezone", 0, 64, &s->timezone) == -1 ||
+	    api_get_str(c, "default_effect", 0, 16, &s->default_effect) == -1)
+		return -1;
+	if (n && !json_is_integer(n)) {
+		api_error(c, 400, "invalid_request", "password_min_length",
+		    "password_min_length is a number from 1 to 128");
+		return -1;
+	}
+	s->pw_min_given = n != NULL;
+	s->password_min_length = n ? (int64_t)json_integer_value(n) : 0;
+	return 0;
+}
+
+/* Every member of one PATCH is checked before any is set, and all land in one commit. */
+static void
+tenant_patch(struct api_call *c)
+{
+	struct admin_tenant_set s = { 0 };
+	json_t *before, *after;
+
+	if (tenant_body(c, &s) == -1 || (before = tenant_current(c)) == NULL)
+		return;
+	if (api_if_match(c, before) == -1) {
+		json_decref(before);
+		return;
+	}
+	if ((s.timezone || s.default_effect || s.pw_min_given) &&
+	    admin_tenant_set(&c->adm, c->adm.tenant, &s) == -1) {
+		json_decref(before);
+		api_admin_error(c);
+		return;
+	}
+	if ((after = tenant_current(c)) == NULL) {
+		json_decref(before);
+		return;
+	}
+	api_audit_change(c, before, json_deep_copy(after));
+	api_set_etag(c, after);
+	api_reply(c, 200, after);
+}
+
+/* ---- signing keys ---- */
+
+static void
+key_item(const void *rec, void *arg)
+{
+	const struct keyrec *k = rec;
+
+	json_array_append_new(arg, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "kid", k->kid,
+	    "use", k->use, "alg", k->alg ? k->alg : "", "state", admin_key_state_name(k->state),
+	    "created", api_time(k->created), "until", api_time(k->until)));
+}
+
+/* The keys of use (NULL: all) as an array, or NULL after answering. */
+static json_t *
+keys_current(struct api_call *c, const char *use)
+{
+	json_t *items = json_array();
+
+	if (admin_key_list(&c->adm, use, key_item, items) == -1) {
+		json_decref(items);
+		api_admin_error(c);
+		return NULL;
+	}
+	return items;
+}
+
+static void
+keys_list(struct api_call *c)
+{
+	json_t *items = keys_current(c, form_get(c->query, "use"));
+
+	if (items)
+		api_reply(c, 200, json_pack("{s:o}", "items", items));
+}
+
+static void
+keys_rotate(struct api_call *c)
+{
+	static const char *const allowed[] = { "use", NULL };
+	const char *use;
+	json_t *before, *after;
+
+	if (api_only_fields(c, allowed) == -1 || api_get_str(c, "use", 1, 16, &use) == -1)
+		return;
+	/* For the record only: admin_key_rotate judges use (a "ca" lists but is refused). */
+	before = json_array();
+	if (admin_key_list(&c->adm, use, key_item, before) == -1) {
+		json_decref(before);
+		before = NULL;
+	}
+	if (admin_key_rotate(&c->adm, use) == -1) {
+		json_decref(before);
+		api_admin_error(c);
+		return;
+	}
+	if ((after = keys_current(c, use)) == NULL) {
+		json_decref(before);
+		return;
+	}
+	api_audit_change(c, before, json_deep_copy(after));
+	api_reply(c, 200, json_pack("{s:o}", "items", after));
+}
 
 const struct api_route api_tenant_routes[] = {
+	{ "GET", "tenant", APIKEY_SCOPE_READ, tenant_get },
+	{ "PATCH", "tenant", APIKEY_SCOPE_WRITE, tenant_patch },
+	{ "GET", "signing-keys", APIKEY_SCOPE_READ, keys_list },
+	{ "POST", "signing-keys/rotate", APIKEY_SCOPE_WRITE, keys_rotate },
 	{ NULL, NULL, 0, NULL }
 };

@@ -308,6 +308,33 @@ break_glass(struct fx *fx, const char *name)
 	return v;
 }
 
+/* Every setting of one change lands in one commit with one record, or none does. */
+static void
+test_store_tenant_update(void **state)
+{
+	struct fx *fx = *state;
+	struct audit_entry ae;
+	const char *err = NULL;
+	struct tenant t;
+	char *text;
+
+	add_tenant(fx, T);
+	audit_entry_make(&ae, "admin.tenant.set", "tenant", T, NULL);
+	assert_int_equal(store_tenant_update(fx->st, T, "UTC", "deny", 129, &ae, &err), -1);
+	assert_int_equal(store_tenant_update(fx->st, T, "UTC", "deny", 12, &ae, &err), 1);
+	assert_int_equal(store_tenant_get(fx->st, T, &t), 1);
+	assert_string_equal(t.timezone, "UTC");
+	assert_string_equal(t.default_effect, "deny");
+	assert_int_equal(t.pw_min_len, 12);
+	store_tenant_clear(&t);
+	assert_int_equal(store_tenant_update(fx->st, "nosuch", "UTC", NULL, 12, &ae, &err), 0);
+	text = fx_audit_text(fx, T);
+	assert_string_equal(text, "admin.tenant.set tenant=acme "
+	    "before=\"timezone=Asia/Tokyo default=allow pw_min_len=10\" "
+	    "after=\"timezone=UTC default=deny pw_min_len=12\"\n");
+	free(text);
+}
+
 static void
 test_store_user_break_glass(void **state)
 {
@@ -476,6 +503,7 @@ main(void)
 		TEST(test_store_assign_generation_and_audit),
 		TEST(test_store_assign_removed_with_objects),
 		TEST(test_store_tenant_set),
+		TEST(test_store_tenant_update),
 		TEST(test_store_user_break_glass),
 		TEST(test_store_app_display),
 		TEST(test_store_upgrade_2_to_3),
