@@ -34,14 +34,20 @@ int admin_otp_add(struct admin *a, const char *name, const char *label, char **i
     char **uri_r);
 /* Remove the factor id of the user called name (admin.user.factor_remove). */
 int admin_factor_remove(struct admin *a, const char *name, const char *id);
+/* What a reset link request did (strings new; admin_reset_clear). */
+struct admin_reset {
+	char *user;	/* the user's name as stored */
+	char *link;	/* ADMIN_RESET_LINK: the link (secret: wiped by admin_reset_clear) */
+	char *to;	/* ADMIN_RESET_MAIL: the address it was mailed to */
+};
 /*
  * A new single-use reset link for the user called name (older ones void), audited
- * admin.user.reset_password with via=link|mail.  ADMIN_RESET_LINK: *link_r (wipe it).
- * ADMIN_RESET_MAIL: mailed now, *to_r the address (caller frees); no relay or no address
- * is ADMIN_CONFLICT (field "delivery") before any token is made, and a link whose mail
- * was not sent is voided (ADMIN_FAILED).
+ * admin.user.reset_password with via=link|mail, into *r.  ADMIN_RESET_MAIL mails it now;
+ * no relay or no address is ADMIN_CONFLICT (field "delivery") before any token is made,
+ * and a link whose mail was not sent is voided (ADMIN_FAILED).
  */
 int admin_reset_password(struct admin *a, const char *name, enum admin_reset_via via,
-    char **link_r, char **to_r);
+    struct admin_reset *r);
+void admin_reset_clear(struct admin_reset *r);
 
 #endif

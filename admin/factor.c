@@ -198,26 +198,33 @@ issue_link(struct admin *a, const struct user *u, enum admin_reset_via via, char
 
 int
 admin_reset_password(struct admin *a, const char *name, enum admin_reset_via via,
-    char **link_r, char **to_r)
+    struct admin_reset *r)
 {
 	struct user u;
 	int rc;
 
-	if (link_r)
-		*link_r = NULL;
-	if (to_r)
-		*to_r = NULL;
+	memset(r, 0, sizeof(*r));
 	if (get_user(a, name, &u) == -1)
 		return -1;
 	rc = can_deliver(a, &u, via);
 	if (rc == 0)
-		rc = issue_link(a, &u, via, link_r);
+		rc = issue_link(a, &u, via, &r->link);
 	if (rc == 0) {
 		admin_audit_event(a, "admin.user.reset_password", "user", u.name, "via",
 		    via == ADMIN_RESET_LINK ? "link" : "mail", NULL);
-		if (to_r && via == ADMIN_RESET_MAIL)
-			*to_r = xstrdup(u.email);
+		r->user = xstrdup(u.name);
+		if (via == ADMIN_RESET_MAIL)
+			r->to = xstrdup(u.email);
 	}
 	store_user_clear(&u);
 	return rc;
+}
+
+void
+admin_reset_clear(struct admin_reset *r)
+{
+	free(r->user);
+	freezero_str(r->link);
+	free(r->to);
+	memset(r, 0, sizeof(*r));
 }

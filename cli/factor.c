@@ -95,20 +95,19 @@ int
 cmd_user_reset_password(struct cli *c)
 {
 	int print = flag(c, "--print-link");
-	char *link = NULL, *to = NULL;
+	struct admin_reset r;
 
 	if (admin_reset_password(&c->adm, arg(c, 0), print ? ADMIN_RESET_LINK :
-	    ADMIN_RESET_MAIL, &link, &to) == -1) {
+	    ADMIN_RESET_MAIL, &r) == -1) {
 		/* the admin layer names the API's member; here the way out is an option */
 		if (c->adm.field && strcmp(c->adm.field, "delivery") == 0)
 			return fail("%s; use --print-link", c->adm.msg);
 		return fail("%s", c->adm.msg);
 	}
 	if (print)
-		printf("%s\n", link);
+		printf("%s\n", r.link);
 	else
-		printf("reset link for user %s mailed to %s\n", arg(c, 0), to);
-	freezero_str(link);
-	free(to);
+		printf("reset link for user %s mailed to %s\n", r.user, r.to);
+	admin_reset_clear(&r);
 	return 0;
 }

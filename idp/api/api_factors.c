@@ -144,21 +144,20 @@ reset_password(struct api_call *c)
 {
 	static const char *const allowed[] = { "delivery", NULL };
 	enum admin_reset_via via;
-	char *link, *to;
+	struct admin_reset r;
 
 	if (api_only_fields(c, allowed) < 0 || body_delivery(c, &via) < 0)
 		return;
-	if (admin_reset_password(&c->adm, c->params[0], via, &link, &to) == -1) {
+	if (admin_reset_password(&c->adm, c->params[0], via, &r) == -1) {
 		api_admin_error(c);
 		return;
 	}
 	no_store(c);
 	if (via == ADMIN_RESET_LINK)
-		api_reply(c, 200, json_pack("{s:s}", "link", link));
+		api_reply(c, 200, json_pack("{s:s}", "link", r.link));
 	else
-		api_reply(c, 200, json_pack("{s:s}", "mailed_to", to));
-	freezero_str(link);
-	free(to);
+		api_reply(c, 200, json_pack("{s:s}", "mailed_to", r.to));
+	admin_reset_clear(&r);
 }
 
 const struct api_route api_factor_routes[] = {
