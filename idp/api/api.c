@@ -75,21 +75,50 @@ method_is(const char *route_method, const char *method)
 	return !strcmp(route_method, method);
 }
 
+/* How many {...} segments pattern has. */
+static int
+pattern_params(const char *pattern)
+{
+	int n = 0;
+
+	for (; *pattern; pattern++)
+		n += *pattern == '{';
+	return n;
+}
+
+/*
+ * The fewest {...} segments of the patterns that match path: a literal segment names its
+ * own resource ("users/{name}/factors/totp" is not the factor called totp).
+ */
+static int
+fewest_params(const char *path)
+{
+	int fewest = API_PARAMS_MAX + 1;
+
+	for (const struct api_route *const *t = tables; *t; t++)
+		for (const struct api_route *r = *t; r->method; r++)
+			if (pattern_params(r->pattern) < fewest && api_match(r->pattern, path, NULL))
+				fewest = pattern_params(r->pattern);
+	return fewest;
+}
+
 /*
  * The route for method and path (params filled), or NULL; *path_known tells whether some
- * route has that path (then the method is the problem) and allow lists its methods.
+ * route has that path (then the method is the problem) and allow lists its methods.  Of
+ * the patterns that match, only those with the fewest parameters count.
  */
 static const struct api_route *
 find_route(const char *method, const char *path, char params[][API_SEGMENT_MAX + 1],
     int *path_known, char *allow, size_t allow_len)
 {
 	const struct api_route *found = NULL;
+	int fewest = fewest_params(path);
 
 	*path_known = 0;
 	allow[0] = '\0';
 	for (const struct api_route *const *t = tables; *t; t++) {
 		for (const struct api_route *r = *t; r->method; r++) {
-			if (!api_match(r->pattern, path, NULL))
+			if (pattern_params(r->pattern) != fewest || !api_match(r->pattern, path, NULL))
 				continue;
 			*path_known = 1;
 			snprintf(allow + strlen(allow), allow_len - strlen(allow), "%s%s",
