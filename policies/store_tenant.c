@@ -12,6 +12,7 @@
 
 #include "audit.h"
 #include "log.h"
+#include "pwquality.h"
 #include "rules.h"
 #include "store_int.h"
 #include "xmalloc.h"
@@ -19,7 +20,6 @@
 #define F(tag, type, st, m) { tag, type, offsetof(struct st, m), 0 }
 #define FB(tag, st, m, l) { tag, REC_BYTES, offsetof(struct st, m), offsetof(struct st, l) }
 
-#define PW_MIN_DEFAULT 10	/* what pw_min_len 0 means (store.h) */
 
 const struct rec_field store_tenant_fields[] = {
 	F(1, REC_STR, tenant, id),
@@ -181,7 +181,7 @@ static void
 pw_text(const struct tenant *t, char *out, size_t len)
 {
 	snprintf(out, len, "pw_min_len=%llu",
-	    (unsigned long long)(t->pw_min_len ? t->pw_min_len : PW_MIN_DEFAULT));
+	    (unsigned long long)(t->pw_min_len ? t->pw_min_len : PWQUALITY_DEFAULT_MIN));
 }
 
 /*
