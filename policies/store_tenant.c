@@ -20,7 +20,6 @@
 #define F(tag, type, st, m) { tag, type, offsetof(struct st, m), 0 }
 #define FB(tag, st, m, l) { tag, REC_BYTES, offsetof(struct st, m), offsetof(struct st, l) }
 
-
 const struct rec_field store_tenant_fields[] = {
 	F(1, REC_STR, tenant, id),
 	F(2, REC_STR, tenant, name),
