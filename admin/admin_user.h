@@ -28,6 +28,21 @@ int admin_user_add_via(struct admin *a, const struct admin_user_in *in, const ch
  * the password (the command line checks them before it asks for one).
  */
 int admin_user_check(struct admin *a, const struct admin_user_in *in);
+/*
+ * The n users of an import (user import, POST users/import) checked as one: each as
+ * admin_user_check does, and no name or e-mail address already taken or given twice
+ * (without regard to case).  0, or -1 after admin_fail (ADMIN_INVALID, field "name",
+ * "email" or "display_name") with the index of the first user at fault in *at_r.
+ */
+int admin_user_import_check(struct admin *a, const struct admin_user_in *in, size_t n,
+    size_t *at_r);
+/*
+ * The same checks, then all n users added with password (NULL: none, the first sign-in
+ * sets one) in one store transaction: all of them or none.  Audited per user as
+ * admin.user.add with via=import.  0, or -1 after admin_fail (*at_r as above).
+ */
+int admin_user_import(struct admin *a, const struct admin_user_in *in, size_t n,
+    const char *password, size_t *at_r);
 /* user set: NULL members of ch stay, "" clears (see struct user_change). */
 int admin_user_update(struct admin *a, const char *name, const struct user_change *ch);
 int admin_user_rename(struct admin *a, const char *name, const char *new_name);

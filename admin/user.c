@@ -5,8 +5,10 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "admin_user.h"
 #include "audit.h"
@@ -278,6 +280,121 @@ int
 admin_user_add(struct admin *a, const struct admin_user_in *in, char **id_r)
 {
 	return admin_user_add_via(a, in, NULL, id_r);
+}
+
+/* ---- importing ---- */
+
+/* "name" or "email" when in[i] has one given by a user before it (case aside), or NULL. */
+static const char *
+repeated(const struct admin_user_in *in, size_t i)
+{
+	for (size_t j = 0; j < i; j++) {
+		if (!strcasecmp(in[j].name, in[i].name))
+			return "name";
+		if (in[i].email && in[j].email && !strcasecmp(in[j].email, in[i].email))
+			return "email";
+	}
+	return NULL;
+}
+
+/* admin_user_check's refusal of an import's user, saying first what is bad. */
+static int
+check_fail(struct admin *a)
+{
+	const char *field = a->field ? a->field : "";
+	char msg[sizeof(a->msg)];
+
+	snprintf(msg, sizeof(msg), "%s", a->msg);
+	return admin_fail(a, a->status, a->field, "%s%s", !strcmp(field, "name") ?
+	    "bad user name: " : !strcmp(field, "email") ? "bad email address: " : "", msg);
+}
+
+/* User in[i] of an import against the store and the users before it. */
+static int
+import_one_ok(struct admin *a, const struct admin_user_in *in, size_t i)
+{
+	const char *field;
+	struct user u;
+	int rc;
+
+	if (admin_user_check(a, &in[i]) == -1)
+		return check_fail(a);
+	if ((field = repeated(in, i)) != NULL)
+		return admin_fail(a, ADMIN_INVALID, field, "%s %s repeated", *field == 'n' ?
+		    "user" : "email address", *field == 'n' ? in[i].name : in[i].email);
+	rc = store_user_get(a->in->store, a->tenant, in[i].name, &u);
+	store_user_clear(&u);
+	if (rc != 0)
+		return rc == 1 ? admin_fail(a, ADMIN_INVALID, "name", "user %s already exists",
+		    in[i].name) : lookup_fail(a, in[i].name, rc);
+	if (in[i].email == NULL)
+		return 0;
+	rc = store_user_get_by_email(a->in->store, a->tenant, in[i].email, &u);
+	store_user_clear(&u);
+	if (rc == 1)
+		return admin_fail(a, ADMIN_INVALID, "email", "user %s: another user has the email "
+		    "address %s", in[i].name, in[i].email);
+	return rc == 0 ? 0 : lookup_fail(a, in[i].name, rc);
+}
+
+int
+admin_user_import_check(struct admin *a, const struct admin_user_in *in, size_t n,
+    size_t *at_r)
+{
+	admin_ok(a);
+	for (*at_r = 0; *at_r < n; ++*at_r)
+		if (import_one_ok(a, in, *at_r) == -1)
+			return -1;
+	*at_r = 0;
+	return 0;
+}
+
+/* The store record of in with the hash h (borrowed members but the new id). */
+static void
+import_record(const struct admin_user_in *in, char *h, uint64_t now, struct user *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->id = store_new_id();
+	u->name = (char *)in->name;
+	u->email = (char *)in->email;
+	u->display_name = in->display_name && *in->display_name ? (char *)in->display_name :
+	    NULL;
+	u->pwhash = h;
+	u->created = u->pw_changed = now;
+	u->must_change = h == NULL;
+}
+
+int
+admin_user_import(struct admin *a, const struct admin_user_in *in, size_t n,
+    const char *password, size_t *at_r)
+{
+	struct audit_entry *ae;
+	struct user *u;
+	const char *err;
+	char *h = NULL;
+	int rc = 0;
+
+	if (admin_user_import_check(a, in, n, at_r) == -1)
+		return -1;
+	/* One hash for all: they share the password anyway, and 1,000 Argon2 runs would hold
+	 * the caller for minutes. */
+	if (password && (h = hash_password(a, password)) == NULL)
+		return -1;
+	u = xcalloc(n ? n : 1, sizeof(*u));
+	ae = xcalloc(n ? n : 1, sizeof(*ae));
+	for (size_t i = 0; i < n; i++) {
+		import_record(&in[i], h, (uint64_t)clock_now(), &u[i]);
+		admin_audit(a, &ae[i], "admin.user.add", "user", u[i].name, "email", u[i].email,
+		    "via", "import", NULL);
+	}
+	if (n && store_user_add_many(a->in->store, a->tenant, u, ae, n, at_r, &err) == -1)
+		rc = store_fail(a, "user", in[*at_r].name, err);
+	for (size_t i = 0; i < n; i++)
+		free(u[i].id);
+	free(u);
+	free(ae);
+	freezero_str(h);
+	return rc;
 }
 
 /* ---- changing ---- */

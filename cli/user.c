@@ -89,35 +89,26 @@ free_lines(struct import_line *l, size_t n)
 	free(l);
 }
 
-/* Check the fields f of one import line against the store and the lines before it. */
+/* Split the fields of one line into l; 0, or an exit status after a message. */
 static int
-check_import_line(struct cli *c, const char *where, char *const f[3], const char *extra,
-    const struct import_line *l, size_t n)
+parse_import_line(const char *where, char *line, struct import_line *l)
 {
-	struct admin_user_in in = { .name = f[0], .email = f[1] && *f[1] ? f[1] : NULL,
-		.display_name = f[2] };
-	struct user u = { 0 };
-	int bad = 0;
+	char *f[3] = { NULL, NULL, NULL }, *p = line;
+	int k = 0;
 
-	if (extra)
+	for (f[k++] = p; k < 3 && (p = strchr(p, '\t')) != NULL; f[k++] = ++p)
+		p[0] = '\0';
+	if (p && strchr(p, '\t'))
 		return fail("%s: more than three fields", where);
-	if (admin_user_check(&c->adm, &in) == -1) {
-		const char *field = c->adm.field ? c->adm.field : "";
-		return fail("%s: %s", where, !strcmp(field, "name") ? "bad user name" :
-		    !strcmp(field, "email") ? "bad email address" : c->adm.msg);
-	}
-	if (store_user_get(c->in.store, c->tenant, f[0], &u) != 0)
-		bad = fail("%s: user %s already exists", where, f[0]);
-	store_user_clear(&u);
-	for (size_t i = 0; i < n && !bad; i++)
-		if (!strcmp(l[i].name, f[0]))
-			bad = fail("%s: user %s repeated", where, f[0]);
-	return bad;
+	l->name = xstrdup(f[0]);
+	l->email = f[1] && *f[1] ? xstrdup(f[1]) : NULL;
+	l->display = f[2] && *f[2] ? xstrdup(f[2]) : NULL;
+	return 0;
 }
 
-/* Parse and check every line first: a bad file changes nothing. */
+/* Parse every line of the file (the checks are the admin layer's). */
 static struct import_line *
-read_import(struct cli *c, const char *path, size_t *n_r)
+read_import(const char *path, size_t *n_r)
 {
 	struct import_line *l = NULL;
 	char line[2048], where[1100];
@@ -130,8 +121,7 @@ read_import(struct cli *c, const char *path, size_t *n_r)
 		return NULL;
 	}
 	while (!bad && fgets(line, sizeof(line), fp)) {
-		char *f[3] = { NULL, NULL, NULL }, *p = line, *nl = strchr(line, '\n');
-		int k = 0;
+		char *nl = strchr(line, '\n');
 		snprintf(where, sizeof(where), "%.1000s:%d", path, ++lineno);
 		if (nl == NULL && !feof(fp)) {
 			bad = fail("%s: line too long", where);
@@ -141,15 +131,9 @@ read_import(struct cli *c, const char *path, size_t *n_r)
 			*nl = '\0';
 		if (*line == '\0' || *line == '#')
 			continue;
-		for (f[k++] = p; k < 3 && (p = strchr(p, '\t')) != NULL; f[k++] = ++p)
-			p[0] = '\0';
-		if ((bad = check_import_line(c, where, f, p ? strchr(p, '\t') : NULL, l, n)))
-			break;
 		l = xreallocarray(l, n + 1, sizeof(*l));
-		l[n].name = xstrdup(f[0]);
-		l[n].email = f[1] && *f[1] ? xstrdup(f[1]) : NULL;
-		l[n].display = f[2] && *f[2] ? xstrdup(f[2]) : NULL;
-		l[n++].lineno = lineno;
+		if ((bad = parse_import_line(where, line, &l[n])) == 0)
+			l[n++].lineno = lineno;
 	}
 	fclose(fp);
 	if (bad) {
@@ -160,34 +144,43 @@ read_import(struct cli *c, const char *path, size_t *n_r)
 	return l ? l : xcalloc(1, sizeof(*l));
 }
 
+/* The admin layer's refusal, after the file's line of the user at fault. */
+static int
+import_fail(struct cli *c, const char *path, const struct import_line *l, size_t at)
+{
+	return fail("%s:%d: %s", path, l[at].lineno, c->adm.msg);
+}
+
 int
 cmd_user_import(struct cli *c)
 {
 	const char *path = arg(c, 0);
+	struct admin_user_in *in;
 	struct import_line *l;
 	char *pw = NULL;
-	size_t n, done = 0;
-	int rc;
+	size_t n, at;
+	int rc = EXIT_FAIL;
 
-	if ((l = read_import(c, path, &n)) == NULL)
+	if ((l = read_import(path, &n)) == NULL)
 		return EXIT_FAIL;
-	if ((rc = user_password(c, 0, "Password for the imported users", &pw)) != 0) {
-		free_lines(l, n);
-		return rc;
-	}
+	in = xcalloc(n ? n : 1, sizeof(*in));
 	for (size_t i = 0; i < n; i++) {
-		struct admin_user_in in = { .name = l[i].name, .email = l[i].email,
-			.display_name = l[i].display, .password = pw };
-		if (admin_user_add_via(&c->adm, &in, "import", NULL) == -1) {
-			fail("%s:%d: %s", path, l[i].lineno, c->adm.msg);
-			break;
-		}
-		done++;
+		in[i].name = l[i].name;
+		in[i].email = l[i].email;
+		in[i].display_name = l[i].display;
 	}
+	/* A bad file fails before the password is asked for. */
+	if (admin_user_import_check(&c->adm, in, n, &at) == -1)
+		import_fail(c, path, l, at);
+	else if ((rc = user_password(c, 0, "Password for the imported users", &pw)) == 0 &&
+	    (rc = admin_user_import(&c->adm, in, n, pw, &at)) == -1)
+		rc = import_fail(c, path, l, at);
+	else if (rc == 0)
+		printf("%zu users imported\n", n);
 	freezero_str(pw);
+	free(in);
 	free_lines(l, n);
-	printf("%zu users imported\n", done);
-	return done == n ? 0 : EXIT_FAIL;
+	return rc;
 }
 
 int

@@ -154,6 +154,12 @@ struct user {
 /* Add u (a new id is made when u->id is NULL); the audit entry goes in the same commit. */
 int store_user_add(struct store *st, const char *tenant, const struct user *u,
     const struct audit_entry *ae, const char **errstr);
+/*
+ * Add the n users of u (each with its audit entry ae[i]) in one transaction: all or none.
+ * 0, or -1 with *errstr and the index of the user refused in *at_r.
+ */
+int store_user_add_many(struct store *st, const char *tenant, const struct user *u,
+    const struct audit_entry *ae, size_t n, size_t *at_r, const char **errstr);
 /* By name (without regard to ASCII case), by e-mail, by id: 1/0/-1. */
 int store_user_get(struct store *st, const char *tenant, const char *name, struct user *u_r);
 int store_user_get_by_email(struct store *st, const char *tenant, const char *email,

@@ -198,6 +198,57 @@ store_user_add(struct store *st, const char *tenant, const struct user *u,
 	return rc < 0 ? -1 : 0;
 }
 
+struct many_op {
+	struct user_op one;
+	const struct user *u;
+	const struct audit_entry *ae;
+	struct audit_entry *full;
+	size_t n, at;
+};
+
+static int
+user_add_many_tx(struct store_txn *t, void *arg)
+{
+	struct many_op *op = arg;
+
+	for (op->at = 0; op->at < op->n; op->at++) {
+		op->one.in = &op->u[op->at];
+		op->one.ae = &op->ae[op->at];
+		if (user_add_tx(t, &op->one) < 0)
+			return -1;
+		op->full[op->at] = op->one.full;
+	}
+	return 0;
+}
+
+int
+store_user_add_many(struct store *st, const char *tenant, const struct user *u,
+    const struct audit_entry *ae, size_t n, size_t *at_r, const char **errstr)
+{
+	struct many_op op = { .one = { .tenant = tenant, .err = "cannot store the user" },
+		.u = u, .ae = ae, .n = n };
+	int rc;
+
+	*at_r = 0;
+	for (size_t i = 0; i < n; i++) {
+		*errstr = u[i].id ? user_input_error(&u[i]) : "a user without an id";
+		if (*errstr) {
+			*at_r = i;
+			return -1;
+		}
+	}
+	op.full = xcalloc(n ? n : 1, sizeof(*op.full));
+	rc = store_run(st, 1, user_add_many_tx, &op);
+	if (rc < 0) {
+		*errstr = rc == STORE_FULL ? "database full" : op.one.err;
+		*at_r = op.at < n ? op.at : 0;
+	}
+	for (size_t i = 0; rc >= 0 && i < n; i++)
+		audit_entry_done(&op.full[i], tenant);
+	free(op.full);
+	return rc < 0 ? -1 : 0;
+}
+
 static int
 user_get_tx(struct store_txn *t, void *arg)
 {
