@@ -48,6 +48,15 @@ int admin_app_assign(struct admin *a, const char *app, const char *kind, const c
 /* The same, telling the command line whether it changed anything (1) or was so (0). */
 int admin_app_assign_changed(struct admin *a, const char *app, const char *kind,
     const char *name, int on, int *changed_r);
+/*
+ * app unassign --removed: the assignments of the app whose user or group no longer
+ * exists go; how many in *removed_r.
+ */
+int admin_app_prune_assignments(struct admin *a, const char *app, int *removed_r);
+/*
+ * What the portal shows.  An icon's type is found from its bytes; when d->icon_type is
+ * set (the type its sender declared) the bytes must be of that type.
+ */
 int admin_app_set_display(struct admin *a, const char *name, const struct app_display *d);
 
 #endif

@@ -386,6 +386,21 @@ admin_app_assign(struct admin *a, const char *app, const char *kind, const char 
 	return admin_app_assign_changed(a, app, kind, name, on, NULL);
 }
 
+int
+admin_app_prune_assignments(struct admin *a, const char *app, int *removed_r)
+{
+	struct audit_entry ae;
+	const char *err;
+	int rc;
+
+	admin_ok(a);
+	admin_audit(a, &ae, "admin.app.unassign", "app", app, "removed", "all", NULL);
+	if ((rc = store_assign(a->in->store, a->tenant, app, "removed", NULL, 0, &ae, &err)) == -1)
+		return assign_fail(a, app, "removed", NULL, err);
+	*removed_r = rc;
+	return 0;
+}
+
 /* ---- what the portal shows ---- */
 
 /* NULL when s is UTF-8 text of at most max bytes without control characters; else why. */
@@ -418,6 +433,9 @@ display_ok(struct admin *a, const struct app_display *in, struct app_display *d)
 			return admin_fail(a, ADMIN_INVALID, "icon", "larger than 64 KiB");
 		if (icon_check(d->icon, d->icon_len, &d->icon_type, &err) == -1)
 			return admin_fail(a, ADMIN_INVALID, "icon", "%s", err);
+		if (in->icon_type && strcmp(in->icon_type, d->icon_type))
+			return admin_fail(a, ADMIN_INVALID, "icon", "the image is %s, not %s",
+			    d->icon_type, in->icon_type);
 	}
 	return 0;
 }

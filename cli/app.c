@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "admin_app.h"
-#include "audit.h"
 #include "cli.h"
 #include "icon.h"
 #include "spmeta.h"
@@ -163,15 +162,12 @@ cmd_app_remove(struct cli *c)
 static int
 unassign_removed(struct cli *c, const char *app)
 {
-	struct audit_entry ae;
-	const char *err;
-	int rc;
+	int removed;
 
-	cli_audit(&ae, "admin.app.unassign", "app", app, "removed", "all", NULL);
-	if ((rc = store_assign(c->in.store, c->tenant, app, "removed", NULL, 0, &ae, &err)) == -1)
-		return fail("app %s: %s", app, err);
-	printf("app %s: %s\n", app, rc ? "assignments of removed users and groups unassigned" :
-	    "no assignment of a removed user or group");
+	if (admin_app_prune_assignments(&c->adm, app, &removed) == -1)
+		return fail("%s", c->adm.msg);
+	printf("app %s: %s\n", app, removed ? "assignments of removed users and groups "
+	    "unassigned" : "no assignment of a removed user or group");
 	return 0;
 }
 

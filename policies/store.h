@@ -308,7 +308,8 @@ struct assignment {
  * Assign (on 1) or unassign the app called app to the user or group (kind) called name.
  * 1 changed, 0 already so, -1 with *errstr ("no such app", "no such user", ...).  Kind
  * "removed" (on 0, name NULL) unassigns every user and group of the app that no longer
- * exists (an app's last assignment outlives its user or group, so the app stays closed).
+ * exists (an app's last assignment outlives its user or group, so the app stays closed)
+ * and returns how many went.
  */
 int store_assign(struct store *st, const char *tenant, const char *app, const char *kind,
     const char *name, int on, const struct audit_entry *ae, const char **errstr);

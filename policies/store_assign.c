@@ -221,7 +221,7 @@ removed_tx(struct store_txn *t, void *arg)
 	if (op->on && (stx_audit_entry(t, op->tenant, op->ae, NULL, &op->full) < 0 ||
 	    stx_bump_generation(t, op->tenant) < 0))
 		return -1;
-	return op->on > 0;
+	return op->on;
 }
 
 int
@@ -243,7 +243,7 @@ store_assign(struct store *st, const char *tenant, const char *app, const char *
 	rc = store_run(st, 1, strcmp(kind, "removed") ? assign_tx : removed_tx, &op);
 	if (rc < 0)
 		*errstr = rc == STORE_FULL ? "database full" : op.err;
-	else if (rc == 1)
+	else if (rc >= 1)
 		audit_entry_done(&op.full, tenant);
 	return rc < 0 ? -1 : rc;
 }
