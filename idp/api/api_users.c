@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -240,6 +242,123 @@ users_create(struct api_call *c)
 	else
 		user_answer(c, in.name, NULL, 1);
 	free(attrs);
+}
+
+/* ---- POST users/import ---- */
+
+#define IMPORT_MAX 1000	/* users per call: one store transaction, one lock hold */
+
+/* The failure at user i of an import (field "users[i].MEMBER"), answered. */
+static void __attribute__((format(printf, 4, 5)))
+import_error(struct api_call *c, size_t i, const char *member, const char *fmt, ...)
+{
+	char field[64], detail[256];
+	va_list ap;
+
+	snprintf(field, sizeof(field), "users[%zu]%s%.40s", i, member ? "." : "",
+	    member ? member : "");
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	api_error(c, 400, "invalid_request", field, "%s", detail);
+}
+
+/* A string member of user i of an import (NULL when absent or null); -1 after answering. */
+static int
+import_str(struct api_call *c, json_t *o, size_t i, const char *member, const char **out)
+{
+	json_t *v = json_object_get(o, member);
+	const char *p;
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return 0;
+	p = json_is_string(v) ? json_string_value(v) : "";
+	if (!json_is_string(v) || json_string_length(v) > STR_MAX ||
+	    strlen(p) != json_string_length(v)) {
+		import_error(c, i, member, "%s must be a string of at most 4096 bytes", member);
+		return -1;
+	}
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			import_error(c, i, member, "%s has control characters", member);
+			return -1;
+		}
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* User i of the request ({"name", "email"?, "display_name"?}) into in; -1 after answering. */
+static int
+import_user(struct api_call *c, json_t *o, size_t i, struct admin_user_in *in)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(o)) {
+		import_error(c, i, NULL, "each user is an object with name, email and "
+		    "display_name");
+		return -1;
+	}
+	json_object_foreach(o, k, v)
+		if (strcmp(k, "name") && strcmp(k, "email") && strcmp(k, "display_name")) {
+			import_error(c, i, k, "unknown member %.100s", k);
+			return -1;
+		}
+	if (import_str(c, o, i, "name", &in->name) == -1 ||
+	    import_str(c, o, i, "email", &in->email) == -1 ||
+	    import_str(c, o, i, "display_name", &in->display_name) == -1)
+		return -1;
+	if (in->name == NULL) {
+		import_error(c, i, "name", "name is required");
+		return -1;
+	}
+	return 0;
+}
+
+/* The admin layer's refusal of user at, named by its index. */
+static void
+import_refused(struct api_call *c, size_t at)
+{
+	char field[64];
+
+	snprintf(field, sizeof(field), "users[%zu]%s%.40s", at, c->adm.field ? "." : "",
+	    c->adm.field ? c->adm.field : "");
+	if (c->adm.field == NULL || strcmp(c->adm.field, "password"))
+		c->adm.field = field;
+	api_admin_error(c);
+}
+
+static void
+users_import(struct api_call *c)
+{
+	static const char *const fields[] = { "users", "password", NULL };
+	json_t *list = json_object_get(c->body, "users");
+	struct admin_user_in *in;
+	const char *password;
+	size_t n = json_array_size(list), at;
+
+	if (api_only_fields(c, fields) == -1 ||
+	    api_get_str(c, "password", 0, STR_MAX, &password) == -1)
+		return;
+	if (!json_is_array(list) || n == 0 || n > IMPORT_MAX) {
+		api_error(c, 400, "invalid_request", "users", "users is an array of 1 to %d users",
+		    IMPORT_MAX);
+		return;
+	}
+	in = xcalloc(n, sizeof(*in));
+	for (at = 0; at < n && import_user(c, json_array_get(list, at), at, &in[at]) == 0; )
+		at++;
+	if (at < n)
+		goto done;	/* answered */
+	if (admin_user_import(&c->adm, in, n, password, &at) == -1)
+		import_refused(c, at);
+	else {
+		api_audit_change(c, NULL, json_pack("{s:I}", "imported", (json_int_t)n));
+		api_reply(c, 200, json_pack("{s:I}", "imported", (json_int_t)n));
+	}
+done:
+	free(in);
 }
 
 static void
@@ -633,6 +752,7 @@ member_delete(struct api_call *c)
 const struct api_route api_user_routes[] = {
 	{ "GET", "users", R, users_list },
 	{ "POST", "users", W, users_create },
+	{ "POST", "users/import", W, users_import },
 	{ "GET", "users/{name}", R, user_get },
 	{ "PATCH", "users/{name}", W, user_patch },
 	{ "DELETE", "users/{name}", W, user_delete },
