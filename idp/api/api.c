@@ -262,34 +262,54 @@ key_verdict(struct api_call *c, struct apikey_hit *h, api_err_fn err)
 
 /* ---- bodies ---- */
 
-static int
-json_type_ok(const char *ct)
+int
+api_content_type_is(const char *ct, const char *type)
 {
-	static const char *const ok[] = { "application/json", "application/merge-patch+json",
-		"application/scim+json", NULL };
+	size_t n = strlen(type);
 
-	for (const char *const *p = ok; *p; p++) {
-		size_t n = strlen(*p);
-		if (!strncasecmp(ct, *p, n) && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' '))
+	return ct && !strncasecmp(ct, type, n) && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* 1 when ct is one of types (NULL-terminated; NULL: none). */
+static int
+type_in(const char *ct, const char *const *types)
+{
+	for (const char *const *p = types; p && *p; p++)
+		if (api_content_type_is(ct, *p))
 			return 1;
-	}
 	return 0;
 }
 
-/* Parse the JSON body of POST, PUT and PATCH into c->body; 0, or -1 after answering. */
-static int
-read_body(struct api_call *c, api_err_fn err)
+/* The media types this request's route takes as a raw body, or NULL (JSON only). */
+static const char *const *
+route_raw_types(struct api_call *c, const char *rest)
 {
+	for (const struct api_raw_body *r = api_raw_bodies; rest && r->method; r++)
+		if (!strcmp(r->method, http_method(c->req)) && api_match(r->pattern, rest, NULL))
+			return r->types;
+	return NULL;
+}
+
+/*
+ * Parse the JSON body of POST, PUT and PATCH into c->body; a body of one of raw (the
+ * route's raw_types) stays for the handler.  0, or -1 after answering.
+ */
+static int
+read_body(struct api_call *c, api_err_fn err, const char *const *raw)
+{
+	static const char *const json[] = { "application/json", "application/merge-patch+json",
+		"application/scim+json", NULL };
 	const struct buf *b = http_body(c->req);
 	const char *ct = http_header(c->req, "Content-Type"), *m = http_method(c->req);
 	json_error_t je;
 
 	if (strcmp(m, "POST") && strcmp(m, "PUT") && strcmp(m, "PATCH"))
 		return 0;
-	if (b->len == 0)
+	if (b->len == 0 || (raw && type_in(ct, raw)))
 		return 0;
-	if (ct == NULL || !json_type_ok(ct)) {
-		err(c, 415, "unsupported_media_type", "the body must be application/json");
+	if (!type_in(ct, json)) {
+		err(c, 415, "unsupported_media_type", raw ? "the body must be one of the types "
+		    "documented for this call" : "the body must be application/json");
 		return -1;
 	}
 	c->body = json_loadb(b->data, b->len, JSON_REJECT_DUPLICATES, &je);
@@ -349,9 +369,10 @@ json_err(struct api_call *c, int status, const char *error, const char *detail)
 	api_error(c, status, error, NULL, "%s", detail);
 }
 
-/* Authenticate, count, and read the body; 0 when the handler may run. */
+/* Authenticate, count, and read the body (rest: the path, NULL for SCIM); 0 when the
+ * handler may run. */
 static int
-begin(struct api_call *c, api_err_fn err)
+begin(struct api_call *c, api_err_fn err, const char *rest)
 {
 	if (http_input_error(c->req)) {
 		err(c, 400, "invalid_request", http_input_error(c->req));
@@ -359,7 +380,7 @@ begin(struct api_call *c, api_err_fn err)
 	}
 	if (authenticate(c, err) == -1)
 		return -1;
-	return read_body(c, err);
+	return read_body(c, err, route_raw_types(c, rest));
 }
 
 static void
@@ -422,7 +443,7 @@ api_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const cha
 		api_doc_serve(&c);
 		return;
 	}
-	if (begin(&c, json_err) == 0)
+	if (begin(&c, json_err, rest) == 0)
 		dispatch(&c, rest);
 	if (c.key_name)
 		audit_call(&c, "api.call");
@@ -445,7 +466,7 @@ api_begin(struct api_call *c, struct idp *idp, struct tenant_ctx *t, struct http
 {
 	call_init(c, idp, t, req);
 	c->scim_err = err;
-	if (begin(c, scim_err) == 0 && (c->scopes & scope) == 0)
+	if (begin(c, scim_err, NULL) == 0 && (c->scopes & scope) == 0)
 		scim_err(c, 403, "forbidden", "the key's scopes do not allow this call");
 	if (c->answered) {
 		api_end(c);

@@ -32,6 +32,17 @@ struct api_route {
 	api_fn fn;
 };
 
+/*
+ * The few routes whose body is not JSON (a PNG, an SVG): the handler reads http_body and
+ * c->body stays NULL.  Every other route takes JSON only (415 otherwise).
+ */
+struct api_raw_body {
+	const char *method;
+	const char *pattern;
+	const char *const *types;	/* media types, NULL-terminated */
+};
+extern const struct api_raw_body api_raw_bodies[];	/* api_apps.c; ends with a NULL method */
+
 /* The route tables (each ends with a NULL method); api.c dispatches over all of them. */
 extern const struct api_route api_user_routes[];	/* api_users.c: users, groups, members */
 extern const struct api_route api_app_routes[];		/* api_apps.c: apps, assignments */
@@ -93,6 +104,8 @@ void api_set_etag(struct api_call *c, const json_t *rep);
 int api_if_match(struct api_call *c, const json_t *current);
 
 /* ---- request bodies: each returns -1 after answering 400 naming the field ---- */
+/* 1 when the Content-Type value ct (may be NULL) is type, parameters aside. */
+int api_content_type_is(const char *ct, const char *type);
 /* A string member (NULL when absent and not required), at most max bytes, no NUL/control. */
 int api_get_str(struct api_call *c, const char *field, int required, size_t max,
     const char **out);

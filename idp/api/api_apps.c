@@ -12,6 +12,7 @@
 #include "admin_app.h"
 #include "api.h"
 #include "form.h"
+#include "http.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -353,23 +354,17 @@ patch_text(struct api_call *c, const char *field, const char **out)
 	return 0;
 }
 
+/*
+ * What the portal shows of the app called name changed by d (when change is set), and the
+ * answer: the app as it is now, audited against before (stolen).
+ */
 static void
-app_patch(struct api_call *c)
+display_apply(struct api_call *c, const char *name, json_t *before, const struct app_display *d,
+    int change)
 {
-	static const char *const allowed[] = { "display_name", "description", NULL };
-	const char *name = c->params[0];
-	struct app_display d = { 0 };
-	json_t *before = app_get(c, name), *after;
+	json_t *after;
 
-	if (before == NULL)
-		return;
-	if (api_if_match(c, before) == -1 || api_only_fields(c, allowed) == -1 ||
-	    patch_text(c, "display_name", &d.display_name) == -1 ||
-	    patch_text(c, "description", &d.description) == -1) {
-		json_decref(before);
-		return;
-	}
-	if ((d.display_name || d.description) && admin_app_set_display(&c->adm, name, &d) == -1) {
+	if (change && admin_app_set_display(&c->adm, name, d) == -1) {
 		json_decref(before);
 		api_admin_error(c);
 		return;
@@ -381,6 +376,25 @@ app_patch(struct api_call *c)
 	api_audit_change(c, before, json_deep_copy(after));
 	api_set_etag(c, after);
 	api_reply(c, 200, after);
+}
+
+static void
+app_patch(struct api_call *c)
+{
+	static const char *const allowed[] = { "display_name", "description", NULL };
+	const char *name = c->params[0];
+	struct app_display d = { 0 };
+	json_t *before = app_get(c, name);
+
+	if (before == NULL)
+		return;
+	if (api_if_match(c, before) == -1 || api_only_fields(c, allowed) == -1 ||
+	    patch_text(c, "display_name", &d.display_name) == -1 ||
+	    patch_text(c, "description", &d.description) == -1) {
+		json_decref(before);
+		return;
+	}
+	display_apply(c, name, before, &d, d.display_name || d.description);
 }
 
 static void
@@ -492,6 +506,99 @@ unassign_group(struct api_call *c)
 	assignment_write(c, "group", 0);
 }
 
+/* POST apps/{name}/assignments/prune: app unassign APP --removed. */
+static void
+assignments_prune(struct api_call *c)
+{
+	int removed;
+
+	if (api_only_fields(c, (const char *const[]){ NULL }) == -1)
+		return;
+	if (admin_app_prune_assignments(&c->adm, c->params[0], &removed) == -1) {
+		api_admin_error(c);
+		return;
+	}
+	if (removed)
+		api_audit_change(c, json_pack("{s:s, s:i}", "app", c->params[0], "removed",
+		    removed), NULL);
+	api_reply(c, 200, json_pack("{s:i}", "removed", removed));
+}
+
+/* ---- the portal's icon ---- */
+
+static const char *const icon_types[] = { "image/png", "image/svg+xml", NULL };
+
+/* GET apps/{name}/icon: the image with its type. */
+static void
+icon_get(struct api_call *c)
+{
+	struct app a;
+	int rc = store_app_get(c->adm.in->store, c->adm.tenant, c->params[0], &a);
+
+	if (rc == 1 && a.icon_len && a.icon_type) {
+		c->answered = 1;
+		/* An SVG opened on its own must not run anything in the tenant's origin. */
+		http_set_csp(c->req, "default-src 'none'; style-src 'unsafe-inline'; sandbox");
+		http_status(c->req, 200);
+		http_body_copy(c->req, a.icon_type, a.icon, a.icon_len);
+	} else if (rc == -1) {
+		api_error(c, 500, "internal", NULL, "storage error");
+	} else {
+		api_not_found(c, rc == 1 ? "icon" : "app");
+	}
+	store_app_clear(&a);
+}
+
+/* Set (PUT, the image as the body) or clear (DELETE) the icon, answering the app. */
+static void
+icon_write(struct api_call *c, const unsigned char *icon, size_t len, const char *type)
+{
+	const char *name = c->params[0];
+	struct app_display d = { .icon = icon, .icon_len = len, .icon_type = type };
+	json_t *before = app_get(c, name);
+
+	if (before == NULL)
+		return;
+	if (api_if_match(c, before) == -1) {
+		json_decref(before);
+		return;
+	}
+	display_apply(c, name, before, &d, 1);
+}
+
+static void
+icon_put(struct api_call *c)
+{
+	const struct buf *b = http_body(c->req);
+	const char *ct = http_header(c->req, "Content-Type"), *type = NULL;
+
+	for (const char *const *t = icon_types; *t && type == NULL; t++)
+		if (api_content_type_is(ct, *t))
+			type = *t;
+	if (c->body || (type == NULL && b->len)) {
+		api_error(c, 415, "unsupported_media_type", NULL, "the body is the image, as "
+		    "image/png or image/svg+xml");
+		return;
+	}
+	if (b->len == 0) {
+		api_error(c, 400, "invalid_request", "icon", "the body is the image (DELETE "
+		    "removes the icon)");
+		return;
+	}
+	icon_write(c, (const unsigned char *)b->data, b->len, type);
+}
+
+static void
+icon_delete(struct api_call *c)
+{
+	icon_write(c, (const unsigned char *)"", 0, NULL);
+}
+
+const struct api_raw_body api_raw_bodies[] = {
+	{ "PUT", "apps/{name}/icon", icon_types },
+	{ NULL, NULL, NULL }
+};
+
 #define R APIKEY_SCOPE_READ
 #define W APIKEY_SCOPE_WRITE
 
@@ -507,5 +614,9 @@ const struct api_route api_app_routes[] = {
 	{ "DELETE", "apps/{name}/assignments/users/{user}", W, unassign_user },
 	{ "PUT", "apps/{name}/assignments/groups/{group}", W, assign_group },
 	{ "DELETE", "apps/{name}/assignments/groups/{group}", W, unassign_group },
+	{ "POST", "apps/{name}/assignments/prune", W, assignments_prune },
+	{ "GET", "apps/{name}/icon", R, icon_get },
+	{ "PUT", "apps/{name}/icon", W, icon_put },
+	{ "DELETE", "apps/{name}/icon", W, icon_delete },
 	{ NULL, NULL, 0, NULL }
 };
