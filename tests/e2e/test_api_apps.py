@@ -10,7 +10,9 @@ lists, the audit trail or the log); the metadata only at apps/{name}/metadata; b
 (bad metadata, an http endpoint, bad or http redirect URIs, unknown type, grant or NameID
 format, duplicate name, unknown user or group, unknown member) answer 400/409 naming the
 field and change nothing; If-Match with a stale ETag answers 412; paging and the type
-filter; a read-only key cannot write; another tenant's apps are 404; DELETE removes.
+filter; a read-only key cannot write (nor set an icon or prune assignments); another
+tenant's apps (and their icons) are 404; DELETE removes.  Icons and pruning themselves are
+test_api_import.py's.
 Every request and answer body is validated against the OpenAPI document (api_common).
 """
 import json
@@ -100,7 +102,8 @@ def part_create(s):
          "POST apps (SAML): Location apps/hr", r.headers.get("Location"))
     t.ok(body["name"] == "hr" and body["type"] == "saml" and
          body["entity_id"] == s.hr.entity_id and body["nameid_format"] == "persistent" and
-         body["sign_response"] is False and "metadata" not in body,
+         body["sign_response"] is False and "metadata" not in body and
+         body["has_icon"] is False,
          "POST apps (SAML): the app with the SP's entity ID, without the metadata", body)
     got = api.call("GET", "apps/hr/metadata").json()
     t.ok(got["metadata"] == md and got["entity_id"] == s.hr.entity_id,
@@ -271,14 +274,19 @@ def part_scope_and_tenant(s, ro, other):
     for method, path, body in (("POST", "apps", {"name": "ro1", "type": "oidc",
                                                  "redirect_uris": ["https://r.example/cb"]}),
                                ("DELETE", "apps/hr", None),
-                               ("PUT", "apps/hr/assignments/users/alice", None)):
+                               ("PUT", "apps/hr/assignments/users/alice", None),
+                               ("POST", "apps/hr/assignments/prune", {}),
+                               ("DELETE", "apps/hr/icon", None)):
         r = ro.call(method, path, json=body, expect=403)
         t.eq(r.status_code, 403, "a read-only key: %s %s is 403" % (method, path))
     for method, path in (("GET", "apps/hr"), ("GET", "apps/hr/metadata"),
                          ("GET", "apps/hr/assignments"), ("PATCH", "apps/hr"),
                          ("DELETE", "apps/hr"), ("PUT", "apps/hr/assignments/groups/staff"),
-                         ("DELETE", "apps/wiki/assignments/groups/staff")):
-        r = other.call(method, path, json={} if method == "PATCH" else None, expect=404)
+                         ("DELETE", "apps/wiki/assignments/groups/staff"),
+                         ("GET", "apps/hr/icon"), ("DELETE", "apps/hr/icon"),
+                         ("POST", "apps/hr/assignments/prune")):
+        r = other.call(method, path, json={} if method in ("PATCH", "POST") else None,
+                       expect=404)
         t.eq(r.status_code, 404, "another tenant's key: %s %s is 404" % (method, path))
     t.eq(other.call("GET", "apps").json()["items"], [], "another tenant lists no app")
     t.eq(s.names(), ["hr", "wiki"], "the apps are untouched")
