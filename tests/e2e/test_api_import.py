@@ -147,20 +147,26 @@ def import_bad(srv, api):
 
 
 def import_same_as_cli(srv, api):
-    """The CLI and the API refuse the same user with the same words."""
+    """The CLI and the API refuse the same user with the same words, and the CLI too adds
+    nobody when a later line is bad (it added the lines before a repeated address)."""
     path = os.path.join(srv.tmp, "import.tsv")
-    for line, lst in (("fine\nalice\n", [{"name": "fine"}, {"name": "alice"}]),
-                      ("fine\tf@example.com\nfine2\tF@example.com\n",
-                       [{"name": "fine", "email": "f@example.com"},
-                        {"name": "fine2", "email": "F@example.com"}]),
-                      ("x\tbad address\n", [{"name": "x", "email": "bad address"}])):
+    cases = (("fine\nalice\n", [{"name": "fine"}, {"name": "alice"}]),
+             ("fine\tf@example.com\nfine2\tF@example.com\n",
+              [{"name": "fine", "email": "f@example.com"},
+               {"name": "fine2", "email": "F@example.com"}]),
+             ("x\tbad address\n", [{"name": "x", "email": "bad address"}]))
+    before, said = users(srv), []
+    for text, _ in cases:
         with open(path, "w") as f:
-            f.write(line)
+            f.write(text)
         cli = srv.cli("user", "import", path, check=False)
-        api_r = api.call("POST", "users/import", json={"users": lst}, expect=400)
-        detail = api_r.json()["detail"]
-        t.ok(cli.returncode == 1 and cli.stderr.strip().endswith(": " + detail),
-             "CLI and API say the same: %s" % detail, cli.stderr)
+        said.append(cli.stderr.strip())
+        t.ok(cli.returncode == 1 and users(srv) == before,
+             "the CLI refuses %r and adds nobody" % text, cli.stderr + users(srv))
+    for (text, lst), cli in zip(cases, said):
+        detail = api.call("POST", "users/import", json={"users": lst},
+                          expect=400).json()["detail"]
+        t.ok(cli.endswith(": " + detail), "CLI and API say the same: %s" % detail, cli)
 
 
 # ---- icons ----
