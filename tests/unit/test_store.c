@@ -255,6 +255,46 @@ test_store_user_duplicates(void **state)
 	assert_int_equal(raw_count(fx, "users_by_email"), 2);
 }
 
+/* store_user_add_many: all the users, each with its audit record, or none of them. */
+static void
+test_store_user_add_many(void **state)
+{
+	struct fx *fx = *state;
+	struct user u[3] = { { .id = "i1", .name = "ann", .email = "ann@example.org" },
+		{ .id = "i2", .name = "ben" },
+		{ .id = "i3", .name = "cy", .email = "ANN@example.org" } };
+	struct audit_entry ae[3];
+	const char *err = NULL;
+	size_t at = 9;
+	char *text;
+
+	for (int i = 0; i < 3; i++)
+		audit_entry_make(&ae[i], "admin.user.add", "user", u[i].name, NULL);
+	/* The third repeats the first's address: nobody is added, and it is named. */
+	assert_int_equal(store_user_add_many(fx->st, T, u, ae, 3, &at, &err), -1);
+	assert_int_equal(at, 2);
+	assert_string_equal(err, "another user has this email address");
+	assert_int_equal(raw_count(fx, "users"), 0);
+	assert_int_equal(raw_count(fx, "users_by_email"), 0);
+	u[2].email = "cy@example.org";
+	assert_int_equal(store_user_add_many(fx->st, T, u, ae, 3, &at, &err), 0);
+	assert_int_equal(raw_count(fx, "users"), 3);
+	text = fx_audit_text(fx, T);
+	assert_non_null(strstr(text, "user=ann"));
+	assert_non_null(strstr(text, "user=cy"));
+	free(text);
+	/* An existing name later in the list: the ones before it are not added either. */
+	u[0].id = "i4";
+	u[0].name = "dee";
+	u[0].email = NULL;
+	u[1].id = "i5";
+	u[1].name = "BEN";
+	assert_int_equal(store_user_add_many(fx->st, T, u, ae, 2, &at, &err), -1);
+	assert_int_equal(at, 1);
+	assert_string_equal(err, "user already exists");
+	assert_int_equal(raw_count(fx, "users"), 3);
+}
+
 static void
 test_store_user_disable_enable(void **state)
 {
@@ -1090,6 +1130,7 @@ main(void)
 		TEST(test_store_users),
 		TEST(test_store_user_by_email_case_insensitive),
 		TEST(test_store_user_duplicates),
+		TEST(test_store_user_add_many),
 		TEST(test_store_user_disable_enable),
 		TEST(test_store_user_set_password),
 		TEST(test_store_user_remove),
