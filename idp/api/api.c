@@ -87,48 +87,43 @@ pattern_params(const char *pattern)
 }
 
 /*
- * The fewest {...} segments of the patterns that match path: a literal segment names its
- * own resource ("users/{name}/factors/totp" is not the factor called totp).
- */
-static int
-fewest_params(const char *path)
-{
-	int fewest = API_PARAMS_MAX + 1;
-
-	for (const struct api_route *const *t = tables; *t; t++)
-		for (const struct api_route *r = *t; r->method; r++)
-			if (pattern_params(r->pattern) < fewest && api_match(r->pattern, path, NULL))
-				fewest = pattern_params(r->pattern);
-	return fewest;
-}
-
-/*
  * The route for method and path (params filled), or NULL; *path_known tells whether some
- * route has that path (then the method is the problem) and allow lists its methods.  Of
- * the patterns that match, only those with the fewest parameters count.
+ * route has that path (then the method is the problem) and allow lists the methods of
+ * the patterns that match it with the fewest parameters.  Of the patterns that match
+ * and take the method, the one with the fewest parameters wins: a literal segment names
+ * its own resource ("users/import" is the import for POST), yet a name that happens to
+ * be a literal is still reachable where the literal route does not take the method
+ * (GET users/import is the user called import).
  */
 static const struct api_route *
 find_route(const char *method, const char *path, char params[][API_SEGMENT_MAX + 1],
     int *path_known, char *allow, size_t allow_len)
 {
 	const struct api_route *found = NULL;
-	int fewest = fewest_params(path);
+	int fewest = API_PARAMS_MAX + 1, best = API_PARAMS_MAX + 1, n;
 
 	*path_known = 0;
 	allow[0] = '\0';
-	for (const struct api_route *const *t = tables; *t; t++) {
+	for (const struct api_route *const *t = tables; *t; t++)
 		for (const struct api_route *r = *t; r->method; r++) {
-			if (pattern_params(r->pattern) != fewest || !api_match(r->pattern, path, NULL))
+			if (!api_match(r->pattern, path, NULL))
 				continue;
 			*path_known = 1;
-			snprintf(allow + strlen(allow), allow_len - strlen(allow), "%s%s",
-			    allow[0] ? ", " : "", !strcmp(r->method, "GET") ? "GET, HEAD" : r->method);
-			if (found == NULL && method_is(r->method, method)) {
-				api_match(r->pattern, path, params);
+			if ((n = pattern_params(r->pattern)) < fewest) {
+				fewest = n;
+				allow[0] = '\0';
+			}
+			if (n == fewest)
+				snprintf(allow + strlen(allow), allow_len - strlen(allow), "%s%s",
+				    allow[0] ? ", " : "", !strcmp(r->method, "GET") ? "GET, HEAD" :
+				    r->method);
+			if (n < best && method_is(r->method, method)) {
+				best = n;
 				found = r;
 			}
 		}
-	}
+	if (found)
+		api_match(found->pattern, path, params);
 	return found;
 }
 

@@ -295,6 +295,22 @@ def scope_and_tenant(srv, ro, other):
     t.ok("ro1" not in users(srv), "nothing was imported by the read key")
 
 
+def user_called_import(srv, api):
+    """The import's literal path does not hide a user who happens to be called import."""
+    r = api.call("POST", "users/import", json={"users": [{"name": "import"}]})
+    t.eq(r.body, {"imported": 1}, "a user called import is imported")
+    got = api.call("GET", "users/import").body
+    t.eq(got.get("name"), "import", "GET users/import is that user")
+    r = api.call("PATCH", "users/import", json={"display_name": "Imp Ort"})
+    t.eq(r.body.get("display_name"), "Imp Ort", "PATCH users/import changes that user")
+    api.call("DELETE", "users/import", expect=204)
+    t.ok("\nimport\t" not in "\n" + users(srv), "DELETE users/import removes that user")
+    api.call("GET", "users/import", expect=404)
+    r = api.request("PUT", "users/import", json={})
+    t.eq((r.status_code, r.headers.get("Allow")), (405, "POST"),
+         "PUT users/import: 405, Allow names the import's POST")
+
+
 def main():
     srv = st.Server()
     try:
@@ -312,6 +328,7 @@ def main():
         t.run("import: the CLI and the API agree", import_same_as_cli, srv, api)
         t.run("icons", icons, srv, api)
         t.run("prune", prune, srv, api)
+        t.run("a user called import", user_called_import, srv, api)
         t.run("scope and tenant", scope_and_tenant, srv, ro, other)
     finally:
         srv.close()

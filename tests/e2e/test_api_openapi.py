@@ -125,17 +125,34 @@ def sweep(api, doc, names):
     t.eq(bad, [], "every documented operation (%d) answers as documented" % len(ops))
 
 
+def served_elsewhere(doc, path, method, url):
+    """Does another documented path, with a {param} where path has a literal, take method
+    for url (GET users/import is the user called import)?"""
+    for other, item in doc["paths"].items():
+        if other == path or method not in item:
+            continue
+        pat = "^" + re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(other.strip("/"))) + "$"
+        if re.match(pat, url):
+            return True
+    return False
+
+
 def undocumented_methods(api, doc, names):
-    bad = []
+    bad, elsewhere = [], 0
     for path, item in doc["paths"].items():
         for m in METHODS:
             if m in item:
                 continue
-            r = api.request(m.upper(), fill(path, names), json={} if m != "get" and
+            url = fill(path, names)
+            if served_elsewhere(doc, path, m, url):
+                elsewhere += 1
+                continue
+            r = api.request(m.upper(), url, json={} if m != "get" and
                             m != "delete" else None)
             if r.status_code != 405 or not r.headers.get("Allow"):
                 bad.append("%s %s: %d" % (m, path, r.status_code))
-    t.eq(bad, [], "methods the document does not list get 405 with Allow")
+    t.eq(bad, [], "methods the document does not list get 405 with Allow (%d served by a "
+         "path with a parameter instead)" % elsewhere)
 
 
 def framework(srv, api, key):
