@@ -143,6 +143,13 @@ void api_audit_change(struct api_call *c, json_t *before, json_t *after);
  * 204 with before in the audit record, or the failure's answer.
  */
 void api_deleted(struct api_call *c, json_t *before, int rc);
+/*
+ * The end of an update of the object before (stolen), given rc, the admin_* call's
+ * result (0 also when nothing was asked), and after, the object as it is now (stolen;
+ * NULL when reading it failed and was answered; read it only when rc is 0): 200 with
+ * after and its ETag, both in the audit record; or the failure's answer.
+ */
+void api_updated(struct api_call *c, json_t *before, int rc, json_t *after);
 
 /* ---- streaming (audit export) ---- */
 /*

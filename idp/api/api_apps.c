@@ -362,20 +362,9 @@ static void
 display_apply(struct api_call *c, const char *name, json_t *before, const struct app_display *d,
     int change)
 {
-	json_t *after;
+	int rc = change ? admin_app_set_display(&c->adm, name, d) : 0;
 
-	if (change && admin_app_set_display(&c->adm, name, d) == -1) {
-		json_decref(before);
-		api_admin_error(c);
-		return;
-	}
-	if ((after = app_get(c, name)) == NULL) {
-		json_decref(before);
-		return;
-	}
-	api_audit_change(c, before, json_deep_copy(after));
-	api_set_etag(c, after);
-	api_reply(c, 200, after);
+	api_updated(c, before, rc, rc == 0 ? app_get(c, name) : NULL);
 }
 
 static void

@@ -285,26 +285,17 @@ cert_revoke(struct api_call *c)
 	static const char *const allowed[] = { "reason", NULL };
 	const char *reason = NULL;
 	struct ca_reply rp;
-	json_t *before, *after;
+	json_t *before;
+	int rc;
 
 	if (api_only_fields(c, allowed) == -1 ||
 	    api_get_str(c, "reason", 0, 64, &reason) == -1)
 		return;
 	if ((before = cert_get(c, c->params[0], 0)) == NULL)
 		return;
-	if (admin_cert_revoke(&c->adm, c->params[0], reason, &rp) == -1) {
-		json_decref(before);
-		api_admin_error(c);
-		return;
-	}
-	ca_reply_clear(&rp);
-	if ((after = cert_get(c, c->params[0], 0)) == NULL) {
-		json_decref(before);
-		return;
-	}
-	api_audit_change(c, before, json_deep_copy(after));
-	api_set_etag(c, after);
-	api_reply(c, 200, after);
+	if ((rc = admin_cert_revoke(&c->adm, c->params[0], reason, &rp)) == 0)
+		ca_reply_clear(&rp);
+	api_updated(c, before, rc, rc == 0 ? cert_get(c, c->params[0], 0) : NULL);
 }
 
 /* ---- GET certificates/crl ---- */

@@ -189,8 +189,8 @@ static void
 keys_patch(struct api_call *c)
 {
 	static const char *const allowed[] = { "suspended", NULL };
-	json_t *before, *after;
-	int suspended;
+	json_t *before;
+	int suspended, rc;
 
 	if (api_only_fields(c, allowed) < 0 ||
 	    api_get_bool(c, "suspended", -1, &suspended) < 0 || (before = current(c)) == NULL)
@@ -199,18 +199,8 @@ keys_patch(struct api_call *c)
 		json_decref(before);
 		return;
 	}
-	if (suspended != -1 && apikey_set_suspended(&c->adm, c->params[0], suspended) < 0) {
-		json_decref(before);
-		api_admin_error(c);
-		return;
-	}
-	if ((after = current(c)) == NULL) {
-		json_decref(before);
-		return;
-	}
-	api_audit_change(c, before, json_deep_copy(after));
-	api_set_etag(c, after);
-	api_reply(c, 200, after);
+	rc = suspended != -1 ? apikey_set_suspended(&c->adm, c->params[0], suspended) : 0;
+	api_updated(c, before, rc < 0 ? -1 : 0, rc < 0 ? NULL : current(c));
 }
 
 static void

@@ -433,7 +433,8 @@ static void
 settings_patch(struct api_call *c)
 {
 	static const char *const allowed[] = { "device_required", NULL };
-	json_t *dr = json_object_get(c->body, "device_required"), *before, *after;
+	json_t *dr = json_object_get(c->body, "device_required"), *before;
+	int rc;
 
 	if (api_only_fields(c, allowed) == -1 || (before = settings_json(c)) == NULL)
 		return;
@@ -446,15 +447,8 @@ settings_patch(struct api_call *c)
 	}
 	if (dr && (settings_check(c, dr) == -1))
 		goto fail;
-	if (dr && settings_apply(c, dr) == -1) {
-		api_admin_error(c);
-		goto fail;
-	}
-	if ((after = settings_json(c)) == NULL)
-		goto fail;
-	api_audit_change(c, before, json_deep_copy(after));
-	api_set_etag(c, after);
-	api_reply(c, 200, after);
+	rc = dr ? settings_apply(c, dr) : 0;
+	api_updated(c, before, rc, rc == 0 ? settings_json(c) : NULL);
 	return;
 fail:
 	json_decref(before);

@@ -68,7 +68,8 @@ static void
 tenant_patch(struct api_call *c)
 {
 	struct admin_tenant_set s = { 0 };
-	json_t *before, *after;
+	json_t *before;
+	int rc;
 
 	if (tenant_body(c, &s) == -1 || (before = tenant_current(c)) == NULL)
 		return;
@@ -76,19 +77,9 @@ tenant_patch(struct api_call *c)
 		json_decref(before);
 		return;
 	}
-	if ((s.timezone || s.default_effect || s.pw_min_given) &&
-	    admin_tenant_set(&c->adm, c->adm.tenant, &s) == -1) {
-		json_decref(before);
-		api_admin_error(c);
-		return;
-	}
-	if ((after = tenant_current(c)) == NULL) {
-		json_decref(before);
-		return;
-	}
-	api_audit_change(c, before, json_deep_copy(after));
-	api_set_etag(c, after);
-	api_reply(c, 200, after);
+	rc = s.timezone || s.default_effect || s.pw_min_given ?
+	    admin_tenant_set(&c->adm, c->adm.tenant, &s) : 0;
+	api_updated(c, before, rc, rc == 0 ? tenant_current(c) : NULL);
 }
 
 /* ---- signing keys ---- */

@@ -362,6 +362,21 @@ api_deleted(struct api_call *c, json_t *before, int rc)
 }
 
 void
+api_updated(struct api_call *c, json_t *before, int rc, json_t *after)
+{
+	if (rc == -1 || after == NULL) {
+		json_decref(before);
+		json_decref(after);
+		if (rc == -1)
+			api_admin_error(c);
+		return;
+	}
+	api_audit_change(c, before, json_deep_copy(after));
+	api_set_etag(c, after);
+	api_reply(c, 200, after);
+}
+
+void
 api_stream(struct api_call *c, int status, const char *content_type, api_stream_fn fn,
     void *arg, void (*free_fn)(void *))
 {
