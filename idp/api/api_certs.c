@@ -293,9 +293,10 @@ cert_revoke(struct api_call *c)
 		return;
 	if ((before = cert_get(c, c->params[0], 0)) == NULL)
 		return;
-	if ((rc = admin_cert_revoke(&c->adm, c->params[0], reason, &rp)) == 0)
+	/* 1 revoked now, 2 already revoked: both answer the certificate as it is */
+	if ((rc = admin_cert_revoke(&c->adm, c->params[0], reason, &rp)) != -1)
 		ca_reply_clear(&rp);
-	api_updated(c, before, rc, rc == 0 ? cert_get(c, c->params[0], 0) : NULL);
+	api_updated(c, before, rc < 0 ? -1 : 0, rc < 0 ? NULL : cert_get(c, c->params[0], 0));
 }
 
 /* ---- GET certificates/crl ---- */
