@@ -175,6 +175,9 @@ class Server:
         return self.cli(*args, input=password + "\n", tenant=tenant)
 
     def start(self):
+        if self.proc and self.proc.poll() is None:
+            # a second daemon would answer nothing new and outlive close()
+            raise RuntimeError("sekishod is running already (pid %d)" % self.proc.pid)
         wrapper = shlex.split(os.environ.get("SEKISHO_WRAPPER", ""))
         self.logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.prefix + wrapper + [SEKISHOD, "--dir", self.dir,

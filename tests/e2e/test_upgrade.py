@@ -95,7 +95,6 @@ def check_store(t, srv, label):
 
 
 def any_case(t, srv):
-    srv.start()
     b = st.Browser(verify=srv.ca)
     r = b.submit_login(b.get(srv.base() + "/login"), "ALICE", PASSWORD)
     t.ok(r.status_code == 200 and "portal" in r.url, "alice logs in (any case)", r.url)
