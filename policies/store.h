@@ -79,6 +79,13 @@ struct tenant {
 	char *timezone;		/* IANA id for day and hour rules; NULL: Asia/Tokyo */
 	char *default_effect;	/* "allow" or "deny" when no rule decides; NULL: allow */
 	uint64_t pw_min_len;	/* password policy: minimum length in characters; 0: 10 */
+	/* branding: what the login page, the portal and the console show (NULL: none) */
+	char *display_name;	/* the company as people know it ("株式会社アクメ") */
+	unsigned char *logo;	/* PNG or SVG as icon_check checks them */
+	size_t logo_len;
+	char *logo_type;	/* "image/png", "image/svg+xml" */
+	char *color;		/* accent colour, "#rrggbb" */
+	char *help_url;		/* where people get help (https: or mailto:) */
 };
 int store_tenant_add(struct store *st, const struct tenant *t, const char **errstr);
 int store_tenant_get(struct store *st, const char *id, struct tenant *t_r);
@@ -150,6 +157,7 @@ struct user {
 	char *attrs;		/* extra attributes, "key=value" lines */
 	uint64_t break_glass;	/* no deny, device or mfa rule applies; every use audited */
 	uint64_t must_change;	/* the next login must set a new password first */
+	uint64_t role;		/* enum admin_role (admin/admin_role.h): the console's rights */
 };
 /* Add u (a new id is made when u->id is NULL); the audit entry goes in the same commit. */
 int store_user_add(struct store *st, const char *tenant, const struct user *u,
@@ -264,6 +272,8 @@ struct app {
 	unsigned char *icon;	/* PNG or SVG as checked by icon_check */
 	size_t icon_len;
 	char *icon_type;	/* "image/png", "image/svg+xml" */
+	char *initiate_login_uri;	/* OIDC: where the portal starts a login (NULL: the first
+					 * redirect URI) */
 };
 /* Add a (a new id is made when a->id is NULL). */
 int store_app_add(struct store *st, const char *tenant, const struct app *a,

@@ -40,6 +40,7 @@ const struct rec_field store_app_fields[] = {
 	F(20, REC_STR, app, description),
 	FB(21, app, icon, icon_len),
 	F(22, REC_STR, app, icon_type),
+	F(23, REC_STR, app, initiate_login_uri),
 	REC_END
 };
 

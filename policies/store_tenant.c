@@ -28,6 +28,11 @@ const struct rec_field store_tenant_fields[] = {
 	F(5, REC_STR, tenant, timezone),
 	F(6, REC_STR, tenant, default_effect),
 	F(7, REC_U64, tenant, pw_min_len),
+	F(8, REC_STR, tenant, display_name),
+	FB(9, tenant, logo, logo_len),
+	F(10, REC_STR, tenant, logo_type),
+	F(11, REC_STR, tenant, color),
+	F(12, REC_STR, tenant, help_url),
 	REC_END
 };
 

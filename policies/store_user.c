@@ -29,6 +29,7 @@ const struct rec_field store_user_fields[] = {
 	F(9, REC_STR, user, attrs),
 	F(10, REC_U64, user, break_glass),
 	F(11, REC_U64, user, must_change),
+	F(12, REC_U64, user, role),
 	REC_END
 };
 
