@@ -140,19 +140,7 @@ account_csrf(const struct account_req *a)
 void
 account_time(const struct account_req *a, int64_t t, char out[ACCOUNT_TIME_LEN])
 {
-	struct tz_local l = { 0 };
-	time_t local;
-	struct tm tm;
-	int off;
-
-	if (tz_local(a->tn.timezone ? a->tn.timezone : DEFAULT_ZONE, t, &l) < 0)
-		l.offset = 0;
-	local = (time_t)(t + l.offset);
-	gmtime_r(&local, &tm);
-	off = l.offset < 0 ? -l.offset : l.offset;
-	snprintf(out, ACCOUNT_TIME_LEN, "%04d-%02d-%02d %02d:%02d UTC%c%02d:%02d",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    l.offset < 0 ? '-' : '+', off / 3600, off % 3600 / 60);
+	tz_format(a->tn.timezone ? a->tn.timezone : DEFAULT_ZONE, t, out);
 }
 
 static void

@@ -7,8 +7,10 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <unicode/ucal.h>
 #include <unicode/ustring.h>
@@ -156,4 +158,22 @@ tz_local(const char *zone, int64_t t, struct tz_local *l_r)
 	l_r->wday = (int)(((days + 4) % 7 + 7) % 7);
 	l_r->minute = (int)((local - days * 86400) / 60);
 	return 0;
+}
+
+void
+tz_format(const char *zone, int64_t t, char out[TZ_TIME_LEN])
+{
+	struct tz_local l = { 0 };
+	time_t local;
+	struct tm tm;
+	int off;
+
+	if (tz_local(zone, t, &l) < 0)
+		l.offset = 0;
+	local = (time_t)(t + l.offset);
+	gmtime_r(&local, &tm);
+	off = l.offset < 0 ? -l.offset : l.offset;
+	snprintf(out, TZ_TIME_LEN, "%04d-%02d-%02d %02d:%02d UTC%c%02d:%02d",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    l.offset < 0 ? '-' : '+', off / 3600, off % 3600 / 60);
 }

@@ -19,4 +19,8 @@ struct tz_local {
 /* The local time in zone at t (seconds since the epoch, UTC).  0, or -1 (unknown zone). */
 int tz_local(const char *zone, int64_t t, struct tz_local *l_r);
 
+#define TZ_TIME_LEN 64	/* "2031-12-31 23:59 UTC+09:00", with room for any year */
+/* t as people read it in zone, with its offset (UTC when zone is unknown). */
+void tz_format(const char *zone, int64_t t, char out[TZ_TIME_LEN]);
+
 #endif
