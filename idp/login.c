@@ -18,8 +18,10 @@
 #include "logout.h"
 #include "password.h"
 #include "protocol.h"
+#include "rules.h"
 #include "session.h"
 #include "step.h"
+#include "tz.h"
 #include "xmalloc.h"
 
 #define USERNAME_MAX 128
@@ -71,7 +73,7 @@ render_form(struct idp *idp, struct tenant_ctx *t, struct http_req *req, int sta
 		struct pending p;
 		if (store_pending_get(idp->in.store, t->id, pending, &p) == 1) {
 			const struct tenant_app *a = tenant_app_by_key(t, p.app);
-			tmpl_set(v, "app_name", a ? a->name : NULL);
+			tmpl_set(v, "app_name", a ? a->display_name : NULL);
 		}
 		store_pending_clear(&p);
 	}
@@ -401,32 +403,63 @@ login_post(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	store_user_clear(&u);
 }
 
-/* The apps the session's user may reach, with their protocol's link, as the portal lists them. */
+/* More apps than this and the portal offers a search. */
+#define PORTAL_SEARCH_AFTER 12
+#define PORTAL_QUERY_MAX 128
+
+struct portal_count {
+	size_t reachable, shown;
+};
+
+/* Whether app a matches the search q (NULL: every app). */
+static int
+portal_match(const struct tenant_app *a, const char *q)
+{
+	return q == NULL || strcasestr(a->display_name, q) ||
+	    (a->description && strcasestr(a->description, q));
+}
+
+static void
+portal_tile(struct tenant_ctx *t, const struct tenant_app *a, const char *url,
+    struct tmpl_vars *v)
+{
+	struct tmpl_vars *item = tmpl_add_item(v, "apps");
+
+	tmpl_set(item, "name", a->display_name);
+	if (a->description)
+		tmpl_set(item, "description", a->description);
+	if (a->has_icon) {
+		char *icon = xasprintf("%sportal/icon/%s", t->path, a->name);
+		tmpl_set(item, "icon", icon);
+		free(icon);
+	}
+	tmpl_set(item, "url", url);
+}
+
+/*
+ * The apps the session's user may reach, with their protocol's link, as the portal lists
+ * them: those matching q as tiles; how many there are and how many are shown.
+ */
 static void
 portal_apps(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
-    const struct sso_session *ss, struct tmpl_vars *v)
+    const struct sso_session *ss, const char *q, struct tmpl_vars *v, struct portal_count *c)
 {
 	unsigned char *reach = xcalloc(t->napps + 1, 1);
 
 	/* Unreadable groups: no app is listed (reach stays all zero), none wrongly. */
 	(void)access_reachable(idp, t, req, ss, reach);
+	memset(c, 0, sizeof(*c));
 	for (size_t i = 0; i < t->napps; i++) {
 		const struct tenant_app *a = &t->apps[i];
 		const struct protocol *p = protocol_find(a->type);
 		char *url = NULL;
-		struct tmpl_vars *item;
 		if (!reach[i] || (url = p && p->launch_url ? p->launch_url(t, a) : NULL) == NULL)
 			continue;
-		item = tmpl_add_item(v, "apps");
-		tmpl_set(item, "name", a->display_name);
-		if (a->description)
-			tmpl_set(item, "description", a->description);
-		if (a->has_icon) {
-			char *icon = xasprintf("%sportal/icon/%s", t->path, a->name);
-			tmpl_set(item, "icon", icon);
-			free(icon);
+		c->reachable++;
+		if (portal_match(a, q)) {
+			portal_tile(t, a, url, v);
+			c->shown++;
 		}
-		tmpl_set(item, "url", url);
 		free(url);
 	}
 	free(reach);
@@ -441,13 +474,46 @@ session_binding(const struct sso_session *ss)
 	return xstrdup(hex);
 }
 
+/* When the session's login was, in the tenant's time zone. */
+static void
+portal_since(struct idp *idp, struct tenant_ctx *t, const struct sso_session *ss,
+    struct tmpl_vars *v)
+{
+	struct tenant tn;
+	char when[TZ_TIME_LEN];
+	int rc = store_tenant_get(idp->in.store, t->id, &tn);
+
+	tz_format(rc == 1 && tn.timezone ? tn.timezone : RULE_DEFAULT_TIMEZONE,
+	    (int64_t)ss->s.authn_instant, when);
+	tmpl_set(v, "since", when);
+	if (rc == 1)
+		store_tenant_clear(&tn);
+}
+
+/* The search box (when there are many apps) and what the search found. */
+static void
+portal_search(struct tenant_ctx *t, const char *q, const struct portal_count *c,
+    struct tmpl_vars *v)
+{
+	char *url = xasprintf("%sportal", t->path);
+
+	if (c->reachable > PORTAL_SEARCH_AFTER)
+		tmpl_set(v, "search", "1");
+	tmpl_set(v, "portal_url", url);
+	tmpl_set(v, "q", q);
+	if (q && c->shown == 0 && c->reachable)
+		tmpl_set(v, "no_match", "1");
+	free(url);
+}
+
 void
 portal_get(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 {
 	struct sso_session ss;
 	struct tmpl_vars *v;
-	const char *lang = page_lang(req);
-	char *binding, *csrf, *logout, *certs;
+	struct portal_count c;
+	const char *lang = page_lang(req), *q = form_get(http_query(req), "q");
+	char *binding, *csrf, *logout, *certs, *account;
 
 	if (session_current(idp, t, req, &ss) != 1) {
 		char *url = login_url(t, NULL);
@@ -455,24 +521,32 @@ portal_get(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 		free(url);
 		return;
 	}
+	if (q && !login_input_ok(q, PORTAL_QUERY_MAX))
+		q = NULL;	/* empty, too long or control characters: every app */
 	v = tmpl_vars_new();
-	portal_apps(idp, t, req, &ss, v);
+	portal_apps(idp, t, req, &ss, q, v, &c);
+	portal_search(t, q, &c, v);
+	portal_since(idp, t, &ss, v);
 	binding = session_binding(&ss);
 	csrf = session_csrf_token(t, "logout", binding);
 	logout = xasprintf("%slogout", t->path);
 	certs = xasprintf("%scerts", t->path);
+	account = xasprintf("%saccount", t->path);
 	tmpl_set(v, "title", page_msg(idp->pages, lang, "portal_title"));
 	tmpl_set(v, "username", ss.user.name);
 	tmpl_set(v, "display_name", ss.user.display_name ? ss.user.display_name : ss.user.name);
 	tmpl_set(v, "csrf", csrf);
 	tmpl_set(v, "logout_url", logout);
 	tmpl_set(v, "certs_url", certs);
+	tmpl_set(v, "account_url", account);
+	tmpl_set(v, "wide", "1");
 	page_render(idp->pages, req, 200, "portal.html", v);
 	tmpl_vars_free(v);
 	free(binding);
 	free(csrf);
 	free(logout);
 	free(certs);
+	free(account);
 	session_clear(&ss);
 }
 

@@ -33,6 +33,7 @@ struct oidc_client {
 	char *id_token_alg;
 	int opaque_access;		/* access tokens are random strings, not JWTs */
 	char *backchannel_uri;
+	char *initiate_login_uri;	/* OIDC Core 4: where a login the portal starts begins */
 	int grant_code, grant_refresh, grant_client_credentials;
 };
 

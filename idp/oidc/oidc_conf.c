@@ -105,6 +105,7 @@ add_client(const void *rec, void *arg)
 	c->id_token_alg = xstrdup(a->id_token_alg ? a->id_token_alg : "RS256");
 	c->opaque_access = a->access_token_format && !strcmp(a->access_token_format, "opaque");
 	c->backchannel_uri = a->backchannel_uri ? xstrdup(a->backchannel_uri) : NULL;
+	c->initiate_login_uri = a->initiate_login_uri ? xstrdup(a->initiate_login_uri) : NULL;
 	c->grant_code = has_grant(a->grant_types, "authorization_code");
 	c->grant_refresh = has_grant(a->grant_types, "refresh_token");
 	c->grant_client_credentials = has_grant(a->grant_types, "client_credentials");
@@ -223,6 +224,7 @@ oidc_tenant_free(struct oidc_tenant *o)
 		free(c->assertion_alg);
 		free(c->id_token_alg);
 		free(c->backchannel_uri);
+		free(c->initiate_login_uri);
 	}
 	free(o->clients);
 	free(o->jwks_json);

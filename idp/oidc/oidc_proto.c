@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "encode.h"
 #include "log.h"
 #include "oidc.h"
 #include "pki.h"
@@ -74,25 +75,55 @@ make_keys(struct instance *in, const char *tenant, int create, struct keyrec *ou
 	return (int)n;
 }
 
+/* The site of uri (scheme://host[:port]/), a new string, or NULL. */
+static char *
+site_of(const char *uri)
+{
+	const char *host = strstr(uri, "://");
+
+	if (host == NULL)
+		return NULL;
+	host += 3;
+	return xasprintf("%.*s/", (int)(host - uri + strcspn(host, "/?#")), uri);
+}
+
 /*
- * Where the portal sends a user to start an OIDC app: the origin of its first redirect
- * URI (the app's own front page, which begins the code flow); NULL for clients without a
- * redirect URI (client_credentials only), which the portal does not list.
+ * OpenID Connect Core 4 (initiating login from a third party): the client's login
+ * initiation endpoint with iss (which OP) and target_link_uri (where to go after), on
+ * the query it may already have.
+ */
+static char *
+initiation_url(const char *initiate, const char *iss, const char *target)
+{
+	char *e_iss = url_encode(iss), *e_target = target ? url_encode(target) : NULL;
+	char *url = xasprintf("%s%ciss=%s%s%s", initiate, strchr(initiate, '?') ? '&' : '?',
+	    e_iss, e_target ? "&target_link_uri=" : "", e_target ? e_target : "");
+
+	free(e_iss);
+	free(e_target);
+	return url;
+}
+
+/*
+ * Where the portal sends a user to start an OIDC app: its initiate_login_uri when it has
+ * one, else the site of its first redirect URI (the app's own front page, which begins
+ * the code flow; the redirect URI itself only takes answers).  NULL for clients that
+ * cannot log a user in (no code grant or no redirect URI), which the portal does not list.
  */
 static char *
 launch_url(const struct tenant_ctx *t, const struct tenant_app *a)
 {
-	const char *uri, *host;
-
 	for (size_t i = 0; t->oidc && i < t->oidc->nclients; i++) {
-		if (strcmp(t->oidc->clients[i].app, a->name) || !t->oidc->clients[i].nredirect ||
-		    !t->oidc->clients[i].grant_code)
+		const struct oidc_client *c = &t->oidc->clients[i];
+		char *site, *url;
+		if (strcmp(c->app, a->name) || !c->nredirect || !c->grant_code)
 			continue;
-		uri = t->oidc->clients[i].redirect_uris[0];
-		if ((host = strstr(uri, "://")) == NULL)
-			return NULL;
-		host += 3;
-		return xasprintf("%.*s/", (int)(host - uri + strcspn(host, "/?#")), uri);
+		site = site_of(c->redirect_uris[0]);
+		if (c->initiate_login_uri == NULL)
+			return site;
+		url = initiation_url(c->initiate_login_uri, t->base, site);
+		free(site);
+		return url;
 	}
 	return NULL;
 }

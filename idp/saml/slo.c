@@ -270,6 +270,67 @@ carry_on(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char
 	return 1;
 }
 
+/* Where the logout confirmation posts: the core's logout, with its CSRF token. */
+static void
+confirm_page(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const struct sso_session *ss, const struct saml_sp *sp)
+{
+	const struct tenant_app *a = tenant_app_by_name(t, sp->app);
+	const char *lang = page_lang(req);
+	struct tmpl_vars *v = tmpl_vars_new();
+	char binding[65], *csrf, *logout = xasprintf("%slogout", t->path);
+	char *portal = xasprintf("%sportal", t->path);
+
+	hex_encode(ss->hash, sizeof(ss->hash), binding);
+	csrf = session_csrf_token(t, "logout", binding);
+	tmpl_set(v, "title", page_msg(idp->pages, lang, "portal_slo_title"));
+	tmpl_set(v, "app_name", a ? a->display_name : sp->entity_id);
+	tmpl_set(v, "csrf", csrf);
+	tmpl_set(v, "logout_url", logout);
+	tmpl_set(v, "portal_url", portal);
+	http_add_header(req, "Cache-Control", "no-store");
+	page_render(idp->pages, req, 200, "slo_confirm.html", v);
+	tmpl_vars_free(v);
+	free(csrf);
+	free(logout);
+	free(portal);
+}
+
+/*
+ * An unsigned LogoutRequest.  Anyone can make a browser send one, so it never ends a
+ * session by itself.  An SP whose metadata has a signing key should have signed it:
+ * refused.  An SP without one (SimpleSAMLphp's default) cannot: the user is asked, and
+ * the normal logout runs when they confirm (a POST with the logout CSRF token).
+ */
+static void
+unsigned_request(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const struct inbound *in)
+{
+	struct sso_session ss;
+	char *url;
+	int have;
+
+	if (saml_keys_count(in->sp->keys) > 0) {
+		slo_reject(idp, t, req, in->m.issuer, "unsigned LogoutRequest from an SP that signs");
+		return;
+	}
+	if ((have = session_current(idp, t, req, &ss)) < 0) {
+		page_error(idp->pages, req, 503, "error_server", NULL);
+		return;
+	}
+	audit_event(idp->in.store, t->id, "saml.slo.confirm", "user", have == 1 ? ss.user.name : NULL,
+	    "sp", in->m.issuer, "ip", http_client_ip(req), NULL);
+	if (have == 1) {
+		confirm_page(idp, t, req, &ss, in->sp);
+		session_clear(&ss);
+		return;
+	}
+	/* Nothing to end here: the core's logout page says so. */
+	url = xasprintf("%slogout", t->path);
+	http_redirect(req, url);
+	free(url);
+}
+
 void
 slo_endpoint(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 {
@@ -280,14 +341,19 @@ slo_endpoint(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	struct inbound in;
 	const char *errstr;
 
-	/* Logout messages are signed: they end sessions. */
+	/*
+	 * Logout messages are signed: they end sessions.  Responses must be; requests are
+	 * checked here, and an unsigned one is refused or confirmed by the user.
+	 */
 	if (sso_inbound(idp, t, req, is_response ? "SAMLResponse" : "SAMLRequest",
-	    is_response ? "LogoutResponse" : "LogoutRequest", endpoint, clock_now(), 1, &in,
-	    &errstr) == -1) {
+	    is_response ? "LogoutResponse" : "LogoutRequest", endpoint, clock_now(),
+	    is_response, &in, &errstr) == -1) {
 		if (!is_response || !carry_on(idp, t, req, form_get(src, "RelayState"), errstr))
 			slo_reject(idp, t, req, in.m.issuer, errstr);
 	} else if (is_response)
 		logout_response(idp, t, req, &in);
+	else if (!in.signed_msg)
+		unsigned_request(idp, t, req, &in);
 	else
 		logout_request(idp, t, req, &in);
 	sso_inbound_clear(&in);

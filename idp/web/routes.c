@@ -196,6 +196,24 @@ tenant_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const 
 	}
 }
 
+/*
+ * The root and unknown tenants: how to reach one's company's sign-in page, which never
+ * names a tenant (the list of organisations served here is nobody's business).
+ */
+static void
+help_page(struct idp *idp, struct http_req *req, int unknown)
+{
+	struct tmpl_vars *v = tmpl_vars_new();
+	const char *lang = page_lang(req);
+
+	tmpl_set(v, "title", page_msg(idp->pages, lang, unknown ? "error_unknown_tenant" :
+	    "portal_home_title"));
+	if (unknown)
+		tmpl_set(v, "unknown", "1");
+	page_render(idp->pages, req, unknown ? 404 : 200, "welcome.html", v);
+	tmpl_vars_free(v);
+}
+
 int
 route_common(struct idp *idp, struct http_req *req)
 {
@@ -207,6 +225,10 @@ route_common(struct idp *idp, struct http_req *req)
 	}
 	if (!strncmp(path, "/static/", 8)) {
 		page_static(idp->pages, req, path + 8);
+		return 1;
+	}
+	if (!strcmp(path, "/") && is_get(req)) {
+		help_page(idp, req, 0);
 		return 1;
 	}
 	return 0;
@@ -227,13 +249,13 @@ route_tenant(struct idp *idp, struct http_req *req, const char **rest)
 	slash = strchr(path + 3, '/');
 	tlen = slash ? (size_t)(slash - path - 3) : strlen(path + 3);
 	if (tlen == 0 || tlen > TENANT_MAX) {
-		page_error(idp->pages, req, 404, "error_unknown_tenant", NULL);
+		help_page(idp, req, 1);
 		return NULL;
 	}
 	memcpy(tenant, path + 3, tlen);
 	tenant[tlen] = '\0';
 	if ((t = idp_tenant(idp, tenant)) == NULL) {
-		page_error(idp->pages, req, 404, "error_unknown_tenant", NULL);
+		help_page(idp, req, 1);
 		return NULL;
 	}
 	*rest = slash ? slash : "";
