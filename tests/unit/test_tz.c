@@ -2,7 +2,8 @@
  * Unit tests for lib/tz.c: local day and minute in Asia/Tokyo across local midnight and the
  * Sunday/Monday boundary, America/New_York across both daylight-saving transitions, UTC and
  * instants before 1970, zone ids ICU does not know (it would read them as GMT), and threads
- * that switch zones while others use theirs.
+ * that switch zones while others use theirs; tz_format's text (offsets east and west,
+ * half-hour, daylight-saving, unknown zones as UTC).
  */
 #include "config.h"
 
@@ -134,6 +135,33 @@ test_tz_out_of_range(void **state)
 	assert_int_equal(l.minute, HM(23, 59));
 }
 
+/* What people read: local date and minute with the offset; unknown zones as UTC. */
+static void
+test_tz_format_table(void **state)
+{
+	static const struct {
+		const char *zone;
+		int64_t t;
+		const char *want;
+	} cases[] = {
+		/* 2026-12-03T15:04:59Z */
+		{ "Asia/Tokyo", 1796310299, "2026-12-04 00:04 UTC+09:00" },
+		{ "America/Los_Angeles", 1796310299, "2026-12-03 07:04 UTC-08:00" },
+		/* 2026-07-01T00:00:00Z: daylight-saving time in New York */
+		{ "America/New_York", 1782864000, "2026-06-30 20:00 UTC-04:00" },
+		{ "Asia/Kolkata", 1782864000, "2026-07-01 05:30 UTC+05:30" },
+		{ "No/Such_Zone", 1782864000, "2026-07-01 00:00 UTC+00:00" },
+		{ NULL, 0, "1970-01-01 00:00 UTC+00:00" },
+	};
+	char out[TZ_TIME_LEN];
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		tz_format(cases[i].zone, cases[i].t, out);
+		assert_string_equal(out, cases[i].want);
+	}
+}
+
 /* Each thread walks the table starting at its own row, so the zones interleave. */
 static void *
 thread_main(void *arg)
@@ -174,6 +202,7 @@ main(void)
 		cmocka_unit_test(test_tz_valid_zones),
 		cmocka_unit_test(test_tz_out_of_range),
 		cmocka_unit_test(test_tz_threads),
+		cmocka_unit_test(test_tz_format_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
