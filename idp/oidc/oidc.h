@@ -55,6 +55,13 @@ void oidc_tenant_free(struct oidc_tenant *o);
 const struct oidc_client *oidc_client_find(const struct oidc_tenant *o, const char *client_id);
 /* The signing key for alg ("RS256" or "ES256"). */
 const struct jose_key *oidc_signing_key(const struct oidc_tenant *o, const char *alg);
+/*
+ * OpenID Connect Core 4 (initiating login from a third party): the client's login
+ * initiation endpoint initiate with iss (which OP) and target_link_uri (where to go after;
+ * left out when NULL) added to the query it may already have, without a fragment.  A new
+ * string.
+ */
+char *oidc_initiation_url(const char *initiate, const char *iss, const char *target);
 /* The "sid" an SSO session has towards relying parties (not the cookie, not its hash). */
 char *oidc_sid(struct tenant_ctx *t, const unsigned char session_hash[32]);
 

@@ -87,17 +87,16 @@ site_of(const char *uri)
 	return xasprintf("%.*s/", (int)(host - uri + strcspn(host, "/?#")), uri);
 }
 
-/*
- * OpenID Connect Core 4 (initiating login from a third party): the client's login
- * initiation endpoint with iss (which OP) and target_link_uri (where to go after), on
- * the query it may already have.
- */
-static char *
-initiation_url(const char *initiate, const char *iss, const char *target)
+char *
+oidc_initiation_url(const char *initiate, const char *iss, const char *target)
 {
+	/* A fragment would swallow what follows it: none is sent (RFC 3986 3.5). */
+	int n = (int)strcspn(initiate, "#");
+	const char *q = memchr(initiate, '?', (size_t)n);
+	const char *sep = q == NULL ? "?" : n > 0 && strchr("?&", initiate[n - 1]) ? "" : "&";
 	char *e_iss = url_encode(iss), *e_target = target ? url_encode(target) : NULL;
-	char *url = xasprintf("%s%ciss=%s%s%s", initiate, strchr(initiate, '?') ? '&' : '?',
-	    e_iss, e_target ? "&target_link_uri=" : "", e_target ? e_target : "");
+	char *url = xasprintf("%.*s%siss=%s%s%s", n, initiate, sep, e_iss,
+	    e_target ? "&target_link_uri=" : "", e_target ? e_target : "");
 
 	free(e_iss);
 	free(e_target);
@@ -121,7 +120,7 @@ launch_url(const struct tenant_ctx *t, const struct tenant_app *a)
 		site = site_of(c->redirect_uris[0]);
 		if (c->initiate_login_uri == NULL)
 			return site;
-		url = initiation_url(c->initiate_login_uri, t->base, site);
+		url = oidc_initiation_url(c->initiate_login_uri, t->base, site);
 		free(site);
 		return url;
 	}
