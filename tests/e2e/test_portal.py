@@ -12,6 +12,10 @@
 - An unsigned LogoutRequest: from an SP whose metadata has no signing key, a "sign out of
   all apps?" page whose form (CSRF token bound to the session) runs the normal logout;
   from an SP with a signing key, refused; neither ends a session by itself.
+- A real RP (apache2 + mod_auth_openidc) from its tile: its site, and with
+  initiate_login_uri its third-party initiated login (logged in at Sekisho, on to
+  target_link_uri).  initiate_login_uri is set with `sekisho app set APP
+  --initiate-login-uri URI` (part A of issue 12): until it exists those checks are a SKIP.
 """
 import datetime
 import os
@@ -27,6 +31,7 @@ from sekisho_test import Server, Tap, parse_forms
 
 sys.path.insert(0, st.PEERS)
 import samlforge as sf  # noqa: E402
+from peers.openidc import OidcRP  # noqa: E402
 
 t = Tap()
 PW = "portal-Pass-2931"
@@ -155,12 +160,7 @@ def check_since(srv, zone):
 def check_initiate(srv):
     """initiate_login_uri (set with part A's `app set --initiate-login-uri`)."""
     uri = "https://wiki.example.net/login/start?from=portal"
-    r = srv.cli("app", "set", "wiki", "--initiate-login-uri", uri, check=False)
-    if r.returncode != 0 and "initiate" in r.stderr:
-        why = r.stderr.strip().splitlines()[0][:120]
-        print("ok %d - initiate_login_uri # SKIP `app set --initiate-login-uri` is not "
-              "there yet: %s" % (t.n + 1, why), flush=True)
-        t.n += 1
+    if not set_initiate(srv, "wiki", uri):
         return
     _, r = portal_login(srv)
     got = tiles(r).get("社内Wiki", "")
@@ -176,6 +176,49 @@ def check_initiate(srv):
     _, r = portal_login(srv)
     t.eq(tiles(r).get("社内Wiki"), "https://wiki.example.net:8443/",
          "initiate_login_uri cleared: the first redirect URI's site again")
+
+
+def set_initiate(srv, app, uri):
+    """Part A's `app set APP --initiate-login-uri URI`; False (and a TAP SKIP) until it
+    lands."""
+    r = srv.cli("app", "set", app, "--initiate-login-uri", uri, check=False)
+    if r.returncode != 0 and "initiate" in r.stderr:
+        why = r.stderr.strip().splitlines()[0][:120]
+        print("ok %d - initiate_login_uri of %s # SKIP `app set --initiate-login-uri` is not "
+              "there yet: %s" % (t.n + 1, app, why), flush=True)
+        t.n += 1
+        return False
+    if r.returncode != 0:
+        raise RuntimeError("app set --initiate-login-uri: %s" % r.stderr)
+    return True
+
+
+def part_rp(srv):
+    """A real relying party (mod_auth_openidc) started from its tile."""
+    rp = OidcRP(srv, "team")
+    try:
+        srv.cli("app", "set", "team", "--display-name", "チーム")
+        b, r = portal_login(srv)
+        t.eq(tiles(r).get("チーム"), rp.url + "/",
+             "mod_auth_openidc tile without initiate_login_uri: its site")
+        r = b.get(tiles(r).get("チーム", rp.url + "/"))
+        t.ok(r.status_code == 200 and "public page" in r.text, "the tile reaches its site",
+             "%d %s" % (r.status_code, r.url))
+        # mod_auth_openidc takes third-party initiated logins at its redirect URI.
+        if not set_initiate(srv, "team", rp.redirect_uri):
+            return
+        b, r = portal_login(srv)
+        start = len(b.history)
+        r = b.get(tiles(r).get("チーム", rp.url + "/"))
+        asked = [h for h in b.history[start:] if h.url.startswith(srv.base() + "/oidc/authorize")]
+        t.ok(r.status_code == 200 and r.url == rp.url + "/" and asked,
+             "tile with initiate_login_uri: mod_auth_openidc logs in at Sekisho and goes on "
+             "to target_link_uri", "%d %s" % (r.status_code, r.url))
+        r = b.get(rp.protected)
+        t.ok(r.status_code == 200 and "OIDC_CLAIM_sub=" in r.text,
+             "and alice is signed in at the RP", r.text[:400])
+    finally:
+        rp.close()
 
 
 def part_search(srv):
@@ -298,6 +341,7 @@ def main():
         t.run("portal", part_portal, srv)
         t.run("search", part_search, srv)
         t.run("slo", part_slo, srv, tmp)
+        t.run("relying party", part_rp, srv)
     finally:
         srv.close()
     t.done()
