@@ -270,7 +270,10 @@ carry_on(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char
 	return 1;
 }
 
-/* Where the logout confirmation posts: the core's logout, with its CSRF token. */
+/*
+ * "Sign out of all applications?" for the SP sp: the form posts to the core's logout
+ * with the token that page checks (bound to this session), so the normal logout runs.
+ */
 static void
 confirm_page(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
     const struct sso_session *ss, const struct saml_sp *sp)
@@ -311,15 +314,16 @@ unsigned_request(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 	int have;
 
 	if (saml_keys_count(in->sp->keys) > 0) {
-		slo_reject(idp, t, req, in->m.issuer, "unsigned LogoutRequest from an SP that signs");
+		slo_reject(idp, t, req, in->m.issuer,
+		    "unsigned LogoutRequest from an SP that signs");
 		return;
 	}
 	if ((have = session_current(idp, t, req, &ss)) < 0) {
 		page_error(idp->pages, req, 503, "error_server", NULL);
 		return;
 	}
-	audit_event(idp->in.store, t->id, "saml.slo.confirm", "user", have == 1 ? ss.user.name : NULL,
-	    "sp", in->m.issuer, "ip", http_client_ip(req), NULL);
+	audit_event(idp->in.store, t->id, "saml.slo.confirm", "user",
+	    have == 1 ? ss.user.name : NULL, "sp", in->m.issuer, "ip", http_client_ip(req), NULL);
 	if (have == 1) {
 		confirm_page(idp, t, req, &ss, in->sp);
 		session_clear(&ss);
