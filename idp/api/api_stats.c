@@ -25,9 +25,15 @@ reasons_json(const struct admin_stats *s)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < s->n_reasons; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s?, s:I}", "event", s->reasons[i].event,
-		    "reason", s->reasons[i].reason, "count", (json_int_t)s->reasons[i].count));
+	for (size_t i = 0; i < s->n_reasons; i++) {
+		json_t *o = json_pack("{s:s, s:I}", "event", s->reasons[i].event, "count",
+		    (json_int_t)s->reasons[i].count);
+
+		/* absent, not null, when the record had none (access.deny) */
+		if (s->reasons[i].reason)
+			json_object_set_new(o, "reason", json_string(s->reasons[i].reason));
+		json_array_append_new(a, o);
+	}
 	return a;
 }
 

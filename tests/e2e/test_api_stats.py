@@ -7,7 +7,8 @@ the time written in a file (moved by the test), around local midnight in Tokyo (
 UTC), the default tenant's time zone.
 
 - Logins through the login page: alice before midnight (ok, then a wrong password), bob
-  and ALICE after it (ok), a wrong password and an unknown user: GET stats has them on
+  and ALICE after it (ok), a wrong password, an unknown user and carol refused by a deny
+  rule (access.deny): GET stats has them on
   the right local days, the totals, the refusals by reason and 2 active users, and those
   numbers equal what the audit records (`sekisho audit --json`) say per Tokyo day.
 - A certificate issued 1800 days before (5 years of validity) is counted in the month it
@@ -76,6 +77,7 @@ def login(e, user, password):
 def logins(e):
     e.srv.add_user("alice", PW)
     e.srv.add_user("bob", PW)
+    e.srv.add_user("carol", PW)
     e.set(START)
     t.eq(login(e, "alice", PW).status_code, 200, "alice signs in at 23:20 Tokyo")
     e.set(START + 600)
@@ -88,6 +90,9 @@ def logins(e):
     t.eq(login(e, "nobody", "wrong password").status_code, 401, "an unknown user")
     e.set(START + 4200)
     t.eq(login(e, "ALICE", PW).status_code, 200, "ALICE signs in after midnight")
+    e.srv.cli("policy", "add", "nocarol", "--effect", "deny", "--user", "carol")
+    e.set(START + 4800)
+    t.ok(login(e, "carol", PW).status_code >= 400, "carol is refused by a rule")
 
 
 def audit_days(e):
@@ -118,14 +123,14 @@ def check_logins(e, api, key):
     t.eq([s["days"][-2]["date"], s["days"][-1]["date"]], ["2027-03-10", "2027-03-11"],
          "the last two days are Tokyo's March 10 and 11")
     t.eq(s["days"][-1]["start"], "2027-03-10T15:00:00Z", "today starts at 15:00 UTC")
-    t.eq([(d["logins"], d["refusals"]) for d in s["days"][-2:]], [(1, 1), (2, 2)],
-         "March 10: 1 login, 1 refusal; March 11: 2 logins, 2 refusals")
+    t.eq([(d["logins"], d["refusals"]) for d in s["days"][-2:]], [(1, 1), (2, 3)],
+         "March 10: 1 login, 1 refusal; March 11: 2 logins, 3 refusals")
     t.eq(sum(d["logins"] + d["refusals"] for d in s["days"][:-2]), 0, "nothing before")
-    t.eq((s["logins"], s["refusals"], s["active_users"]), (3, 3, 2),
-         "totals: 3 logins, 3 refusals, 2 active users (alice and ALICE are one)")
+    t.eq((s["logins"], s["refusals"], s["active_users"]), (3, 4, 2),
+         "totals: 3 logins, 4 refusals, 2 active users (alice and ALICE are one)")
     t.eq([(r["event"], r.get("reason"), r["count"]) for r in s["refusal_reasons"]],
-         [("login.fail", "bad_password", 2), ("login.fail", "unknown_user", 1)],
-         "refusals by reason")
+         [("login.fail", "bad_password", 2), ("access.deny", None, 1),
+          ("login.fail", "unknown_user", 1)], "refusals by reason (access.deny has none)")
     days, reasons = audit_days(e)
     t.eq({d["date"]: [d["logins"], d["refusals"]] for d in s["days"]
           if d["logins"] or d["refusals"]}, days, "per day: as the audit records say")

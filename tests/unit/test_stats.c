@@ -1,8 +1,9 @@
 /*
  * Unit tests for admin/stats.c on a real store with a fixed clock: logins and refusals
- * land on the tenant's local days (midnight in Tokyo is 15:00 UTC), active users are
- * counted without regard to case, the walk of the trail stops at the 30-day edge,
- * certificates fall in local months, and keys at 80 % of their quota are listed.
+ * land on the tenant's local days (midnight in Tokyo is 15:00 UTC; New York's move with
+ * summer time), active users are counted without regard to case, the walk of the trail
+ * stops at the 30-day edge, certificates fall in local months, and keys at 80 % of their
+ * quota are listed.
  */
 #include "config.h"
 
@@ -147,6 +148,29 @@ test_stats_days_utc(void **state)
 	assert_int_equal(s.days[0].logins, 0);
 	assert_int_equal(s.logins, 3);
 	assert_int_equal(s.active_users, 2);	/* alice, future */
+	admin_stats_clear(&s);
+}
+
+/* New York's days across the start of summer time (March 14, 2027): 23 hours long. */
+static void
+test_stats_days_dst(void **state)
+{
+	struct fx *fx = *state;
+	struct admin a = adm(fx, "ny");
+	struct admin_stats s;
+
+	add_tenant(fx, "ny", "America/New_York");
+	clock_set_fixed(1805544000);	/* 2027-03-20T12:00:00Z */
+	assert_int_equal(admin_stats(&a, &s), 0);
+	clock_set_fixed(NOW);
+	assert_string_equal(s.days[0].date, "2027-02-19");
+	assert_int_equal(s.days[0].start, 1803013200);	/* 05:00Z: EST */
+	assert_string_equal(s.days[23].date, "2027-03-14");
+	assert_int_equal(s.days[23].start, 1805000400);	/* 05:00Z */
+	assert_string_equal(s.days[24].date, "2027-03-15");
+	assert_int_equal(s.days[24].start, 1805083200);	/* 04:00Z: EDT */
+	assert_int_equal(s.days[29].start, 1805515200);
+	assert_string_equal(s.months[0].month, "2027-03");
 	admin_stats_clear(&s);
 }
 
@@ -321,6 +345,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stats_days_tokyo),
 		cmocka_unit_test(test_stats_days_utc),
+		cmocka_unit_test(test_stats_days_dst),
 		cmocka_unit_test(test_stats_reasons),
 		cmocka_unit_test(test_stats_reasons_capped),
 		cmocka_unit_test(test_stats_stops_at_edge),
