@@ -28,7 +28,7 @@
 static const struct api_route *const tables[] = {
 	api_user_routes, api_app_routes, api_catalog_routes, api_policy_routes,
 	api_cert_routes, api_audit_routes, api_key_routes, api_tenant_routes,
-	api_factor_routes, NULL
+	api_factor_routes, api_stats_routes, NULL
 };
 
 const struct api_route *const *

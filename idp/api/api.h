@@ -53,6 +53,7 @@ extern const struct api_route api_audit_routes[];	/* api_audit.c: query, export 
 extern const struct api_route api_key_routes[];		/* api_keys.c */
 extern const struct api_route api_tenant_routes[];	/* api_tenant.c: settings, signing keys */
 extern const struct api_route api_factor_routes[];	/* api_factors.c: factors, reset links */
+extern const struct api_route api_stats_routes[];	/* api_stats.c: the dashboard's numbers */
 
 struct api_call {
 	struct idp *idp;

@@ -17,7 +17,7 @@
 
 static const char *const fragments[] = {
 	"users.json", "apps.json", "catalog.json", "policies.json", "certs.json", "audit.json",
-	"keys.json", "tenant.json", "factors.json", NULL
+	"keys.json", "tenant.json", "factors.json", "stats.json", NULL
 };
 
 static json_t *
