@@ -78,6 +78,7 @@ def login_then_refused(t, srv):
     r = b.submit_login(b.get(srv.base() + "/login"), "alice", PASSWORD)
     t.ok(r.status_code == 200 and "alice" in r.text and "/login" not in r.url,
          "alice logs in on the upgraded directory", r.url)
+    t.ok("株式会社アクメ" in r.text, "and the portal shows the company")
     pv.refused_by_prev(t, srv)
 
 
