@@ -34,6 +34,7 @@ struct admin_oidc_app {
 	const char *access_token;	/* "jwt" | "opaque"; NULL: default */
 	const char *backchannel_uri;
 	const char *grants;		/* comma-separated, or NULL: default */
+	const char *initiate_login_uri;	/* https: where the portal starts a login, or NULL */
 };
 /*
  * Add an OIDC client.  *client_id_r and (when it has one) *secret_r are new strings: the
@@ -55,7 +56,8 @@ int admin_app_assign_changed(struct admin *a, const char *app, const char *kind,
 int admin_app_prune_assignments(struct admin *a, const char *app, int *removed_r);
 /*
  * What the portal shows.  An icon's type is found from its bytes; when d->icon_type is
- * set (the type its sender declared) the bytes must be of that type.
+ * set (the type its sender declared) the bytes must be of that type.  An
+ * initiate_login_uri (https; "" removes it) is for OIDC clients only.
  */
 int admin_app_set_display(struct admin *a, const char *name, const struct app_display *d);
 

@@ -1,8 +1,8 @@
 /*
- * A tenant's settings and signing keys for the sekisho command line (`tenant set`, `key
- * list`, `key rotate`, `cert ca`) and the admin API (tenant, signing-keys,
- * certificates/ca): the checks on the values, the settings as they apply (defaults filled
- * in), one commit for all the settings of a change, and key rotation with its record.
+ * A tenant's settings, branding and signing keys for the sekisho command line (`tenant
+ * set`, `key list`, `key rotate`, `cert ca`) and the admin API (tenant, tenant/logo,
+ * signing-keys, certificates/ca): the checks on the values, the settings as they apply
+ * (defaults filled in), one commit for all the settings of a change, and key rotation.
  */
 #ifndef SEKISHO_ADMIN_TENANT_H
 #define SEKISHO_ADMIN_TENANT_H
@@ -19,6 +19,12 @@ struct admin_tenant {
 	char *timezone;		/* IANA id of the rules' days and hours */
 	char *default_effect;	/* "allow" or "deny" when no rule decides */
 	uint64_t password_min_length;	/* characters */
+	/* branding, NULL (logo_len 0) when unset */
+	char *display_name;
+	char *color;		/* "#rrggbb" */
+	char *help_url;
+	char *logo_type;	/* "image/png", "image/svg+xml" */
+	size_t logo_len;
 };
 
 /* Tenant id's settings in t_r (clear with admin_tenant_clear): 0, or -1 after admin_fail (404). */
@@ -31,12 +37,20 @@ struct admin_tenant_set {
 	const char *default_effect;	/* "allow" or "deny", or NULL */
 	int pw_min_given;		/* password_min_length is to be set */
 	int64_t password_min_length;	/* 1..128 */
+	/* branding: NULL stays; the members whose STORE_BRAND_* bit is in clear go */
+	const char *display_name;	/* 1..128 characters without control characters */
+	const unsigned char *logo;	/* logo_len bytes of PNG or SVG, as app icons */
+	size_t logo_len;
+	const char *color;		/* "#rgb" or "#rrggbb" that white text is readable on */
+	const char *help_url;		/* https: or mailto: */
+	unsigned clear;
 };
 
 /*
- * Check every value of s (field "timezone", "default_effect", "password_min_length"), then
- * change them all in one commit, audited as admin.tenant.set: 0, or -1 after admin_fail
- * (nothing changed).
+ * Check every value of s (field "timezone", "default_effect", "password_min_length",
+ * "display_name", "logo", "color", "help_url"), then change them (the rules' settings in
+ * one commit, the branding in the next), audited as admin.tenant.set: 0, or -1 after
+ * admin_fail (nothing changed).  A colour is stored as "#rrggbb".
  */
 int admin_tenant_set(struct admin *a, const char *id, const struct admin_tenant_set *s);
 

@@ -43,6 +43,11 @@ int admin_user_import_check(struct admin *a, const struct admin_user_in *in, siz
  */
 int admin_user_import(struct admin *a, const struct admin_user_in *in, size_t n,
     const char *password, size_t *at_r);
+/*
+ * A console role's name ("user", "helpdesk", "admin") into *role_r: 0, or -1 after
+ * admin_fail (field "role").  What user set and PATCH users give admin_user_update.
+ */
+int admin_user_role(struct admin *a, const char *name, uint64_t *role_r);
 /* user set: NULL members of ch stay, "" clears (see struct user_change). */
 int admin_user_update(struct admin *a, const char *name, const struct user_change *ch);
 int admin_user_rename(struct admin *a, const char *name, const char *new_name);

@@ -229,6 +229,21 @@ oidc_uris(struct admin *a, const struct admin_oidc_app *in, struct app *app)
 	return 0;
 }
 
+/* OIDC Core 4: where a login started by a third party (the portal) goes; https only. */
+static int
+initiate_uri_ok(struct admin *a, const char *uri)
+{
+	const char *err;
+
+	if (url_check_app_uri(uri, &err) == -1)
+		return admin_fail(a, ADMIN_INVALID, "initiate_login_uri",
+		    "initiate login URI %s: %s", uri, err);
+	if (strncmp(uri, "https://", 8))
+		return admin_fail(a, ADMIN_INVALID, "initiate_login_uri",
+		    "initiate login URI %s: must be https", uri);
+	return 0;
+}
+
 /* private_key_jwt: the client's keys, all of one type, so that one algorithm is pinned. */
 static int
 oidc_jwks(struct admin *a, const struct admin_oidc_app *in, struct app *app)
@@ -300,8 +315,10 @@ admin_app_add_oidc(struct admin *a, const struct admin_oidc_app *in, char **clie
 	*client_id_r = *secret_r = NULL;
 	if (name_ok(a, in->name) == -1 || oidc_choices(a, in, &app) == -1 ||
 	    grants_ok(a, &app, in->n_redirect) == -1 || oidc_uris(a, in, &app) == -1 ||
-	    oidc_jwks(a, in, &app) == -1)
+	    oidc_jwks(a, in, &app) == -1 || (in->initiate_login_uri &&
+	    initiate_uri_ok(a, in->initiate_login_uri) == -1))
 		goto done;
+	app.initiate_login_uri = (char *)in->initiate_login_uri;
 	app.name = (char *)in->name;
 	app.type = "oidc";
 	app.entity_id = crypto_random_token(16);
@@ -437,6 +454,28 @@ display_ok(struct admin *a, const struct app_display *in, struct app_display *d)
 			return admin_fail(a, ADMIN_INVALID, "icon", "the image is %s, not %s",
 			    d->icon_type, in->icon_type);
 	}
+	if (d->initiate_login_uri && *d->initiate_login_uri &&
+	    initiate_uri_ok(a, d->initiate_login_uri) == -1)
+		return -1;
+	return 0;
+}
+
+/* An initiate_login_uri is set on OIDC clients only: 0, or -1 after admin_fail. */
+static int
+oidc_only(struct admin *a, const char *name)
+{
+	struct app app;
+	int rc = store_app_get(a->in->store, a->tenant, name, &app), oidc;
+
+	oidc = rc == 1 && app.type && !strcmp(app.type, "oidc");
+	if (rc == 1)
+		store_app_clear(&app);
+	if (rc != 1)
+		return admin_fail(a, rc == 0 ? ADMIN_NOT_FOUND : ADMIN_FAILED, NULL, "app %s: %s",
+		    name, rc == 0 ? "no such app" : "storage error");
+	if (!oidc)
+		return admin_fail(a, ADMIN_INVALID, "initiate_login_uri",
+		    "app %s is not an OpenID Connect client", name);
 	return 0;
 }
 
@@ -450,12 +489,15 @@ admin_app_set_display(struct admin *a, const char *name, const struct app_displa
 	int rc;
 
 	admin_ok(a);
-	if (display_ok(a, in, &d) == -1)
+	if (display_ok(a, in, &d) == -1 ||
+	    (d.initiate_login_uri && *d.initiate_login_uri && oidc_only(a, name) == -1))
 		return -1;
 	if (d.icon_len)
 		snprintf(what, sizeof(what), "%s %zu bytes", d.icon_type, d.icon_len);
 	admin_audit(a, &ae, "admin.app.set", "app", name, "display_name", d.display_name,
-	    "description", d.description ? "changed" : NULL, "icon", d.icon ? what : NULL, NULL);
+	    "description", d.description ? "changed" : NULL, "icon", d.icon ? what : NULL,
+	    "initiate_login_uri", d.initiate_login_uri && !*d.initiate_login_uri ? "removed" :
+	    d.initiate_login_uri, NULL);
 	rc = store_app_set_display(a->in->store, a->tenant, name, &d, &ae, &err);
 	if (rc != 1)
 		return admin_fail(a, rc == 0 ? ADMIN_NOT_FOUND : ADMIN_FAILED, NULL, "app %s: %s",

@@ -1,16 +1,22 @@
 /*
  * A tenant's settings (time zone and default effect of the access rules, the password
- * policy) and its signing keys, shared by the sekisho command line and the admin API:
- * one place checks the values, and every setting of a change lands in one commit.
+ * policy), its branding (display name, logo, accent colour, help URL) and its signing
+ * keys, shared by the sekisho command line and the admin API: one place checks the values,
+ * and every setting of a change lands in one commit.
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/xmlstring.h>
+
 #include "admin_tenant.h"
 #include "audit.h"
+#include "icon.h"
 #include "instance.h"
 #include "pwquality.h"
 #include "rules.h"
@@ -36,6 +42,11 @@ admin_tenant_get(struct admin *a, const char *id, struct admin_tenant *t_r)
 		t_r->timezone = dup_or(t.timezone, RULE_DEFAULT_TIMEZONE);
 		t_r->default_effect = dup_or(t.default_effect, "allow");
 		t_r->password_min_length = t.pw_min_len ? t.pw_min_len : PWQUALITY_DEFAULT_MIN;
+		t_r->display_name = t.display_name ? xstrdup(t.display_name) : NULL;
+		t_r->color = t.color ? xstrdup(t.color) : NULL;
+		t_r->help_url = t.help_url ? xstrdup(t.help_url) : NULL;
+		t_r->logo_type = t.logo_len && t.logo_type ? xstrdup(t.logo_type) : NULL;
+		t_r->logo_len = t_r->logo_type ? t.logo_len : 0;
 	}
 	store_tenant_clear(&t);
 	if (rc == 0)
@@ -52,14 +63,30 @@ admin_tenant_clear(struct admin_tenant *t)
 	free(t->name);
 	free(t->timezone);
 	free(t->default_effect);
+	free(t->display_name);
+	free(t->color);
+	free(t->help_url);
+	free(t->logo_type);
 	memset(t, 0, sizeof(*t));
+}
+
+static int
+settings_given(const struct admin_tenant_set *s)
+{
+	return s->timezone || s->default_effect || s->pw_min_given;
+}
+
+static int
+brand_given(const struct admin_tenant_set *s)
+{
+	return s->display_name || s->logo || s->color || s->help_url || s->clear;
 }
 
 /* The checks of every value of s: 0, or -1 after admin_fail naming the first bad one. */
 static int
 check_set(struct admin *a, const struct admin_tenant_set *s)
 {
-	if (s->timezone == NULL && s->default_effect == NULL && !s->pw_min_given)
+	if (!settings_given(s) && !brand_given(s))
 		return admin_fail(a, ADMIN_INVALID, NULL, "nothing to set");
 	if (s->timezone && !tz_valid(s->timezone))
 		return admin_fail(a, ADMIN_INVALID, "timezone", "unknown time zone");
@@ -72,16 +99,151 @@ check_set(struct admin *a, const struct admin_tenant_set *s)
 	return 0;
 }
 
-int
-admin_tenant_set(struct admin *a, const char *id, const struct admin_tenant_set *s)
+/* ---- branding ---- */
+
+/* 1..128 characters of UTF-8 without control characters (C0, DEL, C1). */
+static int
+check_display_name(struct admin *a, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t chars = 0;
+
+	if (!xmlCheckUTF8(p))
+		return admin_fail(a, ADMIN_INVALID, "display_name", "display name is not UTF-8");
+	for (; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return admin_fail(a, ADMIN_INVALID, "display_name",
+			    "display name has a control character");
+		chars += (*p & 0xc0) != 0x80;
+	}
+	if (chars < 1 || chars > 128)
+		return admin_fail(a, ADMIN_INVALID, "display_name",
+		    "display name must be 1 to 128 characters");
+	return 0;
+}
+
+/* An sRGB channel (0..255) as linear light, as WCAG 2 computes relative luminance. */
+static double
+linear(unsigned v)
+{
+	double c = v / 255.0;
+
+	return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
+}
+
+/* White (luminance 1) against rgb: the WCAG contrast ratio, 1 to 21. */
+static double
+white_contrast(unsigned rgb)
+{
+	double l = 0.2126 * linear(rgb >> 16) + 0.7152 * linear((rgb >> 8) & 0xff) +
+	    0.0722 * linear(rgb & 0xff);
+
+	return 1.05 / (l + 0.05);
+}
+
+/* "#rgb" or "#rrggbb" into out ("#rrggbb", lower case) when white text on it is legible. */
+static int
+check_color(struct admin *a, const char *s, char out[8])
+{
+	size_t n = strlen(s);
+	unsigned rgb = 0;
+	double ratio;
+
+	if (s[0] != '#' || (n != 4 && n != 7) || strspn(s + 1, "0123456789abcdefABCDEF") != n - 1)
+		return admin_fail(a, ADMIN_INVALID, "color", "color must be #rgb or #rrggbb");
+	for (size_t i = 1; i < n; i++) {
+		unsigned d = (unsigned)(isdigit((unsigned char)s[i]) ? s[i] - '0' :
+		    tolower((unsigned char)s[i]) - 'a' + 10);
+		rgb = n == 4 ? rgb << 8 | d << 4 | d : rgb << 4 | d;
+	}
+	snprintf(out, 8, "#%06x", rgb);
+	ratio = white_contrast(rgb);
+	if (ratio < 4.5)
+		return admin_fail(a, ADMIN_INVALID, "color", "white text on %s has a contrast "
+		    "ratio of %.2f:1, below the 4.5:1 that WCAG asks for: choose a darker shade",
+		    out, floor(ratio * 100) / 100);
+	return 0;
+}
+
+/* https://HOST... or mailto:ADDRESS, printable ASCII, at most 512 bytes. */
+static int
+check_help_url(struct admin *a, const char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= 0x20 || s[i] >= 0x7f || s[i] == '"' || s[i] == '<' || s[i] == '>')
+			return admin_fail(a, ADMIN_INVALID, "help_url",
+			    "help URL has a space or a character that needs escaping");
+	if (n > 512)
+		return admin_fail(a, ADMIN_INVALID, "help_url", "help URL longer than 512 bytes");
+	if (!strncmp(s, "https://", 8) && n > 8 && s[8] != '/')
+		return 0;
+	if (!strncmp(s, "mailto:", 7) && strchr(s + 7, '@') && s[7] != '@')
+		return 0;
+	return admin_fail(a, ADMIN_INVALID, "help_url",
+	    "help URL must be https://HOST/... or mailto:ADDRESS");
+}
+
+/* The branding values of s: 0 with the stored colour and the logo's type, or -1. */
+static int
+check_brand(struct admin *a, const struct admin_tenant_set *s, char color[8],
+    const char **logo_type)
+{
+	const char *err;
+
+	if (s->display_name && check_display_name(a, s->display_name) == -1)
+		return -1;
+	if (s->logo && (s->clear & STORE_BRAND_LOGO))
+		return admin_fail(a, ADMIN_INVALID, "logo", "a logo is either set or removed");
+	if (s->logo && s->logo_len > ICON_MAX)
+		return admin_fail(a, ADMIN_INVALID, "logo", "logo larger than 64 KiB");
+	if (s->logo && icon_check(s->logo, s->logo_len, logo_type, &err) == -1)
+		return admin_fail(a, ADMIN_INVALID, "logo", "logo: %s", err);
+	if (s->color && check_color(a, s->color, color) == -1)
+		return -1;
+	if (s->help_url && check_help_url(a, s->help_url) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+set_brand(struct admin *a, const char *id, const struct admin_tenant_set *s,
+    const char *color, const char *logo_type)
+{
+	struct tenant in = { .display_name = (char *)s->display_name,
+		.logo = (unsigned char *)s->logo, .logo_len = s->logo_len,
+		.logo_type = (char *)logo_type, .color = s->color ? (char *)color : NULL,
+		.help_url = (char *)s->help_url };
+	struct audit_entry ae;
+	const char *err = "storage error";
+	char logo[48] = "removed";
+	int rc;
+
+	if (s->logo)
+		snprintf(logo, sizeof(logo), "%s %zu bytes", logo_type, s->logo_len);
+	admin_audit(a, &ae, "admin.tenant.set", "tenant", id, "display_name",
+	    s->clear & STORE_BRAND_NAME ? "removed" : s->display_name, "logo",
+	    s->logo || (s->clear & STORE_BRAND_LOGO) ? logo : NULL, "color",
+	    s->clear & STORE_BRAND_COLOR ? "removed" : in.color, "help_url",
+	    s->clear & STORE_BRAND_HELP ? "removed" : s->help_url, NULL);
+	rc = store_tenant_brand(a->in->store, id, &in, s->clear, &ae, &err);
+	if (rc == 0)
+		return admin_fail(a, ADMIN_NOT_FOUND, NULL, "tenant %s: no such tenant", id);
+	if (rc < 0)
+		return admin_fail(a, ADMIN_FAILED, NULL, "tenant %s: %s", id, err);
+	return 0;
+}
+
+/* The rules' settings and the password policy of s, in one commit. */
+static int
+set_settings(struct admin *a, const char *id, const struct admin_tenant_set *s)
 {
 	struct audit_entry ae;
 	const char *err = "storage error";
 	char v[24];
 	int rc;
 
-	if (check_set(a, s) == -1)
-		return -1;
 	snprintf(v, sizeof(v), "%lld", (long long)s->password_min_length);
 	admin_audit(a, &ae, "admin.tenant.set", "tenant", id, "timezone", s->timezone,
 	    "default", s->default_effect, "password_min_length", s->pw_min_given ? v : NULL,
@@ -92,6 +254,21 @@ admin_tenant_set(struct admin *a, const char *id, const struct admin_tenant_set 
 		return admin_fail(a, ADMIN_NOT_FOUND, NULL, "tenant %s: no such tenant", id);
 	if (rc < 0)
 		return admin_fail(a, ADMIN_FAILED, NULL, "tenant %s: %s", id, err);
+	return 0;
+}
+
+int
+admin_tenant_set(struct admin *a, const char *id, const struct admin_tenant_set *s)
+{
+	const char *logo_type = NULL;
+	char color[8] = "";
+
+	if (check_set(a, s) == -1 || check_brand(a, s, color, &logo_type) == -1)
+		return -1;
+	if (settings_given(s) && set_settings(a, id, s) == -1)
+		return -1;
+	if (brand_given(s) && set_brand(a, id, s, color, logo_type) == -1)
+		return -1;
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "admin_role.h"
 #include "admin_user.h"
 #include "audit.h"
 #include "buf.h"
@@ -400,6 +401,17 @@ admin_user_import(struct admin *a, const struct admin_user_in *in, size_t n,
 /* ---- changing ---- */
 
 int
+admin_user_role(struct admin *a, const char *name, uint64_t *role_r)
+{
+	enum admin_role r;
+
+	if (name == NULL || admin_role_parse(name, &r) == -1)
+		return admin_fail(a, ADMIN_INVALID, "role", "role must be user, helpdesk or admin");
+	*role_r = (uint64_t)r;
+	return 0;
+}
+
+int
 admin_user_update(struct admin *a, const char *name, const struct user_change *ch)
 {
 	struct user_change c = *ch;
@@ -419,7 +431,8 @@ admin_user_update(struct admin *a, const char *name, const struct user_change *c
 	}
 	admin_audit(a, &ae, "admin.user.set", "user", name, "email", ch->email, "name",
 	    ch->display_name, "attrs", ch->attrs ? "changed" : NULL, "break_glass",
-	    ch->break_glass, "must_change", ch->must_change, NULL);
+	    ch->break_glass, "must_change", ch->must_change, "role",
+	    ch->role ? admin_role_name(*ch->role) : NULL, NULL);
 	rc = store_user_update(a->in->store, a->tenant, name, &c, &ae, &err);
 	free(attrs);
 	if (rc == -1)

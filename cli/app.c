@@ -101,7 +101,8 @@ opt_values(const struct cli *c, const char *name, size_t *n_r)
 int
 cmd_app_add_oidc(struct cli *c)
 {
-	const char *map[] = { "jwks", opt(c, "--jwks"), "grant_types", "--grant", NULL };
+	const char *map[] = { "jwks", opt(c, "--jwks"), "grant_types", "--grant",
+		"initiate_login_uri", "--initiate-login-uri", NULL };
 	struct admin_oidc_app in = { 0 };
 	char *jwks = NULL, *client_id = NULL, *secret = NULL;
 	const char *auth;
@@ -123,6 +124,7 @@ cmd_app_add_oidc(struct cli *c)
 	in.access_token = opt(c, "--access-token");
 	in.backchannel_uri = opt(c, "--backchannel-logout-uri");
 	in.grants = opt(c, "--grant");
+	in.initiate_login_uri = opt(c, "--initiate-login-uri");
 	if ((rc = admin_app_add_oidc(&c->adm, &in, &client_id, &secret)) == -1) {
 		rc = adm_fail(c, map);
 		goto done;
@@ -280,11 +282,17 @@ display_options(struct cli *c, struct app_display *d, char **icon_r)
 	memset(d, 0, sizeof(*d));
 	d->display_name = opt(c, "--display-name");
 	d->description = opt(c, "--description");
-	if (!d->display_name && !d->description && !icon && !flag(c, "--no-icon"))
-		return usage_fail(c, "app set needs --display-name, --description, --icon or "
-		    "--no-icon");
+	d->initiate_login_uri = flag(c, "--no-initiate-login-uri") ? "" :
+	    opt(c, "--initiate-login-uri");
+	if (!d->display_name && !d->description && !icon && !flag(c, "--no-icon") &&
+	    !d->initiate_login_uri)
+		return usage_fail(c, "app set needs --display-name, --description, --icon, "
+		    "--no-icon, --initiate-login-uri or --no-initiate-login-uri");
 	if (icon && flag(c, "--no-icon"))
 		return usage_fail(c, "--icon and --no-icon exclude each other");
+	if (opt(c, "--initiate-login-uri") && flag(c, "--no-initiate-login-uri"))
+		return usage_fail(c, "--initiate-login-uri and --no-initiate-login-uri exclude "
+		    "each other");
 	if (flag(c, "--no-icon"))
 		d->icon = (const unsigned char *)"";	/* icon_len 0: cleared */
 	return icon ? load_icon(icon, d, icon_r) : 0;
@@ -297,7 +305,7 @@ cmd_app_set(struct cli *c)
 	char *icon = NULL, *icon_opt = xasprintf("--icon %s", opt(c, "--icon") ?
 	    opt(c, "--icon") : "");
 	const char *map[] = { "display_name", "--display-name", "description", "--description",
-		"icon", icon_opt, NULL };
+		"icon", icon_opt, "initiate_login_uri", "--initiate-login-uri", NULL };
 	struct app_display d;
 	int rc;
 

@@ -37,7 +37,15 @@ static const struct cmd_spec table[] = {
 	{ "tenant", "set", "T", 1, 1, CMD_ANY_TENANT, cmd_tenant_set, {
 		{ "--timezone", OPT_VALUE, "ZONE", NULL, 0 },
 		{ "--default", OPT_VALUE, "EFFECT", "allow|deny", 0 },
-		{ "--password-min-length", OPT_VALUE, "N", NULL, 0 } } },
+		{ "--password-min-length", OPT_VALUE, "N", NULL, 0 },
+		{ "--display-name", OPT_VALUE, "TEXT", NULL, 0 },
+		{ "--no-display-name", OPT_FLAG, NULL, NULL, 0 },
+		{ "--logo", OPT_VALUE, "FILE.png|FILE.svg", NULL, 0 },
+		{ "--no-logo", OPT_FLAG, NULL, NULL, 0 },
+		{ "--color", OPT_VALUE, "#RGB|#RRGGBB", NULL, 0 },
+		{ "--no-color", OPT_FLAG, NULL, NULL, 0 },
+		{ "--help-url", OPT_VALUE, "https://...|mailto:...", NULL, 0 },
+		{ "--no-help-url", OPT_FLAG, NULL, NULL, 0 } } },
 	{ "user", "add", "NAME", 1, 1, 0, cmd_user_add, {
 		{ "--email", OPT_VALUE, "E", NULL, 0 },
 		{ "--name", OPT_VALUE, "DISPLAY", NULL, 0 }, PW_STDIN, ASK_PW } },
@@ -52,7 +60,8 @@ static const struct cmd_spec table[] = {
 		{ "--name", OPT_VALUE, "DISPLAY", NULL, 0 },
 		{ "--attr", OPT_LIST, "KEY=VALUE", NULL, 0 },
 		{ "--break-glass", OPT_VALUE, "on|off", "on|off", 0 },
-		{ "--must-change-password", OPT_VALUE, "on|off", "on|off", 0 } } },
+		{ "--must-change-password", OPT_VALUE, "on|off", "on|off", 0 },
+		{ "--role", OPT_VALUE, "ROLE", "user|helpdesk|admin", 0 } } },
 	{ "user", "show", "NAME", 1, 1, 0, cmd_user_show, { { 0 } } },
 	{ "user", "unlock", "NAME", 1, 1, 0, cmd_user_unlock, { { 0 } } },
 	{ "user", "otp", "add NAME", 2, 2, 0, cmd_user_otp, {
@@ -81,7 +90,8 @@ static const struct cmd_spec table[] = {
 		{ "--id-token-alg", OPT_VALUE, "ALG", "RS256|ES256", 0 },
 		{ "--access-token", OPT_VALUE, "FORMAT", "jwt|opaque", 0 },
 		{ "--backchannel-logout-uri", OPT_VALUE, "URI", NULL, 0 },
-		{ "--grant", OPT_VALUE, "GRANT[,GRANT...]", NULL, 0 } } },
+		{ "--grant", OPT_VALUE, "GRANT[,GRANT...]", NULL, 0 },
+		{ "--initiate-login-uri", OPT_VALUE, "URI", NULL, 0 } } },
 	{ "app", "catalog", "[TEMPLATE]", 0, 1, CMD_ANY_TENANT, cmd_app_catalog, { { 0 } } },
 	{ "app", "add", "NAME", 1, 1, 0, cmd_app_add_template, {
 		{ "--template", OPT_VALUE, "TEMPLATE", NULL, 1 },
@@ -96,7 +106,9 @@ static const struct cmd_spec table[] = {
 		{ "--display-name", OPT_VALUE, "TEXT", NULL, 0 },
 		{ "--description", OPT_VALUE, "TEXT", NULL, 0 },
 		{ "--icon", OPT_VALUE, "FILE.png|FILE.svg", NULL, 0 },
-		{ "--no-icon", OPT_FLAG, NULL, NULL, 0 } } },
+		{ "--no-icon", OPT_FLAG, NULL, NULL, 0 },
+		{ "--initiate-login-uri", OPT_VALUE, "URI", NULL, 0 },
+		{ "--no-initiate-login-uri", OPT_FLAG, NULL, NULL, 0 } } },
 	{ "key", "list", NULL, 0, 0, 0, cmd_key_list, {
 		{ "--use", OPT_VALUE, "USE", "saml|oidc|ca", 0 } } },
 	{ "key", "rotate", NULL, 0, 0, 0, cmd_key_rotate, {

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "crypto.h"
+#include "icon.h"
 #include "instance.h"
 #include "log.h"
 #include "password.h"
@@ -178,12 +179,62 @@ tenant_set_fail(struct cli *c)
 {
 	static const char *const opts[][2] = { { "timezone", "--timezone" },
 		{ "default_effect", "--default" },
-		{ "password_min_length", "--password-min-length" } };
+		{ "password_min_length", "--password-min-length" },
+		{ "display_name", "--display-name" }, { "logo", "--logo" },
+		{ "color", "--color" }, { "help_url", "--help-url" } };
 
-	for (size_t i = 0; c->adm.field && i < 3; i++)
-		if (!strcmp(c->adm.field, opts[i][0]))
+	for (size_t i = 0; c->adm.field && i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (!strcmp(c->adm.field, opts[i][0]) && opt(c, opts[i][1]))
 			return fail("%s %s: %s", opts[i][1], opt(c, opts[i][1]), c->adm.msg);
 	return fail("%s", c->adm.msg);
+}
+
+/* The branding options into s (a logo's bytes in *logo_r): 0, or an exit status. */
+static int
+brand_options(struct cli *c, struct admin_tenant_set *s, char **logo_r)
+{
+	static const struct {
+		const char *set, *unset;
+		unsigned bit;
+	} o[] = { { "--display-name", "--no-display-name", STORE_BRAND_NAME },
+		{ "--logo", "--no-logo", STORE_BRAND_LOGO },
+		{ "--color", "--no-color", STORE_BRAND_COLOR },
+		{ "--help-url", "--no-help-url", STORE_BRAND_HELP } };
+	const char *err, *logo = opt(c, "--logo");
+	size_t len;
+
+	for (size_t i = 0; i < sizeof(o) / sizeof(o[0]); i++) {
+		if (opt(c, o[i].set) && flag(c, o[i].unset))
+			return usage_fail(c, "%s and %s exclude each other", o[i].set, o[i].unset);
+		if (flag(c, o[i].unset))
+			s->clear |= o[i].bit;
+	}
+	s->display_name = opt(c, "--display-name");
+	s->color = opt(c, "--color");
+	s->help_url = opt(c, "--help-url");
+	if (logo == NULL)
+		return 0;
+	if ((*logo_r = slurp_binary(logo, ICON_MAX, &len, &err)) == NULL)
+		return fail("--logo %s: %s", logo, strcmp(err, "file too large") ? err :
+		    "larger than 64 KiB");
+	s->logo = (const unsigned char *)*logo_r;
+	s->logo_len = len;
+	return 0;
+}
+
+/* The branding as stored now, one line. */
+static int
+print_tenant_brand(struct cli *c, const char *id)
+{
+	struct admin_tenant t;
+
+	if (admin_tenant_get(&c->adm, id, &t) == -1)
+		return fail("%s", c->adm.msg);
+	printf("tenant %s display_name=%s logo=%s color=%s help_url=%s\n", id,
+	    t.display_name ? t.display_name : "-", t.logo_type ? t.logo_type : "-",
+	    t.color ? t.color : "-", t.help_url ? t.help_url : "-");
+	admin_tenant_clear(&t);
+	return 0;
 }
 
 int
@@ -192,21 +243,27 @@ cmd_tenant_set(struct cli *c)
 	const char *id = arg(c, 0), *pwmin = opt(c, "--password-min-length");
 	struct admin_tenant_set s = { .timezone = opt(c, "--timezone"),
 		.default_effect = opt(c, "--default"), .pw_min_given = pwmin != NULL };
-	int rc;
+	char *logo = NULL;
+	int rc, brand;
 
-	if (s.timezone == NULL && s.default_effect == NULL && pwmin == NULL)
-		return usage_fail(c, "tenant set needs --timezone or --default (or "
-		    "--password-min-length)");
+	if ((rc = brand_options(c, &s, &logo)) != 0)
+		return rc;
+	brand = s.display_name || s.logo || s.color || s.help_url || s.clear;
+	if (s.timezone == NULL && s.default_effect == NULL && pwmin == NULL && !brand)
+		return usage_fail(c, "tenant set needs --timezone, --default, "
+		    "--password-min-length, --display-name, --logo, --color or --help-url");
 	if (pwmin)
 		s.password_min_length = parse_pw_min(pwmin);
-	if (admin_tenant_set(&c->adm, id, &s) == -1)
-		return tenant_set_fail(c);
-	if ((s.timezone || s.default_effect) && (rc = print_tenant_settings(c, id)) != 0)
-		return rc;
-	if (pwmin)
+	rc = admin_tenant_set(&c->adm, id, &s) == -1 ? tenant_set_fail(c) : 0;
+	free(logo);
+	if (rc == 0 && (s.timezone || s.default_effect))
+		rc = print_tenant_settings(c, id);
+	if (rc == 0 && pwmin)
 		printf("tenant %s password_min_length=%lld\n", id,
 		    (long long)s.password_min_length);
-	return 0;
+	if (rc == 0 && brand)
+		rc = print_tenant_brand(c, id);
+	return rc;
 }
 
 /* ---- keys ---- */

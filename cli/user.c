@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "admin_role.h"
 #include "admin_user.h"
 #include "cli.h"
 #include "clock.h"
@@ -363,11 +364,16 @@ cmd_user_set(struct cli *c)
 		.must_change = opt(c, "--must-change-password") };
 	struct user u;
 	char *attrs = NULL;
+	uint64_t role;
 	int rc;
 
-	if (!email && !display && !flag(c, "--attr") && !ch.break_glass && !ch.must_change)
-		return usage_fail(c, "user set needs --email, --name, --attr, --break-glass or "
-		    "--must-change-password");
+	if (!email && !display && !flag(c, "--attr") && !ch.break_glass && !ch.must_change &&
+	    !opt(c, "--role"))
+		return usage_fail(c, "user set needs --email, --name, --attr, --break-glass, "
+		    "--must-change-password or --role");
+	if (opt(c, "--role") && admin_user_role(&c->adm, opt(c, "--role"), &role) == -1)
+		return fail("--role %s: %s", opt(c, "--role"), c->adm.msg);
+	ch.role = opt(c, "--role") ? &role : NULL;
 	/* A missing user is reported by admin_user_update, after the checks of the values. */
 	if ((rc = store_user_get(c->in.store, c->tenant, name, &u)) == 1 && flag(c, "--attr"))
 		rc = (ch.attrs = attrs = new_attrs(c, u.attrs)) ? 1 : -2;
@@ -404,6 +410,7 @@ cmd_user_show(struct cli *c)
 		printf("break_glass=on\n");
 	if (u.must_change)
 		printf("must_change_password=on\n");
+	printf("role=%s\n", admin_role_name(u.role));
 	if (store_failure_get(c->in.store, c->tenant, "user", u.name, &f) == 1)
 		printf("failures=%llu\n", (unsigned long long)f.count);
 	if (store_user_groups(c->in.store, c->tenant, u.id, &groups) == 0)

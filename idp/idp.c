@@ -11,6 +11,7 @@
 
 #include "access_load.h"
 #include "audit.h"
+#include "brand.h"
 #include "clock.h"
 #include "device.h"
 #include "idp.h"
@@ -72,6 +73,7 @@ tenant_ctx_free(struct tenant_ctx *t)
 		(*p)->tenant_free(t);
 	device_tenant_free(t);
 	ruleset_free(t->rules);
+	brand_free(t->brand);
 	for (size_t i = 0; i < t->napps; i++) {
 		free(t->apps[i].display_name);
 		free(t->apps[i].description);
@@ -186,6 +188,7 @@ tenant_build(struct idp *idp, const char *id, uint64_t gen)
 	if (tenant_derive_key(&idp->in, &tr, "saml-nameid", t->nameid_key) == -1 ||
 	    tenant_derive_key(&idp->in, &tr, "csrf", t->csrf_key) == -1)
 		goto done;
+	t->brand = brand_load(&tr, t->path);
 	ok = tenant_load(idp, t) == 0;
 done:
 	store_tenant_clear(&tr);

@@ -52,6 +52,7 @@ struct tenant_ctx {
 	char *ca_pem;		/* the device CA certificate, or NULL */
 	struct devcert_ca *devca;
 	struct ruleset *rules;	/* access rules, assignments, device-required settings */
+	struct tenant_brand *brand;	/* what the pages show of the company, or NULL */
 };
 
 struct idp {

@@ -110,6 +110,20 @@ int store_tenant_update(struct store *st, const char *id, const char *timezone,
 /* The password policy's minimum length (1..128 characters), audited.  1/0/-1 *errstr. */
 int store_tenant_set_pw_min(struct store *st, const char *id, uint64_t min_len,
     const struct audit_entry *ae, const char **errstr);
+/*
+ * Set the branding members of in that are not NULL (display_name, logo with logo_len and
+ * logo_type, color, help_url) and clear those whose STORE_BRAND_* bit is in clear, with
+ * the audit entry, in one commit.  The caller checks the values.  1 changed, 0 no such
+ * tenant, -1 *errstr.
+ */
+enum {
+	STORE_BRAND_NAME = 1,
+	STORE_BRAND_LOGO = 2,
+	STORE_BRAND_COLOR = 4,
+	STORE_BRAND_HELP = 8,
+};
+int store_tenant_brand(struct store *st, const char *id, const struct tenant *in,
+    unsigned clear, const struct audit_entry *ae, const char **errstr);
 /* The generation counter changes whenever apps or keys of the tenant change. */
 int store_tenant_generation(struct store *st, const char *id, uint64_t *gen_r);
 void store_tenant_clear(struct tenant *t);
@@ -193,6 +207,7 @@ struct user_change {
 	const char *attrs;	/* the whole new "key=value" lines, or NULL */
 	const char *break_glass;	/* "on", "off", or NULL */
 	const char *must_change;	/* "on", "off", or NULL */
+	const uint64_t *role;	/* the new enum admin_role, or NULL */
 };
 /* 1 changed, 0 no such user, -1 with *errstr (e-mail taken, storage). */
 int store_user_update(struct store *st, const char *tenant, const char *name,
@@ -299,6 +314,7 @@ struct app_display {
 	const unsigned char *icon;
 	size_t icon_len;
 	const char *icon_type;
+	const char *initiate_login_uri;	/* NULL stays, "" clears */
 };
 int store_app_set_display(struct store *st, const char *tenant, const char *name,
     const struct app_display *d, const struct audit_entry *ae, const char **errstr);

@@ -308,6 +308,7 @@ display_tx(struct store_txn *t, void *arg)
 		return rc;
 	replace_str(&a.display_name, op->d->display_name);
 	replace_str(&a.description, op->d->description);
+	replace_str(&a.initiate_login_uri, op->d->initiate_login_uri);
 	replace_icon(&a, op->d);
 	skey_init(&k, op->tenant);
 	skey_add(&k, op->name);

@@ -1,7 +1,7 @@
 /*
  * Store operations on tenants (with their time zone and default effect for access rules,
- * and their password policy) and their signing keys (SAML, OIDC and device CA keys, sealed with the master key by
- * the caller).
+ * their password policy and their branding) and their signing keys (SAML, OIDC and device
+ * CA keys, sealed with the master key by the caller).
  */
 #include "config.h"
 
@@ -65,6 +65,7 @@ store_keyrec_clear(struct keyrec *k)
 struct tenant_op {
 	const char *id;
 	uint64_t pw_min;	/* store_tenant_set_pw_min: the new minimum */
+	unsigned clear;		/* store_tenant_brand: STORE_BRAND_* members to clear */
 	const struct tenant *in;
 	struct tenant *out;
 	uint64_t gen;
@@ -248,13 +249,14 @@ tenant_set_tx(struct store_txn *t, void *arg)
 }
 
 static int
-tenant_set_run(struct store *st, struct tenant_op *op, const char **errstr)
+tenant_set_run(struct store *st, struct tenant_op *op, int (*tx)(struct store_txn *, void *),
+    const char **errstr)
 {
 	struct tenant cur = { 0 };
 	int rc;
 
 	op->out = &cur;
-	rc = store_run(st, 1, tenant_set_tx, op);
+	rc = store_run(st, 1, tx, op);
 	store_tenant_clear(&cur);
 	if (rc < 0)
 		*errstr = rc == STORE_FULL ? "database full" : "cannot store the tenant";
@@ -276,7 +278,7 @@ store_tenant_update(struct store *st, const char *id, const char *timezone,
 		*errstr = "the minimum password length is 1 to 128";
 		return -1;
 	}
-	return tenant_set_run(st, &op, errstr);
+	return tenant_set_run(st, &op, tenant_set_tx, errstr);
 }
 
 int
@@ -295,6 +297,70 @@ store_tenant_set_pw_min(struct store *st, const char *id, uint64_t min_len,
 		return -1;
 	}
 	return store_tenant_update(st, id, NULL, NULL, min_len, ae, errstr);
+}
+
+/* ---- branding ---- */
+
+static void
+brand_str(char **field, const char *value, unsigned clear)
+{
+	if (!clear) {
+		replace(field, value);
+		return;
+	}
+	free(*field);
+	*field = NULL;
+}
+
+static void
+apply_brand(struct tenant *t, const struct tenant *in, unsigned clear)
+{
+	brand_str(&t->display_name, in->display_name, clear & STORE_BRAND_NAME);
+	brand_str(&t->color, in->color, clear & STORE_BRAND_COLOR);
+	brand_str(&t->help_url, in->help_url, clear & STORE_BRAND_HELP);
+	if (in->logo == NULL && !(clear & STORE_BRAND_LOGO))
+		return;
+	free(t->logo);
+	free(t->logo_type);
+	t->logo = NULL, t->logo_type = NULL, t->logo_len = 0;
+	if (clear & STORE_BRAND_LOGO)
+		return;
+	t->logo = xmemdup(in->logo, in->logo_len);
+	t->logo_len = in->logo_len;
+	t->logo_type = xstrdup(in->logo_type);
+}
+
+static int
+brand_tx(struct store_txn *t, void *arg)
+{
+	struct tenant_op *op = arg;
+	struct store_key k;
+	int rc;
+
+	skey_init(&k, "");
+	skey_add(&k, op->id);
+	store_tenant_clear(op->out);	/* the callback may run again (the map grew) */
+	if ((rc = stx_get_rec(t, DB_TENANTS, &k, store_tenant_fields, op->out)) != 1)
+		return rc;
+	apply_brand(op->out, op->in, op->clear);
+	if (stx_put_rec(t, DB_TENANTS, &k, store_tenant_fields, op->out, 0) != 0 ||
+	    stx_audit_entry(t, op->id, op->ae, NULL, &op->full) < 0)
+		return -1;
+	/* running servers show the new branding at their next request */
+	return stx_bump_generation(t, op->id) == 0 ? 1 : -1;
+}
+
+int
+store_tenant_brand(struct store *st, const char *id, const struct tenant *in,
+    unsigned clear, const struct audit_entry *ae, const char **errstr)
+{
+	struct tenant_op op = { .id = id, .in = in, .clear = clear, .ae = ae };
+
+	if (in->logo && (in->logo_len == 0 || in->logo_type == NULL)) {
+		*errstr = "a logo needs its bytes and its type";
+		return -1;
+	}
+	return tenant_set_run(st, &op, brand_tx, errstr);
 }
 
 static int

@@ -7,7 +7,9 @@
  * record gets its time zone and default effect written out; device-required settings stay.
  * Schema 3 to 4 (second factors): nothing to rewrite, the new fields of users, sessions,
  * tenants and rules read as unset; the record says what the tenant holds.  Schema 4 to 5
- * (API keys): the same, with new databases that start empty.
+ * (API keys): the same, with new databases that start empty.  Schema 5 to 6 (console
+ * roles, branding, initiate_login_uri): new fields only, which read as unset (every user a
+ * plain user, no branding); the record says how many users and apps the tenant holds.
  */
 #include "config.h"
 
@@ -605,6 +607,22 @@ up5_tenant(struct store_txn *t, const char *tenant)
 	return rc == 0 ? 0 : -1;
 }
 
+/* ---- schema 5 to 6 ---- */
+
+static int
+up6_tenant(struct store_txn *t, const char *tenant)
+{
+	int users, apps, rc;
+	char *fields;
+
+	if (count_in(t, DB_USERS, tenant, &users) < 0 || count_in(t, DB_APPS, tenant, &apps) < 0)
+		return -1;
+	fields = xasprintf("from=5 to=6 users=%d apps=%d roles=user", users, apps);
+	rc = stx_audit_append(t, tenant, clock_now(), "store.upgrade", fields);
+	free(fields);
+	return rc == 0 ? 0 : -1;
+}
+
 /* Schema 1 to 2 for one tenant. */
 static int
 up2_tenant(struct store_txn *t, const char *tenant, const char **errstr)
@@ -630,7 +648,7 @@ stx_upgrade(struct store_txn *t, int from, const char **errstr)
 	int rc = 0;
 
 	*errstr = "cannot upgrade the database";
-	if (from < 1 || from > 4) {
+	if (from < 1 || from > 5) {
 		*errstr = "database has an unknown schema version";
 		return -1;
 	}
@@ -645,8 +663,10 @@ stx_upgrade(struct store_txn *t, int from, const char **errstr)
 			rc = up3_tenant(t, ts.id[i]);
 		if (rc == 0 && from <= 3)
 			rc = up4_tenant(t, ts.id[i]);
-		if (rc == 0)
+		if (rc == 0 && from <= 4)
 			rc = up5_tenant(t, ts.id[i]);
+		if (rc == 0)
+			rc = up6_tenant(t, ts.id[i]);
 		free(ts.id[i]);
 	}
 	free(ts.id);

@@ -437,6 +437,8 @@ apply_change(struct store_txn *t, struct user_op *op, struct user *u)
 		replace_str(&u->attrs, ch->attrs);
 	if (ch->must_change)
 		u->must_change = !strcmp(ch->must_change, "on");
+	if (ch->role)
+		u->role = *ch->role;
 	if (ch->break_glass == NULL)
 		return 0;
 	/* Whom rules apply to changed: running servers reload (the rule set's generation). */

@@ -54,6 +54,7 @@ oidc_members(json_t *o, const struct app *a)
 	    a->access_token_format : "jwt"));
 	json_object_set_new(o, "backchannel_logout_uri", str_or_null(a->backchannel_uri));
 	json_object_set_new(o, "has_jwks", json_boolean(a->jwks != NULL));
+	json_object_set_new(o, "initiate_login_uri", str_or_null(a->initiate_login_uri));
 }
 
 /* The app as GET shows it (and as its ETag and the audit record see it). */
@@ -240,7 +241,8 @@ oidc_strings(struct api_call *c, struct admin_oidc_app *in)
 	    api_get_str(c, "token_endpoint_auth_method", 0, 32, &in->auth) == -1 ||
 	    api_get_str(c, "id_token_alg", 0, 16, &in->id_token_alg) == -1 ||
 	    api_get_str(c, "access_token_format", 0, 16, &in->access_token) == -1 ||
-	    api_get_str(c, "backchannel_logout_uri", 0, 4096, &in->backchannel_uri) == -1 ? -1 : 0;
+	    api_get_str(c, "backchannel_logout_uri", 0, 4096, &in->backchannel_uri) == -1 ||
+	    api_get_str(c, "initiate_login_uri", 0, 4096, &in->initiate_login_uri) == -1 ? -1 : 0;
 }
 
 /* grant_types as the comma-separated list of the store (new), or NULL: the default. */
@@ -273,7 +275,8 @@ create_oidc(struct api_call *c, const char *name)
 {
 	static const char *const allowed[] = { "name", "type", "redirect_uris", "public",
 		"token_endpoint_auth_method", "jwks", "post_logout_redirect_uris", "id_token_alg",
-		"access_token_format", "backchannel_logout_uri", "grant_types", NULL };
+		"access_token_format", "backchannel_logout_uri", "grant_types",
+		"initiate_login_uri", NULL };
 	struct admin_oidc_app in = { .name = name };
 	json_t *jwks = json_object_get(c->body, "jwks");
 	char *grants = NULL, *jwks_text = NULL, *client_id = NULL, *secret = NULL;
@@ -370,7 +373,8 @@ display_apply(struct api_call *c, const char *name, json_t *before, const struct
 static void
 app_patch(struct api_call *c)
 {
-	static const char *const allowed[] = { "display_name", "description", NULL };
+	static const char *const allowed[] = { "display_name", "description",
+		"initiate_login_uri", NULL };
 	const char *name = c->params[0];
 	struct app_display d = { 0 };
 	json_t *before = app_get(c, name);
@@ -379,11 +383,13 @@ app_patch(struct api_call *c)
 		return;
 	if (api_if_match(c, before) == -1 || api_only_fields(c, allowed) == -1 ||
 	    patch_text(c, "display_name", &d.display_name) == -1 ||
-	    patch_text(c, "description", &d.description) == -1) {
+	    patch_text(c, "description", &d.description) == -1 ||
+	    patch_text(c, "initiate_login_uri", &d.initiate_login_uri) == -1) {
 		json_decref(before);
 		return;
 	}
-	display_apply(c, name, before, &d, d.display_name || d.description);
+	display_apply(c, name, before, &d, d.display_name || d.description ||
+	    d.initiate_login_uri);
 }
 
 static void
@@ -585,6 +591,7 @@ icon_delete(struct api_call *c)
 
 const struct api_raw_body api_raw_bodies[] = {
 	{ "PUT", "apps/{name}/icon", icon_types },
+	{ "PUT", "tenant/logo", icon_types },
 	{ NULL, NULL, NULL }
 };
 

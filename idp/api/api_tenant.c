@@ -1,14 +1,18 @@
 /*
  * The admin API's tenant settings (tenant: time zone and default effect of the access
- * rules, the password policy's minimum length) and signing keys (signing-keys, and
- * signing-keys/rotate), through admin/tenant.c as `sekisho tenant set` and `sekisho key`
- * do.  A key's private part is never shown: only its kid, use, algorithm and state.
+ * rules, the password policy's minimum length, the branding; tenant/logo) and signing
+ * keys (signing-keys, and signing-keys/rotate), through admin/tenant.c as `sekisho tenant
+ * set` and `sekisho key` do.  A key's private part is never shown.
  */
 #include "config.h"
+
+#include <string.h>
 
 #include "admin_tenant.h"
 #include "api.h"
 #include "form.h"
+#include "http.h"
+#include "store.h"
 
 /* ---- tenant ---- */
 
@@ -23,9 +27,11 @@ tenant_current(struct api_call *c)
 		api_admin_error(c);
 		return NULL;
 	}
-	rep = json_pack("{s:s, s:s, s:s, s:s, s:I}", "id", t.id, "name", t.name,
-	    "timezone", t.timezone, "default_effect", t.default_effect,
-	    "password_min_length", (json_int_t)t.password_min_length);
+	rep = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s?, s:s?, s:s?, s:b}", "id", t.id,
+	    "name", t.name, "timezone", t.timezone, "default_effect", t.default_effect,
+	    "password_min_length", (json_int_t)t.password_min_length, "display_name",
+	    t.display_name, "color", t.color, "help_url", t.help_url, "has_logo",
+	    t.logo_len > 0);
 	admin_tenant_clear(&t);
 	return rep;
 }
@@ -41,17 +47,35 @@ tenant_get(struct api_call *c)
 	api_reply(c, 200, rep);
 }
 
+/* A branding member: a string sets it, null clears it (bit into s->clear). */
+static int
+brand_member(struct api_call *c, struct admin_tenant_set *s, const char *field,
+    unsigned bit, const char **out)
+{
+	json_t *v = c->body ? json_object_get(c->body, field) : NULL;
+
+	if (v && json_is_null(v)) {
+		s->clear |= bit;
+		return 0;
+	}
+	/* admin/tenant.c says what is wrong with a value; here only its kind and size */
+	return api_get_str(c, field, 0, 1024, out);
+}
+
 /* The body of a PATCH in s: 0, or -1 after answering 400. */
 static int
 tenant_body(struct api_call *c, struct admin_tenant_set *s)
 {
 	static const char *const allowed[] = { "timezone", "default_effect",
-		"password_min_length", NULL };
+		"password_min_length", "display_name", "color", "help_url", NULL };
 	json_t *n = c->body ? json_object_get(c->body, "password_min_length") : NULL;
 
 	if (api_only_fields(c, allowed) == -1 ||
 	    api_get_str(c, "timezone", 0, 64, &s->timezone) == -1 ||
-	    api_get_str(c, "default_effect", 0, 16, &s->default_effect) == -1)
+	    api_get_str(c, "default_effect", 0, 16, &s->default_effect) == -1 ||
+	    brand_member(c, s, "display_name", STORE_BRAND_NAME, &s->display_name) == -1 ||
+	    brand_member(c, s, "color", STORE_BRAND_COLOR, &s->color) == -1 ||
+	    brand_member(c, s, "help_url", STORE_BRAND_HELP, &s->help_url) == -1)
 		return -1;
 	if (n && !json_is_integer(n)) {
 		api_error(c, 400, "invalid_request", "password_min_length",
@@ -77,9 +101,77 @@ tenant_patch(struct api_call *c)
 		json_decref(before);
 		return;
 	}
-	rc = s.timezone || s.default_effect || s.pw_min_given ?
-	    admin_tenant_set(&c->adm, c->adm.tenant, &s) : 0;
+	rc = s.timezone || s.default_effect || s.pw_min_given || s.display_name || s.color ||
+	    s.help_url || s.clear ? admin_tenant_set(&c->adm, c->adm.tenant, &s) : 0;
 	api_updated(c, before, rc, rc == 0 ? tenant_current(c) : NULL);
+}
+
+/* ---- the logo ---- */
+
+/* GET tenant/logo: the image with its type. */
+static void
+logo_get(struct api_call *c)
+{
+	struct tenant t;
+	int rc = store_tenant_get(c->adm.in->store, c->adm.tenant, &t);
+
+	if (rc == 1 && t.logo_len && t.logo_type) {
+		c->answered = 1;
+		/* An SVG opened on its own must not run anything in the tenant's origin. */
+		http_set_csp(c->req, "default-src 'none'; style-src 'unsafe-inline'; sandbox");
+		http_status(c->req, 200);
+		http_body_copy(c->req, t.logo_type, t.logo, t.logo_len);
+	} else if (rc == -1) {
+		api_error(c, 500, "internal", NULL, "storage error");
+	} else {
+		api_not_found(c, "logo");
+	}
+	store_tenant_clear(&t);
+}
+
+/* Set (logo_len > 0) or clear the logo, answering the tenant. */
+static void
+logo_write(struct api_call *c, const unsigned char *logo, size_t len)
+{
+	struct admin_tenant_set s = { .logo = len ? logo : NULL, .logo_len = len,
+		.clear = len ? 0 : STORE_BRAND_LOGO };
+	json_t *before = tenant_current(c);
+	int rc;
+
+	if (before == NULL)
+		return;
+	if (api_if_match(c, before) == -1) {
+		json_decref(before);
+		return;
+	}
+	rc = admin_tenant_set(&c->adm, c->adm.tenant, &s);
+	api_updated(c, before, rc, rc == 0 ? tenant_current(c) : NULL);
+}
+
+static void
+logo_put(struct api_call *c)
+{
+	const struct buf *b = http_body(c->req);
+	const char *ct = http_header(c->req, "Content-Type");
+
+	if (c->body || (b->len && !api_content_type_is(ct, "image/png") &&
+	    !api_content_type_is(ct, "image/svg+xml"))) {
+		api_error(c, 415, "unsupported_media_type", NULL, "the body is the image, as "
+		    "image/png or image/svg+xml");
+		return;
+	}
+	if (b->len == 0) {
+		api_error(c, 400, "invalid_request", "logo", "the body is the image (DELETE "
+		    "removes the logo)");
+		return;
+	}
+	logo_write(c, (const unsigned char *)b->data, b->len);
+}
+
+static void
+logo_delete(struct api_call *c)
+{
+	logo_write(c, NULL, 0);
 }
 
 /* ---- signing keys ---- */
@@ -148,6 +240,9 @@ keys_rotate(struct api_call *c)
 const struct api_route api_tenant_routes[] = {
 	{ "GET", "tenant", APIKEY_SCOPE_READ, tenant_get },
 	{ "PATCH", "tenant", APIKEY_SCOPE_WRITE, tenant_patch },
+	{ "GET", "tenant/logo", APIKEY_SCOPE_READ, logo_get },
+	{ "PUT", "tenant/logo", APIKEY_SCOPE_WRITE, logo_put },
+	{ "DELETE", "tenant/logo", APIKEY_SCOPE_WRITE, logo_delete },
 	{ "GET", "signing-keys", APIKEY_SCOPE_READ, keys_list },
 	{ "POST", "signing-keys/rotate", APIKEY_SCOPE_WRITE, keys_rotate },
 	{ NULL, NULL, 0, NULL }

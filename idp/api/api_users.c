@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "admin_role.h"
 #include "admin_user.h"
 #include "api.h"
 #include "form.h"
@@ -43,10 +44,11 @@ attrs_json(const char *attrs)
 static json_t *
 user_item(const struct user *u)
 {
-	return json_pack("{s:s, s:s, s:s?, s:s?, s:b, s:b, s:b, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:s?, s:s?, s:b, s:b, s:b, s:s, s:o, s:o, s:o}",
 	    "id", u->id, "name", u->name, "email", u->email, "display_name", u->display_name,
 	    "disabled", u->disabled != 0, "break_glass", u->break_glass != 0,
-	    "must_change_password", u->must_change != 0, "attributes", attrs_json(u->attrs),
+	    "must_change_password", u->must_change != 0, "role", admin_role_name(u->role),
+	    "attributes", attrs_json(u->attrs),
 	    "created", api_time(u->created), "password_changed", api_time(u->pw_changed));
 }
 
@@ -393,6 +395,8 @@ struct user_patch {
 	const char *name;	/* new name, or NULL */
 	int disabled;		/* -1: unchanged */
 	char *attrs;
+	const char *role_name;	/* or NULL */
+	uint64_t role;
 };
 
 /* The members of a PATCH of the user u: 0, or -1 after answering 400. */
@@ -400,7 +404,7 @@ static int
 patch_members(struct api_call *c, const struct user *u, struct user_patch *p)
 {
 	static const char *const fields[] = { "name", "email", "display_name", "disabled",
-		"break_glass", "must_change_password", "attributes", NULL };
+		"break_glass", "must_change_password", "attributes", "role", NULL };
 
 	memset(p, 0, sizeof(*p));
 	if (api_only_fields(c, fields) == -1)
@@ -415,6 +419,7 @@ patch_members(struct api_call *c, const struct user *u, struct user_patch *p)
 	    api_get_bool(c, "disabled", -1, &p->disabled) == -1 ||
 	    get_switch(c, "break_glass", &p->ch.break_glass) == -1 ||
 	    get_switch(c, "must_change_password", &p->ch.must_change) == -1 ||
+	    api_get_str(c, "role", 0, 16, &p->role_name) == -1 ||
 	    get_attrs(c, u->attrs, 1, &p->attrs) == -1)
 		return -1;
 	p->ch.attrs = p->attrs;
@@ -433,7 +438,9 @@ patch_read(struct api_call *c, const struct user *u, struct user_patch *p)
 	in.email = p->ch.email && *p->ch.email ? p->ch.email : NULL;
 	in.display_name = p->ch.display_name;
 	in.attrs = p->attrs;
-	if (admin_user_check(&c->adm, &in) == -1) {
+	if (p->role_name && admin_user_role(&c->adm, p->role_name, &p->role) == 0)
+		p->ch.role = &p->role;
+	if ((p->role_name && p->ch.role == NULL) || admin_user_check(&c->adm, &in) == -1) {
 		api_admin_error(c);
 		free(p->attrs);
 		p->attrs = NULL;
@@ -462,7 +469,8 @@ patch_apply(struct api_call *c, const struct user *u, const struct user_patch *p
 	if (p->name && name_taken(c, u, p->name))
 		return admin_fail(&c->adm, ADMIN_CONFLICT, "name", "user %s already exists",
 		    p->name);
-	if ((ch->email || ch->display_name || ch->attrs || ch->break_glass || ch->must_change) &&
+	if ((ch->email || ch->display_name || ch->attrs || ch->break_glass || ch->must_change ||
+	    ch->role) &&
 	    admin_user_update(&c->adm, u->name, ch) == -1)
 		return -1;
 	if (p->disabled >= 0 && p->disabled != (u->disabled != 0) &&

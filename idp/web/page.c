@@ -215,6 +215,7 @@ render(const struct pages *p, struct http_req *req, int status, const char *name
 		(void *)p };
 	const struct page_file *f = find_file(p, name, strlen(name));
 	const char *other = !strcmp(lang, "ja") ? "en" : "ja", *err;
+	const struct page_brand *b;
 	char *sw = lang_switch_url(req, other);
 	struct buf out;
 
@@ -222,6 +223,12 @@ render(const struct pages *p, struct http_req *req, int status, const char *name
 	tmpl_set(v, "other_lang", other);
 	tmpl_set(v, "lang_switch_url", sw);
 	free(sw);
+	if ((b = http_get_data(req)) != NULL) {
+		tmpl_set(v, "brand_name", b->name);
+		tmpl_set(v, "brand_logo", b->logo_url);
+		tmpl_set(v, "brand_css", b->css_url);
+		tmpl_set(v, "brand_help_url", b->help_url);
+	}
 	buf_init(&out, 0);
 	if (f == NULL || tmpl_render(f->data, f->len, v, &env, &out, &err) == -1) {
 		log_error("template %s: %s", name, f ? err : "missing");
@@ -232,6 +239,12 @@ render(const struct pages *p, struct http_req *req, int status, const char *name
 	}
 	http_status(req, status);
 	http_body_take(req, "text/html; charset=utf-8", out.data, out.len);
+}
+
+void
+page_set_brand(struct http_req *req, const struct page_brand *b)
+{
+	http_set_data(req, (void *)b, NULL);
 }
 
 void

@@ -15,6 +15,19 @@ struct pages;
 struct pages *pages_load(const char *override_dir, const char **errstr);
 void pages_free(struct pages *p);
 
+/* What a tenant's pages show of the company (NULL members: nothing of that). */
+struct page_brand {
+	const char *name;	/* instead of the product's name */
+	const char *logo_url;
+	const char *css_url;	/* the accent colour's stylesheet */
+	const char *help_url;
+};
+/*
+ * Every page of this request shows b (borrowed: it must live as long as the request's
+ * pages are made).  Kept as the request's data (http_set_data).
+ */
+void page_set_brand(struct http_req *req, const struct page_brand *b);
+
 /* "ja" or "en" for this request; a ?lang= switch sets the language cookie. */
 const char *page_lang(struct http_req *req);
 /* A message in lang (borrowed); the key itself when unknown. */

@@ -12,6 +12,7 @@
 #include "account.h"
 #include "api.h"
 #include "audit.h"
+#include "brand.h"
 #include "device.h"
 #include "idp.h"
 #include "log.h"
@@ -152,6 +153,10 @@ core_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const ch
 		account_route(idp, t, req, rest + 7);
 	} else if (!strcmp(rest, "reset")) {
 		reset_page(idp, t, req);
+	} else if (!strcmp(rest, "brand.css") || !strcmp(rest, "logo")) {
+		if (!is_get(req))
+			goto method;
+		(*rest == 'b' ? brand_css : brand_logo)(idp, t, req);
 	} else {
 		return 0;
 	}
@@ -259,6 +264,8 @@ route_tenant(struct idp *idp, struct http_req *req, const char **rest)
 		return NULL;
 	}
 	*rest = slash ? slash : "";
+	if (t->brand)		/* every page of the tenant shows the company */
+		page_set_brand(req, &t->brand->page);
 	return t;
 }
 

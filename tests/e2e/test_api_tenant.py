@@ -30,7 +30,8 @@ import sekisho_test as st
 
 t = st.Tap()
 DEFAULTS = {"id": "default", "name": "Default", "timezone": "Asia/Tokyo",
-            "default_effect": "allow", "password_min_length": 10}
+            "default_effect": "allow", "password_min_length": 10, "display_name": None,
+            "color": None, "help_url": None, "has_logo": False}
 
 
 def policy_defaults(srv, tenant=None):

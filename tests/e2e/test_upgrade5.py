@@ -50,10 +50,12 @@ def check_store(t, srv, label):
     rules = [line for line in srv.cli("policy", "list").stdout.splitlines()
              if line[:1].isdigit()]
     t.eq(rules, ["1\tno-bob\teffect=deny users=bob"], "%s: the rule kept" % label)
-    t.eq(pv.upgrades(srv), ["from=4 to=5 users=2 groups=1 apps=2"],
-         "%s: one upgrade record, with what the tenant holds" % label)
-    t.eq(pv.upgrades(srv, "branch"), ["from=4 to=5 users=1 groups=0 apps=0"],
-         "%s: one upgrade record in the other tenant" % label)
+    t.eq(pv.upgrades(srv), ["from=4 to=5 users=2 groups=1 apps=2",
+                            "from=5 to=6 users=2 apps=2 roles=user"],
+         "%s: one upgrade record per step, with what the tenant holds" % label)
+    t.eq(pv.upgrades(srv, "branch"), ["from=4 to=5 users=1 groups=0 apps=0",
+                                      "from=5 to=6 users=1 apps=0 roles=user"],
+         "%s: one upgrade record per step in the other tenant" % label)
     r = srv.cli("apikey", "create", "hr-sync", "--scope", "read,write", check=False)
     t.ok(r.returncode == 0 and
          re.fullmatch(r"api_key=sks_[0-9a-f]{16}_[A-Za-z0-9_-]{43}\n", r.stdout) is not None,
@@ -73,4 +75,4 @@ def login_then_refused(t, srv):
     pv.refused_by_prev(t, srv)
 
 
-pv.Scenario(PREV, 4, populate, check_store, PASSWORD, 1, login_then_refused).main()
+pv.Scenario(PREV, 4, populate, check_store, PASSWORD, 2, login_then_refused).main()
