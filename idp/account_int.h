@@ -13,7 +13,6 @@
 #include "session.h"
 
 #define ACCOUNT_TIME_LEN 64	/* "2031-12-31 23:59 UTC+09:00", with room for any year */
-#define ACCOUNT_RECENT_AUTH 300	/* seconds: removing the last factor needs a proof this new */
 
 /* One request of a signed-in user to an account page. */
 struct account_req {
