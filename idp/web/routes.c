@@ -12,6 +12,7 @@
 #include "account.h"
 #include "api.h"
 #include "audit.h"
+#include "console.h"
 #include "device.h"
 #include "idp.h"
 #include "log.h"
@@ -150,6 +151,8 @@ core_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const ch
 		certs_route(idp, t, req, rest + 5);
 	} else if (!strcmp(rest, "account") || !strncmp(rest, "account/", 8)) {
 		account_route(idp, t, req, rest + 7);
+	} else if (!strcmp(rest, "admin") || !strncmp(rest, "admin/", 6)) {
+		console_route(idp, t, req, rest + 5);
 	} else if (!strcmp(rest, "reset")) {
 		reset_page(idp, t, req);
 	} else {
