@@ -193,6 +193,68 @@ def part_helpdesk(srv):
     srv.audit_has(t, "admin.user.unlock", "user=taro", "actor=console:helper")
 
 
+def part_devices(srv, boss, tmp):
+    """kenji's factor, certificate and session, handled from his page."""
+    srv.add_user("kenji", PW)
+    kenji = login(srv, "kenji")
+    r = kenji.get(srv.base() + "/account")
+    t.ok(r.status_code == 200 and "/account" in r.url, "kenji is signed in", r.url)
+    srv.cli("user", "otp", "add", "kenji", "--label", "token")
+    p12 = os.path.join(tmp, "kenji.p12")
+    out = srv.cli("cert", "issue", "kenji", "--label", "laptop", "--out", p12,
+                  "--password-stdin", input="P12-Passw0rd-2024!\n").stdout
+    serial = re.search(r"^serial=([0-9A-F]+)$", out, re.M).group(1)
+    hd = login(srv, "helper")
+    page = hd.get(console(srv, "user") + "?name=kenji")
+    fid = re.search(r'data-factor-id="([0-9a-f]+)"', page.text)
+    t.ok(fid and 'data-serial="%s"' % serial in page.text and "data-session=" in page.text,
+         "kenji's page: the factor, the certificate, the session", page.text[:300])
+    r = submit(hd, page, "/user/factor/remove", {})
+    t.ok(r.status_code == 200 and "second factor was removed" in r.text and
+         "data-factor-id" not in r.text, "helpdesk removes the factor", r.status_code)
+    srv.audit_has(t, "admin.user.factor_remove", "user=kenji", "actor=console:helper")
+    kenji2 = login(srv, "kenji")
+    page = boss.get(console(srv, "user") + "?name=kenji")
+    t.eq(len(re.findall(r"data-session=", page.text)), 2, "kenji has two sessions")
+    t.ok(not has_form(hd.get(console(srv, "user") + "?name=kenji"), "/user/session/end"),
+         "helpdesk: no sign-out of sessions")
+    r = submit(boss, page, "/user/session/end", {})
+    t.ok(r.status_code == 200 and "session was signed out" in r.text, "an admin signs "
+         "kenji's session out", r.status_code)
+    out = [urllib.parse.urlsplit(b.get(srv.base() + "/account").url).path.endswith("/login")
+           for b in (kenji, kenji2)]
+    t.ok(sorted(out) == [False, True], "that session is signed out, the other goes on", out)
+    srv.audit_has(t, "admin.user.session_end", "user=kenji", "actor=console:boss")
+    r = submit(hd, hd.get(console(srv, "user") + "?name=kenji"), "/user/cert/revoke", {})
+    t.ok(r.status_code == 200 and "certificate was revoked" in r.text,
+         "helpdesk revokes the certificate (recent proof: just signed in)", r.status_code)
+    t.ok("revoked" in srv.cli("cert", "show", serial).stdout, "the certificate is revoked")
+    srv.audit_has(t, "cert.revoke", "serial=" + serial, "actor=console:helper")
+    r = hd.post(console(srv, "user/cert/revoke"), {"name": "plain", "serial": serial,
+                                                    "csrf": csrf_of(hd, srv)})
+    t.eq(r.status_code, 404, "a certificate through another user's page: 404")
+
+
+def part_paging(srv, boss, tmp):
+    path = os.path.join(tmp, "many.tsv")
+    with open(path, "w") as f:
+        for i in range(60):
+            f.write("bulk%02d\tbulk%02d@example.jp\tバルク %d\n" % (i, i, i))
+    srv.cli("user", "import", path)
+    r = boss.get(console(srv, "users") + "?q=bulk")
+    rows = re.findall(r'data-user="(bulk\d+)"', r.text)
+    t.ok(len(rows) == 50 and 'rel="next"' in r.text and 'rel="prev"' not in r.text,
+         "60 matches: the first page shows 50 and links the next", len(rows))
+    nxt = re.search(r'href="([^"]+)" rel="next"', r.text).group(1).replace("&amp;", "&")
+    r = boss.get(urllib.parse.urljoin(r.url, nxt))
+    rows2 = re.findall(r'data-user="(bulk\d+)"', r.text)
+    t.ok(len(rows2) == 10 and not set(rows) & set(rows2) and 'rel="prev"' in r.text,
+         "the second page: the other 10", len(rows2))
+    r = boss.get(console(srv, "users") + "?q=%E3%83%90%E3%83%AB%E3%82%AF%2059")
+    t.ok(re.findall(r'data-user="(bulk\d+)"', r.text) == ["bulk59"],
+         "search by a Japanese display name")
+
+
 def part_reauth(srv, boss, clock):
     clock.forward(600)
     page = boss.get(console(srv, "user") + "?name=taro")
@@ -231,6 +293,8 @@ def main():
             t.run("an admin's users and groups", part_admin, srv, boss)
             t.run("CSRF", part_csrf, srv, boss)
             t.run("helpdesk", part_helpdesk, srv)
+            t.run("factors, devices, sessions", part_devices, srv, boss, tmp)
+            t.run("search and pages", part_paging, srv, boss, tmp)
             t.run("recent proof", part_reauth, srv, boss, clock)
     finally:
         srv.close()
