@@ -13,6 +13,7 @@
 #include "admin_cert.h"
 #include "admin_factor.h"
 #include "admin_user.h"
+#include "audit.h"
 #include "casvc.h"
 #include "clock.h"
 #include "console_int.h"
@@ -21,6 +22,42 @@
 #include "xmalloc.h"
 
 /* The user named by the form (POST) or the query (GET); NULL when it is not a name. */
+/* 1 when the acting user may act on u: never on a role above their own. */
+static int
+may_act_on(const struct console_req *c, const struct user *u)
+{
+	return u->role <= c->ss.user.role;
+}
+
+/*
+ * The user the form names, when the acting user may act on them (a helpdesk user may
+ * not reset, unlock or revoke for an admin and so take the account over); else NULL
+ * with the request answered (404, 403).
+ */
+static const char *
+target(struct console_req *c)
+{
+	const char *name = console_name(c);
+	struct user u;
+	int rc = name ? store_user_get(c->idp->in.store, c->t->id, name, &u) : 0, ok;
+
+	if (rc != 1) {
+		console_error(c, rc < 0 ? 503 : 404, rc < 0 ? "error_server" : "console_no_user",
+		    "users");
+		return NULL;
+	}
+	ok = may_act_on(c, &u);
+	store_user_clear(&u);
+	if (!ok) {
+		audit_event(c->idp->in.store, c->t->id, "console.reject", "user", c->ss.user.name,
+		    "ip", http_client_ip(c->req), "path", http_path(c->req), "reason", "rank",
+		    "target", name, NULL);
+		console_error(c, 403, "console_outranked", "users");
+		return NULL;
+	}
+	return name;
+}
+
 static void
 factor_row(const void *rec, void *arg)
 {
@@ -124,6 +161,7 @@ user_page(struct console_req *c, const char *name, struct tmpl_vars *v)
 	}
 	profile(v, &u);
 	tmpl_set(v, "title", u.name);
+	tmpl_set(v, "outranked", may_act_on(c, &u) ? NULL : "1");
 	if (lists(c, v, &u) < 0)
 		console_error(c, 503, "error_server", "users");
 	else
@@ -184,11 +222,11 @@ console_user_edit(struct console_req *c)
 static void
 change(struct console_req *c, int (*fn)(struct admin *, const char *), const char *msg)
 {
-	const char *name = console_name(c);
+	const char *name = target(c);
 
 	if (name == NULL)
-		admin_fail(&c->adm, ADMIN_NOT_FOUND, "name", "no such user");
-	if (name == NULL || fn(&c->adm, name) < 0)
+		return;
+	if (fn(&c->adm, name) < 0)
 		console_failed(c, "users");
 	else
 		console_done_at(c, "user", name, msg);
@@ -233,13 +271,13 @@ console_user_unlock(struct console_req *c)
 void
 console_user_reset(struct console_req *c)
 {
-	const char *name = console_name(c);
+	const char *name = target(c);
 	struct admin_reset r = { 0 };
 	struct tmpl_vars *v;
 
 	if (name == NULL)
-		admin_fail(&c->adm, ADMIN_NOT_FOUND, "name", "no such user");
-	if (name == NULL || admin_reset_password(&c->adm, name, ADMIN_RESET_LINK, &r) < 0) {
+		return;
+	if (admin_reset_password(&c->adm, name, ADMIN_RESET_LINK, &r) < 0) {
 		console_failed(c, "users");
 		return;
 	}
@@ -253,11 +291,11 @@ console_user_reset(struct console_req *c)
 void
 console_user_factor_remove(struct console_req *c)
 {
-	const char *name = console_name(c), *id = console_field(c, "id");
+	const char *name = target(c), *id = console_field(c, "id");
 
 	if (name == NULL)
-		admin_fail(&c->adm, ADMIN_NOT_FOUND, "name", "no such user");
-	if (name == NULL || admin_factor_remove(&c->adm, name, id ? id : "") < 0)
+		return;
+	if (admin_factor_remove(&c->adm, name, id ? id : "") < 0)
 		console_failed(c, "users");
 	else
 		console_done_at(c, "user", name, "console_done_factor_removed");
@@ -267,12 +305,14 @@ console_user_factor_remove(struct console_req *c)
 void
 console_user_cert_revoke(struct console_req *c)
 {
-	const char *name = console_name(c), *serial = console_field(c, "serial");
+	const char *name, *serial = console_field(c, "serial");
 	struct ca_reply rp;
 	struct devcert d;
 	int mine, rc;
 
-	if (name == NULL || serial == NULL || admin_cert_get(&c->adm, serial, &d) < 0) {
+	if ((name = target(c)) == NULL)
+		return;
+	if (serial == NULL || admin_cert_get(&c->adm, serial, &d) < 0) {
 		console_error(c, 404, "console_no_cert", "users");
 		return;
 	}

@@ -3,7 +3,8 @@
 Roles come from `sekisho user set NAME --role admin|helpdesk` (the command that stores a
 user's role).  An admin creates a user and a group and adds the member through the forms;
 a helpdesk user sees the users but gets 403 for group creation, and forged POSTs to
-admin-only actions are refused by the server with nothing changed; a plain user gets 403
+admin-only actions are refused by the server with nothing changed, as are a reset link
+or an unlock for an admin (a role above theirs: that would take the admin's account); a plain user gets 403
 for the console; without a session the console sends to the login page.  A POST without a
 CSRF token or with another session's is refused.  Deleting a user when the last proof is
 older than 5 minutes (the server runs under libfaketime, the test moves its clock) asks
@@ -188,6 +189,16 @@ def part_helpdesk(srv):
     t.ok("evil@example.jp" not in show and "disabled" not in show.replace(
         "disabled=off", ""), "taro unchanged", show)
     t.eq(members(srv, "sales"), ["taro"], "sales unchanged")
+    r = hd.get(console(srv, "user") + "?name=boss")
+    t.ok(r.status_code == 200 and not has_form(r, "/user/reset") and
+         not has_form(r, "/user/unlock"), "helpdesk: no reset or unlock offered for an admin")
+    for path in ("user/reset", "user/unlock"):
+        r = hd.post(console(srv, path), {"name": "boss", "csrf": csrf})
+        t.ok(r.status_code == 403 and "reset?token=" not in r.text,
+             "helpdesk: forged %s for an admin refused (403)" % path, r.status_code)
+    t.ok(not srv.audit_find("admin.user.reset_password", "user=boss") and
+         not srv.audit_find("admin.user.unlock", "user=boss"), "no reset link was made")
+    srv.audit_has(t, "console.reject", "user=helper", "reason=rank", "target=boss")
     r = submit(hd, hd.get(console(srv, "user") + "?name=taro"), "/user/unlock", {})
     t.ok(r.status_code == 200 and "unlocked" in r.text, "helpdesk may unlock", r.status_code)
     srv.audit_has(t, "admin.user.unlock", "user=taro", "actor=console:helper")
