@@ -123,8 +123,15 @@ def part_admin(srv, boss):
     t.ok('data-user="taro"' in r.text and 'data-user="plain"' not in r.text,
          "search (without regard to case) finds only the match")
     r = submit(boss, boss.get(console(srv, "user") + "?name=taro"), "/user/edit",
-               {"display_name": "山田 太郎 (営業)", "email": "taro2@example.jp"})
+               {"display_name": "山田 太郎 (営業)", "email": "taro2@example.jp",
+                "attrs": "dept=営業\r\nfloor=3\r\n"})
     t.ok(r.status_code == 200 and "taro2@example.jp" in r.text, "edit the e-mail and name")
+    show = srv.cli("user", "show", "taro").stdout
+    t.ok("dept=営業" in show and "floor=3" in show and "\r" not in show,
+         "and the attributes (a textarea's CRLF lines)", show)
+    r = submit(boss, r, "/user/edit", {"attrs": "no equals sign"})
+    t.ok(r.status_code == 400 and "KEY=VALUE" in r.text, "bad attributes: 400 saying why",
+         r.status_code)
     srv.audit_has(t, "admin.user.set", "user=taro", "actor=console:boss")
     r = submit(boss, boss.get(console(srv, "groups")), "/groups/add", {"name": "sales"})
     t.ok(r.status_code == 200 and "The group was added" in r.text, "an admin adds a group")
