@@ -152,6 +152,12 @@ def part_admin(srv, boss):
     again = boss.get(console(srv, "user") + "?name=taro").text
     t.ok(link and link.group(1) not in again, "the link is shown once")
     srv.audit_has(t, "admin.user.reset_password", "user=taro", "actor=console:boss")
+    pages = [("users", "ユーザーの追加"), ("user?name=taro", "ユーザーを削除"),
+             ("groups", "グループの追加"), ("group?name=sales", "メンバーに追加")]
+    for page, text in pages:
+        r = boss.get(console(srv, page) + ("&" if "?" in page else "?") + "lang=ja")
+        t.ok(r.status_code == 200 and text in r.text, "%s in Japanese" % page, r.status_code)
+    boss.get(console(srv) + "?lang=en")
 
 
 def part_csrf(srv, boss):
