@@ -13,10 +13,10 @@
 
 #include "account.h"
 #include "account_int.h"
-#include "clock.h"
 #include "encode.h"
 #include "factor.h"
 #include "login.h"
+#include "proof.h"
 #include "pwquality.h"
 #include "tz.h"
 #include "xmalloc.h"
@@ -204,8 +204,5 @@ account_label_ok(const char *s)
 int
 account_recent_auth(const struct account_req *a)
 {
-	uint64_t last = a->ss.s.authn_instant > a->ss.s.mfa_at ? a->ss.s.authn_instant :
-	    a->ss.s.mfa_at;
-
-	return clock_now() - (int64_t)last <= ACCOUNT_RECENT_AUTH;
+	return proof_recent(&a->ss.s);
 }

@@ -14,7 +14,6 @@
 #include "tz.h"
 
 #define ACCOUNT_TIME_LEN TZ_TIME_LEN
-#define ACCOUNT_RECENT_AUTH 300	/* seconds: removing the last factor needs a proof this new */
 
 /* One request of a signed-in user to an account page. */
 struct account_req {

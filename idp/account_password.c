@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,14 +13,9 @@
 #include "ipnet.h"
 #include "login.h"
 #include "password.h"
+#include "proof.h"
 #include "pwquality.h"
 #include "xmalloc.h"
-
-enum proof {
-	PROOF_OK,
-	PROOF_WRONG,		/* answered: 401 is the caller's page */
-	PROOF_ANSWERED,		/* answered here (locked out, storage error) */
-};
 
 static int
 text_ok(const char *s)
@@ -29,43 +23,20 @@ text_ok(const char *s)
 	return login_input_ok(s, PASSWORD_MAX_LEN);
 }
 
-static void
-audit_wrong(struct account_req *a, const char *reason, uint64_t n)
-{
-	char count[24];
-
-	snprintf(count, sizeof(count), "%llu", (unsigned long long)n);
-	audit_event(a->idp->in.store, a->t->id, "login.fail", "user", a->ss.user.name, "ip",
-	    http_client_ip(a->req), "reason", reason, "page", "account", "failures", count,
-	    NULL);
-}
-
 /*
- * Check the user's password pw behind the login form's gate; a success gives the
- * reserved attempt back.
+ * Check the user's password pw (proof.c): PROOF_OK or PROOF_WRONG (401 is the caller's
+ * page); a lockout or a storage error is answered here.
  */
 static enum proof
 prove_password(struct account_req *a, const char *pw)
 {
-	const char *user = a->ss.user.name;
-	uint64_t n = 0;
-	int gate = login_gate(a->idp, a->t, a->req, user, &n);
+	enum proof p = proof_password(a->idp, a->t, a->req, &a->ss.user, pw, "account");
 
-	if (gate < 0) {
-		account_error(a, 503, "error_server");
-		return PROOF_ANSWERED;
-	}
-	if (gate > 0) {
-		audit_wrong(a, "locked", n);
+	if (p == PROOF_LOCKED)
 		account_error(a, 429, "login_locked");
-		return PROOF_ANSWERED;
-	}
-	if (password_verify(a->ss.user.pwhash ? a->ss.user.pwhash : "", pw) != 1) {
-		audit_wrong(a, "bad_password", n);
-		return PROOF_WRONG;
-	}
-	login_gate_ok(a->idp, a->t, a->req, user);
-	return PROOF_OK;
+	else if (p == PROOF_FAILED)
+		account_error(a, 503, "error_server");
+	return p;
 }
 
 /* The new password's problem as a message key, or NULL when it may be used. */
@@ -106,10 +77,10 @@ account_password(struct account_req *a)
 	case PROOF_WRONG:
 		account_overview(a, 401, "pw_current_wrong");
 		return;
-	case PROOF_ANSWERED:
-		return;
-	default:
+	case PROOF_OK:
 		break;
+	default:
+		return;
 	}
 	if ((hash = password_hash(&a->idp->pw, pw, &why)) == NULL) {
 		account_overview(a, 400, "pw_not_valid");
@@ -155,10 +126,10 @@ account_reauth(struct account_req *a)
 	case PROOF_WRONG:
 		account_reauth_page(a, 401, "pw_current_wrong");
 		return;
-	case PROOF_ANSWERED:
-		return;
-	default:
+	case PROOF_OK:
 		break;
+	default:
+		return;
 	}
 	if (store_session_reauth(a->idp->in.store, a->t->id, a->ss.hash, clock_now()) < 0) {
 		account_error(a, 503, "error_server");

@@ -13,6 +13,7 @@
 #include "api.h"
 #include "audit.h"
 #include "brand.h"
+#include "console.h"
 #include "device.h"
 #include "idp.h"
 #include "log.h"
@@ -151,6 +152,8 @@ core_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const ch
 		certs_route(idp, t, req, rest + 5);
 	} else if (!strcmp(rest, "account") || !strncmp(rest, "account/", 8)) {
 		account_route(idp, t, req, rest + 7);
+	} else if (!strcmp(rest, "admin") || !strncmp(rest, "admin/", 6)) {
+		console_route(idp, t, req, rest + 5);
 	} else if (!strcmp(rest, "reset")) {
 		reset_page(idp, t, req);
 	} else if (!strcmp(rest, "brand.css") || !strcmp(rest, "logo")) {

@@ -1,0 +1,396 @@
+/*
+ * The admin console's dispatch and what its pages share: a signed-in user whose role has
+ * the console right (else the login page, or a 403 page), a right checked per action
+ * before anything runs, a CSRF token bound to the session for every change, and a
+ * recent proof of the password for the dangerous ones (else the re-auth form).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "clock.h"
+#include "console.h"
+#include "console_int.h"
+#include "encode.h"
+#include "login.h"
+#include "password.h"
+#include "proof.h"
+#include "xmalloc.h"
+
+struct console_action {
+	const char *path;
+	enum admin_right right;
+	void (*get)(struct console_req *c);
+	void (*post)(struct console_req *c);
+	const char *back;	/* recent: the page (with ?name=) the re-auth returns to */
+};
+
+static void home_get(struct console_req *c);
+static void reauth_post(struct console_req *c);
+
+static const struct console_action actions[] = {
+	{ "", ADMIN_RIGHT_CONSOLE, home_get, NULL, NULL },
+	{ "/reauth", ADMIN_RIGHT_CONSOLE, NULL, reauth_post, NULL },
+	{ "/users", ADMIN_RIGHT_VIEW_USERS, console_users_get, NULL, NULL },
+	{ "/users/add", ADMIN_RIGHT_MANAGE, NULL, console_user_add, NULL },
+	{ "/user", ADMIN_RIGHT_VIEW_USERS, console_user_get, NULL, NULL },
+	{ "/user/edit", ADMIN_RIGHT_MANAGE, NULL, console_user_edit, NULL },
+	{ "/user/disable", ADMIN_RIGHT_MANAGE, NULL, console_user_disable, NULL },
+	{ "/user/delete", ADMIN_RIGHT_MANAGE, NULL, console_user_delete, "user" },
+	{ "/user/unlock", ADMIN_RIGHT_UNLOCK, NULL, console_user_unlock, NULL },
+	{ "/user/reset", ADMIN_RIGHT_RESET_PASSWORD, NULL, console_user_reset, NULL },
+	{ "/user/factor/remove", ADMIN_RIGHT_REMOVE_FACTOR, NULL, console_user_factor_remove,
+	    NULL },
+	{ "/user/cert/revoke", ADMIN_RIGHT_REVOKE_CERT, NULL, console_user_cert_revoke, "user" },
+	{ "/user/session/end", ADMIN_RIGHT_MANAGE, NULL, console_user_session_end, NULL },
+	{ "/groups", ADMIN_RIGHT_VIEW_USERS, console_groups_get, NULL, NULL },
+	{ "/groups/add", ADMIN_RIGHT_MANAGE, NULL, console_group_add, NULL },
+	{ "/group", ADMIN_RIGHT_VIEW_USERS, console_group_get, NULL, NULL },
+	{ "/group/rename", ADMIN_RIGHT_MANAGE, NULL, console_group_rename, NULL },
+	{ "/group/delete", ADMIN_RIGHT_MANAGE, NULL, console_group_delete, "group" },
+	{ "/group/member/add", ADMIN_RIGHT_MANAGE, NULL, console_member_add, NULL },
+	{ "/group/member/remove", ADMIN_RIGHT_MANAGE, NULL, console_member_remove, NULL },
+	{ NULL, 0, NULL, NULL, NULL },
+};
+
+/* The notices a change may end with (?done=): anything else is not shown. */
+static const char *const notices[] = {
+	"console_done_user_added", "console_done_user_saved", "console_done_user_disabled",
+	"console_done_user_enabled", "console_done_user_deleted", "console_done_user_unlocked",
+	"console_done_factor_removed", "console_done_cert_revoked", "console_done_session_ended",
+	"console_done_group_added", "console_done_group_renamed", "console_done_group_deleted",
+	"console_done_member_added", "console_done_member_removed", "console_done_reauth", NULL,
+};
+
+/* Load the session into c: 1 ready; 0 when the request has been answered. */
+static int
+console_open(struct console_req *c, struct idp *idp, struct tenant_ctx *t,
+    struct http_req *req)
+{
+	int have;
+
+	memset(c, 0, sizeof(*c));
+	c->idp = idp;
+	c->t = t;
+	c->req = req;
+	c->lang = page_lang(req);
+	if ((have = session_current(idp, t, req, &c->ss)) == 1) {
+		hex_encode(c->ss.hash, sizeof(c->ss.hash), c->binding);
+		snprintf(c->actor, sizeof(c->actor), "console:%s", c->ss.user.name);
+		c->adm = (struct admin){ .in = &idp->in, .tenant = t->id, .ca = idp->ca,
+			.ca_lock = &idp->ca_lock, .actor = c->actor, .ip = http_client_ip(req) };
+		return 1;
+	}
+	if (have == 0) {
+		char *url = login_url(t, NULL);
+		http_redirect(req, url);
+		free(url);
+	} else {
+		page_error(idp->pages, req, 503, "error_server", NULL);
+	}
+	return 0;
+}
+
+static void
+console_close(struct console_req *c)
+{
+	session_clear(&c->ss);
+	explicit_bzero(c->binding, sizeof(c->binding));
+}
+
+static void
+reject(struct console_req *c, const char *reason)
+{
+	audit_event(c->idp->in.store, c->t->id, "console.reject", "user", c->ss.user.name,
+	    "ip", http_client_ip(c->req), "path", http_path(c->req), "reason", reason, NULL);
+}
+
+static int
+csrf_ok(struct console_req *c)
+{
+	if (session_csrf_check(c->t, "console", c->binding, console_field(c, "csrf")))
+		return 1;
+	reject(c, "csrf");
+	console_error(c, 400, "console_csrf", "");
+	return 0;
+}
+
+/* The re-auth form, returning to back?name=NAME. */
+static void
+reauth_page(struct console_req *c, int status, const char *back, const char *error)
+{
+	struct tmpl_vars *v = tmpl_vars_new();
+	char *url = console_url(c, "reauth");
+	tmpl_set(v, "title", page_msg(c->idp->pages, c->lang, "console_reauth_title"));
+	tmpl_set(v, "reauth_url", url);
+	tmpl_set(v, "back", back);
+	tmpl_set(v, "name", console_name(c));
+	if (error)
+		tmpl_set(v, "error", page_msg(c->idp->pages, c->lang, error));
+	console_render(c, status, "console_reauth.html", v);
+	tmpl_vars_free(v);
+	free(url);
+}
+
+static void
+reauth_back(struct console_req *c)
+{
+	const char *back = console_field(c, "back"), *name = console_name(c);
+
+	if (back == NULL || (strcmp(back, "user") && strcmp(back, "group")) || name == NULL)
+		console_done(c, "", "console_done_reauth");
+	else
+		console_done_at(c, back, name, "console_done_reauth");
+}
+
+static void
+reauth_post(struct console_req *c)
+{
+	const char *pw = console_field(c, "password"), *back = console_field(c, "back");
+	enum proof p;
+
+	back = back && (!strcmp(back, "user") || !strcmp(back, "group")) ? back : "";
+	if (!login_input_ok(pw, PASSWORD_MAX_LEN)) {
+		reauth_page(c, 400, back, "pw_current_missing");
+		return;
+	}
+	if ((p = proof_password(c->idp, c->t, c->req, &c->ss.user, pw, "console")) ==
+	    PROOF_WRONG) {
+		reauth_page(c, 401, back, "pw_current_wrong");
+		return;
+	}
+	if (p != PROOF_OK || store_session_reauth(c->idp->in.store, c->t->id, c->ss.hash,
+	    clock_now()) < 0) {
+		console_error(c, p == PROOF_LOCKED ? 429 : 503, p == PROOF_LOCKED ?
+		    "login_locked" : "error_server", "");
+		return;
+	}
+	audit_event(c->idp->in.store, c->t->id, "console.reauth", "user", c->ss.user.name, "ip",
+	    http_client_ip(c->req), NULL);
+	reauth_back(c);
+}
+
+static void
+home_get(struct console_req *c)
+{
+	struct tmpl_vars *v = tmpl_vars_new();
+
+	tmpl_set(v, "title", page_msg(c->idp->pages, c->lang, "console_title"));
+	console_render(c, 200, "console.html", v);
+	tmpl_vars_free(v);
+}
+
+static void
+wrong_method(struct idp *idp, struct http_req *req, const struct console_action *act)
+{
+	http_add_header(req, "Allow", act->get ? "GET, HEAD" : "POST");
+	page_error(idp->pages, req, 405, "error_method", NULL);
+}
+
+/* Run act for c: its right, the CSRF token of a change, a recent proof when it asks. */
+static void
+run(struct console_req *c, const struct console_action *act, int post)
+{
+	if (!console_may(c, ADMIN_RIGHT_CONSOLE) || !console_may(c, act->right)) {
+		reject(c, "role");
+		console_error(c, 403, "console_forbidden", console_may(c, ADMIN_RIGHT_CONSOLE) ?
+		    "" : NULL);
+	} else if (!post) {
+		act->get(c);
+	} else if (!csrf_ok(c)) {
+		return;
+	} else if (act->back && !proof_recent(&c->ss.s)) {
+		reauth_page(c, 403, act->back, "console_reauth_needed");
+	} else {
+		act->post(c);
+	}
+}
+
+void
+console_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *rest)
+{
+	const struct console_action *act;
+	int post = !strcmp(http_method(req), "POST");
+	struct console_req c;
+
+	for (act = actions; act->path && strcmp(act->path, rest); act++)
+		;
+	if (act->path == NULL) {
+		page_error(idp->pages, req, 404, "error_not_found", NULL);
+		return;
+	}
+	if (!(post ? act->post : act->get)) {
+		wrong_method(idp, req, act);
+		return;
+	}
+	if (console_open(&c, idp, t, req) != 1)
+		return;
+	run(&c, act, post);
+	console_close(&c);
+}
+
+/* ---- what the pages share ---- */
+
+int
+console_may(const struct console_req *c, enum admin_right right)
+{
+	return admin_role_allows(c->ss.user.role, right);
+}
+
+const char *
+console_field(const struct console_req *c, const char *name)
+{
+	return form_get(http_form(c->req), name);
+}
+
+const char *
+console_param(const struct console_req *c, const char *name)
+{
+	return form_get(http_query(c->req), name);
+}
+
+const char *
+console_name(const struct console_req *c)
+{
+	const char *n = strcmp(http_method(c->req), "POST") ? console_param(c, "name") :
+	    console_field(c, "name");
+
+	return n && store_valid_name(n, STORE_NAME_MAX) ? n : NULL;
+}
+
+char *
+console_url(const struct console_req *c, const char *page)
+{
+	return xasprintf("%sadmin%s%s", c->t->path, *page ? "/" : "", page);
+}
+
+char *
+console_named(const struct console_req *c, const char *page, const char *name)
+{
+	char *enc = url_encode(name), *url = xasprintf("%s?name=%s", page, enc);
+
+	free(enc);
+	return url;
+}
+
+static void
+set_url(struct console_req *c, struct tmpl_vars *v, const char *name, const char *page)
+{
+	char *url = console_url(c, page);
+
+	tmpl_set(v, name, url);
+	free(url);
+}
+
+/* The rights the pages show actions for. */
+static void
+set_rights(struct console_req *c, struct tmpl_vars *v)
+{
+	static const struct {
+		const char *name;
+		enum admin_right right;
+	} rights[] = {
+		{ "may_manage", ADMIN_RIGHT_MANAGE }, { "may_view_users", ADMIN_RIGHT_VIEW_USERS },
+		{ "may_unlock", ADMIN_RIGHT_UNLOCK }, { "may_reset", ADMIN_RIGHT_RESET_PASSWORD },
+		{ "may_remove_factor", ADMIN_RIGHT_REMOVE_FACTOR },
+		{ "may_revoke", ADMIN_RIGHT_REVOKE_CERT },
+	};
+
+	for (size_t i = 0; i < sizeof(rights) / sizeof(rights[0]); i++)
+		tmpl_set(v, rights[i].name, console_may(c, rights[i].right) ? "1" : NULL);
+}
+
+void
+console_render(struct console_req *c, int status, const char *name, struct tmpl_vars *v)
+{
+	char *csrf = session_csrf_token(c->t, "console", c->binding);
+
+	tmpl_set(v, "csrf", csrf);
+	set_url(c, v, "console_url", "");
+	set_url(c, v, "users_url", "users");
+	set_url(c, v, "groups_url", "groups");
+	tmpl_set(v, "wide", "1");
+	tmpl_set(v, "username", c->ss.user.name);
+	tmpl_set(v, "role", admin_role_name(c->ss.user.role));
+	tmpl_set(v, "notice", console_notice(c));
+	set_rights(c, v);
+	http_add_header(c->req, "Cache-Control", "no-store");
+	page_render(c->idp->pages, c->req, status, name, v);
+	free(csrf);
+}
+
+void
+console_error(struct console_req *c, int status, const char *msg, const char *back)
+{
+	struct tmpl_vars *v = tmpl_vars_new();
+	char *url = back ? console_url(c, back) : NULL;
+
+	tmpl_set(v, "title", page_msg(c->idp->pages, c->lang, "error_title"));
+	tmpl_set(v, "message", page_msg(c->idp->pages, c->lang, msg));
+	tmpl_set(v, "back_url", url);
+	console_render(c, status, "error.html", v);
+	tmpl_vars_free(v);
+	free(url);
+}
+
+void
+console_failed(struct console_req *c, const char *back)
+{
+	static const int status[] = { [ADMIN_OK] = 500, [ADMIN_INVALID] = 400,
+		[ADMIN_NOT_FOUND] = 404, [ADMIN_CONFLICT] = 409, [ADMIN_LIMIT] = 409,
+		[ADMIN_FORBIDDEN] = 403, [ADMIN_FAILED] = 500 };
+	struct tmpl_vars *v = tmpl_vars_new();
+	char *url = console_url(c, back);
+
+	tmpl_set(v, "title", page_msg(c->idp->pages, c->lang, "console_refused"));
+	tmpl_set(v, "message", c->adm.msg[0] ? c->adm.msg :
+	    page_msg(c->idp->pages, c->lang, "error_server"));
+	tmpl_set(v, "back_url", url);
+	console_render(c, status[c->adm.status], "error.html", v);
+	tmpl_vars_free(v);
+	free(url);
+}
+
+void
+console_done(struct console_req *c, const char *page, const char *msg)
+{
+	char *url = console_url(c, page);
+	char *to = xasprintf("%s%sdone=%s", url, strchr(page, '?') ? "&" : "?", msg);
+
+	http_redirect(c->req, to);
+	free(url);
+	free(to);
+}
+
+void
+console_done_at(struct console_req *c, const char *page, const char *name, const char *msg)
+{
+	char *named = console_named(c, page, name);
+
+	console_done(c, named, msg);
+	free(named);
+}
+
+const char *
+console_notice(struct console_req *c)
+{
+	const char *done = console_param(c, "done");
+
+	for (size_t i = 0; done && notices[i]; i++)
+		if (!strcmp(done, notices[i]))
+			return page_msg(c->idp->pages, c->lang, done);
+	return NULL;
+}
+
+size_t
+console_page_no(const struct console_req *c)
+{
+	const char *p = console_param(c, "page");
+	char *end;
+	unsigned long n = p ? strtoul(p, &end, 10) : 0;
+
+	return p && *p && !*end && n >= 1 && n <= 100000 ? (size_t)n : 1;
+}

@@ -1,0 +1,79 @@
+/*
+ * What the console's pages share (idp/console/ only): the signed-in request with the
+ * admin layer's context acting as console:NAME from the client's address, its CSRF
+ * token, the rights of the user's role, and the ways a page ends.
+ */
+#ifndef SEKISHO_CONSOLE_INT_H
+#define SEKISHO_CONSOLE_INT_H
+
+#include "admin.h"
+#include "admin_role.h"
+#include "idp.h"
+#include "page.h"
+#include "session.h"
+
+/* One request of a signed-in user with a console right. */
+struct console_req {
+	struct idp *idp;
+	struct tenant_ctx *t;
+	struct http_req *req;
+	struct sso_session ss;
+	const char *lang;
+	char binding[65];	/* the session hash in hex: what the CSRF tokens are bound to */
+	char actor[STORE_NAME_MAX + 16];	/* "console:NAME" for the audit records */
+	struct admin adm;	/* acts as actor from the client's address */
+};
+
+/* 1 when the user's role has right. */
+int console_may(const struct console_req *c, enum admin_right right);
+/* A form field (NULL when absent). */
+const char *console_field(const struct console_req *c, const char *name);
+/* A query parameter (NULL when absent). */
+const char *console_param(const struct console_req *c, const char *name);
+/*
+ * The user or group the request names (name= of the form, or of the query for a GET);
+ * NULL when it is not a valid name.
+ */
+const char *console_name(const struct console_req *c);
+/* The console's URL of page ("users", "user?name=a" ...): a new string. */
+char *console_url(const struct console_req *c, const char *page);
+/* The console's URL of page for the user or group called name ("user?name=a"): new. */
+char *console_named(const struct console_req *c, const char *page, const char *name);
+/* Render name with v and what every console page has (CSRF, navigation, no-store). */
+void console_render(struct console_req *c, int status, const char *name,
+    struct tmpl_vars *v);
+/* An error page with message key msg and a link back to back (a console page, or NULL). */
+void console_error(struct console_req *c, int status, const char *msg, const char *back);
+/* An admin_* call failed: its status and message, with a link back to back. */
+void console_failed(struct console_req *c, const char *back);
+/* Done: to page (a console page) with notice key msg (one of console_notices). */
+void console_done(struct console_req *c, const char *page, const char *msg);
+/* Done: to page ("user", "group") of the one called name, with notice msg. */
+void console_done_at(struct console_req *c, const char *page, const char *name,
+    const char *msg);
+/* The notice of ?done= when it is one of ours (a message), else NULL. */
+const char *console_notice(struct console_req *c);
+/* page=N of a list: 1 when absent or not a number. */
+size_t console_page_no(const struct console_req *c);
+
+/* The pages (console_users.c, console_user.c, console_groups.c). */
+void console_users_get(struct console_req *c);
+void console_user_add(struct console_req *c);
+void console_user_get(struct console_req *c);
+void console_user_edit(struct console_req *c);
+void console_user_disable(struct console_req *c);
+void console_user_delete(struct console_req *c);
+void console_user_unlock(struct console_req *c);
+void console_user_reset(struct console_req *c);
+void console_user_factor_remove(struct console_req *c);
+void console_user_cert_revoke(struct console_req *c);
+void console_user_session_end(struct console_req *c);
+void console_groups_get(struct console_req *c);
+void console_group_add(struct console_req *c);
+void console_group_get(struct console_req *c);
+void console_group_rename(struct console_req *c);
+void console_group_delete(struct console_req *c);
+void console_member_add(struct console_req *c);
+void console_member_remove(struct console_req *c);
+
+#endif
