@@ -229,7 +229,10 @@ oidc_uris(struct admin *a, const struct admin_oidc_app *in, struct app *app)
 	return 0;
 }
 
-/* OIDC Core 4: where a login started by a third party (the portal) goes; https only. */
+/*
+ * OIDC Core 4: where a login started by a third party (the portal) goes.  https, or http
+ * only to a loopback host, as redirect URIs (RFC 8252 7.3).
+ */
 static int
 initiate_uri_ok(struct admin *a, const char *uri)
 {
@@ -238,9 +241,6 @@ initiate_uri_ok(struct admin *a, const char *uri)
 	if (url_check_app_uri(uri, &err) == -1)
 		return admin_fail(a, ADMIN_INVALID, "initiate_login_uri",
 		    "initiate login URI %s: %s", uri, err);
-	if (strncmp(uri, "https://", 8))
-		return admin_fail(a, ADMIN_INVALID, "initiate_login_uri",
-		    "initiate login URI %s: must be https", uri);
 	return 0;
 }
 

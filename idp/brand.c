@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "brand.h"
+#include "contrast.h"
 #include "crypto.h"
 #include "encode.h"
 #include "idp.h"
@@ -29,8 +30,9 @@ etag(const void *p, size_t n, char out[19])
 }
 
 /*
- * The rules the branding adds to sekisho.css: the accent colour (checked by admin/tenant.c
- * to carry white text) on the header and the buttons, and the logo's size.
+ * The rules the branding adds to sekisho.css: the accent colour on the header and the
+ * buttons, with black or white text on it, whichever reads better (at least 4.58:1),
+ * and the logo's size.
  */
 static char *
 make_css(const char *color)
@@ -38,11 +40,14 @@ make_css(const char *color)
 	const char *logo = "header.top img.logo { height: 2rem; width: auto; max-width: 10rem; "
 	    "vertical-align: middle; margin-right: .5rem; }\n"
 	    "header.top a.help { color: #fff; margin-left: auto; margin-right: 1rem; }\n";
+	unsigned rgb, text;
 
-	if (color == NULL)
+	if (color == NULL || contrast_parse(color, &rgb) == -1)
 		return xstrdup(logo);
-	return xasprintf("%sheader.top { background: %s; }\nbutton:not(.danger) { background: "
-	    "%s; }\n", logo, color, color);
+	text = contrast_text_on(rgb);
+	return xasprintf("%sheader.top, header.top a, header.top a.help { background: #%06x; "
+	    "color: #%06x; }\nbutton:not(.danger) { background: #%06x; color: #%06x; }\n", logo,
+	    rgb, text, rgb, text);
 }
 
 /* A URL with the ETag's digits as its version, so a change is fetched at once. */
