@@ -179,6 +179,7 @@ home_get(struct console_req *c)
 	struct tmpl_vars *v = tmpl_vars_new();
 
 	tmpl_set(v, "title", page_msg(c->idp->pages, c->lang, "console_title"));
+	console_dashboard(c, v);
 	console_render(c, 200, "console.html", v);
 	tmpl_vars_free(v);
 }

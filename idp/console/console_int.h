@@ -56,6 +56,9 @@ const char *console_notice(struct console_req *c);
 /* page=N of a list: 1 when absent or not a number. */
 size_t console_page_no(const struct console_req *c);
 
+/* The dashboard's values into v when the user may read the audit trail (console_dash.c). */
+void console_dashboard(struct console_req *c, struct tmpl_vars *v);
+
 /* The pages (console_users.c, console_user.c, console_groups.c). */
 void console_users_get(struct console_req *c);
 void console_user_add(struct console_req *c);
