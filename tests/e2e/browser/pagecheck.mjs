@@ -28,8 +28,8 @@ export async function axeClean(page, what) {
 
 // Runs in the page: every element whose own text or content is wider than its box
 // (scrollWidth > clientWidth), the page wider than the viewport, text squeezed to a
-// character or two per line (a table column too narrow for its words), and a button's or
-// column heading's short label broken over lines.
+// character or two per line (a table column too narrow for its words), and a short label
+// of a button, link or column heading broken over lines.
 function findOverflow() {
   const out = [];
   const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
@@ -48,13 +48,13 @@ function findOverflow() {
   const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walk.nextNode(); node; node = walk.nextNode()) {
     const chars = [...node.data.trim()].length;
-    if (chars < 4 || !node.parentElement.offsetParent)
+    if (chars < 2 || !node.parentElement.offsetParent)
       continue;
     const range = document.createRange();
     range.selectNodeContents(node);
     const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
-    const short = node.parentElement.closest('button, th') && chars <= 12;
-    if ((tops.size >= 3 && chars / tops.size < 3) || (short && tops.size > 1))
+    const short = node.parentElement.closest('button, th, a') && chars <= 12;
+    if ((chars >= 4 && tops.size >= 3 && chars / tops.size < 3) || (short && tops.size > 1))
       out.push(`${name(node.parentElement)}: "${node.data.trim().slice(0, 20)}" wraps over ${tops.size} lines (${chars} characters)`);
   }
   return out;
@@ -90,11 +90,13 @@ export async function selfTest(page) {
     <p style="color:#bbb;background:#fff">faint</p><input type="text">
     <div style="width:5rem;white-space:nowrap" id="narrow">a line far too long for its box</div>
     <table style="width:12rem"><tr><td>有効期限の最終利用日時</td><td>2026-12-03T16:28:46Z-2026-12-03T16:28:46Z</td></tr></table>
-    <button style="width:3rem">ログアウト</button></main></body></html>`);
+    <button style="width:3rem">ログアウト</button>
+    <p style="width:2.5rem"><a href="#h">ヘルプ</a></p></main></body></html>`);
   const axe = (await axeFindings(page, 'self-test')).join('\n');
   ok(/color-contrast/.test(axe) && /label/.test(axe),
     'self-test: axe-core finds low contrast and an input without a label', axe);
   const o = (await overflowFindings(page)).join('\n');
-  ok(/div#narrow: content/.test(o) && /td: "有効期限/.test(o) && /button: "ログアウト"/.test(o),
-    'self-test: an overflowing box, a squeezed column and a broken button label are found', o);
+  ok(/div#narrow: content/.test(o) && /td: "有効期限/.test(o) && /button: "ログアウト"/.test(o) &&
+    /a: "ヘルプ"/.test(o), 'self-test: an overflowing box, a squeezed column and broken button ' +
+    'and link labels are found', o);
 }
