@@ -699,6 +699,7 @@ certs_page(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	} else {
 		char *portal = xasprintf("%sportal", t->path);
 		tmpl_set(cr.v, "title", page_msg(idp->pages, cr.lang, "certs_title"));
+		tmpl_set(cr.v, "wide", "1");	/* six columns: a 28rem card squeezes them */
 		tmpl_set(cr.v, "username", ss.user.name);
 		tmpl_set(cr.v, "portal_url", portal);
 		http_add_header(req, "Cache-Control", "no-store");

@@ -1,0 +1,65 @@
+"""The everyday pages in a real browser (browser/pages.mjs): login, portal, account and
+devices, in Japanese and English, at phone and desktop widths.  axe-core must find no
+serious or critical violation, no text may overflow its box (the devices table once
+wrapped one character per line in Japanese), and the screenshots are kept: under
+$SEKISHO_TEST_OUT/browser-pages (tests/run's output directory), else a fresh directory."""
+import os
+import tempfile
+
+import sekisho_test as st
+from peers.device import issue
+
+t = st.Tap()
+SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+       '<rect width="32" height="32" rx="6" fill="#2c5364"/></svg>')
+
+
+def artifacts():
+    out = os.environ.get("SEKISHO_TEST_OUT")
+    if out and os.path.isdir(out):
+        path = os.path.join(out, "browser-pages")
+        os.makedirs(path, exist_ok=True)
+        return path
+    return tempfile.mkdtemp(prefix="sekisho-screenshots-")
+
+
+def add_apps(srv, tmp):
+    """Apps with Japanese names, descriptions and an icon, as a company would have."""
+    icon = os.path.join(tmp, "icon.svg")
+    with open(icon, "w") as f:
+        f.write(SVG)
+    apps = (("kintai", "勤怠管理システム", "出退勤の打刻、休暇の申請と承認、残業時間の確認"),
+            ("wiki", "社内Wiki", "部署ごとの手順書と議事録"),
+            ("expense", "経費精算", "領収書の写真を添えて申請"))
+    for i, (name, display, desc) in enumerate(apps):
+        srv.cli("app", "add-oidc", name, "--redirect-uri",
+                "https://%s.example.jp/oauth2/callback" % name, "--public")
+        srv.cli("app", "set", name, "--display-name", display, "--description", desc,
+                *(["--icon", icon] if i != 1 else []))
+
+
+def add_devices(srv, tmp, user):
+    """An active device with a long Japanese label and a revoked one."""
+    issue(srv, tmp, "laptop", user, "営業部の貸与ノートPC（ThinkPad X1 第11世代）")
+    _, serial = issue(srv, tmp, "phone", user, "私物スマートフォン")
+    srv.cli("cert", "revoke", serial.lower())
+
+
+srv = st.Server()
+try:
+    tmp = tempfile.mkdtemp(prefix="sekisho-browser-pages-")
+    srv.add_user("hanako", "hanako-password-1", email="hanako.yamada@example.co.jp",
+                 display="山田 花子（株式会社アクメ 東日本営業本部 第二営業部）")
+    add_apps(srv, tmp)
+    add_devices(srv, tmp, "hanako")
+    out = artifacts()
+    cfg = {"spki": st.spki_hash(srv.ca), "base": srv.base(), "user": "hanako",
+           "password": "hanako-password-1", "artifacts": out}
+    st.browser_script(t, "pages.mjs", cfg, tmp, timeout=600)
+    shots = sorted(f for f in os.listdir(out) if f.endswith(".png"))
+    t.ok(len(shots) == 16, "16 screenshots (4 pages, 2 languages, 2 widths) kept in " + out,
+         shots)
+    t.ok("hanako-password-1" not in srv.log(), "the password never reaches the log")
+finally:
+    srv.close()
+t.done()
