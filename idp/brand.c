@@ -45,9 +45,9 @@ make_css(const char *color)
 	if (color == NULL || contrast_parse(color, &rgb) == -1)
 		return xstrdup(logo);
 	text = contrast_text_on(rgb);
-	return xasprintf("%sheader.top, header.top a, header.top a.help { background: #%06x; "
-	    "color: #%06x; }\nbutton:not(.danger) { background: #%06x; color: #%06x; }\n", logo,
-	    rgb, text, rgb, text);
+	return xasprintf("%sheader.top, header.top a, header.top a.help, header.top a.lang "
+	    "{ background: #%06x; color: #%06x; }\nbutton:not(.danger) { background: #%06x; "
+	    "color: #%06x; }\n", logo, rgb, text, rgb, text);
 }
 
 /* A URL with the ETag's digits as its version, so a change is fetched at once. */

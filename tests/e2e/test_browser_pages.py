@@ -1,5 +1,7 @@
 """The everyday pages in a real browser (browser/pages.mjs): login, portal, account and
-devices, in Japanese and English, at phone and desktop widths.  axe-core must find no
+devices, in Japanese and English, at phone and desktop widths, for a tenant with its
+branding (a long Japanese company name, a logo, a light accent colour, a help link) and
+17 apps (so the portal has its search box).  axe-core must find no
 serious or critical violation, no text may overflow its box (the devices table once
 wrapped one character per line in Japanese), and the screenshots are kept: under
 $SEKISHO_TEST_OUT/browser-pages (tests/run's output directory), else a fresh directory."""
@@ -38,6 +40,21 @@ def add_apps(srv, tmp):
                 *(["--icon", icon] if i != 1 else []))
 
 
+def brand(srv, tmp):
+    """A company's branding with a long Japanese name, and more apps than the portal shows
+    without its search box (12)."""
+    logo = os.path.join(tmp, "logo.svg")
+    with open(logo, "w") as f:
+        f.write(SVG)
+    srv.cli("tenant", "set", "default", "--display-name", "株式会社アクメ・ホールディングス東日本",
+            "--logo", logo, "--color", "#0a5", "--help-url", "https://help.example.jp/")
+    for i in range(14):
+        name = "tool%02d" % i
+        srv.cli("app", "add-oidc", name, "--redirect-uri",
+                "https://%s.example.jp/cb" % name, "--public")
+        srv.cli("app", "set", name, "--display-name", "業務ツール第%d号" % (i + 1))
+
+
 def add_devices(srv, tmp, user):
     """An active device with a long Japanese label and a revoked one."""
     issue(srv, tmp, "laptop", user, "営業部の貸与ノートPC（ThinkPad X1 第11世代）")
@@ -51,6 +68,7 @@ try:
     srv.add_user("hanako", "hanako-password-1", email="hanako.yamada@example.co.jp",
                  display="山田 花子（株式会社アクメ 東日本営業本部 第二営業部）")
     add_apps(srv, tmp)
+    brand(srv, tmp)
     add_devices(srv, tmp, "hanako")
     out = artifacts()
     cfg = {"spki": st.spki_hash(srv.ca), "base": srv.base(), "user": "hanako",
