@@ -17,6 +17,7 @@
 #include "factor.h"
 #include "login.h"
 #include "proof.h"
+#include "resume.h"
 #include "pwquality.h"
 #include "tz.h"
 #include "xmalloc.h"
@@ -99,9 +100,7 @@ account_open(struct account_req *a, struct idp *idp, struct tenant_ctx *t,
 		return 1;
 	}
 	if (have == 0) {
-		char *url = login_url(t, NULL);
-		http_redirect(req, url);
-		free(url);
+		resume_park_page(idp, t, req, "account");
 	} else {
 		page_error(idp->pages, req, 503, "error_server", NULL);
 	}

@@ -20,6 +20,7 @@
 #include "html.h"
 #include "ipnet.h"
 #include "log.h"
+#include "resume.h"
 #include "login.h"
 #include "routes.h"
 #include "url.h"
@@ -682,12 +683,10 @@ certs_page(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	int have = session_current(idp, t, req, &ss);
 
 	if (have != 1) {
-		char *url = have == 0 ? login_url(t, NULL) : NULL;
-		if (url)
-			http_redirect(req, url);
+		if (have == 0)
+			resume_park_page(idp, t, req, "certs");
 		else
 			page_error(idp->pages, req, 503, "error_server", NULL);
-		free(url);
 		return;
 	}
 	cr.lang = page_lang(req);

@@ -35,6 +35,46 @@ resume_park(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct 
 	free(id);
 }
 
+/* The pages a login may come back to; a parked name is one of these or nothing. */
+#define PAGE_KIND "page"
+static const char *const back_pages[] = { "admin", "account", "certs", NULL };
+
+static int
+back_page_ok(const char *page)
+{
+	for (const char *const *p = back_pages; page && *p; p++)
+		if (!strcmp(*p, page))
+			return 1;
+	return 0;
+}
+
+void
+resume_park_page(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const char *page)
+{
+	struct pending p = { .kind = PAGE_KIND, .state = (char *)page,
+		.created = (uint64_t)clock_now() };
+	char *url;
+
+	if (back_page_ok(page)) {
+		resume_park(idp, t, req, &p, NULL);
+		return;
+	}
+	url = login_url(t, NULL);
+	http_redirect(req, url);
+	free(url);
+}
+
+/* A parked page: back to it (its name was checked when parked, and is again). */
+static void
+resume_page(struct tenant_ctx *t, struct http_req *req, const struct pending *p)
+{
+	char *url = xasprintf("%s%s", t->path, back_page_ok(p->state) ? p->state : "portal");
+
+	http_redirect(req, url);
+	free(url);
+}
+
 void
 resume_park_mfa(struct idp *idp, struct tenant_ctx *t, struct http_req *req, struct pending *p,
     int enrol)
@@ -89,8 +129,11 @@ resume_endpoint(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 		return;
 	}
 	/* One use: whoever takes it first continues; a second tab gets the expiry page. */
-	if (store_pending_take(idp->in.store, t->id, r, &p) != 1 ||
-	    (proto = protocol_for_pending(p.kind)) == NULL) {
+	if (store_pending_take(idp->in.store, t->id, r, &p) != 1) {
+		page_error(idp->pages, req, 400, "error_expired", NULL);
+	} else if (p.kind && !strcmp(p.kind, PAGE_KIND)) {
+		resume_page(t, req, &p);
+	} else if ((proto = protocol_for_pending(p.kind)) == NULL) {
 		page_error(idp->pages, req, 400, "error_expired", NULL);
 	} else {
 		proto->resume(idp, t, req, &p);

@@ -22,7 +22,14 @@ void resume_park(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
  */
 void resume_park_mfa(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
     struct pending *p, int enrol);
-/* GET /resume?r=ID: the parked request goes back to its protocol, once. */
+/*
+ * A signed-in page (page "admin", "account" or "certs") asked for without a session:
+ * park its name and send the browser to the login form, so that /resume comes back to it
+ * after the login.  Answers req.
+ */
+void resume_park_page(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
+    const char *page);
+/* GET /resume?r=ID: the parked request goes back to its protocol (or page), once. */
 void resume_endpoint(struct idp *idp, struct tenant_ctx *t, struct http_req *req);
 
 #endif

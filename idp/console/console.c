@@ -18,6 +18,7 @@
 #include "login.h"
 #include "password.h"
 #include "proof.h"
+#include "resume.h"
 #include "xmalloc.h"
 
 struct console_action {
@@ -85,9 +86,7 @@ console_open(struct console_req *c, struct idp *idp, struct tenant_ctx *t,
 		return 1;
 	}
 	if (have == 0) {
-		char *url = login_url(t, NULL);
-		http_redirect(req, url);
-		free(url);
+		resume_park_page(idp, t, req, "admin");
 	} else {
 		page_error(idp->pages, req, 503, "error_server", NULL);
 	}

@@ -158,8 +158,12 @@ def session_rows(r):
 
 def part_password(srv, c):
     b, r = login(srv, "hanako", PW)
-    r0 = st.Browser(verify=srv.ca).get(srv.base() + "/account")
+    b0 = st.Browser(verify=srv.ca)
+    r0 = b0.get(srv.base() + "/account")
     t.ok(on_login_page(r0), "account page without a session: the login page", r0.url)
+    r0 = b0.submit_login(r0, "hanako", PW)
+    t.ok(r0.status_code == 200 and r0.url.split("?")[0].endswith("/account"),
+         "after the login, back to the account page", r0.url)
     r = account(b, srv)
     t.ok(r.status_code == 200 and "山田 花子" in r.text and "hanako@example.jp" in r.text,
          "account page: the profile as the admin set it", r.text[:500])

@@ -82,9 +82,15 @@ def members(srv, group):
 
 
 def part_frame(srv):
-    r = st.Browser(verify=srv.ca).get(console(srv))
+    b = st.Browser(verify=srv.ca)
+    r = b.get(console(srv))
     t.ok(r.status_code == 200 and urllib.parse.urlsplit(r.url).path.endswith("/login"),
          "console without a session: the login page", r.url)
+    r = b.submit_login(r, "boss", PW)
+    t.ok(r.status_code == 200 and urllib.parse.urlsplit(r.url).path.endswith("/admin") and
+         "Admin console" in r.text, "after the login, back to the console", r.url)
+    r = b.get(srv.base() + "/resume?r=" + "A" * 43)
+    t.eq(r.status_code, 400, "a made-up parked id: the expiry page, no redirect")
     plain = login(srv, "plain")
     r = plain.get(console(srv))
     t.eq(r.status_code, 403, "a plain user: 403 for the console")
