@@ -23,6 +23,8 @@
 #include "resume.h"
 #include "login.h"
 #include "routes.h"
+#include "rules.h"
+#include "tz.h"
 #include "url.h"
 #include "xmalloc.h"
 
@@ -642,6 +644,7 @@ struct cert_rows {
 	struct tmpl_vars *v;
 	const char *lang;
 	const struct pages *pages;
+	const char *zone;	/* the tenant's time zone, for the dates people read */
 	int64_t now;
 	const char *current;
 	size_t n;
@@ -653,18 +656,18 @@ cert_row(const void *rec, void *arg)
 	const struct devcert *c = rec;
 	struct cert_rows *cr = arg;
 	struct tmpl_vars *item = tmpl_add_item(cr->v, "certs");
-	char issued[21], expires[21], used[21];
+	char issued[TZ_TIME_LEN], expires[TZ_TIME_LEN], used[TZ_TIME_LEN];
 	const char *status = c->revoked ? "certs_revoked" :
 	    (int64_t)c->not_after <= cr->now ? "certs_expired" : "certs_active";
 
-	clock_iso8601((int64_t)c->issued, issued);
-	clock_iso8601((int64_t)c->not_after, expires);
+	tz_format(cr->zone, (int64_t)c->issued, issued);
+	tz_format(cr->zone, (int64_t)c->not_after, expires);
 	tmpl_set(item, "label", c->label);
 	tmpl_set(item, "serial", c->serial);
 	tmpl_set(item, "issued", issued);
 	tmpl_set(item, "expires", expires);
 	if (c->last_used) {
-		clock_iso8601((int64_t)c->last_used, used);
+		tz_format(cr->zone, (int64_t)c->last_used, used);
 		tmpl_set(item, "last_used", used);
 	} else {
 		tmpl_set(item, "last_used", page_msg(cr->pages, cr->lang, "certs_never"));
@@ -679,7 +682,9 @@ static void
 certs_page(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 {
 	struct sso_session ss;
-	struct cert_rows cr = { .pages = idp->pages, .now = clock_now() };
+	struct cert_rows cr = { .pages = idp->pages, .zone = RULE_DEFAULT_TIMEZONE,
+		.now = clock_now() };
+	struct tenant tn = { 0 };
 	int have = session_current(idp, t, req, &ss);
 
 	if (have != 1) {
@@ -691,6 +696,8 @@ certs_page(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 	}
 	cr.lang = page_lang(req);
 	cr.v = tmpl_vars_new();
+	if (store_tenant_get(idp->in.store, t->id, &tn) == 1 && tn.timezone)
+		cr.zone = tn.timezone;
 	if (device_checked(idp, t, &ss, &cr.current) == -1)
 		cr.current = NULL;
 	if (store_cert_list(idp->in.store, t->id, ss.user.id, cert_row, &cr) < 0) {
@@ -706,6 +713,7 @@ certs_page(struct idp *idp, struct tenant_ctx *t, struct http_req *req)
 		free(portal);
 	}
 	tmpl_vars_free(cr.v);
+	store_tenant_clear(&tn);
 	session_clear(&ss);
 }
 

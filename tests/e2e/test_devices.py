@@ -384,10 +384,16 @@ def part_certs_page(s):
     t = s.t
     b = s.browser(None)
     r = s.login_to(b, s.srv.base() + "/certs", "alice")
-    t.ok('href="/t/default/certs"' in r.text, "after login the portal links to the devices page")
+    t.ok(r.url.split("?")[0].endswith("/certs") and "Your devices" in r.text,
+         "after the login, back to the devices page", r.url)
+    t.ok('href="/t/default/certs"' in b.get(s.srv.base() + "/portal").text,
+         "the portal links to the devices page")
     r = b.get(s.srv.base() + "/certs")
     t.ok(r.status_code == 200 and "Your devices" in r.text and "laptop" in r.text and
          s.serials["alice"] in r.text, "alice's /certs page lists her devices", r.text[:600])
+    t.ok(re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC\+09:00", r.text) is not None and
+         not re.search(r"\d\d:\d\d:\d\dZ", r.text),
+         "dates in the tenant's time zone (Asia/Tokyo by default), not ISO UTC")
     t.ok("revoked" in r.text and "expired" in r.text and "active" in r.text,
          "the page shows each certificate's status")
     t.ok(s.serials["bob"] not in r.text, "bob's certificate is not on alice's page")
