@@ -126,6 +126,19 @@ def part_catalog(srv, boss):
     t.ok(pasted(r, "metadata_url") == srv.base() + "/saml/metadata" and
          pasted(r, "sso_url") == srv.base() + "/saml/sso",
          "the app's page shows what to paste later too")
+    page = boss.get(console(srv, "catalog/template") + "?template=generic-oidc")
+    r = submit(boss, page, "/catalog/add", {"name": "portal-rp",
+                                            "p_redirect_uri": "https://rp.example.com/cb"})
+    secret = pasted(r, "client_secret")
+    t.ok(r.status_code == 200 and secret and pasted(r, "client_id") and
+         "Client secret (shown once)" in r.text and r.headers.get("Cache-Control") ==
+         "no-store", "an OIDC template: client id and secret to paste, not stored",
+         r.status_code)
+    again = boss.get(console(srv, "app") + "?name=portal-rp").text
+    t.ok(secret and secret not in again and pasted(r, "client_id") in again,
+         "the template's client secret is shown once")
+    t.ok(secret and secret not in srv.cli("audit").stdout and secret not in srv.log(),
+         "and is in no audit record and not in the log")
 
 
 def part_saml(srv, boss):
