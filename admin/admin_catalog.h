@@ -33,5 +33,11 @@ int admin_app_add_template(struct admin *a, const struct catalog *cat, const cha
     const char *name, const char *const *names, const char *const *values, size_t n,
     struct admin_catalog_added *out);
 void admin_catalog_added_clear(struct admin_catalog_added *out);
+/*
+ * The value of paste key k ("sso_url", "metadata_url", "certificate", "issuer" ...) for
+ * a's tenant: a new string, or NULL for a key it does not know (client_id and
+ * client_secret are the app's, not the tenant's).
+ */
+char *admin_paste_value(struct admin *a, const char *k);
 
 #endif

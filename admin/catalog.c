@@ -41,9 +41,8 @@ saml_cert(struct admin *a, int fingerprint)
 	return xstrdup(fp);
 }
 
-/* The value of paste key k for this tenant (new); client id and secret are the caller's. */
-static char *
-paste_value(struct admin *a, const char *k)
+char *
+admin_paste_value(struct admin *a, const char *k)
 {
 	static const struct {
 		const char *key, *path;
@@ -76,7 +75,7 @@ fill_paste(struct admin *a, const struct catalog_tmpl *t, const char *client_id,
 			p->value = *secret ? *secret : xstrdup("");
 			*secret = NULL;
 		} else
-			p->value = paste_value(a, k);
+			p->value = admin_paste_value(a, k);
 		if (p->value)
 			out->npaste++;
 	}

@@ -54,6 +54,18 @@ static const struct console_action actions[] = {
 	{ "/group/delete", ADMIN_RIGHT_MANAGE, NULL, console_group_delete, "group" },
 	{ "/group/member/add", ADMIN_RIGHT_MANAGE, NULL, console_member_add, NULL },
 	{ "/group/member/remove", ADMIN_RIGHT_MANAGE, NULL, console_member_remove, NULL },
+	{ "/apps", ADMIN_RIGHT_MANAGE, console_apps_get, NULL, NULL },
+	{ "/apps/new", ADMIN_RIGHT_MANAGE, console_apps_new_get, NULL, NULL },
+	{ "/apps/saml", ADMIN_RIGHT_MANAGE, NULL, console_app_add_saml, NULL },
+	{ "/apps/oidc", ADMIN_RIGHT_MANAGE, NULL, console_app_add_oidc, NULL },
+	{ "/catalog", ADMIN_RIGHT_MANAGE, console_catalog_get, NULL, NULL },
+	{ "/catalog/template", ADMIN_RIGHT_MANAGE, console_template_get, NULL, NULL },
+	{ "/catalog/add", ADMIN_RIGHT_MANAGE, NULL, console_template_add, NULL },
+	{ "/app", ADMIN_RIGHT_MANAGE, console_app_get, NULL, NULL },
+	{ "/app/edit", ADMIN_RIGHT_MANAGE, NULL, console_app_edit, NULL },
+	{ "/app/assign", ADMIN_RIGHT_MANAGE, NULL, console_app_assign, NULL },
+	{ "/app/unassign", ADMIN_RIGHT_MANAGE, NULL, console_app_unassign, NULL },
+	{ "/app/delete", ADMIN_RIGHT_MANAGE, NULL, console_app_delete, "app" },
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
@@ -63,7 +75,10 @@ static const char *const notices[] = {
 	"console_done_user_enabled", "console_done_user_deleted", "console_done_user_unlocked",
 	"console_done_factor_removed", "console_done_cert_revoked", "console_done_session_ended",
 	"console_done_group_added", "console_done_group_renamed", "console_done_group_deleted",
-	"console_done_member_added", "console_done_member_removed", "console_done_reauth", NULL,
+	"console_done_member_added", "console_done_member_removed", "console_done_reauth",
+	"console_done_app_added", "console_done_app_saved", "console_done_app_assigned",
+	"console_done_app_unassigned", "console_done_app_deleted",
+	NULL,
 };
 
 /* Load the session into c: 1 ready; 0 when the request has been answered. */
@@ -139,7 +154,8 @@ reauth_back(struct console_req *c)
 {
 	const char *back = console_field(c, "back"), *name = console_name(c);
 
-	if (back == NULL || (strcmp(back, "user") && strcmp(back, "group")) || name == NULL)
+	if (back == NULL || (strcmp(back, "user") && strcmp(back, "group") &&
+	    strcmp(back, "app")) || name == NULL)
 		console_done(c, "", "console_done_reauth");
 	else
 		console_done_at(c, back, name, "console_done_reauth");
@@ -151,7 +167,8 @@ reauth_post(struct console_req *c)
 	const char *pw = console_field(c, "password"), *back = console_field(c, "back");
 	enum proof p;
 
-	back = back && (!strcmp(back, "user") || !strcmp(back, "group")) ? back : "";
+	back = back && (!strcmp(back, "user") || !strcmp(back, "group") ||
+	    !strcmp(back, "app")) ? back : "";
 	if (!login_input_ok(pw, PASSWORD_MAX_LEN)) {
 		reauth_page(c, 400, back, "pw_current_missing");
 		return;
@@ -312,6 +329,7 @@ console_render(struct console_req *c, int status, const char *name, struct tmpl_
 	set_url(c, v, "console_url", "");
 	set_url(c, v, "users_url", "users");
 	set_url(c, v, "groups_url", "groups");
+	set_url(c, v, "apps_url", "apps");
 	tmpl_set(v, "wide", "1");
 	tmpl_set(v, "username", c->ss.user.name);
 	tmpl_set(v, "role", admin_role_name(c->ss.user.role));
@@ -336,12 +354,19 @@ console_error(struct console_req *c, int status, const char *msg, const char *ba
 	free(url);
 }
 
-void
-console_failed(struct console_req *c, const char *back)
+int
+console_failed_status(const struct console_req *c)
 {
 	static const int status[] = { [ADMIN_OK] = 500, [ADMIN_INVALID] = 400,
 		[ADMIN_NOT_FOUND] = 404, [ADMIN_CONFLICT] = 409, [ADMIN_LIMIT] = 409,
 		[ADMIN_FORBIDDEN] = 403, [ADMIN_FAILED] = 500 };
+
+	return status[c->adm.status];
+}
+
+void
+console_failed(struct console_req *c, const char *back)
+{
 	struct tmpl_vars *v = tmpl_vars_new();
 	char *url = console_url(c, back);
 
@@ -349,7 +374,7 @@ console_failed(struct console_req *c, const char *back)
 	tmpl_set(v, "message", c->adm.msg[0] ? c->adm.msg :
 	    page_msg(c->idp->pages, c->lang, "error_server"));
 	tmpl_set(v, "back_url", url);
-	console_render(c, status[c->adm.status], "error.html", v);
+	console_render(c, console_failed_status(c), "error.html", v);
 	tmpl_vars_free(v);
 	free(url);
 }

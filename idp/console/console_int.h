@@ -44,6 +44,8 @@ void console_render(struct console_req *c, int status, const char *name,
     struct tmpl_vars *v);
 /* An error page with message key msg and a link back to back (a console page, or NULL). */
 void console_error(struct console_req *c, int status, const char *msg, const char *back);
+/* The HTTP status for the admin_* call that failed (400 invalid, 409 conflict ...). */
+int console_failed_status(const struct console_req *c);
 /* An admin_* call failed: its status and message, with a link back to back. */
 void console_failed(struct console_req *c, const char *back);
 /* Done: to page (a console page) with notice key msg (one of console_notices). */
@@ -78,5 +80,28 @@ void console_group_rename(struct console_req *c);
 void console_group_delete(struct console_req *c);
 void console_member_add(struct console_req *c);
 void console_member_remove(struct console_req *c);
+
+/* Apps (console_apps.c, console_catalog.c, console_app.c). */
+void console_apps_get(struct console_req *c);
+void console_apps_new_get(struct console_req *c);
+void console_app_add_saml(struct console_req *c);
+void console_app_add_oidc(struct console_req *c);
+void console_catalog_get(struct console_req *c);
+void console_template_get(struct console_req *c);
+void console_template_add(struct console_req *c);
+void console_app_get(struct console_req *c);
+void console_app_edit(struct console_req *c);
+void console_app_assign(struct console_req *c);
+void console_app_unassign(struct console_req *c);
+void console_app_delete(struct console_req *c);
+/*
+ * The page of the app called name with v (a notice, a client secret shown this once);
+ * the tenant's values to paste into the app unless have_paste (v has them already).
+ */
+void console_app_page(struct console_req *c, const char *name, int status,
+    struct tmpl_vars *v, int have_paste);
+/* An item of v's list "paste": value under label (NULL: our name for key). */
+void console_paste_item(struct console_req *c, struct tmpl_vars *v, const char *key,
+    const char *label, const char *value);
 
 #endif
