@@ -53,6 +53,13 @@ static const struct console_action actions[] = {
 	{ "/group/delete", ADMIN_RIGHT_MANAGE, NULL, console_group_delete, "group" },
 	{ "/group/member/add", ADMIN_RIGHT_MANAGE, NULL, console_member_add, NULL },
 	{ "/group/member/remove", ADMIN_RIGHT_MANAGE, NULL, console_member_remove, NULL },
+	{ "/rules", ADMIN_RIGHT_MANAGE, console_rules_get, NULL, NULL },
+	{ "/rules/add", ADMIN_RIGHT_MANAGE, NULL, console_rule_add, NULL },
+	{ "/rules/test", ADMIN_RIGHT_MANAGE, console_rules_test, NULL, NULL },
+	{ "/rule", ADMIN_RIGHT_MANAGE, console_rule_get, NULL, NULL },
+	{ "/rule/edit", ADMIN_RIGHT_MANAGE, NULL, console_rule_edit, "rule" },
+	{ "/rule/move", ADMIN_RIGHT_MANAGE, NULL, console_rule_move, NULL },
+	{ "/rule/delete", ADMIN_RIGHT_MANAGE, NULL, console_rule_delete, "rule" },
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
@@ -62,7 +69,10 @@ static const char *const notices[] = {
 	"console_done_user_enabled", "console_done_user_deleted", "console_done_user_unlocked",
 	"console_done_factor_removed", "console_done_cert_revoked", "console_done_session_ended",
 	"console_done_group_added", "console_done_group_renamed", "console_done_group_deleted",
-	"console_done_member_added", "console_done_member_removed", "console_done_reauth", NULL,
+	"console_done_member_added", "console_done_member_removed", "console_done_reauth",
+	"console_done_rule_added", "console_done_rule_saved", "console_done_rule_moved",
+	"console_done_rule_deleted",
+	NULL,
 };
 
 /* Load the session into c: 1 ready; 0 when the request has been answered. */
@@ -135,15 +145,25 @@ reauth_page(struct console_req *c, int status, const char *back, const char *err
 	free(url);
 }
 
+/* back when some action of the table returns there after the re-auth, else "". */
+static const char *
+valid_back(const char *back)
+{
+	for (const struct console_action *act = actions; back && act->path; act++)
+		if (act->back && !strcmp(act->back, back))
+			return act->back;
+	return "";
+}
+
 static void
 reauth_back(struct console_req *c)
 {
-	const char *back = console_field(c, "back"), *name = console_name(c);
+	const char *back = valid_back(console_field(c, "back")), *name = console_name(c);
 
-	if (back == NULL || (strcmp(back, "user") && strcmp(back, "group")) || name == NULL)
-		console_done(c, "", "console_done_reauth");
-	else
+	if (*back && name)
 		console_done_at(c, back, name, "console_done_reauth");
+	else
+		console_done(c, back, "console_done_reauth");
 }
 
 static void
@@ -152,7 +172,7 @@ reauth_post(struct console_req *c)
 	const char *pw = console_field(c, "password"), *back = console_field(c, "back");
 	enum proof p;
 
-	back = back && (!strcmp(back, "user") || !strcmp(back, "group")) ? back : "";
+	back = valid_back(back);
 	if (!login_input_ok(pw, PASSWORD_MAX_LEN)) {
 		reauth_page(c, 400, back, "pw_current_missing");
 		return;
@@ -313,6 +333,7 @@ console_render(struct console_req *c, int status, const char *name, struct tmpl_
 	set_url(c, v, "console_url", "");
 	set_url(c, v, "users_url", "users");
 	set_url(c, v, "groups_url", "groups");
+	set_url(c, v, "rules_url", "rules");
 	tmpl_set(v, "wide", "1");
 	tmpl_set(v, "username", c->ss.user.name);
 	tmpl_set(v, "role", admin_role_name(c->ss.user.role));

@@ -78,5 +78,13 @@ void console_group_rename(struct console_req *c);
 void console_group_delete(struct console_req *c);
 void console_member_add(struct console_req *c);
 void console_member_remove(struct console_req *c);
+/* Access rules and the simulator (console_rules.c). */
+void console_rules_get(struct console_req *c);
+void console_rule_add(struct console_req *c);
+void console_rules_test(struct console_req *c);
+void console_rule_get(struct console_req *c);
+void console_rule_edit(struct console_req *c);
+void console_rule_move(struct console_req *c);
+void console_rule_delete(struct console_req *c);
 
 #endif

@@ -1,0 +1,226 @@
+"""The admin console's rules, API keys, audit trail, certificates and tenant settings
+(/t/TENANT/admin/rules ...), as an admin uses them through the forms.
+
+An admin adds, edits, moves and deletes access rules and runs the simulator; a bad rule
+is refused naming the member with nothing changed; a helpdesk user gets 403 for the
+pages and for forged POSTs (nothing changes); a POST without the CSRF token is refused;
+changing or deleting a rule asks for the password when the last proof is older than 5
+minutes (the server runs under libfaketime); the audit records name the admin
+(console:NAME) and the address.
+"""
+import os
+import re
+import tempfile
+import urllib.parse
+
+import sekisho_test as st
+
+t = st.Tap()
+PW = "Console-Passw0rd-2024!"
+
+
+class Clock:
+    """sekishod's clock through libfaketime: an offset from the real time."""
+
+    def __init__(self, path):
+        self.path = path
+        self.offset = 0
+
+    def forward(self, seconds):
+        self.offset += seconds
+        with open(self.path, "w") as f:
+            f.write("%+d\n" % self.offset)
+
+
+def login(srv, user):
+    b = st.Browser(verify=srv.ca)
+    b.submit_login(b.get(srv.base() + "/login"), user, PW)
+    return b
+
+
+def console(srv, page=""):
+    return srv.base() + "/admin" + ("/" + page if page else "")
+
+
+def form(r, action_end, **match):
+    """The form on page r whose action ends with action_end (and whose fields match)."""
+    for f in st.parse_forms(r.text):
+        if f["action"].endswith(action_end) and all(
+                f["fields"].get(k) == v for k, v in match.items()):
+            return f
+    raise RuntimeError("no form %s %r on %s (%d): %s" % (action_end, match, r.url,
+                                                         r.status_code, r.text[:800]))
+
+
+def has_form(r, action_end):
+    return any(f["action"].endswith(action_end) for f in st.parse_forms(r.text))
+
+
+CHECKBOXES = ("enroll", "report_only", "device", "mfa")
+
+
+def submit(b, r, action_end, fields, match=None):
+    """Submit the form with fields; checkboxes count as ticked only when fields say so."""
+    f = form(r, action_end, **(match or {}))
+    data = {k: v for k, v in f["fields"].items() if k not in CHECKBOXES}
+    data.update(fields)
+    return b.post(urllib.parse.urljoin(r.url, f["action"]), data)
+
+
+def csrf_of(b, srv):
+    return re.search(r'name="csrf" value="([^"]+)"',
+                     b.get(console(srv, "user") + "?name=taro").text).group(1)
+
+
+def policies(srv):
+    return srv.cli("policy", "list").stdout
+
+
+# ---- rules and the simulator ----
+
+def part_rules(srv, boss):
+    r = boss.get(console(srv, "rules"))
+    t.ok(r.status_code == 200 and has_form(r, "/rules/add"), "the rules page with its form",
+         r.status_code)
+    r = submit(boss, r, "/rules/add", {"name": "office", "effect": "deny",
+                                       "apps": "crm", "not_from": "10.0.0.0/8 192.0.2.1",
+                                       "days": "mon tue wed thu fri",
+                                       "hours": "09:00-18:00", "report_only": "1"})
+    t.ok(r.status_code == 200 and "The rule was added" in r.text and "/admin/rule" in r.url,
+         "an admin adds a rule: its page with a notice", r.status_code)
+    lst = policies(srv)
+    t.ok(re.search(r"^1\toffice\t.*effect=deny.*apps=crm.*not-from=10\.0\.0\.0/8,"
+                   r"192\.0\.2\.1/32.*days=mon,tue,wed,thu,fri.*hours=09:00-18:00.*"
+                   r"report-only", lst, re.M), "the rule is stored with every member", lst)
+    srv.audit_has(t, "admin.policy.add", "actor=console:boss", "ip=127.0.0.1")
+    t.ok('value="192.0.2.1/32"' not in r.text and 'value="10.0.0.0/8 192.0.2.1/32"' in r.text
+         and 'value="deny" selected' in r.text and 'name="report_only" value="1" checked'
+         in r.text, "the rule's page shows its members in the form")
+    r = submit(boss, boss.get(console(srv, "rules")), "/rules/add",
+               {"name": "mfa-all", "effect": "mfa", "groups": "staff", "enroll": "1"})
+    t.ok(r.status_code == 200 and "The rule was added" in r.text, "a second rule")
+    before = policies(srv)
+    r = submit(boss, boss.get(console(srv, "rules")), "/rules/add",
+               {"name": "broken", "effect": "deny", "hours": "25:00-18:00"})
+    t.ok(r.status_code == 400 and "25" in r.text, "bad hours: 400 naming them",
+         r.status_code)
+    r = submit(boss, boss.get(console(srv, "rules")), "/rules/add",
+               {"name": "broken", "effect": "deny", "from": "10.0.0.300/8"})
+    t.eq(r.status_code, 400, "a bad network: 400")
+    r = submit(boss, boss.get(console(srv, "rules")), "/rules/add",
+               {"name": "broken", "effect": "deny", "users": "nobody-here"})
+    t.ok(r.status_code == 400 or r.status_code == 404, "an unknown user: refused",
+         r.status_code)
+    t.eq(policies(srv), before, "after the refusals nothing changed")
+    # move: mfa-all up, above office
+    r = boss.get(console(srv, "rules"))
+    r = submit(boss, r, "/rule/move", {}, {"name": "mfa-all"})
+    t.ok(r.status_code == 200 and "The rule was moved" in r.text, "move up", r.status_code)
+    t.ok(re.search(r"^1\tmfa-all\t.*^2\toffice\t", policies(srv), re.M | re.S),
+         "mfa-all is first now", policies(srv))
+    srv.audit_has(t, "admin.policy.move", "actor=console:boss")
+    r = submit(boss, r, "/rule/move", {}, {"name": "mfa-all"})
+    t.ok(re.search(r"^1\toffice\t.*^2\tmfa-all\t", policies(srv), re.M | re.S),
+         "and down again (to the end)", policies(srv))
+    # edit every member
+    r = submit(boss, boss.get(console(srv, "rule") + "?name=office"), "/rule/edit",
+               {"effect": "deny", "apps": "crm", "from": "", "not_from": "198.51.100.0/24",
+                "days": "", "hours": ""})
+    t.ok(r.status_code == 200 and "The rule was saved" in r.text, "edit a rule",
+         r.status_code)
+    lst = policies(srv)
+    t.ok(re.search(r"^1\toffice\teffect=deny apps=crm not-from=198\.51\.100\.0/24$", lst, re.M),
+         "the edit replaced the conditions (report-only and days gone)", lst)
+    srv.audit_has(t, "admin.policy.replace", "actor=console:boss", "ip=127.0.0.1")
+    r = submit(boss, boss.get(console(srv, "rule") + "?name=office"), "/rule/edit",
+               {"effect": "maybe"})
+    t.ok(r.status_code == 400 and "effect" in r.text, "a bad effect: 400 naming it",
+         r.status_code)
+    t.eq(policies(srv), lst, "nothing changed")
+    # the simulator
+    r = boss.get(console(srv, "rules/test"))
+    t.ok(r.status_code == 200 and 'id="sim-form"' in r.text, "the simulator's form")
+    r = boss.get(console(srv, "rules/test") + "?" + urllib.parse.urlencode(
+        {"user": "taro", "app": "crm", "ip": "203.0.113.5"}))
+    t.ok(r.status_code == 200 and 'data-decision="deny"' in r.text and
+         '<span class="rule">office</span>' in r.text and 'class="reasons"' in r.text,
+         "simulator: taro to crm from outside is denied by office, with reasons",
+         r.text[-1500:])
+    r = boss.get(console(srv, "rules/test") + "?" + urllib.parse.urlencode(
+        {"user": "taro", "app": "crm", "ip": "198.51.100.7"}))
+    t.ok(r.status_code == 200 and 'data-decision="allow"' in r.text,
+         "from the office network: allowed")
+    r = boss.get(console(srv, "rules/test") + "?" + urllib.parse.urlencode(
+        {"user": "taro", "ip": "not-an-ip"}))
+    t.ok(r.status_code == 400 and 'role="alert"' in r.text, "a bad address: 400 saying so",
+         r.status_code)
+    rj = boss.get(console(srv, "rules") + "?lang=ja")
+    t.ok("アクセスルール" in rj.text and "ルールを追加" in rj.text, "the rules page in Japanese")
+    boss.get(console(srv) + "?lang=en")
+
+
+def part_rules_reauth(srv, boss, clock):
+    clock.forward(600)
+    lst = policies(srv)
+    r = submit(boss, boss.get(console(srv, "rule") + "?name=mfa-all"), "/rule/delete", {})
+    t.ok(r.status_code == 403 and has_form(r, "/admin/reauth"),
+         "delete a rule without a recent proof: the password form", r.status_code)
+    t.eq(policies(srv), lst, "the rule is still there")
+    r2 = submit(boss, r, "/admin/reauth", {"password": PW})
+    t.ok(r2.status_code == 200 and "/admin/rule" in r2.url and "name=mfa-all" in r2.url,
+         "after the password: back to the rule's page", r2.url)
+    r3 = submit(boss, r2, "/rule/delete", {})
+    t.ok(r3.status_code == 200 and "The rule was deleted" in r3.text, "then the delete runs",
+         r3.status_code)
+    t.ok("mfa-all" not in policies(srv), "the rule is gone")
+    srv.audit_has(t, "admin.policy.remove", "actor=console:boss", "ip=127.0.0.1")
+
+
+def part_csrf(srv, boss):
+    lst = policies(srv)
+    r = boss.post(console(srv, "rules/add"), {"name": "nocsrf", "effect": "deny"})
+    t.eq(r.status_code, 400, "a POST without a CSRF token: 400")
+    t.eq(policies(srv), lst, "nothing changed")
+
+
+def part_helpdesk(srv):
+    hd = login(srv, "helper")
+    for page in ("rules", "rules/test", "rule?name=office"):
+        t.eq(hd.get(console(srv, page)).status_code, 403, "helpdesk: 403 for %s" % page)
+    t.ok('/admin/rules"' not in hd.get(console(srv)).text, "helpdesk: no link to the rules")
+    csrf = csrf_of(hd, srv)
+    lst = policies(srv)
+    forged = [("rules/add", {"name": "hdrule", "effect": "allow"}),
+              ("rule/edit", {"name": "office", "effect": "allow"}),
+              ("rule/move", {"name": "office", "before": ""}),
+              ("rule/delete", {"name": "office"})]
+    for path, data in forged:
+        r = hd.post(console(srv, path), dict(data, csrf=csrf))
+        t.eq(r.status_code, 403, "helpdesk: forged POST %s refused (403)" % path)
+    t.eq(policies(srv), lst, "nothing changed")
+    return hd
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="sekisho-crules-")
+    clock = Clock(os.path.join(tmp, "clock"))
+    srv = st.Server(env=st.faketime_env(clock.path))
+    try:
+        for name, role in (("boss", "admin"), ("helper", "helpdesk"), ("taro", None)):
+            srv.add_user(name, PW)
+            if role:
+                srv.cli("user", "set", name, "--role", role)
+        srv.cli("group", "add", "staff")
+        srv.cli("app", "add-oidc", "crm", "--redirect-uri", "https://crm.example.jp/cb")
+        boss = login(srv, "boss")
+        t.run("rules and the simulator", part_rules, srv, boss)
+        t.run("CSRF", part_csrf, srv, boss)
+        t.run("helpdesk", part_helpdesk, srv)
+        t.run("recent proof for rules", part_rules_reauth, srv, boss, clock)
+    finally:
+        srv.close()
+    t.done()
+
+
+if __name__ == "__main__":
+    main()
