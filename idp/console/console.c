@@ -60,6 +60,10 @@ static const struct console_action actions[] = {
 	{ "/rule/edit", ADMIN_RIGHT_MANAGE, NULL, console_rule_edit, "rule" },
 	{ "/rule/move", ADMIN_RIGHT_MANAGE, NULL, console_rule_move, NULL },
 	{ "/rule/delete", ADMIN_RIGHT_MANAGE, NULL, console_rule_delete, "rule" },
+	{ "/keys", ADMIN_RIGHT_MANAGE, console_keys_get, NULL, NULL },
+	{ "/keys/add", ADMIN_RIGHT_MANAGE, NULL, console_key_add, "keys" },
+	{ "/key/suspend", ADMIN_RIGHT_MANAGE, NULL, console_key_suspend, NULL },
+	{ "/key/delete", ADMIN_RIGHT_MANAGE, NULL, console_key_delete, NULL },
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
@@ -72,6 +76,7 @@ static const char *const notices[] = {
 	"console_done_member_added", "console_done_member_removed", "console_done_reauth",
 	"console_done_rule_added", "console_done_rule_saved", "console_done_rule_moved",
 	"console_done_rule_deleted",
+	"console_done_key_suspended", "console_done_key_resumed", "console_done_key_deleted",
 	NULL,
 };
 
@@ -334,6 +339,7 @@ console_render(struct console_req *c, int status, const char *name, struct tmpl_
 	set_url(c, v, "users_url", "users");
 	set_url(c, v, "groups_url", "groups");
 	set_url(c, v, "rules_url", "rules");
+	set_url(c, v, "keys_url", "keys");
 	tmpl_set(v, "wide", "1");
 	tmpl_set(v, "username", c->ss.user.name);
 	tmpl_set(v, "role", admin_role_name(c->ss.user.role));

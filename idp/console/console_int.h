@@ -86,5 +86,10 @@ void console_rule_get(struct console_req *c);
 void console_rule_edit(struct console_req *c);
 void console_rule_move(struct console_req *c);
 void console_rule_delete(struct console_req *c);
+/* API keys (console_keys.c). */
+void console_keys_get(struct console_req *c);
+void console_key_add(struct console_req *c);
+void console_key_suspend(struct console_req *c);
+void console_key_delete(struct console_req *c);
 
 #endif

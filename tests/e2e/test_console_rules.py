@@ -13,6 +13,8 @@ import re
 import tempfile
 import urllib.parse
 
+import requests
+
 import sekisho_test as st
 
 t = st.Tap()
@@ -56,7 +58,7 @@ def has_form(r, action_end):
     return any(f["action"].endswith(action_end) for f in st.parse_forms(r.text))
 
 
-CHECKBOXES = ("enroll", "report_only", "device", "mfa")
+CHECKBOXES = ("enroll", "report_only", "device", "mfa", "read", "write", "certs", "scim")
 
 
 def submit(b, r, action_end, fields, match=None):
@@ -161,6 +163,9 @@ def part_rules(srv, boss):
 
 def part_rules_reauth(srv, boss, clock):
     clock.forward(600)
+    r = submit(boss, boss.get(console(srv, "keys")), "/keys/add", {"name": "late", "read": "1"})
+    t.ok(r.status_code == 403 and has_form(r, "/admin/reauth") and keys(srv) == [],
+         "create a key without a recent proof: the password form, no key", r.status_code)
     lst = policies(srv)
     r = submit(boss, boss.get(console(srv, "rule") + "?name=mfa-all"), "/rule/delete", {})
     t.ok(r.status_code == 403 and has_form(r, "/admin/reauth"),
@@ -176,6 +181,60 @@ def part_rules_reauth(srv, boss, clock):
     srv.audit_has(t, "admin.policy.remove", "actor=console:boss", "ip=127.0.0.1")
 
 
+# ---- API keys ----
+
+def keys(srv):
+    """Each key's name, scopes and state as `apikey list` shows them."""
+    return [line.split("\t")[:3] for line in srv.cli("apikey", "list").stdout.splitlines()]
+
+
+def api_get(srv, key, path):
+    s = requests.Session()
+    s.trust_env = False
+    return s.get(srv.base() + "/api/v1/" + path, headers={"Authorization": "Bearer " + key},
+                 verify=srv.ca, timeout=30)
+
+
+def part_keys(srv, boss):
+    r = boss.get(console(srv, "keys"))
+    t.ok(r.status_code == 200 and has_form(r, "/keys/add") and "5000" in r.text,
+         "the keys page with its form and the monthly quota", r.status_code)
+    r = submit(boss, r, "/keys/add", {"name": "ci", "read": "1", "write": "1",
+                                      "expires_in": "90d"})
+    key = re.search(r'<code id="new-key-value">([^<]+)</code>', r.text)
+    t.ok(r.status_code == 200 and key and key.group(1).startswith("sks_") and
+         r.headers.get("Cache-Control") == "no-store",
+         "create a key: shown on the answer (no-store)", r.status_code)
+    key = key.group(1) if key else ""
+    t.ok(["ci", "read,write", "active"] in keys(srv), "the key is stored", keys(srv))
+    srv.audit_has(t, "admin.apikey.create", "name=ci", "actor=console:boss", "ip=127.0.0.1")
+    t.ok(key and key not in boss.get(console(srv, "keys")).text, "the key is shown once")
+    t.ok(key and not srv.audit_find(key) and key[-20:] not in srv.cli("audit").stdout,
+         "the key is in no audit record")
+    t.eq(api_get(srv, key, "users").status_code, 200, "the key works on the API")
+    r = boss.get(console(srv, "keys"))
+    t.ok(re.search(r'data-key="ci" data-state="active">.*?class="use">1 / 5000<', r.text,
+                   re.S), "the list shows this month's use (1 of 5000)", r.text[-3000:])
+    before = keys(srv)
+    for bad, why in (({"name": "ci", "read": "1"}, "an existing name"),
+                     ({"name": "nothing"}, "no scope"),
+                     ({"name": "x", "read": "1", "expires_in": "soon"}, "a bad expiry")):
+        r = submit(boss, boss.get(console(srv, "keys")), "/keys/add", bad)
+        t.ok(r.status_code in (400, 409), "%s: refused (%d)" % (why, r.status_code))
+    t.eq(keys(srv), before, "after the refusals nothing changed")
+    r = submit(boss, boss.get(console(srv, "keys")), "/key/suspend", {}, {"name": "ci"})
+    t.ok(r.status_code == 200 and "The API key was suspended" in r.text and
+         ["ci", "read,write", "suspended"] in keys(srv), "suspend", keys(srv))
+    t.eq(api_get(srv, key, "users").status_code, 403, "a suspended key is refused (403)")
+    r = submit(boss, r, "/key/suspend", {}, {"name": "ci"})
+    t.ok("The API key was resumed" in r.text and ["ci", "read,write", "active"] in keys(srv),
+         "and resume")
+    srv.audit_has(t, "admin.apikey.suspend", "actor=console:boss")
+    r = submit(boss, r, "/key/delete", {}, {"name": "ci"})
+    t.ok("The API key was deleted" in r.text and keys(srv) == [], "delete", keys(srv))
+    srv.audit_has(t, "admin.apikey.delete", "name=ci", "actor=console:boss")
+
+
 def part_csrf(srv, boss):
     lst = policies(srv)
     r = boss.post(console(srv, "rules/add"), {"name": "nocsrf", "effect": "deny"})
@@ -185,7 +244,7 @@ def part_csrf(srv, boss):
 
 def part_helpdesk(srv):
     hd = login(srv, "helper")
-    for page in ("rules", "rules/test", "rule?name=office"):
+    for page in ("rules", "rules/test", "rule?name=office", "keys"):
         t.eq(hd.get(console(srv, page)).status_code, 403, "helpdesk: 403 for %s" % page)
     t.ok('/admin/rules"' not in hd.get(console(srv)).text, "helpdesk: no link to the rules")
     csrf = csrf_of(hd, srv)
@@ -193,11 +252,13 @@ def part_helpdesk(srv):
     forged = [("rules/add", {"name": "hdrule", "effect": "allow"}),
               ("rule/edit", {"name": "office", "effect": "allow"}),
               ("rule/move", {"name": "office", "before": ""}),
-              ("rule/delete", {"name": "office"})]
+              ("rule/delete", {"name": "office"}),
+              ("keys/add", {"name": "hdkey", "read": "1"})]
     for path, data in forged:
         r = hd.post(console(srv, path), dict(data, csrf=csrf))
         t.eq(r.status_code, 403, "helpdesk: forged POST %s refused (403)" % path)
     t.eq(policies(srv), lst, "nothing changed")
+    t.eq(keys(srv), [], "no key was made")
     return hd
 
 
@@ -214,6 +275,7 @@ def main():
         srv.cli("app", "add-oidc", "crm", "--redirect-uri", "https://crm.example.jp/cb")
         boss = login(srv, "boss")
         t.run("rules and the simulator", part_rules, srv, boss)
+        t.run("API keys", part_keys, srv, boss)
         t.run("CSRF", part_csrf, srv, boss)
         t.run("helpdesk", part_helpdesk, srv)
         t.run("recent proof for rules", part_rules_reauth, srv, boss, clock)
