@@ -64,6 +64,9 @@ static const struct console_action actions[] = {
 	{ "/keys/add", ADMIN_RIGHT_MANAGE, NULL, console_key_add, "keys" },
 	{ "/key/suspend", ADMIN_RIGHT_MANAGE, NULL, console_key_suspend, NULL },
 	{ "/key/delete", ADMIN_RIGHT_MANAGE, NULL, console_key_delete, NULL },
+	{ "/audit", ADMIN_RIGHT_READ_AUDIT, console_audit_get, NULL, NULL },
+	{ "/audit/export", ADMIN_RIGHT_READ_AUDIT, console_audit_export, NULL, NULL },
+	{ "/audit/verify", ADMIN_RIGHT_READ_AUDIT, console_audit_verify, NULL, NULL },
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
@@ -323,6 +326,7 @@ set_rights(struct console_req *c, struct tmpl_vars *v)
 		{ "may_unlock", ADMIN_RIGHT_UNLOCK }, { "may_reset", ADMIN_RIGHT_RESET_PASSWORD },
 		{ "may_remove_factor", ADMIN_RIGHT_REMOVE_FACTOR },
 		{ "may_revoke", ADMIN_RIGHT_REVOKE_CERT },
+		{ "may_read_audit", ADMIN_RIGHT_READ_AUDIT },
 	};
 
 	for (size_t i = 0; i < sizeof(rights) / sizeof(rights[0]); i++)
@@ -340,6 +344,7 @@ console_render(struct console_req *c, int status, const char *name, struct tmpl_
 	set_url(c, v, "groups_url", "groups");
 	set_url(c, v, "rules_url", "rules");
 	set_url(c, v, "keys_url", "keys");
+	set_url(c, v, "audit_url", "audit");
 	tmpl_set(v, "wide", "1");
 	tmpl_set(v, "username", c->ss.user.name);
 	tmpl_set(v, "role", admin_role_name(c->ss.user.role));

@@ -91,5 +91,9 @@ void console_keys_get(struct console_req *c);
 void console_key_add(struct console_req *c);
 void console_key_suspend(struct console_req *c);
 void console_key_delete(struct console_req *c);
+/* The audit trail (console_audit.c). */
+void console_audit_get(struct console_req *c);
+void console_audit_verify(struct console_req *c);
+void console_audit_export(struct console_req *c);
 
 #endif

@@ -8,6 +8,7 @@ changing or deleting a rule asks for the password when the last proof is older t
 minutes (the server runs under libfaketime); the audit records name the admin
 (console:NAME) and the address.
 """
+import json
 import os
 import re
 import tempfile
@@ -235,6 +236,61 @@ def part_keys(srv, boss):
     srv.audit_has(t, "admin.apikey.delete", "name=ci", "actor=console:boss")
 
 
+# ---- the audit trail ----
+
+def seqs(r):
+    return [int(x) for x in re.findall(r'<tr data-seq="(\d+)">', r.text)]
+
+
+def part_audit(srv, boss):
+    for i in range(45):
+        srv.cli("group", "add", "g%02d" % i)
+    r = boss.get(console(srv, "audit"))
+    first = seqs(r)
+    t.ok(r.status_code == 200 and len(first) == 50 and first == sorted(first, reverse=True),
+         "the trail: 50 records, newest first", first[:5])
+    nxt = re.search(r'<a href="([^"]+)" rel="next">', r.text)
+    t.ok(nxt is not None, "a link to older records")
+    r2 = boss.get(urllib.parse.urljoin(r.url, nxt.group(1).replace("&amp;", "&")))
+    second = seqs(r2)
+    t.ok(second and max(second) == min(first) - 1 and second == sorted(second, reverse=True),
+         "the next page goes on where the first ended", (first[-1:], second[:3]))
+    r = boss.get(console(srv, "audit") + "?" + urllib.parse.urlencode(
+        {"event": "admin.policy.*", "user": "", "since": "1d"}))
+    events = re.findall(r'class="event">([^<]+)<', r.text)
+    t.ok(r.status_code == 200 and events and all(e.startswith("admin.policy.") for e in events)
+         and "admin.policy.add" in events, "filter by an event prefix", events)
+    r = boss.get(console(srv, "audit") + "?event=login.ok&user=BOSS")
+    events = re.findall(r'class="event">([^<]+)<', r.text)
+    t.ok(events and set(events) == {"login.ok"} and "user=boss" in r.text,
+         "filter by event and user (any case)", events)
+    r = boss.get(console(srv, "audit") + "?app=crm&until=2000-01-01")
+    t.ok(r.status_code == 200 and seqs(r) == [], "app and until: nothing before 2000")
+    r = boss.get(console(srv, "audit") + "?since=yesterday-ish")
+    t.ok(r.status_code == 400 and "since" in r.text and 'role="alert"' in r.text,
+         "a bad since: 400 naming it", r.status_code)
+    exp = re.search(r'<a href="([^"]+format=jsonl)"', boss.get(
+        console(srv, "audit") + "?event=admin.apikey.*").text)
+    r = boss.get(urllib.parse.urljoin(r.url, exp.group(1).replace("&amp;", "&")))
+    lines = [json.loads(x) for x in r.text.splitlines()]
+    t.ok(r.status_code == 200 and "attachment" in r.headers.get("Content-Disposition", "")
+         and lines and all(x["event"].startswith("admin.apikey.") for x in lines),
+         "export as JSON lines, filtered, as an attachment", r.text[:300])
+    r = boss.get(console(srv, "audit/export") + "?format=csv&event=admin.group.add")
+    rows = r.text.splitlines()
+    t.ok(r.status_code == 200 and rows[0] == "seq,time,event,fields" and len(rows) == 47,
+         "export as CSV with its header (staff and 45 groups)", rows[:2])
+    t.eq(boss.get(console(srv, "audit/export") + "?format=xml").status_code, 400,
+         "an unknown export format: 400")
+    r = boss.get(console(srv, "audit/verify"))
+    t.ok(r.status_code == 200 and 'data-intact="1"' in r.text, "verify: the chain is intact")
+    rj = boss.get(console(srv, "audit") + "?lang=ja")
+    t.ok("監査ログ" in rj.text and "CSV で書き出し" in rj.text, "the audit page in Japanese")
+    boss.get(console(srv) + "?lang=en")
+    t.eq(login(srv, "taro").get(console(srv, "audit")).status_code, 403,
+         "a plain user: 403 for the trail")
+
+
 def part_csrf(srv, boss):
     lst = policies(srv)
     r = boss.post(console(srv, "rules/add"), {"name": "nocsrf", "effect": "deny"})
@@ -259,6 +315,7 @@ def part_helpdesk(srv):
         t.eq(r.status_code, 403, "helpdesk: forged POST %s refused (403)" % path)
     t.eq(policies(srv), lst, "nothing changed")
     t.eq(keys(srv), [], "no key was made")
+    t.eq(hd.get(console(srv, "audit")).status_code, 200, "helpdesk reads the audit trail")
     return hd
 
 
@@ -276,6 +333,7 @@ def main():
         boss = login(srv, "boss")
         t.run("rules and the simulator", part_rules, srv, boss)
         t.run("API keys", part_keys, srv, boss)
+        t.run("audit trail", part_audit, srv, boss)
         t.run("CSRF", part_csrf, srv, boss)
         t.run("helpdesk", part_helpdesk, srv)
         t.run("recent proof for rules", part_rules_reauth, srv, boss, clock)
