@@ -67,6 +67,9 @@ static const struct console_action actions[] = {
 	{ "/audit", ADMIN_RIGHT_READ_AUDIT, console_audit_get, NULL, NULL },
 	{ "/audit/export", ADMIN_RIGHT_READ_AUDIT, console_audit_export, NULL, NULL },
 	{ "/audit/verify", ADMIN_RIGHT_READ_AUDIT, console_audit_verify, NULL, NULL },
+	{ "/certs", ADMIN_RIGHT_VIEW_USERS, console_certs_get, NULL, NULL },
+	{ "/certs/issue", ADMIN_RIGHT_MANAGE, NULL, console_cert_issue, "certs" },
+	{ "/cert/revoke", ADMIN_RIGHT_REVOKE_CERT, NULL, console_cert_revoke, "certs" },
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
@@ -345,6 +348,7 @@ console_render(struct console_req *c, int status, const char *name, struct tmpl_
 	set_url(c, v, "rules_url", "rules");
 	set_url(c, v, "keys_url", "keys");
 	set_url(c, v, "audit_url", "audit");
+	set_url(c, v, "certs_url", "certs");
 	tmpl_set(v, "wide", "1");
 	tmpl_set(v, "username", c->ss.user.name);
 	tmpl_set(v, "role", admin_role_name(c->ss.user.role));

@@ -15,6 +15,8 @@ import tempfile
 import urllib.parse
 
 import requests
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
 
 import sekisho_test as st
 
@@ -291,6 +293,59 @@ def part_audit(srv, boss):
          "a plain user: 403 for the trail")
 
 
+# ---- device certificates ----
+
+P12_PW = "p12-Passw0rd-long"
+
+
+def cert_list(srv):
+    return srv.cli("cert", "list").stdout
+
+
+def part_certs(srv, boss):
+    r = boss.get(console(srv, "certs"))
+    t.ok(r.status_code == 200 and has_form(r, "/certs/issue") and "certs/ca.pem" in r.text
+         and "certs/crl" in r.text, "the certificates page: issue form, CA and CRL links",
+         r.status_code)
+    r = submit(boss, r, "/certs/issue", {"user": "taro", "label": "laptop",
+                                         "password": P12_PW})
+    t.ok(r.status_code == 200 and r.headers.get("Content-Type") == "application/x-pkcs12"
+         and "attachment" in r.headers.get("Content-Disposition", "") and
+         r.headers.get("Cache-Control") == "no-store",
+         "issue: a PKCS#12 attachment, not stored", dict(r.headers))
+    key, cert, _ = pkcs12.load_key_and_certificates(r.content, P12_PW.encode())
+    cn = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+    t.ok(key is not None and cn == "taro", "it holds taro's key and certificate", cn)
+    serial = "%X" % cert.serial_number
+    t.ok(serial in cert_list(srv).upper(), "the certificate is stored", cert_list(srv))
+    srv.audit_has(t, "cert.issue", "user=taro", "method=pkcs12", "actor=console:boss")
+    t.ok(not [f for e, f in srv.audit() if P12_PW in f], "the password is in no record")
+    before = cert_list(srv)
+    for bad, why in (({"user": "taro", "label": "x", "password": "short"}, "a short password"),
+                     ({"user": "nobody", "label": "x", "password": P12_PW}, "no such user"),
+                     ({"user": "taro", "label": "", "password": P12_PW}, "no label")):
+        r = submit(boss, boss.get(console(srv, "certs")), "/certs/issue", bad)
+        t.ok(r.status_code in (400, 404) and "application/x-pkcs12" not in
+             r.headers.get("Content-Type", ""), "%s: refused (%d)" % (why, r.status_code))
+    t.eq(cert_list(srv), before, "after the refusals nothing was issued")
+    r = boss.get(console(srv, "certs") + "?user=taro")
+    t.ok('data-status="active"' in r.text and "laptop" in r.text, "the list of taro's")
+    r = boss.get(console(srv, "certs") + "?within=30d")
+    t.ok(r.status_code == 200 and "laptop" not in r.text, "not expiring within 30 days")
+    r = boss.get(console(srv, "certs") + "?within=2000d")
+    t.ok("laptop" in r.text, "but within 2000 days")
+    t.eq(boss.get(console(srv, "certs") + "?within=soon").status_code, 400,
+         "a bad duration: 400")
+    r = submit(boss, boss.get(console(srv, "certs")), "/cert/revoke", {})
+    t.ok(r.status_code == 200 and "certificate was revoked" in r.text and
+         'data-status="revoked"' in r.text, "revoke", r.status_code)
+    srv.audit_has(t, "cert.revoke", "actor=console:boss")
+    crl = boss.get(srv.base() + "/certs/crl")
+    t.ok(crl.status_code == 200 and crl.content, "the CRL link answers")
+    ca = boss.get(srv.base() + "/certs/ca.pem")
+    t.ok(ca.status_code == 200 and "BEGIN CERTIFICATE" in ca.text, "the CA link answers")
+
+
 def part_csrf(srv, boss):
     lst = policies(srv)
     r = boss.post(console(srv, "rules/add"), {"name": "nocsrf", "effect": "deny"})
@@ -309,13 +364,18 @@ def part_helpdesk(srv):
               ("rule/edit", {"name": "office", "effect": "allow"}),
               ("rule/move", {"name": "office", "before": ""}),
               ("rule/delete", {"name": "office"}),
-              ("keys/add", {"name": "hdkey", "read": "1"})]
+              ("keys/add", {"name": "hdkey", "read": "1"}),
+              ("certs/issue", {"user": "helper", "label": "x", "password": P12_PW})]
     for path, data in forged:
         r = hd.post(console(srv, path), dict(data, csrf=csrf))
         t.eq(r.status_code, 403, "helpdesk: forged POST %s refused (403)" % path)
     t.eq(policies(srv), lst, "nothing changed")
     t.eq(keys(srv), [], "no key was made")
     t.eq(hd.get(console(srv, "audit")).status_code, 200, "helpdesk reads the audit trail")
+    r = hd.get(console(srv, "certs"))
+    t.ok(r.status_code == 200 and not has_form(r, "/certs/issue"),
+         "helpdesk sees the certificates, without the issue form")
+    t.ok("helper" not in cert_list(srv), "no certificate was issued")
     return hd
 
 
@@ -334,6 +394,7 @@ def main():
         t.run("rules and the simulator", part_rules, srv, boss)
         t.run("API keys", part_keys, srv, boss)
         t.run("audit trail", part_audit, srv, boss)
+        t.run("device certificates", part_certs, srv, boss)
         t.run("CSRF", part_csrf, srv, boss)
         t.run("helpdesk", part_helpdesk, srv)
         t.run("recent proof for rules", part_rules_reauth, srv, boss, clock)
