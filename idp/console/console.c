@@ -70,6 +70,8 @@ static const struct console_action actions[] = {
 	{ "/certs", ADMIN_RIGHT_VIEW_USERS, console_certs_get, NULL, NULL },
 	{ "/certs/issue", ADMIN_RIGHT_MANAGE, NULL, console_cert_issue, "certs" },
 	{ "/cert/revoke", ADMIN_RIGHT_REVOKE_CERT, NULL, console_cert_revoke, "certs" },
+	{ "/settings", ADMIN_RIGHT_MANAGE, console_settings_get, NULL, NULL },
+	{ "/settings/save", ADMIN_RIGHT_MANAGE, NULL, console_settings_save, NULL },
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
@@ -83,6 +85,7 @@ static const char *const notices[] = {
 	"console_done_rule_added", "console_done_rule_saved", "console_done_rule_moved",
 	"console_done_rule_deleted",
 	"console_done_key_suspended", "console_done_key_resumed", "console_done_key_deleted",
+	"console_done_settings_saved",
 	NULL,
 };
 
@@ -349,6 +352,7 @@ console_render(struct console_req *c, int status, const char *name, struct tmpl_
 	set_url(c, v, "keys_url", "keys");
 	set_url(c, v, "audit_url", "audit");
 	set_url(c, v, "certs_url", "certs");
+	set_url(c, v, "settings_url", "settings");
 	tmpl_set(v, "wide", "1");
 	tmpl_set(v, "username", c->ss.user.name);
 	tmpl_set(v, "role", admin_role_name(c->ss.user.role));

@@ -99,5 +99,8 @@ void console_audit_export(struct console_req *c);
 void console_certs_get(struct console_req *c);
 void console_cert_issue(struct console_req *c);
 void console_cert_revoke(struct console_req *c);
+/* The tenant's settings and branding (console_settings.c). */
+void console_settings_get(struct console_req *c);
+void console_settings_save(struct console_req *c);
 
 #endif

@@ -346,6 +346,56 @@ def part_certs(srv, boss):
     t.ok(ca.status_code == 200 and "BEGIN CERTIFICATE" in ca.text, "the CA link answers")
 
 
+# ---- tenant settings ----
+
+def settings_form(r):
+    return form(r, "/settings/save")["fields"]
+
+
+def part_settings(srv, boss):
+    r = boss.get(console(srv, "settings"))
+    f = settings_form(r)
+    t.ok(r.status_code == 200 and f["timezone"] == "Asia/Tokyo" and
+         f["password_min_length"], "the settings page shows the current values", f)
+    r = submit(boss, r, "/settings/save", {"timezone": "UTC", "default_effect": "allow",
+                                           "password_min_length": "14",
+                                           "display_name": "株式会社テスト",
+                                           "color": "#0a5",
+                                           "help_url": "https://help.example.jp/"})
+    f = settings_form(r)
+    t.ok(r.status_code == 200 and "The settings were saved" in r.text and
+         f["timezone"] == "UTC" and f["password_min_length"] == "14" and
+         f["color"] == "#00aa55" and f["display_name"] == "株式会社テスト",
+         "an admin saves the settings: stored (the colour as #rrggbb)", f)
+    t.ok("timezone=UTC" in policies(srv), "the rules' time zone changed", policies(srv))
+    login_page = st.Browser(verify=srv.ca).get(srv.base() + "/login").text
+    t.ok("株式会社テスト" in login_page and "help.example.jp" in login_page,
+         "the login page shows the company and the help link")
+    srv.audit_has(t, "admin.tenant.set", "actor=console:boss", "ip=127.0.0.1")
+    n_set = len(srv.audit_find("admin.tenant.set"))
+    r = submit(boss, r, "/settings/save", {})
+    t.eq(len(srv.audit_find("admin.tenant.set")), n_set, "an unchanged form writes nothing")
+    for bad, member in (({"color": "red"}, "color"), ({"help_url": "http://x.jp/"}, "help"),
+                        ({"password_min_length": "0"}, "password_min_length"),
+                        ({"timezone": "Mars/Base"}, "time"),
+                        ({"default_effect": "maybe"}, "allow or deny"),
+                        ({"display_name": "a\x01b"}, "display")):
+        r = submit(boss, boss.get(console(srv, "settings")), "/settings/save", bad)
+        t.ok(r.status_code == 400 and member in r.text, "%r: 400 naming %s" % (bad, member),
+             (r.status_code, r.text[-600:]))
+    t.eq(len(srv.audit_find("admin.tenant.set")), n_set, "after the refusals nothing changed")
+    t.eq(settings_form(boss.get(console(srv, "settings")))["color"], "#00aa55",
+         "the colour is unchanged")
+    r = submit(boss, boss.get(console(srv, "settings")), "/settings/save",
+               {"display_name": "", "timezone": "Asia/Tokyo"})
+    t.ok(r.status_code == 200 and settings_form(r)["display_name"] == "" and "株式会社テスト"
+         not in st.Browser(verify=srv.ca).get(srv.base() + "/login").text,
+         "an emptied display name is removed")
+    rj = boss.get(console(srv, "settings") + "?lang=ja")
+    t.ok("ブランディング" in rj.text and "設定を保存" in rj.text, "the settings in Japanese")
+    boss.get(console(srv) + "?lang=en")
+
+
 def part_csrf(srv, boss):
     lst = policies(srv)
     r = boss.post(console(srv, "rules/add"), {"name": "nocsrf", "effect": "deny"})
@@ -355,7 +405,7 @@ def part_csrf(srv, boss):
 
 def part_helpdesk(srv):
     hd = login(srv, "helper")
-    for page in ("rules", "rules/test", "rule?name=office", "keys"):
+    for page in ("rules", "rules/test", "rule?name=office", "keys", "settings"):
         t.eq(hd.get(console(srv, page)).status_code, 403, "helpdesk: 403 for %s" % page)
     t.ok('/admin/rules"' not in hd.get(console(srv)).text, "helpdesk: no link to the rules")
     csrf = csrf_of(hd, srv)
@@ -365,7 +415,8 @@ def part_helpdesk(srv):
               ("rule/move", {"name": "office", "before": ""}),
               ("rule/delete", {"name": "office"}),
               ("keys/add", {"name": "hdkey", "read": "1"}),
-              ("certs/issue", {"user": "helper", "label": "x", "password": P12_PW})]
+              ("certs/issue", {"user": "helper", "label": "x", "password": P12_PW}),
+              ("settings/save", {"timezone": "UTC", "display_name": "evil"})]
     for path, data in forged:
         r = hd.post(console(srv, path), dict(data, csrf=csrf))
         t.eq(r.status_code, 403, "helpdesk: forged POST %s refused (403)" % path)
@@ -376,6 +427,7 @@ def part_helpdesk(srv):
     t.ok(r.status_code == 200 and not has_form(r, "/certs/issue"),
          "helpdesk sees the certificates, without the issue form")
     t.ok("helper" not in cert_list(srv), "no certificate was issued")
+    t.ok("timezone=Asia/Tokyo" in policies(srv), "the settings are unchanged")
     return hd
 
 
@@ -395,6 +447,7 @@ def main():
         t.run("API keys", part_keys, srv, boss)
         t.run("audit trail", part_audit, srv, boss)
         t.run("device certificates", part_certs, srv, boss)
+        t.run("tenant settings", part_settings, srv, boss)
         t.run("CSRF", part_csrf, srv, boss)
         t.run("helpdesk", part_helpdesk, srv)
         t.run("recent proof for rules", part_rules_reauth, srv, boss, clock)
