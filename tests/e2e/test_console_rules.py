@@ -396,6 +396,20 @@ def part_settings(srv, boss):
     boss.get(console(srv) + "?lang=en")
 
 
+def part_pages(srv, boss):
+    for page in ("rules", "rules/test", "rule?name=office", "keys", "audit", "certs",
+                 "settings"):
+        r = boss.get(console(srv, page))
+        csp = r.headers.get("Content-Security-Policy", "")
+        t.ok(r.status_code == 200 and "<script" not in r.text and "style=" not in r.text and
+             r.headers.get("Cache-Control") == "no-store" and "unsafe-inline" not in csp,
+             "%s: no inline script or style, no-store, strict CSP" % page)
+        ids = set(re.findall(r'<input[^>]+id="([^"]+)"', r.text)) | set(
+            re.findall(r'<select[^>]+id="([^"]+)"', r.text))
+        labelled = set(re.findall(r'<label for="([^"]+)"', r.text))
+        t.ok(ids <= labelled, "%s: a label for every input" % page, ids - labelled)
+
+
 def part_csrf(srv, boss):
     lst = policies(srv)
     r = boss.post(console(srv, "rules/add"), {"name": "nocsrf", "effect": "deny"})
@@ -448,6 +462,7 @@ def main():
         t.run("audit trail", part_audit, srv, boss)
         t.run("device certificates", part_certs, srv, boss)
         t.run("tenant settings", part_settings, srv, boss)
+        t.run("pages", part_pages, srv, boss)
         t.run("CSRF", part_csrf, srv, boss)
         t.run("helpdesk", part_helpdesk, srv)
         t.run("recent proof for rules", part_rules_reauth, srv, boss, clock)
