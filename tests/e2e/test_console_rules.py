@@ -170,6 +170,14 @@ def part_rules_reauth(srv, boss, clock):
     t.ok(r.status_code == 403 and has_form(r, "/admin/reauth") and keys(srv) == [],
          "create a key without a recent proof: the password form, no key", r.status_code)
     lst = policies(srv)
+    r = submit(boss, boss.get(console(srv, "rules")), "/rule/move", {}, {"name": "mfa-all"})
+    t.ok(r.status_code == 403 and has_form(r, "/admin/reauth"),
+         "move a rule without a recent proof: the password form", r.status_code)
+    r = submit(boss, boss.get(console(srv, "rules")), "/rules/add",
+               {"name": "late", "effect": "deny"})
+    t.ok(r.status_code == 403 and has_form(r, "/admin/reauth"),
+         "add a rule without a recent proof: the password form", r.status_code)
+    t.eq(policies(srv), lst, "the rules are unchanged")
     r = submit(boss, boss.get(console(srv, "rule") + "?name=mfa-all"), "/rule/delete", {})
     t.ok(r.status_code == 403 and has_form(r, "/admin/reauth"),
          "delete a rule without a recent proof: the password form", r.status_code)
