@@ -60,6 +60,19 @@ json_t *admin_audit_json_flat(const struct audit_rec *r, const struct audit_fiel
 json_t *admin_audit_json(const struct audit_rec *r, const struct audit_fields *kv);
 
 /*
+ * An export of the records passing f (prepared; the export takes its app_entity and
+ * copies the rest) as JSON lines or, csv, as CSV with its header, read as the client
+ * takes the bytes: admin_audit_export_read and _free are an http_stream_fn and its
+ * free_fn.  a is copied (the export outlives the call) without actor and address.
+ */
+struct admin_audit_export;
+struct admin_audit_export *admin_audit_export_new(const struct admin *a,
+    const struct audit_filter *f, int csv);
+/* At most max bytes of the export into buf: how many, 0 at the end, -1 on failure. */
+long admin_audit_export_read(void *arg, char *buf, size_t max);
+void admin_audit_export_free(void *arg);
+
+/*
  * Check the hash chain.  0 intact with the number of records in *count_r, or -1 after
  * admin_fail ("audit trail of T: chain broken ... (record N)") with the first bad
  * sequence number in *bad_seq_r.

@@ -156,106 +156,12 @@ done:
 
 /* ---- GET audit/export ---- */
 
-struct export {
-	struct admin adm;	/* a copy: the stream outlives the call */
-	char *tenant;
-	struct audit_filter f;
-	char *event, *user, *app;
-	int csv;
-	uint64_t after;
-	int end;
-	struct buf out;		/* produced and not yet sent */
-	size_t sent;
-};
-
-static void
-export_rec(const struct audit_rec *r, const struct audit_fields *kv, void *arg)
-{
-	struct export *x = arg;
-	json_t *o;
-	char *line;
-
-	if (x->csv) {
-		admin_audit_csv(r, &x->out);
-		return;
-	}
-	o = admin_audit_json(r, kv);
-	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	buf_printf(&x->out, "%s\n", line ? line : "{}");
-	free(line);
-	json_decref(o);
-}
-
-static long
-export_read(void *arg, char *buf, size_t max)
-{
-	struct export *x = arg;
-	size_t n;
-
-	while (x->sent == x->out.len && !x->end) {
-		buf_reset(&x->out);
-		x->sent = 0;
-		int got = admin_audit_batch(&x->adm, &x->f, x->after, BATCH, export_rec, x,
-		    &x->after);
-		if (got < 0)
-			return -1;
-		x->end = got == 0;
-	}
-	if ((n = x->out.len - x->sent) == 0)
-		return 0;	/* the end (an empty buffer may have no data at all) */
-	if (n > max)
-		n = max;
-	memcpy(buf, x->out.data + x->sent, n);
-	x->sent += n;
-	return (long)n;
-}
-
-static void
-export_free(void *arg)
-{
-	struct export *x = arg;
-
-	admin_audit_filter_free(&x->f);
-	buf_free(&x->out);
-	free(x->tenant);
-	free(x->event);
-	free(x->user);
-	free(x->app);
-	free(x);
-}
-
-static char *
-strdup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
-/* The export's own copies of the call's admin context and filter. */
-static struct export *
-export_new(struct api_call *c, const struct audit_filter *f, int csv)
-{
-	struct export *x = xcalloc(1, sizeof(*x));
-
-	x->adm = c->adm;
-	x->adm.tenant = x->tenant = xstrdup(c->adm.tenant);
-	x->adm.actor = x->adm.sudo_user = x->adm.ip = NULL;
-	x->f = *f;
-	x->f.event = x->event = strdup_or_null(f->event);
-	x->f.user = x->user = strdup_or_null(f->user);
-	x->f.app = x->app = strdup_or_null(f->app);
-	x->csv = csv;
-	buf_init(&x->out, 0);
-	if (csv)
-		buf_puts(&x->out, ADMIN_AUDIT_CSV_HEADER);
-	return x;
-}
-
 static void
 audit_export(struct api_call *c)
 {
 	const char *format = form_get(c->query, "format");
 	struct audit_filter f;
-	struct export *x;
+	struct admin_audit_export *x;
 	int csv;
 
 	if (format && strcmp(format, "jsonl") && strcmp(format, "csv")) {
@@ -265,11 +171,11 @@ audit_export(struct api_call *c)
 	csv = format && !strcmp(format, "csv");
 	if (read_filter(c, &f) == -1)
 		return;
-	x = export_new(c, &f, csv);	/* takes f's app_entity */
+	x = admin_audit_export_new(&c->adm, &f, csv);	/* takes f's app_entity */
 	http_add_header(c->req, "Content-Disposition", csv ?
 	    "attachment; filename=\"audit.csv\"" : "attachment; filename=\"audit.jsonl\"");
 	api_stream(c, 200, csv ? "text/csv; charset=utf-8" : "application/x-ndjson",
-	    export_read, x, export_free);
+	    admin_audit_export_read, x, admin_audit_export_free);
 }
 
 /* ---- GET audit/verify ---- */

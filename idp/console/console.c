@@ -66,6 +66,25 @@ static const struct console_action actions[] = {
 	{ "/app/assign", ADMIN_RIGHT_MANAGE, NULL, console_app_assign, NULL },
 	{ "/app/unassign", ADMIN_RIGHT_MANAGE, NULL, console_app_unassign, NULL },
 	{ "/app/delete", ADMIN_RIGHT_MANAGE, NULL, console_app_delete, "app" },
+	{ "/rules", ADMIN_RIGHT_MANAGE, console_rules_get, NULL, NULL },
+	{ "/rules/add", ADMIN_RIGHT_MANAGE, NULL, console_rule_add, "rules" },
+	{ "/rules/test", ADMIN_RIGHT_MANAGE, console_rules_test, NULL, NULL },
+	{ "/rule", ADMIN_RIGHT_MANAGE, console_rule_get, NULL, NULL },
+	{ "/rule/edit", ADMIN_RIGHT_MANAGE, NULL, console_rule_edit, "rule" },
+	{ "/rule/move", ADMIN_RIGHT_MANAGE, NULL, console_rule_move, "rules" },
+	{ "/rule/delete", ADMIN_RIGHT_MANAGE, NULL, console_rule_delete, "rule" },
+	{ "/keys", ADMIN_RIGHT_MANAGE, console_keys_get, NULL, NULL },
+	{ "/keys/add", ADMIN_RIGHT_MANAGE, NULL, console_key_add, "keys" },
+	{ "/key/suspend", ADMIN_RIGHT_MANAGE, NULL, console_key_suspend, NULL },
+	{ "/key/delete", ADMIN_RIGHT_MANAGE, NULL, console_key_delete, NULL },
+	{ "/audit", ADMIN_RIGHT_READ_AUDIT, console_audit_get, NULL, NULL },
+	{ "/audit/export", ADMIN_RIGHT_READ_AUDIT, console_audit_export, NULL, NULL },
+	{ "/audit/verify", ADMIN_RIGHT_READ_AUDIT, console_audit_verify, NULL, NULL },
+	{ "/certs", ADMIN_RIGHT_VIEW_USERS, console_certs_get, NULL, NULL },
+	{ "/certs/issue", ADMIN_RIGHT_MANAGE, NULL, console_cert_issue, "certs" },
+	{ "/cert/revoke", ADMIN_RIGHT_REVOKE_CERT, NULL, console_cert_revoke, "certs" },
+	{ "/settings", ADMIN_RIGHT_MANAGE, console_settings_get, NULL, NULL },
+	{ "/settings/save", ADMIN_RIGHT_MANAGE, NULL, console_settings_save, NULL },
 	{ NULL, 0, NULL, NULL, NULL },
 };
 
@@ -78,6 +97,10 @@ static const char *const notices[] = {
 	"console_done_member_added", "console_done_member_removed", "console_done_reauth",
 	"console_done_app_added", "console_done_app_saved", "console_done_app_assigned",
 	"console_done_app_unassigned", "console_done_app_deleted",
+	"console_done_rule_added", "console_done_rule_saved", "console_done_rule_moved",
+	"console_done_rule_deleted",
+	"console_done_key_suspended", "console_done_key_resumed", "console_done_key_deleted",
+	"console_done_settings_saved",
 	NULL,
 };
 
@@ -149,16 +172,25 @@ reauth_page(struct console_req *c, int status, const char *back, const char *err
 	free(url);
 }
 
+/* back when some action of the table returns there after the re-auth, else "". */
+static const char *
+valid_back(const char *back)
+{
+	for (const struct console_action *act = actions; back && act->path; act++)
+		if (act->back && !strcmp(act->back, back))
+			return act->back;
+	return "";
+}
+
 static void
 reauth_back(struct console_req *c)
 {
-	const char *back = console_field(c, "back"), *name = console_name(c);
+	const char *back = valid_back(console_field(c, "back")), *name = console_name(c);
 
-	if (back == NULL || (strcmp(back, "user") && strcmp(back, "group") &&
-	    strcmp(back, "app")) || name == NULL)
-		console_done(c, "", "console_done_reauth");
-	else
+	if (*back && name)
 		console_done_at(c, back, name, "console_done_reauth");
+	else
+		console_done(c, back, "console_done_reauth");
 }
 
 static void
@@ -167,8 +199,7 @@ reauth_post(struct console_req *c)
 	const char *pw = console_field(c, "password"), *back = console_field(c, "back");
 	enum proof p;
 
-	back = back && (!strcmp(back, "user") || !strcmp(back, "group") ||
-	    !strcmp(back, "app")) ? back : "";
+	back = valid_back(back);
 	if (!login_input_ok(pw, PASSWORD_MAX_LEN)) {
 		reauth_page(c, 400, back, "pw_current_missing");
 		return;
@@ -314,6 +345,7 @@ set_rights(struct console_req *c, struct tmpl_vars *v)
 		{ "may_unlock", ADMIN_RIGHT_UNLOCK }, { "may_reset", ADMIN_RIGHT_RESET_PASSWORD },
 		{ "may_remove_factor", ADMIN_RIGHT_REMOVE_FACTOR },
 		{ "may_revoke", ADMIN_RIGHT_REVOKE_CERT },
+		{ "may_read_audit", ADMIN_RIGHT_READ_AUDIT },
 	};
 
 	for (size_t i = 0; i < sizeof(rights) / sizeof(rights[0]); i++)
@@ -330,6 +362,11 @@ console_render(struct console_req *c, int status, const char *name, struct tmpl_
 	set_url(c, v, "users_url", "users");
 	set_url(c, v, "groups_url", "groups");
 	set_url(c, v, "apps_url", "apps");
+	set_url(c, v, "rules_url", "rules");
+	set_url(c, v, "keys_url", "keys");
+	set_url(c, v, "audit_url", "audit");
+	set_url(c, v, "certs_url", "certs");
+	set_url(c, v, "settings_url", "settings");
 	tmpl_set(v, "wide", "1");
 	tmpl_set(v, "username", c->ss.user.name);
 	tmpl_set(v, "role", admin_role_name(c->ss.user.role));

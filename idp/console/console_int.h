@@ -80,6 +80,30 @@ void console_group_rename(struct console_req *c);
 void console_group_delete(struct console_req *c);
 void console_member_add(struct console_req *c);
 void console_member_remove(struct console_req *c);
+/* Access rules and the simulator (console_rules.c). */
+void console_rules_get(struct console_req *c);
+void console_rule_add(struct console_req *c);
+void console_rules_test(struct console_req *c);
+void console_rule_get(struct console_req *c);
+void console_rule_edit(struct console_req *c);
+void console_rule_move(struct console_req *c);
+void console_rule_delete(struct console_req *c);
+/* API keys (console_keys.c). */
+void console_keys_get(struct console_req *c);
+void console_key_add(struct console_req *c);
+void console_key_suspend(struct console_req *c);
+void console_key_delete(struct console_req *c);
+/* The audit trail (console_audit.c). */
+void console_audit_get(struct console_req *c);
+void console_audit_verify(struct console_req *c);
+void console_audit_export(struct console_req *c);
+/* Device certificates (console_certs.c). */
+void console_certs_get(struct console_req *c);
+void console_cert_issue(struct console_req *c);
+void console_cert_revoke(struct console_req *c);
+/* The tenant's settings and branding (console_settings.c). */
+void console_settings_get(struct console_req *c);
+void console_settings_save(struct console_req *c);
 
 /* Apps (console_apps.c, console_catalog.c, console_app.c). */
 void console_apps_get(struct console_req *c);
