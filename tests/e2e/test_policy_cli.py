@@ -63,7 +63,7 @@ def tenant_settings(srv):
             "--timezone Mars/Base: unknown time zone", "tenant set to an unknown zone", first)
     refused(srv, ("tenant", "set", "default", "--default", "maybe"), 2, "--default",
             "tenant set --default maybe", first)
-    refused(srv, ("tenant", "set", "default"), 2, "--timezone or --default",
+    refused(srv, ("tenant", "set", "default"), 2, "--timezone, --default",
             "tenant set without a setting", first)
     refused(srv, ("tenant", "set", "nosuch", "--default", "allow"), 1, "no such tenant",
             "tenant set of an unknown tenant", first)
