@@ -19,6 +19,7 @@
 #include "password.h"
 #include "proof.h"
 #include "resume.h"
+#include "rules.h"
 #include "xmalloc.h"
 
 struct console_action {
@@ -104,6 +105,19 @@ static const char *const notices[] = {
 	NULL,
 };
 
+/* The tenant's time zone into c->zone (Asia/Tokyo when it has none). */
+static void
+console_zone(struct console_req *c)
+{
+	struct tenant tn;
+	int rc = store_tenant_get(c->idp->in.store, c->t->id, &tn);
+
+	snprintf(c->zone, sizeof(c->zone), "%s", rc == 1 && tn.timezone && strlen(tn.timezone) <
+	    sizeof(c->zone) ? tn.timezone : RULE_DEFAULT_TIMEZONE);
+	if (rc == 1)
+		store_tenant_clear(&tn);
+}
+
 /* Load the session into c: 1 ready; 0 when the request has been answered. */
 static int
 console_open(struct console_req *c, struct idp *idp, struct tenant_ctx *t,
@@ -121,6 +135,7 @@ console_open(struct console_req *c, struct idp *idp, struct tenant_ctx *t,
 		snprintf(c->actor, sizeof(c->actor), "console:%s", c->ss.user.name);
 		c->adm = (struct admin){ .in = &idp->in, .tenant = t->id, .ca = idp->ca,
 			.ca_lock = &idp->ca_lock, .actor = c->actor, .ip = http_client_ip(req) };
+		console_zone(c);
 		return 1;
 	}
 	if (have == 0) {

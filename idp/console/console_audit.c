@@ -72,6 +72,7 @@ filter_query(struct console_req *c)
 
 struct found {
 	struct tmpl_vars *v;
+	const char *zone;
 	size_t n;
 	uint64_t last;		/* the last shown record's sequence number */
 	int more;
@@ -82,7 +83,7 @@ page_rec(const struct audit_rec *r, const struct audit_fields *kv, void *arg)
 {
 	struct found *fd = arg;
 	struct tmpl_vars *item;
-	char seq[24], when[21];
+	char seq[24], when[TZ_TIME_LEN];
 
 	(void)kv;
 	if (fd->n == PAGE_SIZE) {
@@ -91,7 +92,7 @@ page_rec(const struct audit_rec *r, const struct audit_fields *kv, void *arg)
 	}
 	item = tmpl_add_item(fd->v, "records");
 	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)r->seq);
-	clock_iso8601((int64_t)r->time, when);
+	tz_format(fd->zone, (int64_t)r->time, when);
 	tmpl_set(item, "seq", seq);
 	tmpl_set(item, "time", when);
 	tmpl_set(item, "event", r->event);
@@ -148,7 +149,7 @@ links(struct console_req *c, struct tmpl_vars *v, const struct found *fd)
 static void
 audit_page(struct console_req *c, struct tmpl_vars *v)
 {
-	struct found fd = { .v = v };
+	struct found fd = { .v = v, .zone = c->zone };
 	struct audit_filter f;
 	int status = 200;
 

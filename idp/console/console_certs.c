@@ -22,6 +22,7 @@ struct listing {
 	struct tmpl_vars *v;
 	int64_t now;
 	size_t n;
+	const char *zone;
 };
 
 static void
@@ -31,7 +32,7 @@ cert_row(const void *rec, void *arg)
 	struct listing *l = arg;
 	struct tmpl_vars *item;
 	const char *status = admin_cert_status_name(d, l->now);
-	char when[21];
+	char when[TZ_TIME_LEN];
 
 	if (l->n++ >= LIST_MAX) {
 		tmpl_set(l->v, "truncated", "1");
@@ -43,7 +44,7 @@ cert_row(const void *rec, void *arg)
 	tmpl_set(item, "label", d->label);
 	tmpl_set(item, "status", status);
 	tmpl_set(item, "active", !strcmp(status, "active") ? "1" : NULL);
-	clock_iso8601((int64_t)d->not_after, when);
+	tz_format(l->zone, (int64_t)d->not_after, when);
 	tmpl_set(item, "not_after", when);
 }
 
@@ -67,7 +68,7 @@ void
 console_certs_get(struct console_req *c)
 {
 	struct tmpl_vars *v = tmpl_vars_new();
-	struct listing l = { v, clock_now(), 0 };
+	struct listing l = { v, clock_now(), 0, c->zone };
 	struct admin_cert_filter f;
 	char *ca = xasprintf("%scerts/ca.pem", c->t->path);
 	char *crl = xasprintf("%scerts/crl", c->t->path);

@@ -11,6 +11,7 @@
 #include "idp.h"
 #include "page.h"
 #include "session.h"
+#include "tz.h"
 
 /* One request of a signed-in user with a console right. */
 struct console_req {
@@ -22,6 +23,7 @@ struct console_req {
 	char binding[65];	/* the session hash in hex: what the CSRF tokens are bound to */
 	char actor[STORE_NAME_MAX + 16];	/* "console:NAME" for the audit records */
 	struct admin adm;	/* acts as actor from the client's address */
+	char zone[64];		/* the tenant's time zone: pages show times with tz_format */
 };
 
 /* 1 when the user's role has right. */

@@ -21,6 +21,7 @@ static const char *const scope_fields[] = { "read", "write", "certs", "scim" };
 struct listing {
 	struct tmpl_vars *v;
 	int64_t now;
+	const char *zone;
 };
 
 static void
@@ -29,7 +30,7 @@ key_row(const void *rec, void *arg)
 	const struct apikey *k = rec;
 	struct listing *l = arg;
 	struct tmpl_vars *item = tmpl_add_item(l->v, "keys");
-	char *scopes = apikey_scopes_str(k->scopes), n[24], when[21];
+	char *scopes = apikey_scopes_str(k->scopes), n[24], when[TZ_TIME_LEN];
 
 	tmpl_set(item, "key_name", k->name);
 	tmpl_set(item, "key_id", k->id);
@@ -39,7 +40,7 @@ key_row(const void *rec, void *arg)
 	snprintf(n, sizeof(n), "%llu", (unsigned long long)apikey_calls_this_month(k, l->now));
 	tmpl_set(item, "calls", n);
 	if (k->expires) {
-		clock_iso8601((int64_t)k->expires, when);
+		tz_format(l->zone, (int64_t)k->expires, when);
 		tmpl_set(item, "expires", when);
 	}
 	free(scopes);
@@ -49,7 +50,7 @@ key_row(const void *rec, void *arg)
 static void
 keys_page(struct console_req *c, int status, struct tmpl_vars *v)
 {
-	struct listing l = { v, clock_now() };
+	struct listing l = { v, clock_now(), c->zone };
 	char quota[24];
 
 	if (store_apikey_list(c->idp->in.store, c->t->id, key_row, &l) < 0) {

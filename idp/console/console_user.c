@@ -58,17 +58,24 @@ target(struct console_req *c)
 	return name;
 }
 
+/* What the rows of the user's lists are added to, and the zone their times are in. */
+struct rows {
+	struct tmpl_vars *v;
+	const char *zone;
+};
+
 static void
 factor_row(const void *rec, void *arg)
 {
 	const struct factor *f = rec;
-	struct tmpl_vars *item = tmpl_add_item(arg, "factors");
-	char when[21];
+	const struct rows *r = arg;
+	struct tmpl_vars *item = tmpl_add_item(r->v, "factors");
+	char when[TZ_TIME_LEN];
 
 	tmpl_set(item, "id", f->id);
 	tmpl_set(item, "kind", store_factor_kind_name(f->kind));
 	tmpl_set(item, "label", f->label);
-	clock_iso8601((int64_t)f->created, when);
+	tz_format(r->zone, (int64_t)f->created, when);
 	tmpl_set(item, "created", when);
 }
 
@@ -76,15 +83,16 @@ static void
 cert_row(const void *rec, void *arg)
 {
 	const struct devcert *d = rec;
-	struct tmpl_vars *item = tmpl_add_item(arg, "certs");
+	const struct rows *r = arg;
+	struct tmpl_vars *item = tmpl_add_item(r->v, "certs");
 	const char *status = admin_cert_status_name(d, clock_now());
-	char when[21];
+	char when[TZ_TIME_LEN];
 
 	tmpl_set(item, "serial", d->serial);
 	tmpl_set(item, "label", d->label);
 	tmpl_set(item, "status", status);
 	tmpl_set(item, "active", !strcmp(status, "active") ? "1" : NULL);
-	clock_iso8601((int64_t)d->not_after, when);
+	tz_format(r->zone, (int64_t)d->not_after, when);
 	tmpl_set(item, "not_after", when);
 }
 
@@ -92,14 +100,15 @@ static void
 session_row(const void *rec, void *arg)
 {
 	const struct session_info *si = rec;
-	struct tmpl_vars *item = tmpl_add_item(arg, "sessions");
-	char hex[65], when[21];
+	const struct rows *r = arg;
+	struct tmpl_vars *item = tmpl_add_item(r->v, "sessions");
+	char hex[65], when[TZ_TIME_LEN];
 
 	hex_encode(si->hash, sizeof(si->hash), hex);
 	tmpl_set(item, "hash", hex);
 	tmpl_set(item, "ip", si->s.ip ? si->s.ip : "-");
 	tmpl_set(item, "agent", si->s.agent ? si->s.agent : "-");
-	clock_iso8601((int64_t)si->s.created, when);
+	tz_format(r->zone, (int64_t)si->s.created, when);
 	tmpl_set(item, "started", when);
 }
 
@@ -139,12 +148,13 @@ lists(struct console_req *c, struct tmpl_vars *v, const struct user *u)
 {
 	struct admin_cert_filter f = { .user = u->name, .status = ADMIN_CERT_ANY,
 		.now = clock_now() };
+	struct rows r = { v, c->zone };
 
 	group_rows(c, v, u);
-	if (admin_factor_list(&c->adm, u->name, factor_row, v) < 0 ||
-	    admin_cert_list(&c->adm, &f, cert_row, v) < 0)
+	if (admin_factor_list(&c->adm, u->name, factor_row, &r) < 0 ||
+	    admin_cert_list(&c->adm, &f, cert_row, &r) < 0)
 		return -1;
-	return store_session_list_user(c->idp->in.store, c->t->id, u->id, session_row, v);
+	return store_session_list_user(c->idp->in.store, c->t->id, u->id, session_row, &r);
 }
 
 /* The user's page with v's extra values (a reset link): status 200. */

@@ -4,7 +4,8 @@
 Sign-ins and refusals made through the real login page show up on the console's home page
 with the numbers the audit trail holds (today's row of the table, the 30-day totals,
 refusals by reason, active users), and they agree with the admin API's GET stats.  The two
-charts are inline SVG with role="img", a <title> and a <desc>; no script.  A helpdesk user
+charts are inline SVG with role="img", a <title> and a <desc>; no script.  The console's
+times (audit, a user's sessions) are in the tenant's time zone.  A helpdesk user
 (who may read the audit trail) sees the dashboard too; a plain user gets 403 for the
 console, and the dashboard is never shown without a session.
 """
@@ -105,6 +106,17 @@ def who_sees_it(srv):
          "without a session: the login page, no numbers")
 
 
+def local_times(srv):
+    """The console's pages show times in the tenant's time zone (Asia/Tokyo by default)."""
+    b, _ = login(srv, "boss")
+    for page in ("audit", "user?name=alice"):
+        r = b.get(srv.base() + "/admin/" + page)
+        t.ok(r.status_code == 200 and re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC\+09:00",
+                                                 r.text) is not None and
+             not re.search(r"\d\d:\d\d:\d\dZ", r.text),
+             "/admin/%s: times in the tenant's zone, not ISO UTC" % page)
+
+
 def japanese(srv):
     b, _ = login(srv, "boss")
     r = b.get(srv.base() + "/admin?lang=ja")
@@ -121,6 +133,7 @@ def main():
         if page is not None:
             t.run("the charts", charts, page)
         t.run("who sees it", who_sees_it, srv)
+        t.run("local times", local_times, srv)
         t.run("Japanese", japanese, srv)
     finally:
         srv.close()
