@@ -17,60 +17,20 @@ import re
 import tempfile
 import urllib.parse
 
+import console_common as cc
 import sekisho_test as st
+from console_common import Clock, console, has_form, submit
 
 t = st.Tap()
 PW = "Console-Passw0rd-2024!"
 
 
-class Clock:
-    """sekishod's clock through libfaketime: an offset from the real time."""
-
-    def __init__(self, path):
-        self.path = path
-        self.offset = 0
-
-    def forward(self, seconds):
-        self.offset += seconds
-        with open(self.path, "w") as f:
-            f.write("%+d\n" % self.offset)
-
-
 def login(srv, user):
-    b = st.Browser(verify=srv.ca)
-    b.submit_login(b.get(srv.base() + "/login"), user, PW)
-    return b
-
-
-def console(srv, page=""):
-    return srv.base() + "/admin" + ("/" + page if page else "")
-
-
-def form(r, action_end, **match):
-    """The form on page r whose action ends with action_end (and whose fields match)."""
-    for f in st.parse_forms(r.text):
-        if f["action"].endswith(action_end) and all(
-                f["fields"].get(k) == v for k, v in match.items()):
-            return f
-    raise RuntimeError("no form %s %r on %s (%d): %s" % (action_end, match, r.url,
-                                                         r.status_code, r.text[:800]))
-
-
-def has_form(r, action_end):
-    return any(f["action"].endswith(action_end) for f in st.parse_forms(r.text))
-
-
-def submit(b, r, action_end, fields, match=None):
-    f = form(r, action_end, **(match or {}))
-    data = dict(f["fields"])
-    data.update(fields)
-    return b.post(urllib.parse.urljoin(r.url, f["action"]), data)
+    return cc.login(srv, user, PW)
 
 
 def csrf_of(b, srv):
-    """A valid console CSRF token of b's session."""
-    return re.search(r'name="csrf" value="([^"]+)"',
-                     b.get(console(srv, "user") + "?name=plain").text).group(1)
+    return cc.csrf_of(b, srv, "plain")
 
 
 def exists(srv, *args):

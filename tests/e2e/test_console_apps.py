@@ -12,7 +12,6 @@ forged POST to each app action is refused by the server with nothing changed; a 
 without this session's CSRF token is refused.  The audit records name the admin
 (console:NAME) and address, and the client secret is in no log or audit record.
 """
-import base64
 import os
 import re
 import tempfile
@@ -20,62 +19,21 @@ import urllib.parse
 
 import requests
 
+import console_common as cc
 import sekisho_test as st
+from console_common import Clock, console, has_form, submit
 from peers import samlforge
 
 t = st.Tap()
 PW = "Console-Apps-Passw0rd-2024!"
 
 
-class Clock:
-    """sekishod's clock through libfaketime: an offset from the real time."""
-
-    def __init__(self, path):
-        self.path = path
-        self.offset = 0
-
-    def forward(self, seconds):
-        self.offset += seconds
-        with open(self.path, "w") as f:
-            f.write("%+d\n" % self.offset)
-
-
 def login(srv, user):
-    b = st.Browser(verify=srv.ca)
-    b.submit_login(b.get(srv.base() + "/login"), user, PW)
-    return b
-
-
-def console(srv, page=""):
-    return srv.base() + "/admin" + ("/" + page if page else "")
-
-
-def form(r, action_end, **match):
-    """The form on page r whose action ends with action_end (and whose fields match)."""
-    for f in st.parse_forms(r.text):
-        if f["action"].endswith(action_end) and all(
-                f["fields"].get(k) == v for k, v in match.items()):
-            return f
-    raise RuntimeError("no form %s %r on %s (%d): %s" % (action_end, match, r.url,
-                                                         r.status_code, r.text[:800]))
-
-
-def has_form(r, action_end):
-    return any(f["action"].endswith(action_end) for f in st.parse_forms(r.text))
-
-
-def submit(b, r, action_end, fields, match=None, drop=()):
-    f = form(r, action_end, **(match or {}))
-    data = dict(f["fields"])
-    for k in drop:
-        data.pop(k, None)
-    data.update(fields)
-    return b.post(urllib.parse.urljoin(r.url, f["action"]), data)
+    return cc.login(srv, user, PW)
 
 
 def csrf_of(b, srv):
-    return re.search(r'name="csrf" value="([^"]+)"',
-                     b.get(console(srv, "user") + "?name=taro").text).group(1)
+    return cc.csrf_of(b, srv, "taro")
 
 
 def apps(srv):

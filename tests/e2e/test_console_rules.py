@@ -18,47 +18,16 @@ import requests
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+import console_common as cc
 import sekisho_test as st
+from console_common import Clock, console, form, has_form
 
 t = st.Tap()
 PW = "Console-Passw0rd-2024!"
 
 
-class Clock:
-    """sekishod's clock through libfaketime: an offset from the real time."""
-
-    def __init__(self, path):
-        self.path = path
-        self.offset = 0
-
-    def forward(self, seconds):
-        self.offset += seconds
-        with open(self.path, "w") as f:
-            f.write("%+d\n" % self.offset)
-
-
 def login(srv, user):
-    b = st.Browser(verify=srv.ca)
-    b.submit_login(b.get(srv.base() + "/login"), user, PW)
-    return b
-
-
-def console(srv, page=""):
-    return srv.base() + "/admin" + ("/" + page if page else "")
-
-
-def form(r, action_end, **match):
-    """The form on page r whose action ends with action_end (and whose fields match)."""
-    for f in st.parse_forms(r.text):
-        if f["action"].endswith(action_end) and all(
-                f["fields"].get(k) == v for k, v in match.items()):
-            return f
-    raise RuntimeError("no form %s %r on %s (%d): %s" % (action_end, match, r.url,
-                                                         r.status_code, r.text[:800]))
-
-
-def has_form(r, action_end):
-    return any(f["action"].endswith(action_end) for f in st.parse_forms(r.text))
+    return cc.login(srv, user, PW)
 
 
 CHECKBOXES = ("enroll", "report_only", "device", "mfa", "read", "write", "certs", "scim")
@@ -66,15 +35,11 @@ CHECKBOXES = ("enroll", "report_only", "device", "mfa", "read", "write", "certs"
 
 def submit(b, r, action_end, fields, match=None):
     """Submit the form with fields; checkboxes count as ticked only when fields say so."""
-    f = form(r, action_end, **(match or {}))
-    data = {k: v for k, v in f["fields"].items() if k not in CHECKBOXES}
-    data.update(fields)
-    return b.post(urllib.parse.urljoin(r.url, f["action"]), data)
+    return cc.submit(b, r, action_end, fields, match, drop=CHECKBOXES)
 
 
 def csrf_of(b, srv):
-    return re.search(r'name="csrf" value="([^"]+)"',
-                     b.get(console(srv, "user") + "?name=taro").text).group(1)
+    return cc.csrf_of(b, srv, "taro")
 
 
 def policies(srv):
