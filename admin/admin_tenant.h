@@ -48,9 +48,9 @@ struct admin_tenant_set {
 
 /*
  * Check every value of s (field "timezone", "default_effect", "password_min_length",
- * "display_name", "logo", "color", "help_url"), then change them (the rules' settings in
- * one commit, the branding in the next), audited as admin.tenant.set: 0, or -1 after
- * admin_fail (nothing changed).  A colour is stored as "#rrggbb".
+ * "display_name", "logo", "color", "help_url"), then change them all in one commit,
+ * audited as one admin.tenant.set: 0, or -1 after admin_fail (nothing changed).  A colour
+ * is stored as "#rrggbb".
  */
 int admin_tenant_set(struct admin *a, const char *id, const struct admin_tenant_set *s);
 

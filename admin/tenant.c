@@ -178,49 +178,49 @@ check_brand(struct admin *a, const struct admin_tenant_set *s, char color[8],
 	return 0;
 }
 
+/* The logo's part of the audit record: its type and size, "removed", or NULL. */
+static const char *
+logo_text(const struct admin_tenant_set *s, const char *logo_type, char *buf, size_t len)
+{
+	if (s->logo)
+		snprintf(buf, len, "%s %zu bytes", logo_type, s->logo_len);
+	else if (s->clear & STORE_BRAND_LOGO)
+		snprintf(buf, len, "removed");
+	else
+		return NULL;
+	return buf;
+}
+
+static const char *
+brand_text(const struct admin_tenant_set *s, unsigned bit, const char *value)
+{
+	return s->clear & bit ? "removed" : value;
+}
+
+/* Every member of s in one commit with one admin.tenant.set record. */
 static int
-set_brand(struct admin *a, const char *id, const struct admin_tenant_set *s,
+set_all(struct admin *a, const char *id, const struct admin_tenant_set *s,
     const char *color, const char *logo_type)
 {
-	struct tenant in = { .display_name = (char *)s->display_name,
+	struct tenant in = { .timezone = (char *)s->timezone,
+		.default_effect = (char *)s->default_effect, .display_name = (char *)s->display_name,
 		.logo = (unsigned char *)s->logo, .logo_len = s->logo_len,
 		.logo_type = (char *)logo_type, .color = s->color ? (char *)color : NULL,
 		.help_url = (char *)s->help_url };
 	struct audit_entry ae;
 	const char *err = "storage error";
-	char logo[48] = "removed";
-	int rc;
-
-	if (s->logo)
-		snprintf(logo, sizeof(logo), "%s %zu bytes", logo_type, s->logo_len);
-	admin_audit(a, &ae, "admin.tenant.set", "tenant", id, "display_name",
-	    s->clear & STORE_BRAND_NAME ? "removed" : s->display_name, "logo",
-	    s->logo || (s->clear & STORE_BRAND_LOGO) ? logo : NULL, "color",
-	    s->clear & STORE_BRAND_COLOR ? "removed" : in.color, "help_url",
-	    s->clear & STORE_BRAND_HELP ? "removed" : s->help_url, NULL);
-	rc = store_tenant_brand(a->in->store, id, &in, s->clear, &ae, &err);
-	if (rc == 0)
-		return admin_fail(a, ADMIN_NOT_FOUND, NULL, "tenant %s: no such tenant", id);
-	if (rc < 0)
-		return admin_fail(a, ADMIN_FAILED, NULL, "tenant %s: %s", id, err);
-	return 0;
-}
-
-/* The rules' settings and the password policy of s, in one commit. */
-static int
-set_settings(struct admin *a, const char *id, const struct admin_tenant_set *s)
-{
-	struct audit_entry ae;
-	const char *err = "storage error";
-	char v[24];
+	char v[24], logo[48];
 	int rc;
 
 	snprintf(v, sizeof(v), "%lld", (long long)s->password_min_length);
 	admin_audit(a, &ae, "admin.tenant.set", "tenant", id, "timezone", s->timezone,
 	    "default", s->default_effect, "password_min_length", s->pw_min_given ? v : NULL,
-	    NULL);
-	rc = store_tenant_update(a->in->store, id, s->timezone, s->default_effect,
-	    s->pw_min_given ? (uint64_t)s->password_min_length : 0, &ae, &err);
+	    "display_name", brand_text(s, STORE_BRAND_NAME, s->display_name), "logo",
+	    logo_text(s, logo_type, logo, sizeof(logo)), "color",
+	    brand_text(s, STORE_BRAND_COLOR, in.color), "help_url",
+	    brand_text(s, STORE_BRAND_HELP, s->help_url), NULL);
+	rc = store_tenant_change(a->in->store, id, &in, s->pw_min_given ?
+	    (uint64_t)s->password_min_length : 0, s->clear, &ae, &err);
 	if (rc == 0)
 		return admin_fail(a, ADMIN_NOT_FOUND, NULL, "tenant %s: no such tenant", id);
 	if (rc < 0)
@@ -236,11 +236,9 @@ admin_tenant_set(struct admin *a, const char *id, const struct admin_tenant_set 
 
 	if (check_set(a, s) == -1 || check_brand(a, s, color, &logo_type) == -1)
 		return -1;
-	if (settings_given(s) && set_settings(a, id, s) == -1)
-		return -1;
-	if (brand_given(s) && set_brand(a, id, s, color, logo_type) == -1)
-		return -1;
-	return 0;
+	if (!settings_given(s) && !brand_given(s))
+		return 0;
+	return set_all(a, id, s, color, logo_type);
 }
 
 const char *

@@ -110,20 +110,21 @@ int store_tenant_update(struct store *st, const char *id, const char *timezone,
 /* The password policy's minimum length (1..128 characters), audited.  1/0/-1 *errstr. */
 int store_tenant_set_pw_min(struct store *st, const char *id, uint64_t min_len,
     const struct audit_entry *ae, const char **errstr);
-/*
- * Set the branding members of in that are not NULL (display_name, logo with logo_len and
- * logo_type, color, help_url) and clear those whose STORE_BRAND_* bit is in clear, with
- * the audit entry, in one commit.  The caller checks the values.  1 changed, 0 no such
- * tenant, -1 *errstr.
- */
 enum {
 	STORE_BRAND_NAME = 1,
 	STORE_BRAND_LOGO = 2,
 	STORE_BRAND_COLOR = 4,
 	STORE_BRAND_HELP = 8,
 };
-int store_tenant_brand(struct store *st, const char *id, const struct tenant *in,
-    unsigned clear, const struct audit_entry *ae, const char **errstr);
+/*
+ * Any change of a tenant's settings, all in one commit with one audit entry: the time
+ * zone and default effect of in (NULL stays), the password policy's minimum length
+ * (1..128; 0 stays), the branding members of in that are not NULL (display_name, logo
+ * with logo_len and logo_type, color, help_url) and clearing those whose STORE_BRAND_*
+ * bit is in clear.  The caller checks the values.  1 changed, 0 no such tenant, -1 *errstr.
+ */
+int store_tenant_change(struct store *st, const char *id, const struct tenant *in,
+    uint64_t pw_min_len, unsigned clear, const struct audit_entry *ae, const char **errstr);
 /* The generation counter changes whenever apps or keys of the tenant change. */
 int store_tenant_generation(struct store *st, const char *id, uint64_t *gen_r);
 void store_tenant_clear(struct tenant *t);

@@ -65,7 +65,8 @@ store_keyrec_clear(struct keyrec *k)
 struct tenant_op {
 	const char *id;
 	uint64_t pw_min;	/* store_tenant_set_pw_min: the new minimum */
-	unsigned clear;		/* store_tenant_brand: STORE_BRAND_* members to clear */
+	unsigned clear;		/* STORE_BRAND_* members to clear */
+	int settings;		/* the rules' settings or the password policy change */
 	const struct tenant *in;
 	struct tenant *out;
 	uint64_t gen;
@@ -210,6 +211,8 @@ set_text(const struct tenant_op *op, const struct tenant *t, char *out, size_t l
 	}
 }
 
+static void apply_brand(struct tenant *t, const struct tenant *in, unsigned clear);
+
 static void
 apply_set(struct tenant_op *op)
 {
@@ -217,6 +220,7 @@ apply_set(struct tenant_op *op)
 		op->out->pw_min_len = op->pw_min;
 	replace(&op->out->timezone, op->in->timezone);
 	replace(&op->out->default_effect, op->in->default_effect);
+	apply_brand(op->out, op->in, op->clear);
 }
 
 static int
@@ -240,8 +244,10 @@ tenant_set_tx(struct store_txn *t, void *arg)
 		return -1;
 	if (op->ae) {
 		ae = *op->ae;
-		audit_entry_add(&ae, "before", before);
-		audit_entry_add(&ae, "after", after);
+		if (op->settings) {
+			audit_entry_add(&ae, "before", before);
+			audit_entry_add(&ae, "after", after);
+		}
 	}
 	if (stx_audit_entry(t, op->id, op->ae ? &ae : NULL, NULL, &op->full) < 0)
 		return -1;
@@ -266,19 +272,32 @@ tenant_set_run(struct store *st, struct tenant_op *op, int (*tx)(struct store_tx
 }
 
 int
+store_tenant_change(struct store *st, const char *id, const struct tenant *in,
+    uint64_t pw_min_len, unsigned clear, const struct audit_entry *ae, const char **errstr)
+{
+	struct tenant_op op = { .id = id, .in = in, .pw_min = pw_min_len, .clear = clear,
+		.ae = ae, .settings = in->timezone || in->default_effect || pw_min_len };
+
+	if (pw_min_len > 128) {
+		*errstr = "the minimum password length is 1 to 128";
+		return -1;
+	}
+	if (in->logo && (in->logo_len == 0 || in->logo_type == NULL)) {
+		*errstr = "a logo needs its bytes and its type";
+		return -1;
+	}
+	return tenant_set_run(st, &op, tenant_set_tx, errstr);
+}
+
+int
 store_tenant_update(struct store *st, const char *id, const char *timezone,
     const char *default_effect, uint64_t pw_min_len, const struct audit_entry *ae,
     const char **errstr)
 {
 	struct tenant in = { .timezone = (char *)timezone,
 		.default_effect = (char *)default_effect };
-	struct tenant_op op = { .id = id, .in = &in, .pw_min = pw_min_len, .ae = ae };
 
-	if (pw_min_len > 128) {
-		*errstr = "the minimum password length is 1 to 128";
-		return -1;
-	}
-	return tenant_set_run(st, &op, tenant_set_tx, errstr);
+	return store_tenant_change(st, id, &in, pw_min_len, 0, ae, errstr);
 }
 
 int
@@ -328,39 +347,6 @@ apply_brand(struct tenant *t, const struct tenant *in, unsigned clear)
 	t->logo = xmemdup(in->logo, in->logo_len);
 	t->logo_len = in->logo_len;
 	t->logo_type = xstrdup(in->logo_type);
-}
-
-static int
-brand_tx(struct store_txn *t, void *arg)
-{
-	struct tenant_op *op = arg;
-	struct store_key k;
-	int rc;
-
-	skey_init(&k, "");
-	skey_add(&k, op->id);
-	store_tenant_clear(op->out);	/* the callback may run again (the map grew) */
-	if ((rc = stx_get_rec(t, DB_TENANTS, &k, store_tenant_fields, op->out)) != 1)
-		return rc;
-	apply_brand(op->out, op->in, op->clear);
-	if (stx_put_rec(t, DB_TENANTS, &k, store_tenant_fields, op->out, 0) != 0 ||
-	    stx_audit_entry(t, op->id, op->ae, NULL, &op->full) < 0)
-		return -1;
-	/* running servers show the new branding at their next request */
-	return stx_bump_generation(t, op->id) == 0 ? 1 : -1;
-}
-
-int
-store_tenant_brand(struct store *st, const char *id, const struct tenant *in,
-    unsigned clear, const struct audit_entry *ae, const char **errstr)
-{
-	struct tenant_op op = { .id = id, .in = in, .clear = clear, .ae = ae };
-
-	if (in->logo && (in->logo_len == 0 || in->logo_type == NULL)) {
-		*errstr = "a logo needs its bytes and its type";
-		return -1;
-	}
-	return tenant_set_run(st, &op, brand_tx, errstr);
 }
 
 static int

@@ -150,6 +150,23 @@ def light_accent(srv):
     srv.cli("tenant", "set", "default", "--color", "#075")
 
 
+def mixed_change(srv, api):
+    """Settings and branding in one change are one commit with one audit record (they were
+    two), and a refused branding value leaves the settings unchanged too."""
+    n = len(tenant_sets(srv))
+    srv.cli("tenant", "set", "default", "--timezone", "Asia/Tokyo", "--display-name", "アクメ")
+    recs = tenant_sets(srv)[n:]
+    t.ok(len(recs) == 1 and "timezone=Asia/Tokyo" in recs[0] and "display_name=アクメ" in recs[0],
+         "tenant set with --timezone and --display-name: one admin.tenant.set record with both",
+         recs)
+    n = len(tenant_sets(srv))
+    api.call("PATCH", "tenant", json={"default_effect": "deny", "color": "#123456"})
+    recs = tenant_sets(srv)[n:]
+    t.ok(len(recs) == 1, "PATCH of a setting and a colour (200): one record",
+         recs)
+    srv.cli("tenant", "set", "default", "--default", "allow", "--no-display-name")
+
+
 def api_branding(srv, api):
     r = api.call("GET", "tenant")
     t.ok(r.body["display_name"] == ACME and r.body["color"] == "#007755" and
@@ -243,6 +260,7 @@ def main():
         t.run("bad values through the command line", cli_refusals, srv, tmp)
         t.run("a light accent gets black text", light_accent, srv)
         t.run("branding through the API", api_branding, srv, api)
+        t.run("settings and branding in one commit", mixed_change, srv, api)
         t.run("roles", roles, srv, api)
         t.run("initiate_login_uri", initiate_login, srv, api)
     finally:
