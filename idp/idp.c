@@ -16,6 +16,7 @@
 #include "device.h"
 #include "idp.h"
 #include "log.h"
+#include "natcmp.h"
 #include "protocol.h"
 #include "rules.h"
 #include "xmalloc.h"
@@ -147,6 +148,16 @@ add_app(const void *rec, void *arg)
 	ta->has_icon = a->icon_len > 0;
 }
 
+/* The portal's order: display names as people read them ("第2号" before "第10号"). */
+static int
+app_order(const void *a, const void *b)
+{
+	const struct tenant_app *x = a, *y = b;
+	int d = natcmp(x->display_name, y->display_name);
+
+	return d ? d : strcmp(x->name, y->name);
+}
+
 /* Every protocol's part, then the device CA and the access rules: 0 or -1 (logged). */
 static int
 tenant_load(struct idp *idp, struct tenant_ctx *t)
@@ -155,6 +166,7 @@ tenant_load(struct idp *idp, struct tenant_ctx *t)
 
 	if (store_app_list(idp->in.store, t->id, add_app, t) < 0)
 		return -1;
+	qsort(t->apps, t->napps, sizeof(*t->apps), app_order);
 	for (const struct protocol *const *p = protocols; *p; p++)
 		if ((*p)->tenant_load(idp, t) == -1) {
 			log_error("tenant %s: %s configuration does not load", t->id, (*p)->name);

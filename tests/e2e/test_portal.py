@@ -233,6 +233,18 @@ def part_search(srv):
          "no match: said so, the query shown escaped", r.text[-900:])
     r = b.get(action + "?q=")
     t.eq(len(tiles(r)), 14, "an empty search shows every app")
+    # Tiles in the order people read names: numbers by value, whatever the app's own name.
+    srv.cli("app", "set", "tool11", "--display-name", "Tool 9")
+    srv.cli("app", "set", "tool00", "--display-name", "業務ツール第10号")
+    srv.cli("app", "set", "tool01", "--display-name", "業務ツール第2号")
+    names = list(tiles(b.get(action + "?q=")))
+    want = sorted(names, key=lambda n: [int(x) if x.isdigit() else x
+                                        for x in re.split(r"(\d+)", n)])
+    t.ok(names[names.index("Tool 09") + 1:names.index("Tool 09") + 3] == ["Tool 9", "Tool 10"]
+         and names.index("業務ツール第2号") < names.index("業務ツール第10号"),
+         "tiles sorted by display name, numbers by value (Tool 9 before Tool 10, 第2号 before "
+         "第10号)", names)
+    t.eq(names, want, "the whole portal in that order")
 
 
 def part_slo(srv, tmp):
