@@ -80,12 +80,13 @@ admin_ca_call(struct admin *a, struct ca_request *rq, struct ca_reply *rp)
 		return admin_fail(a, ADMIN_FAILED, NULL, "no ca process to issue or revoke with");
 	rq->actor = (char *)a->actor;
 	rq->sudo_user = (char *)a->sudo_user;
+	rq->ip = (char *)a->ip;
 	if (a->ca_lock)
 		pthread_mutex_lock(a->ca_lock);
 	rc = ca_client_call(a->ca, rq, rp);
 	if (a->ca_lock)
 		pthread_mutex_unlock(a->ca_lock);
-	rq->actor = rq->sudo_user = NULL;
+	rq->actor = rq->sudo_user = rq->ip = NULL;
 	if (rc == -1)
 		return admin_fail(a, ADMIN_FAILED, NULL, "the ca process did not answer");
 	return 0;

@@ -42,6 +42,7 @@ static const struct rec_field request_fields[] = {
 	F(11, REC_U64, ca_request, force),
 	F(12, REC_STR, ca_request, actor),
 	F(13, REC_STR, ca_request, sudo_user),
+	F(14, REC_STR, ca_request, ip),
 	REC_END
 };
 
@@ -295,7 +296,7 @@ do_create(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 	rp->ok = 1;
 	rp->cert_pem = xstrdup(k.cert_pem);
 	audit_event(s->conf->st, rq->tenant, "ca.create", "kid", k.kid, "alg", k.alg, "actor",
-	    rq->actor, "sudo_user", rq->sudo_user, NULL);
+	    rq->actor, "sudo_user", rq->sudo_user, "ip", rq->ip, NULL);
 	/* The first (empty) CRL, so relying parties that fetch it find one. */
 	if (crl_current(s, rq->tenant, 1, &crl, &errstr) == -1)
 		log_error("tenant %s: first CRL: %s", rq->tenant, errstr);
@@ -413,7 +414,8 @@ do_revoke(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 		return;
 	}
 	audit_entry_make(&ae, "cert.revoke", "serial", serial, "reason",
-	    ca_reason_name((int)rq->reason), "actor", rq->actor, "sudo_user", rq->sudo_user, NULL);
+	    ca_reason_name((int)rq->reason), "actor", rq->actor, "sudo_user", rq->sudo_user,
+	    "ip", rq->ip, NULL);
 	rc = store_cert_revoke(s->conf->st, rq->tenant, serial, (int)rq->reason, clock_now(), &ae,
 	    &rp->user);
 	if (rc < 0) {
@@ -501,7 +503,7 @@ do_issue(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 	c.der_len = is.der_len;
 	audit_entry_make(&ae, "cert.issue", "user", u.name, "serial", is.serial, "label",
 	    rq->label, "method", rq->csr ? "csr" : "pkcs12", "actor", rq->actor, "sudo_user",
-	    rq->sudo_user, NULL);
+	    rq->sudo_user, "ip", rq->ip, NULL);
 	/* Nothing leaves this process unless the record committed under the cap. */
 	if (store_cert_add(st, rq->tenant, &c, now, STORE_CERT_CAP, &ae, &errstr) == -1) {
 		if (strstr(errstr, "limit")) {

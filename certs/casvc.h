@@ -35,6 +35,7 @@ struct ca_request {
 	uint64_t force;
 	char *actor;		/* who asked (the operating-system user), for the audit record */
 	char *sudo_user;	/* and who ran sudo, if so */
+	char *ip;		/* the address of the admin's request (console, API), if any */
 };
 
 struct ca_reply {

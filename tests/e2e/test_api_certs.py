@@ -248,7 +248,8 @@ def part_revoke(s):
     t.eq(s.api.call("GET", "certificates/" + s.capper[1]).body["revocation_reason"],
          "unspecified", "revoke without a body: unspecified")
     s.api.call("POST", "certificates/0123ABCD/revoke", {"reason": "superseded"}, expect=404)
-    s.srv.audit_has(t, "cert.revoke", "serial=" + serial, "reason=keyCompromise")
+    s.srv.audit_has(t, "cert.revoke", "serial=" + serial, "reason=keyCompromise",
+                    "ip=127.0.0.1")
 
 
 def part_filters(s):

@@ -219,7 +219,8 @@ def part_devices(srv, boss, tmp):
     t.ok(r.status_code == 200 and "certificate was revoked" in r.text,
          "helpdesk revokes the certificate (recent proof: just signed in)", r.status_code)
     t.ok("revoked" in srv.cli("cert", "show", serial).stdout, "the certificate is revoked")
-    srv.audit_has(t, "cert.revoke", "serial=" + serial, "actor=console:helper")
+    srv.audit_has(t, "cert.revoke", "serial=" + serial, "actor=console:helper",
+                  "ip=127.0.0.1")
     r = hd.post(console(srv, "user/cert/revoke"), {"name": "plain", "serial": serial,
                                                     "csrf": csrf_of(hd, srv)})
     t.eq(r.status_code, 404, "a certificate through another user's page: 404")

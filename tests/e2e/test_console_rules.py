@@ -291,7 +291,8 @@ def part_certs(srv, boss):
     t.ok(key is not None and cn == "taro", "it holds taro's key and certificate", cn)
     serial = "%X" % cert.serial_number
     t.ok(serial in cert_list(srv).upper(), "the certificate is stored", cert_list(srv))
-    srv.audit_has(t, "cert.issue", "user=taro", "method=pkcs12", "actor=console:boss")
+    srv.audit_has(t, "cert.issue", "user=taro", "method=pkcs12", "actor=console:boss",
+                  "ip=127.0.0.1")
     t.ok(not [f for e, f in srv.audit() if P12_PW in f], "the password is in no record")
     before = cert_list(srv)
     for bad, why in (({"user": "taro", "label": "x", "password": "short"}, "a short password"),
