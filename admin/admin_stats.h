@@ -58,10 +58,11 @@ struct admin_stats {
 };
 
 /*
- * 1 when event is one of the refusals counted (login.fail, login.factor.fail,
- * login.passkey.fail, access.deny, access.mfa_missing, device.check.fail), else 0.
+ * 1 when the record of event with reason (NULL: none) is one of the refusals counted
+ * (login.fail, login.factor.fail, login.passkey.fail, access.deny, access.mfa_missing,
+ * device.check.fail, and saml.sso.deny for no_email), else 0.
  */
-int admin_stats_refusal(const char *event);
+int admin_stats_refusal(const char *event, const char *reason);
 /* The numbers at clock_now() into s_r (clear it with admin_stats_clear): 0, or -1 after admin_fail. */
 int admin_stats(struct admin *a, struct admin_stats *s_r);
 void admin_stats_clear(struct admin_stats *s);

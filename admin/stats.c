@@ -30,12 +30,13 @@ static const char *const refusal_events[] = {
 };
 
 int
-admin_stats_refusal(const char *event)
+admin_stats_refusal(const char *event, const char *reason)
 {
 	for (const char *const *e = refusal_events; *e; e++)
 		if (!strcmp(*e, event))
 			return 1;
-	return 0;
+	/* an SP refused for a person; a passive request answered NoPassive refused nobody */
+	return !strcmp(event, "saml.sso.deny") && reason && !strcmp(reason, "no_email");
 }
 
 /* ---- local calendar edges ---- */
@@ -169,7 +170,7 @@ walk_rec(const struct audit_rec *r, const struct audit_fields *kv, void *arg)
 		w->s->days[d].logins++;
 		w->s->logins++;
 		note_user(w, audit_fields_get(kv, "user"));
-	} else if (admin_stats_refusal(r->event)) {
+	} else if (admin_stats_refusal(r->event, audit_fields_get(kv, "reason"))) {
 		w->s->days[d].refusals++;
 		w->s->refusals++;
 		note_reason(w, r->event, audit_fields_get(kv, "reason"));

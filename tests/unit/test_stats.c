@@ -69,6 +69,10 @@ add_trail(struct fx *fx, const char *tenant)
 	rec(fx, tenant, TOKYO_NOV04 - 1, "login.fail", "user=carol reason=bad_password");
 	rec(fx, tenant, TOKYO_NOV04, "login.ok", "user=bob ip=192.0.2.1");
 	rec(fx, tenant, TOKYO_NOV04 + 5 * 86400, "access.deny", "user=bob app=crm rule=r1");
+	rec(fx, tenant, TOKYO_NOV04 + 7 * 86400, "saml.sso.deny",
+	    "user=dave sp=https://crm/ reason=no_email");
+	rec(fx, tenant, TOKYO_NOV04 + 7 * 86400, "saml.sso.deny",
+	    "sp=https://crm/ reason=no_passive");
 	rec(fx, tenant, TOKYO_NOV04 + 10 * 86400, "login.fail", "user=x reason=unknown_user");
 	rec(fx, tenant, TOKYO_NOV04 + 10 * 86400, "saml.sso", "user=bob sp=https://crm/");
 	rec(fx, tenant, TOKYO_DEC02 - 1, "login.ok", "user=alice ip=192.0.2.1");
@@ -125,7 +129,7 @@ test_stats_days_tokyo(void **state)
 	assert_int_equal(s.days[29].logins, 1);
 	assert_int_equal(s.days[29].refusals, 3);
 	assert_int_equal(s.logins, 3);
-	assert_int_equal(s.refusals, 5);
+	assert_int_equal(s.refusals, 6);
 	/* alice and ALICE are one user; future and old are outside the 30 days */
 	assert_int_equal(s.active_users, 2);
 	admin_stats_clear(&s);
@@ -181,7 +185,7 @@ test_stats_reasons(void **state)
 	struct admin_stats s;
 
 	assert_int_equal(admin_stats(&a, &s), 0);
-	assert_int_equal(s.n_reasons, 4);
+	assert_int_equal(s.n_reasons, 5);
 	assert_string_equal(s.reasons[0].event, "login.fail");
 	assert_string_equal(s.reasons[0].reason, "bad_password");
 	assert_int_equal(s.reasons[0].count, 2);
@@ -192,10 +196,17 @@ test_stats_reasons(void **state)
 	assert_string_equal(s.reasons[2].reason, "bad_code");
 	assert_string_equal(s.reasons[3].reason, "unknown_user");
 	assert_int_equal(s.reasons[3].count, 1);
+	/* an app refused for a person (no e-mail for its NameID) is one; a passive probe is not */
+	assert_int_equal(s.days[7].refusals, 1);
+	assert_string_equal(s.reasons[4].event, "saml.sso.deny");
+	assert_string_equal(s.reasons[4].reason, "no_email");
 	admin_stats_clear(&s);
-	assert_true(admin_stats_refusal("access.mfa_missing"));
-	assert_false(admin_stats_refusal("login.ok"));
-	assert_false(admin_stats_refusal("login.fail2"));
+	assert_true(admin_stats_refusal("access.mfa_missing", NULL));
+	assert_false(admin_stats_refusal("login.ok", NULL));
+	assert_false(admin_stats_refusal("login.fail2", "bad_password"));
+	assert_true(admin_stats_refusal("saml.sso.deny", "no_email"));
+	assert_false(admin_stats_refusal("saml.sso.deny", "no_passive"));
+	assert_false(admin_stats_refusal("saml.sso.deny", NULL));
 }
 
 /* Forty distinct reasons: 31 kept, the rest counted as "other". */
