@@ -39,6 +39,7 @@ struct admin {
 	/* the last failure */
 	enum admin_status status;
 	const char *field;	/* the input at fault ("email", "name"), or NULL */
+	char field_buf[80];	/* a field made for the failure ("parameters.subdomain") */
 	char msg[320];		/* for a person: "user alice exists" */
 };
 

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,8 +155,12 @@ admin_app_add_template(struct admin *a, const struct catalog *cat, const char *t
 		    "(sekisho app catalog lists them)", tmpl ? tmpl : "");
 	buf_init(&err, 0);
 	rc = catalog_instantiate(t, names, values, n, &app, &param, &err);
-	if (rc == -1)
-		admin_fail(a, ADMIN_INVALID, "parameters", "template %s: %s", t->name, err.data);
+	if (rc == -1) {
+		/* the API's member: parameters.NAME of the parameter at fault */
+		snprintf(a->field_buf, sizeof(a->field_buf), "parameters%s%.64s", param ? "." : "",
+		    param ? param : "");
+		admin_fail(a, ADMIN_INVALID, a->field_buf, "template %s: %s", t->name, err.data);
+	}
 	buf_free(&err);
 	if (rc == -1)
 		return -1;

@@ -155,7 +155,9 @@ body_params(struct api_call *c, const char **names, const char **values, size_t 
 	}
 	json_object_foreach(obj, k, v) {
 		if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
-			api_error(c, 400, "invalid_request", "parameters", "parameter %.64s must be "
+			char field[80];
+			snprintf(field, sizeof(field), "parameters.%.64s", k);
+			api_error(c, 400, "invalid_request", field, "parameter %.64s must be "
 			    "a string", k);
 			return -1;
 		}

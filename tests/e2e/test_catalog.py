@@ -513,9 +513,12 @@ def api(srv):
         expect=201)
     t.ok(len(r.body["paste"].get("client_secret", "")) == 43 and r.body["app"]["client_id"],
          "an OIDC app's client secret, once")
-    for body, field in [({"name": "api-bad", "parameters": {"vanity": "A B"}}, "parameters"),
-                        ({"name": "api-bad", "parameters": {}}, "parameters"),
-                        ({"name": "api-bad", "parameters": {"vanity": 3}}, "parameters"),
+    for body, field in [({"name": "api-bad", "parameters": {"vanity": "A B"}},
+                         "parameters.vanity"),
+                        ({"name": "api-bad", "parameters": {}}, "parameters.vanity"),
+                        ({"name": "api-bad", "parameters": {"vanity": 3}}, "parameters.vanity"),
+                        ({"name": "api-bad", "parameters": {"vanity": "x", "zz": "y"}},
+                         "parameters.zz"),
                         ({"parameters": {"vanity": "x"}}, "name"),
                         ({"name": "api-bad", "vanity": "x"}, "vanity"),
                         ({"name": "api-zoom", "parameters": {"vanity": "other"}}, "name")]:
