@@ -6,7 +6,8 @@ TOTP factor, a code computed here from the otpauth seed) the change goes through
 round trip, audited console.reauth then the change naming the admin.  A wrong proof is
 401 with the fields still carried and nothing changed; a replayed code is refused; the
 re-auth post is checked like any post (CSRF token, the target it names).  The proof is in
-no log or audit record.  The standalone /admin/reauth still works.
+no log or audit record.  The standalone /admin/reauth still works.  The certificates page
+lists in pages, the next one after the last serial shown.
 """
 import base64
 import hashlib
@@ -14,8 +15,10 @@ import hmac
 import os
 import re
 import struct
+import subprocess
 import tempfile
 import time
+import urllib.parse
 
 import console_common as cc
 import mfa_common as mc
@@ -183,6 +186,42 @@ def part_secrets(srv):
          "no password, code or re-auth input in the log or the audit trail", leaks)
 
 
+def serials(r):
+    return re.findall(r'data-serial="([0-9A-F]+)"', r.text)
+
+
+def part_cert_pages(srv, tmp):
+    key = os.path.join(tmp, "dev.key")
+    csr = os.path.join(tmp, "dev.csr")
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr,
+                    "-subj", "/CN=device"], check=True, capture_output=True)
+    for u in range(6):
+        srv.add_user("dev%d" % u, PW)
+        for i in range(9):
+            srv.cli("cert", "issue", "dev%d" % u, "--label", "d%d" % i, "--csr", csr,
+                    "--out", os.path.join(tmp, "dev%d-%d.pem" % (u, i)))
+    all_serials = set(re.findall(r"\b([0-9A-F]{16,})\b",
+                                 srv.cli("cert", "list").stdout.upper()))
+    boss = cc.login(srv, "boss", PW)
+    r = boss.get(console(srv, "certs"))
+    first = serials(r)
+    t.ok(r.status_code == 200 and len(first) == 50 and first == sorted(first) and
+         'rel="next"' in r.text, "%d certificates: the first page shows 50, by serial, and "
+         "links the next" % len(all_serials), len(first))
+    nxt = re.search(r'href="([^"]+)" rel="next"', r.text).group(1).replace("&amp;", "&")
+    r = boss.get(urllib.parse.urljoin(r.url, nxt))
+    second = serials(r)
+    t.ok(r.status_code == 200 and second and 'rel="next"' not in r.text and
+         min(second) > max(first), "the second page: the rest, after the first", len(second))
+    t.eq(set(first) | set(second), all_serials, "the two pages show every certificate once")
+    r = boss.get(console(srv, "certs") + "?user=dev1")
+    t.ok(len(serials(r)) == 9 and 'rel="next"' not in r.text, "a user's: 9, one page",
+         len(serials(r)))
+    r = boss.get(console(srv, "certs") + "?after=not-a-serial")
+    t.eq(r.status_code, 400, "a cursor that is no serial: 400")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="sekisho-creauth-")
     clock = Clock(os.path.join(tmp, "clock"))
@@ -203,6 +242,7 @@ def main():
         t.run("re-auth with a TOTP code", part_totp, srv, tb1, tb2, secret, clock)
         t.run("standalone re-auth", part_standalone, srv, boss, clock)
         t.run("no proof in logs", part_secrets, srv)
+        t.run("certificate pages", part_cert_pages, srv, tmp)
     finally:
         srv.close()
     t.done()
