@@ -1,14 +1,16 @@
 /*
- * A signed-in person proves the password again (proof.h): the login form's lockout gate
- * applies, a failure counts toward it and is audited, a success gives the reserved
- * attempt back.
+ * A signed-in person proves the password or a TOTP code again (proof.h): the login
+ * form's lockout gate applies, a failure counts toward it and is audited, a success gives
+ * the reserved attempt back.
  */
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "audit.h"
 #include "clock.h"
+#include "factor.h"
 #include "login.h"
 #include "password.h"
 #include "proof.h"
@@ -43,6 +45,70 @@ proof_password(struct idp *idp, struct tenant_ctx *t, struct http_req *req,
 	}
 	login_gate_ok(idp, t, req, u->name);
 	return PROOF_OK;
+}
+
+/* The code without spaces in out (7 bytes): 1 when that is six digits. */
+static int
+six_digits(const char *code, char out[7])
+{
+	size_t n = 0;
+
+	for (; *code; code++) {
+		if (*code == ' ' || *code == '\t')
+			continue;
+		if (*code < '0' || *code > '9' || n == 6)
+			return 0;
+		out[n++] = *code;
+	}
+	out[n] = '\0';
+	return n == 6;
+}
+
+enum proof
+proof_code(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const struct user *u,
+    const char *code, const char *page)
+{
+	char digits[7] = "";
+	uint64_t n = 0;
+	int gate = login_gate(idp, t, req, u->name, &n), rc = 0;
+	char count[24];
+
+	if (gate < 0)
+		return PROOF_FAILED;
+	snprintf(count, sizeof(count), "%llu", (unsigned long long)n);
+	if (gate == LOGIN_GATE_OPEN && six_digits(code, digits))
+		rc = factor_totp_check(&idp->in, t->id, u->id, NULL, digits, clock_now(), NULL,
+		    NULL);
+	explicit_bzero(digits, sizeof(digits));
+	if (rc == 1) {
+		login_gate_ok(idp, t, req, u->name);
+		return PROOF_OK;
+	}
+	if (rc < 0)
+		return PROOF_FAILED;
+	audit_event(idp->in.store, t->id, "login.factor.fail", "user", u->name, "ip",
+	    http_client_ip(req), "method", "otp", "reason", gate ? "locked" : "bad_code",
+	    "page", page, "failures", count, NULL);
+	return gate ? PROOF_LOCKED : PROOF_WRONG;
+}
+
+static void
+count_totp(const void *rec, void *arg)
+{
+	const struct factor *f = rec;
+
+	if (f->kind == FACTOR_TOTP && !f->pending)
+		(*(int *)arg)++;
+}
+
+int
+proof_has_totp(struct idp *idp, struct tenant_ctx *t, const struct user *u)
+{
+	int n = 0;
+
+	if (store_factor_list(idp->in.store, t->id, u->id, count_totp, &n) < 0)
+		return -1;
+	return n > 0;
 }
 
 int

@@ -2,7 +2,8 @@
  * The admin console's dispatch and what its pages share: a signed-in user whose role has
  * the console right (else the login page, or a 403 page), a right checked per action
  * before anything runs, a CSRF token bound to the session for every change, and a
- * recent proof of the password for the dangerous ones (else the re-auth form).
+ * recent proof of the password for the dangerous ones (else the re-auth form, which
+ * carries the post back to its action).
  */
 #include "config.h"
 
@@ -22,6 +23,10 @@
 #include "rules.h"
 #include "xmalloc.h"
 
+/* The re-auth form's inputs: never carried, logged or audited. */
+#define REAUTH_PASSWORD "reauth_password"
+#define REAUTH_CODE "reauth_code"
+
 struct console_action {
 	const char *path;
 	enum admin_right right;
@@ -31,11 +36,12 @@ struct console_action {
 };
 
 static void home_get(struct console_req *c);
+static void reauth_get(struct console_req *c);
 static void reauth_post(struct console_req *c);
 
 static const struct console_action actions[] = {
 	{ "", ADMIN_RIGHT_CONSOLE, home_get, NULL, NULL },
-	{ "/reauth", ADMIN_RIGHT_CONSOLE, NULL, reauth_post, NULL },
+	{ "/reauth", ADMIN_RIGHT_CONSOLE, reauth_get, reauth_post, NULL },
 	{ "/users", ADMIN_RIGHT_VIEW_USERS, console_users_get, NULL, NULL },
 	{ "/users/add", ADMIN_RIGHT_MANAGE, NULL, console_user_add, NULL },
 	{ "/user", ADMIN_RIGHT_VIEW_USERS, console_user_get, NULL, NULL },
@@ -187,6 +193,44 @@ reauth_page(struct console_req *c, int status, const char *back, const char *err
 	free(url);
 }
 
+/* The fields of a post the re-auth form carries: not the token, not the proof. */
+static int
+carried(const char *name)
+{
+	return strcmp(name, "csrf") && strcmp(name, REAUTH_PASSWORD) &&
+	    strcmp(name, REAUTH_CODE);
+}
+
+/*
+ * The re-auth form for act's post with a stale proof: it posts the same fields to the
+ * same action with a fresh token and the proof, so the change goes through after it.
+ */
+static void
+reauth_carry_page(struct console_req *c, const struct console_action *act, int status,
+    const char *error)
+{
+	const struct form *f = http_form(c->req);
+	struct tmpl_vars *v = tmpl_vars_new(), *item;
+	char *url = console_url(c, act->path + 1);
+
+	tmpl_set(v, "title", page_msg(c->idp->pages, c->lang, "console_reauth_title"));
+	tmpl_set(v, "reauth_url", url);
+	tmpl_set(v, "carry", "1");
+	tmpl_set(v, "has_totp", proof_has_totp(c->idp, c->t, &c->ss.user) == 1 ? "1" : NULL);
+	for (size_t i = 0; i < f->n; i++) {
+		if (!carried(f->f[i].name))
+			continue;
+		item = tmpl_add_item(v, "fields");
+		tmpl_set(item, "field", f->f[i].name);
+		tmpl_set(item, "field_value", f->f[i].value);
+	}
+	if (error)
+		tmpl_set(v, "error", page_msg(c->idp->pages, c->lang, error));
+	console_render(c, status, "console_reauth.html", v);
+	tmpl_vars_free(v);
+	free(url);
+}
+
 /* back when some action of the table returns there after the re-auth, else "". */
 static const char *
 valid_back(const char *back)
@@ -208,31 +252,69 @@ reauth_back(struct console_req *c)
 		console_done(c, back, "console_done_reauth");
 }
 
-static void
-reauth_post(struct console_req *c)
+/*
+ * Check the proof (a TOTP code when one was typed, else the password) and refresh the
+ * session's: 0 (audited console.reauth); 400 or 401 with *error the message to show; -1
+ * when the request was answered (lockout, storage).
+ */
+static int
+reauth_check(struct console_req *c, const char *pw, const char *code, const char **error)
 {
-	const char *pw = console_field(c, "password"), *back = console_field(c, "back");
+	int by_code = code && *code;
 	enum proof p;
 
-	back = valid_back(back);
-	if (!login_input_ok(pw, PASSWORD_MAX_LEN)) {
-		reauth_page(c, 400, back, "pw_current_missing");
-		return;
+	*error = by_code ? "console_reauth_wrong" : "pw_current_wrong";
+	if (!by_code && !login_input_ok(pw, PASSWORD_MAX_LEN)) {
+		*error = "pw_current_missing";
+		return 400;
 	}
-	if ((p = proof_password(c->idp, c->t, c->req, &c->ss.user, pw, "console")) ==
-	    PROOF_WRONG) {
-		reauth_page(c, 401, back, "pw_current_wrong");
-		return;
-	}
+	if (by_code)
+		p = proof_code(c->idp, c->t, c->req, &c->ss.user, code, "console");
+	else
+		p = proof_password(c->idp, c->t, c->req, &c->ss.user, pw, "console");
+	if (p == PROOF_WRONG)
+		return 401;
 	if (p != PROOF_OK || store_session_reauth(c->idp->in.store, c->t->id, c->ss.hash,
 	    clock_now()) < 0) {
 		console_error(c, p == PROOF_LOCKED ? 429 : 503, p == PROOF_LOCKED ?
 		    "login_locked" : "error_server", "");
-		return;
+		return -1;
 	}
 	audit_event(c->idp->in.store, c->t->id, "console.reauth", "user", c->ss.user.name, "ip",
-	    http_client_ip(c->req), NULL);
-	reauth_back(c);
+	    http_client_ip(c->req), "method", by_code ? "otp" : "password", NULL);
+	return 0;
+}
+
+static void
+reauth_get(struct console_req *c)
+{
+	reauth_page(c, 200, valid_back(console_param(c, "back")), NULL);
+}
+
+static void
+reauth_post(struct console_req *c)
+{
+	const char *back = valid_back(console_field(c, "back")), *error;
+	int rc = reauth_check(c, console_field(c, "password"), NULL, &error);
+
+	if (rc > 0)
+		reauth_page(c, rc, back, error);
+	else if (rc == 0)
+		reauth_back(c);
+}
+
+/* act's post with a stale proof and the re-auth form's proof: the proof, then act. */
+static void
+reauth_then(struct console_req *c, const struct console_action *act)
+{
+	const char *error;
+	int rc = reauth_check(c, console_field(c, REAUTH_PASSWORD),
+	    console_field(c, REAUTH_CODE), &error);
+
+	if (rc > 0)
+		reauth_carry_page(c, act, rc, error);
+	else if (rc == 0)
+		act->post(c);
 }
 
 static void
@@ -266,7 +348,10 @@ run(struct console_req *c, const struct console_action *act, int post)
 	} else if (!csrf_ok(c)) {
 		return;
 	} else if (act->back && !proof_recent(&c->ss.s)) {
-		reauth_page(c, 403, act->back, "console_reauth_needed");
+		if (console_field(c, REAUTH_PASSWORD) || console_field(c, REAUTH_CODE))
+			reauth_then(c, act);
+		else
+			reauth_carry_page(c, act, 403, "console_reauth_needed");
 	} else {
 		act->post(c);
 	}

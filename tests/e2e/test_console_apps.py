@@ -246,16 +246,13 @@ def part_csrf(srv, boss):
 def part_delete(srv, boss, clock):
     clock.forward(600)
     r = submit(boss, boss.get(console(srv, "app") + "?name=wiki"), "/app/delete", {})
-    t.ok(r.status_code == 403 and has_form(r, "/admin/reauth") and
-         'name="password"' in r.text, "delete without a recent proof: the password form",
+    t.ok(r.status_code == 403 and has_form(r, "/admin/app/delete") and
+         'name="reauth_password"' in r.text, "delete without a recent proof: the password form",
          r.status_code)
     t.ok("wiki" in apps(srv), "the app is still there")
-    r2 = submit(boss, r, "/admin/reauth", {"password": PW})
-    t.ok(r2.status_code == 200 and "/admin/app?name=wiki" in r2.url,
-         "the password: back to the app's page", r2.url)
-    r3 = submit(boss, r2, "/app/delete", {})
+    r3 = submit(boss, r, "/app/delete", {"reauth_password": PW})
     t.ok(r3.status_code == 200 and "The app was deleted" in r3.text and
-         "/admin/apps" in r3.url, "then the delete runs: the list with a notice", r3.url)
+         "/admin/apps" in r3.url, "the password: the delete runs, the list with a notice", r3.url)
     t.ok("wiki" not in apps(srv), "the app is gone")
     srv.audit_has(t, "admin.app.remove", "app=wiki", "actor=console:boss", "ip=127.0.0.1")
 
