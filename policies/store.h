@@ -86,7 +86,26 @@ struct tenant {
 	char *logo_type;	/* "image/png", "image/svg+xml" */
 	char *color;		/* accent colour, "#rrggbb" */
 	char *help_url;		/* where people get help (https: or mailto:) */
+	/*
+	 * The licence (schema 7).  licensed 0 (every tenant made before schema 7, and a
+	 * self-hosted one): no limit applies and the other members mean nothing.  Else seats
+	 * is the most active users that are not operators, device_seats (a multiple of 10;
+	 * 0: no device-certificate option) the most users holding an active certificate.
+	 */
+	uint64_t licensed;
+	uint64_t seats;
+	uint64_t device_seats;
+	uint64_t trial_until;	/* end of a trial (s since the epoch); 0: not a trial */
+	uint64_t suspended;	/* the operator suspended it: no login, no API (time, or 0) */
 };
+/*
+ * The operator's own keyspace: its API keys and its audit trail are stored under this
+ * tenant id, which no tenant can have (store_valid_name refuses "~").  It is not a tenant:
+ * store_tenant_list and store_tenant_ids never show it.
+ */
+#define STORE_OPERATOR "~operator"
+/* At most this many operator accounts per tenant (not counted against the seats). */
+#define STORE_OPERATORS_MAX 2
 int store_tenant_add(struct store *st, const struct tenant *t, const char **errstr);
 int store_tenant_get(struct store *st, const char *id, struct tenant *t_r);
 int store_tenant_list(struct store *st, store_each_fn cb, void *arg);
@@ -173,6 +192,7 @@ struct user {
 	uint64_t break_glass;	/* no deny, device or mfa rule applies; every use audited */
 	uint64_t must_change;	/* the next login must set a new password first */
 	uint64_t role;		/* enum admin_role (admin/admin_role.h): the console's rights */
+	uint64_t operator;	/* the service operator's account: not billed (schema 7) */
 };
 /* Add u (a new id is made when u->id is NULL); the audit entry goes in the same commit. */
 int store_user_add(struct store *st, const char *tenant, const struct user *u,

@@ -33,6 +33,11 @@ const struct rec_field store_tenant_fields[] = {
 	F(10, REC_STR, tenant, logo_type),
 	F(11, REC_STR, tenant, color),
 	F(12, REC_STR, tenant, help_url),
+	F(13, REC_U64, tenant, licensed),
+	F(14, REC_U64, tenant, seats),
+	F(15, REC_U64, tenant, device_seats),
+	F(16, REC_U64, tenant, trial_until),
+	F(17, REC_U64, tenant, suspended),
 	REC_END
 };
 

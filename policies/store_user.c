@@ -30,6 +30,7 @@ const struct rec_field store_user_fields[] = {
 	F(10, REC_U64, user, break_glass),
 	F(11, REC_U64, user, must_change),
 	F(12, REC_U64, user, role),
+	F(13, REC_U64, user, operator),
 	REC_END
 };
 
