@@ -72,6 +72,11 @@ def check_store(srv):
     show = srv.cli("app", "show", "wiki").stdout
     t.ok("wiki-users" in show and "desk" not in show,
          "the forged assignment changed nothing: wiki is the group's only", show)
+    refused = sorted(f.split("path=")[1].split()[0].rsplit("/admin/", 1)[1]
+                     for e, f in srv.audit() if e == "console.reject" and "user=desk " in f and
+                     "reason=role" in f and "path=" in f)
+    t.ok(all(p in refused for p in ("app/delete", "rules/add", "app/assign")),
+         "the server refused the forged POSTs for the role, not for the CSRF token", refused)
     rules = srv.cli("policy", "list").stdout
     t.ok("forged" not in rules and "outside" in rules,
          "the forged rule add changed nothing", rules)
