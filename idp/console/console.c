@@ -452,6 +452,28 @@ set_rights(struct console_req *c, struct tmpl_vars *v)
 		tmpl_set(v, rights[i].name, console_may(c, rights[i].right) ? "1" : NULL);
 }
 
+/* The nav's current section (aria-current) for the page's template. */
+static void
+set_nav(struct tmpl_vars *v, const char *name)
+{
+	static const struct {
+		const char *prefix, *nav;
+	} sections[] = {
+		{ "console_user", "nav_users" }, { "console_group", "nav_groups" },
+		{ "console_app", "nav_apps" }, { "console_catalog", "nav_apps" },
+		{ "console_template", "nav_apps" }, { "console_rule", "nav_rules" },
+		{ "console_sim", "nav_rules" }, { "console_keys", "nav_keys" },
+		{ "console_audit", "nav_audit" }, { "console_certs", "nav_certs" },
+		{ "console_settings", "nav_settings" }, { "console.html", "nav_home" },
+	};
+
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (!strncmp(name, sections[i].prefix, strlen(sections[i].prefix))) {
+			tmpl_set(v, sections[i].nav, "1");
+			return;
+		}
+}
+
 void
 console_render(struct console_req *c, int status, const char *name, struct tmpl_vars *v)
 {
@@ -472,6 +494,7 @@ console_render(struct console_req *c, int status, const char *name, struct tmpl_
 	tmpl_set(v, "role", admin_role_name(c->ss.user.role));
 	tmpl_set(v, "notice", console_notice(c));
 	set_rights(c, v);
+	set_nav(v, name);
 	http_add_header(c->req, "Cache-Control", "no-store");
 	page_render(c->idp->pages, c->req, status, name, v);
 	free(csrf);

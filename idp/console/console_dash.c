@@ -77,7 +77,7 @@ months(struct console_req *c, struct tmpl_vars *v, const struct admin_stats *s)
 	const char *labels[ADMIN_STATS_MONTHS];
 	struct svgchart_series series = { msg(c, "dash_expiring"), n };
 	struct svgchart ch = { "dash-months", msg(c, "dash_months_title"), NULL,
-		ADMIN_STATS_MONTHS, labels, 1, 1, &series };
+		ADMIN_STATS_MONTHS, labels, 2, 1, &series };
 	char *desc;
 
 	for (size_t i = 0; i < ADMIN_STATS_MONTHS; i++) {

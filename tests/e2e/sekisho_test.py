@@ -424,6 +424,17 @@ def spki_hash(cert):
     return base64.b64encode(dgst).decode()
 
 
+def artifacts(name):
+    """Where a test keeps its screenshots: NAME under tests/run's output directory
+    ($SEKISHO_TEST_OUT), else a fresh directory."""
+    out = os.environ.get("SEKISHO_TEST_OUT")
+    if out and os.path.isdir(out):
+        path = os.path.join(out, name)
+        os.makedirs(path, exist_ok=True)
+        return path
+    return tempfile.mkdtemp(prefix="sekisho-%s-" % name)
+
+
 def browser_script(tap, script, cfg, tmp, prefix="", timeout=180):
     """Run tests/e2e/browser/SCRIPT (Playwright driving Chromium) with cfg as its
     CONFIG.json; its TAP lines become checks of tap (names prefixed with prefix)."""

@@ -16,15 +16,6 @@ SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
        '<rect width="32" height="32" rx="6" fill="#2c5364"/></svg>')
 
 
-def artifacts():
-    out = os.environ.get("SEKISHO_TEST_OUT")
-    if out and os.path.isdir(out):
-        path = os.path.join(out, "browser-pages")
-        os.makedirs(path, exist_ok=True)
-        return path
-    return tempfile.mkdtemp(prefix="sekisho-screenshots-")
-
-
 def add_apps(srv, tmp):
     """Apps with Japanese names, descriptions and an icon, as a company would have."""
     icon = os.path.join(tmp, "icon.svg")
@@ -70,7 +61,7 @@ try:
     add_apps(srv, tmp)
     brand(srv, tmp)
     add_devices(srv, tmp, "hanako")
-    out = artifacts()
+    out = st.artifacts("browser-pages")
     cfg = {"spki": st.spki_hash(srv.ca), "base": srv.base(), "user": "hanako",
            "password": "hanako-password-1", "artifacts": out}
     st.browser_script(t, "pages.mjs", cfg, tmp, timeout=600)

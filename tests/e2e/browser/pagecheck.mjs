@@ -28,8 +28,8 @@ export async function axeClean(page, what) {
 
 // Runs in the page: every element whose own text or content is wider than its box
 // (scrollWidth > clientWidth), the page wider than the viewport, text squeezed to a
-// character or two per line (a table column too narrow for its words), and a short label
-// of a button, link or column heading broken over lines.
+// character or two per line (a table column too narrow for its words), a short label
+// of a button, link or column heading broken over lines, and a number broken over lines.
 function findOverflow() {
   const out = [];
   const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
@@ -54,7 +54,8 @@ function findOverflow() {
     range.selectNodeContents(node);
     const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
     const short = node.parentElement.closest('button, th, a') && chars <= 12;
-    if ((chars >= 4 && tops.size >= 3 && chars / tops.size < 3) || (short && tops.size > 1))
+    const number = /^[0-9][0-9.,:%/-]*$/.test(node.data.trim());
+    if ((chars >= 4 && tops.size >= 3 && chars / tops.size < 3) || ((short || number) && tops.size > 1))
       out.push(`${name(node.parentElement)}: "${node.data.trim().slice(0, 20)}" wraps over ${tops.size} lines (${chars} characters)`);
   }
   return out;
@@ -91,12 +92,13 @@ export async function selfTest(page) {
     <div style="width:5rem;white-space:nowrap" id="narrow">a line far too long for its box</div>
     <table style="width:12rem"><tr><td>有効期限の最終利用日時</td><td>2026-12-03T16:28:46Z-2026-12-03T16:28:46Z</td></tr></table>
     <button style="width:3rem">ログアウト</button>
+    <table><tr><td style="width:.5rem;overflow-wrap:anywhere" id="seq">1234</td><td>a record</td></tr></table>
     <p style="width:2.5rem"><a href="#h">ヘルプ</a></p></main></body></html>`);
   const axe = (await axeFindings(page, 'self-test')).join('\n');
   ok(/color-contrast/.test(axe) && /label/.test(axe),
     'self-test: axe-core finds low contrast and an input without a label', axe);
   const o = (await overflowFindings(page)).join('\n');
   ok(/div#narrow: content/.test(o) && /td: "有効期限/.test(o) && /button: "ログアウト"/.test(o) &&
-    /a: "ヘルプ"/.test(o), 'self-test: an overflowing box, a squeezed column and broken button ' +
-    'and link labels are found', o);
+    /a: "ヘルプ"/.test(o) && /td#seq: "1234"/.test(o), 'self-test: an overflowing box, a squeezed ' +
+    'column, broken button and link labels and a broken number are found', o);
 }
