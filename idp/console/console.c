@@ -485,10 +485,15 @@ void
 console_failed_field(struct console_req *c, const char *back,
     const struct console_label *labels)
 {
-	const char *label = label_of(c, labels);
-	char *msg = c->adm.msg[0] == '\0' ? xstrdup(page_msg(c->idp->pages, c->lang,
-	    "error_server")) : label ? xasprintf("%s: %s", page_msg(c->idp->pages, c->lang,
-	    label), c->adm.msg) : xstrdup(c->adm.msg);
+	const char *label = label_of(c, labels), *m = c->adm.msg;
+	size_t n = label ? strlen(c->adm.field) : 0;
+	char *msg;
+
+	/* "logo: SVG has a script element" under the label "Logo" loses its own prefix. */
+	if (label && !strncmp(m, c->adm.field, n) && !strncmp(m + n, ": ", 2))
+		m += n + 2;
+	msg = !*m ? xstrdup(page_msg(c->idp->pages, c->lang, "error_server")) : label ?
+	    xasprintf("%s: %s", page_msg(c->idp->pages, c->lang, label), m) : xstrdup(m);
 
 	console_message(c, console_failed_status(c), page_msg(c->idp->pages, c->lang,
 	    "console_refused"), msg, back);

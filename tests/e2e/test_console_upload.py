@@ -116,6 +116,7 @@ def bad_files(srv, b):
         r = upload(b, srv, "settings", "logo-form",
                    files={"logo": ("f.svg", data, "image/svg+xml")})
         refused(srv, b, "logo: " + what, r, ["Logo:", words], before)
+        t.ok("logo: logo:" not in r.text.lower(), "%s: the field is named once" % what)
         r = upload(b, srv, "app?name=crm", "icon-form",
                    files={"icon": ("f.svg", data, "application/octet-stream")})
         refused(srv, b, "icon: " + what, r, ["Icon:", words], before)
