@@ -415,7 +415,7 @@ upload_run(struct upload *u)
 	enum MHD_Result ok;
 
 	if (pp == NULL) {
-		u->err = "the form's body has no boundary";
+		u->err = "the form's body has no boundary (or one too long)";
 		return -1;
 	}
 	ok = MHD_post_process(pp, req->body.data ? req->body.data : "", req->body.len);
