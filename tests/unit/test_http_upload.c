@@ -7,8 +7,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,13 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "buf.h"
 #include "http.h"
+#include "http_fixture.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define B "--XyZ\r\n"
@@ -66,22 +63,8 @@ static int port;
 static int
 setup(void **state)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct http_settings hs = { .threads = 2, .max_connections = 8,
-		.max_connections_per_ip = 8, .connection_timeout = 10,
-		.connection_memory = 32768, .max_body = 65536 };
-	const char *err = NULL;
-
 	(void)state;
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(fd, 8), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
-	hs.listen_fd = fd;
-	srv = http_start(&hs, handler, NULL, &err);
+	srv = http_fixture_start(handler, &port);
 	assert_non_null(srv);
 	return 0;
 }
@@ -94,30 +77,10 @@ teardown(void **state)
 	return 0;
 }
 
-/* POST body with content type ctype; the response's status and body into out. */
 static int
 post(const char *ctype, const char *body, size_t blen, char *out, size_t max)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001),
-		.sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), status = 0;
-	char head[512], *resp = calloc(1, 65536), *sep;
-	size_t got = 0;
-	ssize_t n;
-
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	n = snprintf(head, sizeof(head), "POST /u HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", ctype, blen);
-	assert_int_equal(write(fd, head, (size_t)n), n);
-	assert_int_equal(write(fd, body, blen), (ssize_t)blen);
-	while (got < 65535 && (n = read(fd, resp + got, 65535 - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	sscanf(resp, "HTTP/1.1 %d", &status);
-	sep = strstr(resp, "\r\n\r\n");
-	snprintf(out, max, "%s", sep ? sep + 4 : "");
-	free(resp);
-	return status;
+	return http_fixture_post(port, ctype, body, blen, out, max);
 }
 
 static const char mp[] = "multipart/form-data; boundary=XyZ";
