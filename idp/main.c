@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "backup.h"
 #include "clock.h"
 #include "conf.h"
 #include "device.h"
@@ -513,7 +514,7 @@ worker(struct instance *in, const struct listeners *l)
 	struct buf err;
 	const char *errstr;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int64_t next = 0, next_trust = 0;
+	int64_t next = 0, next_trust = 0, backup_retry = 0, last_backup;
 	char *trust = NULL;
 	int rc = 0;
 
@@ -564,10 +565,21 @@ worker(struct instance *in, const struct listeners *l)
 	}
 	log_info("serving %s with %d threads%s%s", idp.in.settings.url, hs.threads,
 	    dsrv ? ", device check at " : "", dsrv ? idp.in.settings.device_url : "");
+	/* Without a generation yet the first backup waits for backup_time, not the start. */
+	if ((last_backup = backup_last(&idp.in.settings)) == 0)
+		last_backup = clock_now();
 	while (!got_term && !got_hup && rc == 0) {
 		if (clock_mono_ms() >= next) {
 			idp_housekeeping(&idp);
 			next = clock_mono_ms() + 60000;
+		}
+		/* Here, not in a thread: requests are served meanwhile, housekeeping can wait. */
+		if (backup_due(&idp.in.settings, last_backup, clock_now()) &&
+		    clock_mono_ms() >= backup_retry) {
+			if (backup_run(&idp.in, clock_now()) == 0)
+				last_backup = clock_now();
+			else
+				backup_retry = clock_mono_ms() + 3600 * 1000;	/* and log once an hour */
 		}
 		/* A new tenant CA: the device listener starts asking for its certificates too. */
 		if (dsrv && clock_mono_ms() >= next_trust) {

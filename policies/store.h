@@ -54,6 +54,18 @@ void store_close(struct store *st);
 int store_reader_check(struct store *st);
 /* Compacting hot copy into path (a new directory); 0 or -1. */
 int store_backup(struct store *st, const char *path, const char **errstr);
+/*
+ * Open a copy made by store_backup (path: the directory holding data.mdb) read-only, to
+ * check it; NULL with *errstr when it does not open as a Sekisho store of a known schema.
+ * Only reads work on it; store_close releases it.
+ */
+struct store *store_open_copy(const char *path, const char **errstr);
+/*
+ * Whether a process (a server, a command) has the store of dir open: 1 (*pid_r: one of
+ * them), 0 not, -1 cannot tell.  With hold, 0 leaves *fd_r holding a lock that keeps
+ * servers from opening it until the caller closes *fd_r.
+ */
+int store_in_use(const char *dir, int hold, int *fd_r, long *pid_r);
 /* Purge expired sessions, pending logins, replay entries, logout states and counters. */
 int store_expire(struct store *st, int64_t now, int64_t session_idle);
 
