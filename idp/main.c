@@ -516,7 +516,7 @@ worker(struct instance *in, const struct listeners *l)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int64_t next = 0, next_trust = 0, backup_retry = 0, last_backup;
 	char *trust = NULL;
-	int rc = 0;
+	int rc = 0, lfd;
 
 	if (become(in->settings.user) == -1)
 		return 1;
@@ -602,8 +602,14 @@ worker(struct instance *in, const struct listeners *l)
 		usleep(200000);
 	}
 	log_info("worker stopping");
-	http_stop(dsrv);
-	http_stop(srv);
+	/*
+	 * The listening sockets are the parent's, shared with the next worker: a plain stop
+	 * shuts them down (shutdown(2) acts on the socket, not this process's descriptor).
+	 */
+	if (dsrv && (lfd = http_stop_keep_socket(dsrv)) != -1)
+		close(lfd);
+	if ((lfd = http_stop_keep_socket(srv)) != -1)
+		close(lfd);
 	ca_client_close(idp.ca);
 	idp.ca = NULL;
 	free(trust);
