@@ -15,7 +15,6 @@ import datetime
 import os
 import shutil
 import threading
-import time
 
 import console_common as cc
 import sekisho_test as st
@@ -39,16 +38,6 @@ class Writer(threading.Thread):
                              input=PASSWORD + "\n", check=False)
             (self.acked if r.returncode == 0 else self.failed).append(name)
             i += 1
-
-
-def wait_for(cond, what, timeout=60):
-    end = time.time() + timeout
-    while time.time() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.2)
-    raise RuntimeError("timed out waiting for " + what)
 
 
 def generations(bdir):
@@ -110,12 +99,12 @@ def main():
                "no backup at start before backup_time")
         w = Writer(srv)
         w.start()
-        wait_for(lambda: len(w.acked) >= 15, "15 acknowledged writes")
+        st.wait_until(lambda: len(w.acked) >= 15, "15 acknowledged writes")
         before = list(w.acked)       # every one of these finished before the clock moves
         clock.forward(int((at - datetime.datetime.utcnow()).total_seconds()) + 30)
-        last = wait_for(lambda: read_last(bdir), "the first backup (LAST)")
+        last = st.wait_until(lambda: read_last(bdir), "the first backup (LAST)")
         n_at_backup = len(w.acked)
-        wait_for(lambda: len(w.acked) >= n_at_backup + 5, "writes after the backup")
+        st.wait_until(lambda: len(w.acked) >= n_at_backup + 5, "writes after the backup")
         w.stop.set()
         w.join()
         gens = generations(bdir)
@@ -134,7 +123,7 @@ def main():
         shutil.copytree(gen, first)
         for day in (1, 2):
             clock.forward(86400)
-            wait_for(lambda: read_last(bdir) and read_last(bdir)[1] not in gens,
+            st.wait_until(lambda: read_last(bdir) and read_last(bdir)[1] not in gens,
                      "the backup of day %d" % day)
             gens = sorted(set(gens) | {read_last(bdir)[1]})
         now = generations(bdir)
