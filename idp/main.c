@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "auditfwd.h"
 #include "backup.h"
 #include "clock.h"
 #include "conf.h"
@@ -514,7 +515,8 @@ worker(struct instance *in, const struct listeners *l)
 	struct buf err;
 	const char *errstr;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int64_t next = 0, next_trust = 0, backup_retry = 0, last_backup;
+	int64_t next = 0, next_trust = 0, backup_retry = 0, last_backup, next_fwd = 0;
+	struct auditfwd *fwd;
 	char *trust = NULL;
 	int rc = 0, lfd;
 
@@ -565,6 +567,7 @@ worker(struct instance *in, const struct listeners *l)
 	}
 	log_info("serving %s with %d threads%s%s", idp.in.settings.url, hs.threads,
 	    dsrv ? ", device check at " : "", dsrv ? idp.in.settings.device_url : "");
+	fwd = auditfwd_open(&idp.in.settings);	/* opened anew on SIGHUP: log rotation */
 	/* Without a generation yet the first backup waits for backup_time, not the start. */
 	if ((last_backup = backup_last(&idp.in.settings)) == 0)
 		last_backup = clock_now();
@@ -572,6 +575,10 @@ worker(struct instance *in, const struct listeners *l)
 		if (clock_mono_ms() >= next) {
 			idp_housekeeping(&idp);
 			next = clock_mono_ms() + 60000;
+		}
+		if (fwd && clock_mono_ms() >= next_fwd) {
+			auditfwd_run(fwd, idp.in.store);
+			next_fwd = clock_mono_ms() + 1000;
 		}
 		/* Here, not in a thread: requests are served meanwhile, housekeeping can wait. */
 		if (backup_due(&idp.in.settings, last_backup, clock_now()) &&
@@ -602,6 +609,8 @@ worker(struct instance *in, const struct listeners *l)
 		usleep(200000);
 	}
 	log_info("worker stopping");
+	auditfwd_run(fwd, idp.in.store);	/* what came in the last second */
+	auditfwd_close(fwd);
 	/*
 	 * The listening sockets are the parent's, shared with the next worker: a plain stop
 	 * shuts them down (shutdown(2) acts on the socket, not this process's descriptor).

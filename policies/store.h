@@ -998,6 +998,15 @@ int store_audit_range_before(struct store *st, const char *tenant, uint64_t befo
 /* Check the chain; 0 intact, -1 with *errstr and the first bad sequence number. */
 int store_audit_verify(struct store *st, const char *tenant, uint64_t *bad_seq_r,
     const char **errstr);
+/* The sequence number of the newest record into *seq_r (0: none yet); 0 or -1. */
+int store_audit_head(struct store *st, const char *tenant, uint64_t *seq_r);
+/*
+ * A named position in the tenant's trail (the last record a forwarder passed on): 1 found,
+ * 0 not (*seq_r 0), -1; set it with store_audit_mark_set (0 or -1).
+ */
+int store_audit_mark_get(struct store *st, const char *tenant, const char *name,
+    uint64_t *seq_r);
+int store_audit_mark_set(struct store *st, const char *tenant, const char *name, uint64_t seq);
 /* Remove records older than before, keeping the chain verifiable from the new start. */
 int store_audit_prune(struct store *st, const char *tenant, int64_t before);
 void store_audit_clear(struct audit_rec *r);

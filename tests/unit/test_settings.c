@@ -276,6 +276,8 @@ test_settings_cross_checks(void **state)
 		    "backup_time must be HH:MM, such as 03:30" },
 		{ "url https://idp.example.org\nbackup_time 0a:30\n",
 		    "backup_time must be HH:MM, such as 03:30" },
+		{ "url https://idp.example.org\naudit_syslog_facility kern\n",
+		    "audit_syslog_facility must be user, daemon, auth, authpriv or local0 to local7" },
 	};
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
