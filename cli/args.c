@@ -169,6 +169,7 @@ static const struct cmd_spec table[] = {
 		{ "--json", OPT_FLAG, NULL, NULL, 0 } } },
 	{ "audit", "verify", NULL, 0, 0, 0, cmd_audit_verify, { { 0 } } },
 	{ "backup", NULL, "PATH", 1, 1, CMD_ANY_TENANT, cmd_backup, { { 0 } } },
+	{ "restore", NULL, "FROM", 1, 1, CMD_NO_DIR, cmd_restore, { { 0 } } },
 };
 
 #define NCMDS (sizeof(table) / sizeof(table[0]))

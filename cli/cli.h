@@ -131,6 +131,7 @@ void cli_actor(struct ca_request *rq);
 int cmd_help(struct cli *c);
 int cmd_init(struct cli *c);
 int cmd_backup(struct cli *c);
+int cmd_restore(struct cli *c);
 int cmd_tenant_add(struct cli *c);
 int cmd_tenant_ca(struct cli *c);
 int cmd_tenant_list(struct cli *c);

@@ -15,6 +15,7 @@
 #include "admin.h"
 #include "admin_tenant.h"
 #include "audit.h"
+#include "backup.h"
 #include "ca.h"
 #include "casvc.h"
 #include "cli.h"
@@ -301,7 +302,9 @@ cmd_key_rotate(struct cli *c)
 	return 0;
 }
 
-/* ---- backup, init ---- */
+/* ---- backup, restore, init ---- */
+
+static int dir_ok(const char *dir);
 
 int
 cmd_backup(struct cli *c)
@@ -312,6 +315,40 @@ cmd_backup(struct cli *c)
 		return fail("backup to %s: %s", path, err);
 	printf("backup written to %s\n", path);
 	return 0;
+}
+
+/* Restore into a stopped DIR: only settings and master key are loaded, not the store. */
+int
+cmd_restore(struct cli *c)
+{
+	const char *from = arg(c, 0);
+	char *kept = NULL;
+	struct buf err;
+	int rc = EXIT_FAIL;
+
+	if (c->dir == NULL)
+		return usage_fail(c, "restore needs --dir DIR");
+	if (!dir_ok(c->dir))
+		return EXIT_FAIL;
+	buf_init(&err, 0);
+	if (instance_load(&c->in, c->dir, &err) == -1) {
+		fprintf(stderr, "sekisho: %s", err.data);
+		buf_free(&err);
+		return EXIT_FAIL;
+	}
+	if (backup_restore(&c->in, from, &kept, &err) == -1) {
+		fprintf(stderr, "sekisho: restore refused, nothing changed: %s", err.data);
+	} else {
+		printf("restored %s into %s/data%s%s\n", from, c->dir,
+		    kept ? "; the data it replaced is in " : "", kept ? kept : "");
+		if (instance_open_store(&c->in, &err) == 0)
+			cli_audit_event(c, STORE_OPERATOR, "store.restore", "from", from, NULL);
+		rc = 0;
+	}
+	free(kept);
+	buf_free(&err);
+	instance_close(&c->in);
+	return rc;
 }
 
 int

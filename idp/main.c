@@ -22,6 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "auditfwd.h"
+#include "backup.h"
 #include "clock.h"
 #include "conf.h"
 #include "device.h"
@@ -513,9 +515,10 @@ worker(struct instance *in, const struct listeners *l)
 	struct buf err;
 	const char *errstr;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int64_t next = 0, next_trust = 0;
+	int64_t next = 0, next_trust = 0, backup_retry = 0, last_backup, next_fwd = 0;
+	struct auditfwd *fwd;
 	char *trust = NULL;
-	int rc = 0;
+	int rc = 0, lfd;
 
 	if (become(in->settings.user) == -1)
 		return 1;
@@ -564,10 +567,26 @@ worker(struct instance *in, const struct listeners *l)
 	}
 	log_info("serving %s with %d threads%s%s", idp.in.settings.url, hs.threads,
 	    dsrv ? ", device check at " : "", dsrv ? idp.in.settings.device_url : "");
+	fwd = auditfwd_open(&idp.in.settings);	/* opened anew on SIGHUP: log rotation */
+	/* Without a generation yet the first backup waits for backup_time, not the start. */
+	if ((last_backup = backup_last(&idp.in.settings)) == 0)
+		last_backup = clock_now();
 	while (!got_term && !got_hup && rc == 0) {
 		if (clock_mono_ms() >= next) {
 			idp_housekeeping(&idp);
 			next = clock_mono_ms() + 60000;
+		}
+		if (fwd && clock_mono_ms() >= next_fwd) {
+			auditfwd_run(fwd, idp.in.store);
+			next_fwd = clock_mono_ms() + 1000;
+		}
+		/* Here, not in a thread: requests are served meanwhile, housekeeping can wait. */
+		if (backup_due(&idp.in.settings, last_backup, clock_now()) &&
+		    clock_mono_ms() >= backup_retry) {
+			if (backup_run(&idp.in, clock_now()) == 0)
+				last_backup = clock_now();
+			else
+				backup_retry = clock_mono_ms() + 3600 * 1000;	/* and log once an hour */
 		}
 		/* A new tenant CA: the device listener starts asking for its certificates too. */
 		if (dsrv && clock_mono_ms() >= next_trust) {
@@ -590,8 +609,16 @@ worker(struct instance *in, const struct listeners *l)
 		usleep(200000);
 	}
 	log_info("worker stopping");
-	http_stop(dsrv);
-	http_stop(srv);
+	auditfwd_run(fwd, idp.in.store);	/* what came in the last second */
+	auditfwd_close(fwd);
+	/*
+	 * The listening sockets are the parent's, shared with the next worker: a plain stop
+	 * shuts them down (shutdown(2) acts on the socket, not this process's descriptor).
+	 */
+	if (dsrv && (lfd = http_stop_keep_socket(dsrv)) != -1)
+		close(lfd);
+	if ((lfd = http_stop_keep_socket(srv)) != -1)
+		close(lfd);
 	ca_client_close(idp.ca);
 	idp.ca = NULL;
 	free(trust);

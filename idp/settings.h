@@ -70,6 +70,14 @@ struct settings {
 	int64_t smtp_timeout;		/* per message */
 	char *cracklib_dict;		/* cracklib dictionary path; NULL: its default */
 	char *saml_device_authn_context;	/* AuthnContextClassRef after a device check */
+	char *backup_time;		/* "HH:MM" server local time of the daily backup; NULL: none */
+	char *backup_dir;		/* where generations go; default DIR/backups */
+	int64_t backup_keep;		/* generations kept */
+	int audit_syslog;		/* forward audit records to syslog */
+	char *audit_syslog_facility;	/* its facility by name ("authpriv") */
+	int audit_syslog_code;		/* derived: the facility's number */
+	char *audit_syslog_socket;	/* the local syslog socket; default /dev/log */
+	char *audit_file;		/* append audit records as JSON lines here; NULL: none */
 };
 
 /* Defaults, then DIR/sekishod.conf.  0, or -1 with "file:line: message" lines in err. */

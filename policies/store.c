@@ -6,10 +6,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -231,6 +233,104 @@ store_backup(struct store *st, const char *path, const char **errstr)
 		return -1;
 	}
 	return 0;
+}
+
+/* The named databases of a copy, read-only; a missing one means it is no Sekisho store. */
+static int
+copy_dbis(struct store *st, const char **errstr)
+{
+	MDB_val k = { 6, "schema" }, cur;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)))
+		goto fail;
+	for (int i = 0; i < DB__COUNT && rc == 0; i++)
+		rc = mdb_dbi_open(txn, db_names[i], 0, &st->dbi[i]);
+	if (rc == 0)
+		rc = mdb_get(txn, st->dbi[DB_META], &k, &cur);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	if (cur.mv_size != 1 || *(char *)cur.mv_data < '1' ||
+	    *(char *)cur.mv_data > SCHEMA_VERSION[0]) {
+		mdb_txn_abort(txn);
+		*errstr = "the copy has an unknown schema version (written by a newer Sekisho?)";
+		return -1;
+	}
+	/* Committing keeps the handles open; an abort would close them. */
+	if ((rc = mdb_txn_commit(txn)) == 0)
+		return 0;
+fail:
+	log_error("mdb: %s", mdb_strerror(rc));
+	*errstr = "not a Sekisho database (damaged, or not a backup)";
+	return -1;
+}
+
+struct store *
+store_open_copy(const char *path, const char **errstr)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	int rc;
+
+	/* No lock file: a copy has no other user, and its directory may be read-only. */
+	if ((rc = mdb_env_create(&st->env)) ||
+	    (rc = mdb_env_set_maxdbs(st->env, DB__COUNT + 4)) ||
+	    (rc = mdb_env_open(st->env, path, MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS, 0600))) {
+		log_error("%s: %s", path, mdb_strerror(rc));
+		*errstr = rc == ENOENT ? "no data.mdb there" :
+		    "not a Sekisho database (damaged, or not a backup)";
+		goto fail;
+	}
+	st->map_max = SIZE_MAX;
+	pthread_rwlock_init(&st->resize_lock, NULL);
+	pthread_mutex_init(&st->q_lock, NULL);
+	st->q_tail = &st->q_head;
+	if (copy_dbis(st, errstr) == 0)
+		return st;
+	store_close(st);
+	return NULL;
+fail:
+	if (st->env)
+		mdb_env_close(st->env);
+	free(st);
+	return NULL;
+}
+
+/*
+ * Every process with the environment open holds a shared fcntl lock on the first byte of
+ * lock.mdb (LMDB's way to tell the first opener); a write lock is granted only when none
+ * does.  With hold, the lock is kept on *fd_r so no server starts meanwhile.
+ */
+int
+store_in_use(const char *dir, int hold, int *fd_r, long *pid_r)
+{
+	char *path = xasprintf("%s/data/lock.mdb", dir);
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	free(path);
+	*fd_r = -1;
+	*pid_r = 0;
+	if (fd == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (fcntl(fd, F_GETLK, &fl) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (fl.l_type != F_UNLCK) {
+		*pid_r = (long)fl.l_pid;
+		close(fd);
+		return 1;
+	}
+	fl.l_type = F_WRLCK;
+	if (hold && fcntl(fd, F_SETLK, &fl) == 0) {
+		*fd_r = fd;
+		return 0;
+	}
+	close(fd);
+	return hold ? 1 : 0;
 }
 
 /* Double the map (up to the maximum) while no transaction of this process is open. */

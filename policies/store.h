@@ -54,6 +54,18 @@ void store_close(struct store *st);
 int store_reader_check(struct store *st);
 /* Compacting hot copy into path (a new directory); 0 or -1. */
 int store_backup(struct store *st, const char *path, const char **errstr);
+/*
+ * Open a copy made by store_backup (path: the directory holding data.mdb) read-only, to
+ * check it; NULL with *errstr when it does not open as a Sekisho store of a known schema.
+ * Only reads work on it; store_close releases it.
+ */
+struct store *store_open_copy(const char *path, const char **errstr);
+/*
+ * Whether a process (a server, a command) has the store of dir open: 1 (*pid_r: one of
+ * them), 0 not, -1 cannot tell.  With hold, 0 leaves *fd_r holding a lock that keeps
+ * servers from opening it until the caller closes *fd_r.
+ */
+int store_in_use(const char *dir, int hold, int *fd_r, long *pid_r);
 /* Purge expired sessions, pending logins, replay entries, logout states and counters. */
 int store_expire(struct store *st, int64_t now, int64_t session_idle);
 
@@ -986,6 +998,15 @@ int store_audit_range_before(struct store *st, const char *tenant, uint64_t befo
 /* Check the chain; 0 intact, -1 with *errstr and the first bad sequence number. */
 int store_audit_verify(struct store *st, const char *tenant, uint64_t *bad_seq_r,
     const char **errstr);
+/* The sequence number of the newest record into *seq_r (0: none yet); 0 or -1. */
+int store_audit_head(struct store *st, const char *tenant, uint64_t *seq_r);
+/*
+ * A named position in the tenant's trail (the last record a forwarder passed on): 1 found,
+ * 0 not (*seq_r 0), -1; set it with store_audit_mark_set (0 or -1).
+ */
+int store_audit_mark_get(struct store *st, const char *tenant, const char *name,
+    uint64_t *seq_r);
+int store_audit_mark_set(struct store *st, const char *tenant, const char *name, uint64_t seq);
 /* Remove records older than before, keeping the chain verifiable from the new start. */
 int store_audit_prune(struct store *st, const char *tenant, int64_t before);
 void store_audit_clear(struct audit_rec *r);
