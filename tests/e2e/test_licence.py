@@ -169,6 +169,10 @@ def api_scim(t, srv):
          "API POST users over the seats: 409 with field seats")
     t.ok("the licence has 26 seats and 26 are in use" in r.text, "and the limit named",
          r.text)
+    r = api.call("GET", "tenant")
+    lic = (r.body or {}).get("licence") or {}
+    t.eq((lic.get("seats"), lic.get("seats_in_use"), lic.get("device_seats")), (26, 26, 10),
+         "API GET tenant shows the licence and the use", )
     skey = api_common.make_key(srv, T, "idm", "scim")
     r = requests.post(srv.base(T) + "/scim/v2/Users", verify=srv.ca, timeout=30,
                       headers={"Authorization": "Bearer " + skey,
@@ -183,7 +187,7 @@ def api_scim(t, srv):
 
 def console(t, srv):
     """An operator account with the admin role uses the console: the user form is refused
-    naming the limit."""
+    naming the limit, and the dashboard shows the seats."""
     pw = "operator password 1"
     srv.cli("user", "passwd", "op2", "--password-stdin", input=pw + "\n", tenant=T)
     srv.cli("user", "set", "op2", "--role", "admin", "--must-change-password", "off",
@@ -197,6 +201,15 @@ def console(t, srv):
          "console: adding a user over the seats is refused, naming the limit",
          (r.status_code, r.text[:300]))
     t.ok("viaconsole" not in cli(srv, "user", "list").stdout, "and nothing is added")
+    r = b.get(admin)
+    t.ok(re.search(r"Seats in use / licensed</dt><dd>26 / 26<", r.text) and
+         re.search(r"Device seats in use / licensed</dt><dd>10 / 10<", r.text),
+         "console dashboard: seats and device seats in use / licensed", r.text[:2000])
+    b = st.Browser(verify=srv.ca, lang="en")
+    b.submit_login(b.get(srv.base() + "/login"), "root", ROOT_PW)
+    r = b.get(srv.base() + "/admin")
+    t.ok(re.search(r"Seats in use / licensed</dt><dd>1 \(unlicensed, no limit\)<", r.text),
+         "an unlicensed tenant's dashboard: the use, no limit", r.text[:2000])
 
 
 def issue(srv, tmp, user, n):
