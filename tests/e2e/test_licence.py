@@ -173,6 +173,14 @@ def api_scim(t, srv):
     lic = (r.body or {}).get("licence") or {}
     t.eq((lic.get("seats"), lic.get("seats_in_use"), lic.get("device_seats")), (26, 26, 10),
          "API GET tenant shows the licence and the use", )
+    r = api.call("POST", "users/import", json={"users": [{"name": "imp1"}]}, expect=409)
+    t.ok("the licence has 26 seats and 26 are in use" in r.text,
+         "API POST users/import over the seats: 409 naming the limit", r.text)
+    api.call("PATCH", "users/viaapi", json={"disabled": True})
+    api.call("POST", "users", json={"name": "viaapi3"}, expect=201)
+    r = api.call("PATCH", "users/viaapi", json={"disabled": False}, expect=409)
+    t.ok("the licence has 26 seats and 26 are in use" in r.text,
+         "API PATCH users enable over the seats: 409 naming the limit", r.text)
     skey = api_common.make_key(srv, T, "idm", "scim")
     r = requests.post(srv.base(T) + "/scim/v2/Users", verify=srv.ca, timeout=30,
                       headers={"Authorization": "Bearer " + skey,
@@ -183,6 +191,22 @@ def api_scim(t, srv):
     t.ok(r.status_code in (403, 409) and "urn:ietf:params:scim:api:messages:2.0:Error" in
          body.get("schemas", []) and "the licence has 26 seats" in body.get("detail", ""),
          "SCIM POST Users over the seats: SCIM error naming the limit", r.text)
+    # one call per key: each key may make one call a second
+    h = {"Authorization": "Bearer " + api_common.make_key(srv, T, "idm2", "scim"),
+         "Content-Type": "application/scim+json"}
+    r = requests.get(srv.base(T) + '/scim/v2/Users?filter=userName%20eq%20%22u19%22',
+                     headers=h, verify=srv.ca, timeout=30)
+    uid = r.json()["Resources"][0]["id"]
+    h["Authorization"] = "Bearer " + api_common.make_key(srv, T, "idm3", "scim")
+    r = requests.patch(srv.base(T) + "/scim/v2/Users/" + uid, headers=h, verify=srv.ca,
+                       timeout=30, json={"schemas": [
+                           "urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+                           {"op": "replace", "path": "active", "value": True}]})
+    body = r.json() if r.content else {}
+    t.ok(r.status_code in (403, 409) and "the licence has 26 seats" in body.get("detail", ""),
+         "SCIM activating a user over the seats: SCIM error naming the limit", r.text)
+    t.ok("u19\tu19@example.org\tU 19\tdisabled" in cli(srv, "user", "list").stdout,
+         "and the user stays disabled")
 
 
 def console(t, srv):
