@@ -60,6 +60,15 @@ def tenant_add(t, srv):
         t.ok(r.returncode != 0 and want in r.stderr, "tenant add %s refused" % " ".join(args),
              r.stderr)
     t.ok("bad\t" not in srv.cli("tenant", "list").stdout, "and no tenant was made")
+    r = srv.cli("tenant", "set", "selfhosted", "--device-seats", "10", check=False)
+    t.ok(r.returncode != 0 and "a licence needs its seats" in r.stderr,
+         "an unlicensed tenant needs --seats for a licence", r.stderr)
+    r = srv.cli("tenant", "set", "selfhosted", "--seats", "20")
+    t.ok("licence=licensed seats=0/20 device_seats=0/0" in r.stdout, "tenant set --seats",
+         r.stdout)
+    r = srv.cli("tenant", "set", "selfhosted", "--unlicensed")
+    t.ok("licence=unlicensed" in r.stdout, "tenant set --unlicensed: no limit again",
+         r.stdout)
     r = srv.cli("tenant", "add", T, "--seats", "20", "--device-seats", "10",
                 "--trial-until", "2026-12-31")
     t.ok("seats=0/20 device_seats=0/10 operators=0/2 trial_until=2026-12-31" in r.stdout,
