@@ -46,6 +46,8 @@ static const struct cmd_spec table[] = {
 		{ "--no-color", OPT_FLAG, NULL, NULL, 0 },
 		{ "--help-url", OPT_VALUE, "https://...|mailto:...", NULL, 0 },
 		{ "--no-help-url", OPT_FLAG, NULL, NULL, 0 } } },
+	{ "tenant", "erase", "T", 1, 1, CMD_ANY_TENANT, cmd_tenant_erase, {
+		{ "--confirm", OPT_VALUE, "T", NULL, 1 } } },
 	{ "user", "add", "NAME", 1, 1, 0, cmd_user_add, {
 		{ "--email", OPT_VALUE, "E", NULL, 0 },
 		{ "--name", OPT_VALUE, "DISPLAY", NULL, 0 }, PW_STDIN, ASK_PW } },

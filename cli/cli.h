@@ -135,6 +135,7 @@ int cmd_tenant_add(struct cli *c);
 int cmd_tenant_ca(struct cli *c);
 int cmd_tenant_list(struct cli *c);
 int cmd_tenant_set(struct cli *c);
+int cmd_tenant_erase(struct cli *c);
 int cmd_user_add(struct cli *c);
 int cmd_user_list(struct cli *c);
 int cmd_user_enable(struct cli *c);
