@@ -136,6 +136,8 @@ int cmd_tenant_ca(struct cli *c);
 int cmd_tenant_list(struct cli *c);
 int cmd_tenant_set(struct cli *c);
 int cmd_tenant_erase(struct cli *c);
+int cmd_tenant_export(struct cli *c);
+int cmd_tenant_import(struct cli *c);
 int cmd_user_add(struct cli *c);
 int cmd_user_list(struct cli *c);
 int cmd_user_enable(struct cli *c);
