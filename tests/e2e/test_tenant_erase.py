@@ -16,7 +16,8 @@ a browser session, an OIDC access token, a failed login, API calls, its audit tr
 - No file under the directory belongs to acme (its CA and signing keys were sealed in
   the store, so they went with it).
 - The running server: acme's pages, its session cookie, API key, access token and client
-  answer nothing of acme; acmex and default still log in and answer their API.
+  answer nothing of acme, and it unloads what it had loaded of acme (keys included);
+  acmex and default still log in and answer their API.
 - A new tenant acme made afterwards inherits nothing: no users, a new CA, new signing
   keys (the server does not serve the old ones it had loaded), the old client refused.
 """
@@ -133,6 +134,8 @@ def serving(srv, full, others):
          r.status_code)
     t.ok(token(srv, full["cid"], full["secret"], "acme").status_code in (401, 404),
          "acme's client gets no token")
+    t.ok("tenant acme: gone, its configuration unloaded" in srv.log(),
+         "the server let go of acme's loaded configuration and keys")
     for name in ("acmex", "default"):
         b = st.Browser(verify=srv.ca)
         r = b.submit_login(b.get(srv.base(name) + "/login"), "alice", PW)
