@@ -23,23 +23,14 @@
 
 #define OTHER T "x"	/* "acmex": its keys begin with "acme" too */
 
-static void
-add_tenant(struct fx *fx, const char *id)
-{
-	struct tenant t = { .id = (char *)id, .name = (char *)id, .created = T0 };
-	const char *err = NULL;
-
-	assert_int_equal(store_tenant_add(fx->st, &t, &err), 0);
-}
-
 /* Two tenants with users, a group and a session each. */
 static void
 two_tenants(struct fx *fx)
 {
 	const char *err = NULL;
 
-	add_tenant(fx, T);
-	add_tenant(fx, OTHER);
+	fx_add_tenant(fx, T);
+	fx_add_tenant(fx, OTHER);
 	add_user(fx, T, "alice", "alice@acme.example");
 	add_user(fx, OTHER, "alice", "alice@acmex.example");
 	assert_int_equal(store_group_add(fx->st, T, "staff", NULL, &err), 0);
@@ -85,7 +76,7 @@ test_store_erase_unknown(void **state)
 	uint64_t n = 9;
 	char *text;
 
-	add_tenant(fx, OTHER);
+	fx_add_tenant(fx, OTHER);
 	audit_entry_make(&ae, "operator.tenant.erase", "tenant", T, NULL);
 	assert_int_equal(store_tenant_erase(fx->st, T, &ae, &n, &err), 0);
 	assert_string_equal(err, "no such tenant");
@@ -110,10 +101,10 @@ test_store_erase_generation_floor(void **state)
 	old = fx_generation(fx, T);
 	assert_true(old >= 2);
 	assert_int_equal(store_tenant_erase(fx->st, T, NULL, NULL, &err), 1);
-	add_tenant(fx, T);
+	fx_add_tenant(fx, T);
 	assert_true(fx_generation(fx, T) > old);
 	/* every new tenant starts above the floor: none can be taken for the erased one */
-	add_tenant(fx, "fresh");
+	fx_add_tenant(fx, "fresh");
 	assert_true(fx_generation(fx, "fresh") > old);
 	assert_int_equal(fx_generation(fx, OTHER), 1);
 }
