@@ -248,6 +248,41 @@ audit_part(struct admin *a, json_t *arr)
 	return got;
 }
 
+/* Objects compared by the string members keys (a NULL-terminated list), in order. */
+static int
+member_cmp(const void *a, const void *b, void *keys)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+
+	for (const char *const *k = keys; *k; k++) {
+		const char *p = json_string_value(json_object_get(x, *k));
+		const char *q = json_string_value(json_object_get(y, *k));
+		int d = strcmp(p ? p : "", q ? q : "");
+		if (d)
+			return d;
+	}
+	return 0;
+}
+
+/*
+ * Sort arr's objects by the members keys: parts the store keeps in the order of random
+ * ids (assignments, settings) would else come in another order after an import.
+ */
+static void
+sort_members(json_t *arr, const char *const *keys)
+{
+	size_t n = json_array_size(arr);
+	json_t **v = xcalloc(n ? n : 1, sizeof(*v));
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(arr, i));
+	qsort_r(v, n, sizeof(*v), member_cmp, (void *)keys);
+	json_array_clear(arr);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, v[i]);
+	free(v);
+}
+
 /* Every listed part of the document: 0, or -1 (storage). */
 static int
 parts(struct admin *a, json_t *doc)
@@ -266,9 +301,14 @@ parts(struct admin *a, json_t *doc)
 		if (p[i].list(a->in->store, a->tenant, p[i].fn, &x) < 0)
 			return -1;
 	}
+	static const char *const by_target[] = { "app", "kind", "name", NULL };
+	static const char *const by_scope[] = { "kind", "name", "key", NULL };
+
+	sort_members(json_object_get(doc, "settings"), by_scope);
 	json_object_set_new(doc, "assignments", x.arr = json_array());
 	if (store_assignments(a->in->store, a->tenant, NULL, assign_cb, &x) < 0)
 		return -1;
+	sort_members(x.arr, by_target);
 	json_object_set_new(doc, "certificates", x.arr = json_array());
 	if (store_cert_list(a->in->store, a->tenant, NULL, cert_cb, &x) < 0)
 		return -1;

@@ -81,8 +81,14 @@ def make_tenant(srv):
         "--redirect-uri", "https://web.example.com/cb2", "--public",
         "--post-logout-redirect-uri", "https://web.example.com/bye",
         "--initiate-login-uri", "https://web.example.com/login")
+    # several of each, kept by the store in the order of random ids: the export's order
+    # must not depend on them
     cli("app", "assign", "crm", "--group", "staff")
     cli("app", "assign", "web", "--user", "alice")
+    cli("app", "assign", "web", "--user", "bob")
+    cli("app", "assign", "web", "--user", "carol")
+    cli("app", "assign", "crm", "--group", "ops")
+    cli("app", "assign", "batch", "--group", "ops")
     cli("policy", "add", "office", "--effect", "allow", "--group", "staff", "--app", "crm",
         "--from", "192.0.2.0/24", "--days", "mon,tue,wed,thu,fri", "--hours", "08:00-20:00")
     cli("policy", "add", "nohome", "--effect", "deny", "--user", "bob", "--not-from",
@@ -92,6 +98,10 @@ def make_tenant(srv):
     cli("policy", "set", "device-required", "off", "--user", "bob")
     cli("policy", "set", "device-required", "on", "--group", "ops")
     cli("policy", "set", "device-required", "off", "--app", "web")
+    cli("policy", "set", "device-required", "on", "--app", "crm")
+    cli("policy", "set", "device-required", "on", "--user", "alice")
+    cli("policy", "set", "device-required", "on", "--user", "carol")
+    cli("policy", "set", "device-required", "off", "--group", "staff")
     key = ac.make_key(srv, "acme", "hr", "read,write")
     serials = []
     for label in ("laptop", "phone"):
@@ -182,6 +192,7 @@ def imported_works(dst, out):
     # acme denies by default and wants a device and a second factor: open it for alice
     dst.cli("tenant", "set", "acme", "--default", "allow")
     dst.cli("policy", "set", "device-required", "off", "--tenant", tenant="acme")
+    dst.cli("policy", "set", "device-required", "off", "--user", "alice", tenant="acme")
     dst.cli("policy", "remove", "twofactor", tenant="acme")
     b = st.Browser(verify=dst.ca)
     r = b.submit_login(b.get(dst.base("acme") + "/login"), "alice", PW)
@@ -196,8 +207,11 @@ def imported_works(dst, out):
                     password2="New-horse-battery-7"))
     b = st.Browser(verify=dst.ca)
     r = b.submit_login(b.get(dst.base("acme") + "/login"), "alice", "New-horse-battery-7")
-    t.ok(f and b.login_form(r) is None and r.status_code == 200,
-         "after a reset link alice logs in with her new password", r.url)
+    r = b.get(dst.base("acme") + "/portal")
+    t.ok(f and r.status_code == 200 and r.url.endswith("/t/acme/portal") and
+         b.login_form(r) is None and "CRM" in r.text,
+         "after a reset link alice logs in with her new password (her portal shows CRM)",
+         "%s %d %s" % (r.url, r.status_code, r.text[:300]))
     recs = dst.audit(tenant="acme")
     t.ok(recs and recs[-1][0] == "admin.tenant.import" or any(
         e == "admin.tenant.import" for e, _ in recs), "the import is audited in the new "
