@@ -39,8 +39,9 @@ int admin_user_check(struct admin *a, const struct admin_user_in *in);
 int admin_user_import_check(struct admin *a, const struct admin_user_in *in, size_t n,
     size_t *at_r);
 /*
- * The same checks, then all n users added with password (NULL: none, the first sign-in
- * sets one) in one store transaction: all of them or none.  Audited per user as
+ * The same checks, then all n users added (with their attributes, disabled or not) with
+ * password (NULL: none, the first sign-in sets one) in one store transaction: all of
+ * them or none.  Audited per user as
  * admin.user.add with via=import.  0, or -1 after admin_fail (*at_r as above).
  */
 int admin_user_import(struct admin *a, const struct admin_user_in *in, size_t n,

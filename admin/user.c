@@ -354,12 +354,15 @@ admin_user_import_check(struct admin *a, const struct admin_user_in *in, size_t 
 	return 0;
 }
 
-/* The store record of in with the hash h (borrowed members but the new id). */
+/* The store record of in with the hash h (borrowed members but the new id and attrs). */
 static void
-import_record(const struct admin_user_in *in, char *h, uint64_t now, struct user *u)
+import_record(struct admin *a, const struct admin_user_in *in, char *h, uint64_t now,
+    struct user *u)
 {
 	memset(u, 0, sizeof(*u));
 	u->id = store_new_id();
+	u->attrs = in->attrs ? attrs_normal(a, in->attrs) : NULL;	/* checked already */
+	u->disabled = in->disabled != 0;
 	u->name = (char *)in->name;
 	u->email = (char *)in->email;
 	u->display_name = in->display_name && *in->display_name ? (char *)in->display_name :
@@ -388,14 +391,16 @@ admin_user_import(struct admin *a, const struct admin_user_in *in, size_t n,
 	u = xcalloc(n ? n : 1, sizeof(*u));
 	ae = xcalloc(n ? n : 1, sizeof(*ae));
 	for (size_t i = 0; i < n; i++) {
-		import_record(&in[i], h, (uint64_t)clock_now(), &u[i]);
+		import_record(a, &in[i], h, (uint64_t)clock_now(), &u[i]);
 		admin_audit(a, &ae[i], "admin.user.add", "user", u[i].name, "email", u[i].email,
 		    "via", "import", NULL);
 	}
 	if (n && store_user_add_many(a->in->store, a->tenant, u, ae, n, at_r, &err) == -1)
 		rc = store_fail(a, "user", in[*at_r].name, err);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(u[i].id);
+		free(u[i].attrs);
+	}
 	free(u);
 	free(ae);
 	freezero_str(h);

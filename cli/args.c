@@ -52,6 +52,11 @@ static const struct cmd_spec table[] = {
 		{ "--no-trial", OPT_FLAG, NULL, NULL, 0 }, { "--force", OPT_FLAG, NULL, NULL, 0 },
 		{ "--unlicensed", OPT_FLAG, NULL, NULL, 0 } } },
 	{ "tenant", "show", "T", 1, 1, CMD_ANY_TENANT, cmd_tenant_show, { { 0 } } },
+	{ "tenant", "erase", "T", 1, 1, CMD_ANY_TENANT, cmd_tenant_erase, {
+		{ "--confirm", OPT_VALUE, "T", NULL, 1 } } },
+	{ "tenant", "export", "T", 1, 1, CMD_ANY_TENANT, cmd_tenant_export, { OUT_FILE } },
+	{ "tenant", "import", "FILE", 1, 1, CMD_CA | CMD_ANY_TENANT, cmd_tenant_import, {
+		{ "--as", OPT_VALUE, "T", NULL, 0 } } },
 	{ "user", "add", "NAME", 1, 1, 0, cmd_user_add, {
 		{ "--email", OPT_VALUE, "E", NULL, 0 },
 		{ "--name", OPT_VALUE, "DISPLAY", NULL, 0 }, PW_STDIN, ASK_PW,

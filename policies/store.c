@@ -915,22 +915,39 @@ store_new_id(void)
 }
 
 int
+stx_meta_u64(struct store_txn *t, const struct store_key *k, uint64_t *v_r)
+{
+	const void *v;
+	size_t len;
+	int rc = stx_get(t, DB_META, k, &v, &len);
+
+	*v_r = 0;
+	if (rc != 1)
+		return rc;
+	return rec_u64(v, len, v_r) == 0 ? 1 : 0;
+}
+
+int
+stx_meta_put_u64(struct store_txn *t, const struct store_key *k, uint64_t v)
+{
+	unsigned char be[8];
+
+	for (int i = 0; i < 8; i++)
+		be[i] = (unsigned char)(v >> (56 - 8 * i));
+	return stx_put(t, DB_META, k, be, 8, 0) == 0 ? 0 : -1;
+}
+
+int
 stx_bump_generation(struct store_txn *t, const char *tenant)
 {
 	struct store_key k;
-	const void *v;
-	size_t len;
-	uint64_t gen = 0;
-	unsigned char be[8];
+	uint64_t gen;
 
 	skey_init(&k, tenant);
 	skey_add(&k, "generation");
-	if (stx_get(t, DB_META, &k, &v, &len) == 1 && len == 8)
-		(void)rec_u64(v, len, &gen);
-	gen++;
-	for (int i = 0; i < 8; i++)
-		be[i] = (unsigned char)(gen >> (56 - 8 * i));
-	return stx_put(t, DB_META, &k, be, 8, 0) == 0 ? 0 : -1;
+	if (stx_meta_u64(t, &k, &gen) != 1)
+		gen = stx_generation_floor(t);	/* a new tenant: above any erased one's */
+	return stx_meta_put_u64(t, &k, gen + 1);
 }
 
 /* ---- keys ---- */

@@ -193,6 +193,15 @@ int store_tenant_change(struct store *st, const char *id, const struct tenant *i
 /* The generation counter changes whenever apps or keys of the tenant change. */
 int store_tenant_generation(struct store *st, const char *id, uint64_t *gen_r);
 void store_tenant_clear(struct tenant *t);
+/*
+ * Erase tenant: its record and every record under its key prefix in every database
+ * (users, groups, apps, sealed keys, certificates, sessions, codes, tokens, API keys,
+ * audit trail, meta), in one transaction with ae appended to the operator's audit trail
+ * (with records=N, how many went, also in *records_r).  1 erased, 0 no such tenant (*errstr),
+ * -1 *errstr.
+ */
+int store_tenant_erase(struct store *st, const char *tenant, const struct audit_entry *ae,
+    uint64_t *records_r, const char **errstr);
 
 /* ---- signing keys ---- */
 enum store_key_state {

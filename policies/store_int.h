@@ -135,8 +135,17 @@ int stx_each_via(struct store_txn *t, enum store_db index, const struct store_ke
 int store_each_by(struct store *st, const char *tenant, enum store_db index, enum store_db target,
     const struct rec_field *fields, size_t size, store_each_fn fn, void *arg);
 
+/* A big-endian 64-bit number in DB_META at k: 1 found (0 when absent or not one), -1. */
+int stx_meta_u64(struct store_txn *t, const struct store_key *k, uint64_t *v_r);
+int stx_meta_put_u64(struct store_txn *t, const struct store_key *k, uint64_t v);
+
 /* Bump the tenant's configuration generation (apps, keys, tenant settings changed). */
 int stx_bump_generation(struct store_txn *t, const char *tenant);
+/*
+ * The highest generation an erased tenant had (store_erase.c): a tenant made again with
+ * its id starts above it, so no server takes the new tenant for the one it has loaded.
+ */
+uint64_t stx_generation_floor(struct store_txn *t);
 
 /* Adds s folded to lower case (ASCII): names and e-mail addresses in indexes. */
 void skey_add_folded(struct store_key *k, const char *s);

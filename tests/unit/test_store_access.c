@@ -249,15 +249,6 @@ test_store_assign_removed_with_objects(void **state)
 /* ---- tenant settings ---- */
 
 static void
-add_tenant(struct fx *fx, const char *id)
-{
-	struct tenant t = { .id = (char *)id, .name = (char *)id, .created = T0 };
-	const char *err = NULL;
-
-	assert_int_equal(store_tenant_add(fx->st, &t, &err), 0);
-}
-
-static void
 test_store_tenant_set(void **state)
 {
 	struct fx *fx = *state;
@@ -267,7 +258,7 @@ test_store_tenant_set(void **state)
 	uint64_t gen;
 	char *text;
 
-	add_tenant(fx, T);
+	fx_add_tenant(fx, T);
 	assert_int_equal(store_tenant_get(fx->st, T, &t), 1);
 	assert_null(t.timezone);
 	assert_null(t.default_effect);
@@ -318,7 +309,7 @@ test_store_tenant_update(void **state)
 	struct tenant t;
 	char *text;
 
-	add_tenant(fx, T);
+	fx_add_tenant(fx, T);
 	audit_entry_make(&ae, "admin.tenant.set", "tenant", T, NULL);
 	assert_int_equal(store_tenant_update(fx->st, T, "UTC", "deny", 129, &ae, &err), -1);
 	assert_int_equal(store_tenant_update(fx->st, T, "UTC", "deny", 12, &ae, &err), 1);
@@ -419,8 +410,8 @@ test_store_upgrade_2_to_3(void **state)
 	struct buf b;
 	char *text;
 
-	add_tenant(fx, T);
-	add_tenant(fx, "other");
+	fx_add_tenant(fx, T);
+	fx_add_tenant(fx, "other");
 	add_objects(fx);
 	set_policy(fx, "tenant", NULL, "on");
 	set_policy(fx, "user", "alice", "off");
@@ -469,7 +460,7 @@ test_store_upgrade_keeps_settings(void **state)
 	const char *err = NULL;
 	struct tenant t;
 
-	add_tenant(fx, T);
+	fx_add_tenant(fx, T);
 	assert_int_equal(store_tenant_set(fx->st, T, NULL, "deny", NULL, &err), 1);
 	fx_set_schema(fx, "2");
 	fx_reopen(fx);
@@ -486,7 +477,7 @@ test_store_upgrade_1_to_3(void **state)
 	struct fx *fx = *state;
 	char *text;
 
-	add_tenant(fx, T);
+	fx_add_tenant(fx, T);
 	fx_set_schema(fx, "1");
 	fx_reopen(fx);
 	assert_int_equal(fx_schema(fx), '7');
