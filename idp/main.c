@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "clock.h"
 #include "conf.h"
 #include "device.h"
@@ -33,6 +34,7 @@
 #include "ipc.h"
 #include "log.h"
 #include "mail.h"
+#include "metrics.h"
 #include "pki.h"
 #include "protocol.h"
 #include "totp.h"
@@ -529,6 +531,7 @@ worker(struct instance *in, const struct listeners *l)
 		return 1;
 	}
 	buf_free(&err);
+	audit_set_observer(metrics_audit);
 	hs.listen_fd = l->fd;
 	hs.threads = idp.in.settings.threads ? (int)idp.in.settings.threads :
 	    (int)(ncpu > 0 ? ncpu : 1);

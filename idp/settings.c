@@ -81,6 +81,7 @@ static const struct conf_entry table[] = {
 	S("smtp_ca_file", CONF_STRING, smtp_ca_file, NULL, 0, 0),
 	S("smtp_timeout", CONF_DURATION, smtp_timeout, "20s", 1, 300),
 	S("cracklib_dict", CONF_STRING, cracklib_dict, NULL, 0, 0),
+	S("metrics_from", CONF_STRING, metrics_from, "127.0.0.0/8 ::1", 0, 0),
 	{ NULL, CONF_STRING, 0, NULL, 0, 0 }
 };
 
@@ -194,6 +195,10 @@ proxy_settings(const char *path, const struct settings *s, struct buf *err)
 
 	if (s->trusted_proxies && ipnet_parse(s->trusted_proxies, &nets, &e) == -1) {
 		buf_printf(err, "%s: trusted_proxies: %s\n", path, e);
+		return -1;
+	}
+	if (ipnet_parse(s->metrics_from, &nets, &e) == -1) {
+		buf_printf(err, "%s: metrics_from: %s\n", path, e);
 		return -1;
 	}
 	return 0;

@@ -70,6 +70,7 @@ struct settings {
 	int64_t smtp_timeout;		/* per message */
 	char *cracklib_dict;		/* cracklib dictionary path; NULL: its default */
 	char *saml_device_authn_context;	/* AuthnContextClassRef after a device check */
+	char *metrics_from;		/* addresses and networks that may read /metrics */
 };
 
 /* Defaults, then DIR/sekishod.conf.  0, or -1 with "file:line: message" lines in err. */

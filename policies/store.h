@@ -54,6 +54,14 @@ void store_close(struct store *st);
 int store_reader_check(struct store *st);
 /* Compacting hot copy into path (a new directory); 0 or -1. */
 int store_backup(struct store *st, const char *path, const char **errstr);
+/* Bytes of the map in use (up to the last page written) and the map's size; 0 or -1. */
+int store_map_usage(struct store *st, int64_t *used_r, int64_t *size_r);
+/*
+ * When the last verified backup finished (seconds since the epoch, 0: none yet): the
+ * backup job sets it, /metrics reports its age.  Kept in the operator's keyspace.
+ */
+int store_backup_last_set(struct store *st, int64_t when);
+int store_backup_last_get(struct store *st, int64_t *when_r);
 /* Purge expired sessions, pending logins, replay entries, logout states and counters. */
 int store_expire(struct store *st, int64_t now, int64_t session_idle);
 

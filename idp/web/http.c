@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -21,6 +22,7 @@
 #include "forwarded.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "xmalloc.h"
 
 #define HTTP_MAX_HEADERS 24
@@ -45,6 +47,7 @@ struct http_req {
 	const char *raw_query;
 	char method[8];
 	int started;
+	int64_t t0_us;		/* monotonic: when the request line arrived (latency metrics) */
 	int too_large;
 	int bad_query;
 	const char *bad_why;
@@ -345,6 +348,15 @@ req_free(struct http_req *req)
 	free(req);
 }
 
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void *
 uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -354,6 +366,7 @@ uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 	req->srv = cls;
 	req->conn = conn;
 	req->uri = xstrndup(uri, HTTP_MAX_URI + 1);
+	req->t0_us = mono_us();
 	req->status = 200;
 	buf_init(&req->body, (size_t)req->srv->hs.max_body);
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -553,6 +566,7 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url, const ch
 		req->bad_why = err;
 	}
 	srv->fn(req, srv->arg);
+	metrics_request(req->path, mono_us() - req->t0_us);
 	return send_response(req);
 }
 

@@ -18,6 +18,7 @@
 #include "idp.h"
 #include "log.h"
 #include "login.h"
+#include "metrics_page.h"
 #include "protocol.h"
 #include "resume.h"
 #include "routes.h"
@@ -229,6 +230,10 @@ route_common(struct idp *idp, struct http_req *req)
 
 	if (!strcmp(path, "/healthz")) {
 		http_body_copy(req, "text/plain; charset=utf-8", "ok\n", 3);
+		return 1;
+	}
+	if (!strcmp(path, "/metrics") && is_get(req)) {
+		metrics_page(idp, req);
 		return 1;
 	}
 	if (!strncmp(path, "/static/", 8)) {

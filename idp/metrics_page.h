@@ -1,0 +1,13 @@
+/*
+ * The /metrics page of the daemon (metrics_page.c).
+ */
+#ifndef SEKISHO_METRICS_PAGE_H
+#define SEKISHO_METRICS_PAGE_H
+
+struct idp;
+struct http_req;
+
+/* Answer GET /metrics, or 403 to an address outside metrics_from. */
+void metrics_page(struct idp *idp, struct http_req *req);
+
+#endif
