@@ -1,7 +1,7 @@
 /*
  * GET /metrics: the counters (metrics.c) and gauges read from the store at scrape time
  * (LMDB map use, certificates active and expiring per tenant, API calls per key against
- * the monthly quota, the last backup's age).  Only addresses in metrics_from may read it:
+ * the monthly quota, the last backup's age, the clock's NTP state).  Only addresses in metrics_from may read it:
  * tenant names and usage are the operator's business.
  */
 #include "config.h"
@@ -137,6 +137,21 @@ render_store(struct store *st, int64_t now, struct buf *out)
 	store_strv_free(ids);
 }
 
+static void
+render_clock(struct buf *out)
+{
+	int synced;
+	int64_t maxerr;
+
+	if (clock_sync_status(&synced, &maxerr) == -1)
+		return;
+	gauge_head(out, "sekisho_clock_synchronised",
+	    "1 when the kernel says the clock is synchronised (NTP).");
+	buf_printf(out, "sekisho_clock_synchronised %d\n", synced);
+	gauge_head(out, "sekisho_clock_maxerror_seconds", "The kernel's maximum clock error.");
+	buf_printf(out, "sekisho_clock_maxerror_seconds %.6f\n", (double)maxerr / 1e6);
+}
+
 void
 metrics_page(struct idp *idp, struct http_req *req)
 {
@@ -153,6 +168,7 @@ metrics_page(struct idp *idp, struct http_req *req)
 	    "# TYPE sekisho_build_info gauge\nsekisho_build_info{version=\"%s\"} 1\n",
 	    PACKAGE_VERSION);
 	metrics_render_counters(&out);
+	render_clock(&out);
 	render_store(idp->in.store, clock_now(), &out);
 	http_body_take(req, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len);
 }

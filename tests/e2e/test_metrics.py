@@ -12,10 +12,13 @@
   month against the quota of 5000.
 - LMDB map use is positive and below the map size; no backup yet: age -1.
 - The latency histogram of the "page" area counts the page requests made.
+- /healthz reports the clock's NTP state as the kernel has it (adjtimex through ctypes:
+  STA_UNSYNC or TIME_ERROR = not synchronised), and /metrics the same as a gauge.
 - metrics_from: a server allowing only 127.0.0.2 answers 403 to 127.0.0.1 (even with an
   X-Forwarded-For naming 127.0.0.2: no trusted proxy) and 200 to 127.0.0.2.
 """
 import concurrent.futures
+import ctypes
 import os
 import re
 import subprocess
@@ -201,6 +204,36 @@ def part_store_gauges(srv):
     t.ok(key not in scrape(srv).text, "no API key string in the metrics")
 
 
+class Timex(ctypes.Structure):
+    # struct timex of <sys/timex.h> on 64-bit Linux: the fields up to maxerror, padding after
+    _fields_ = [("modes", ctypes.c_uint), ("offset", ctypes.c_long), ("freq", ctypes.c_long),
+                ("maxerror", ctypes.c_long), ("esterror", ctypes.c_long),
+                ("status", ctypes.c_int), ("rest", ctypes.c_char * 200)]
+
+
+def kernel_clock():
+    """(synchronised, maxerror in microseconds) as the kernel says."""
+    tx = Timex()
+    state = ctypes.CDLL(None, use_errno=True).adjtimex(ctypes.byref(tx))
+    return state != 5 and not tx.status & 0x40, tx.maxerror   # TIME_ERROR, STA_UNSYNC
+
+
+def part_healthz(srv):
+    r = requests.get(srv.url + "/healthz", verify=srv.ca, timeout=30)
+    synced, maxerr = kernel_clock()
+    lines = dict(ln.split(" ", 1) for ln in r.text.splitlines()[1:] if " " in ln)
+    t.eq(r.text.splitlines()[:1], ["ok"], "/healthz still starts with ok")
+    t.eq(lines.get("clock_synchronised"), "yes" if synced else "no",
+         "/healthz: clock_synchronised as the kernel says (%s)" % synced)
+    got = int(lines.get("clock_maxerror_us", "-1"))
+    # maxerror grows by 500 us per second while unsynchronised: allow a few seconds
+    t.ok(abs(got - maxerr) <= 5000,
+         "/healthz: clock_maxerror_us as the kernel's", "%d vs %d" % (got, maxerr))
+    m, _ = parse(scrape(srv).text)
+    t.eq(value(m, "sekisho_clock_synchronised"), 1.0 if synced else 0.0,
+         "/metrics: sekisho_clock_synchronised")
+
+
 def part_metrics_from():
     srv = Server(["metrics_from 127.0.0.2"])
     try:
@@ -221,6 +254,7 @@ def main():
     try:
         t.run("format and counters", part_format_and_counters, srv)
         t.run("store gauges", part_store_gauges, srv)
+        t.run("healthz", part_healthz, srv)
     finally:
         srv.close()
     t.run("metrics_from", part_metrics_from)
