@@ -21,6 +21,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include "audit.h"
 #include "clock.h"
@@ -44,6 +47,20 @@
 #define DEFAULT_LISTEN "127.0.0.1:8443"
 
 static volatile sig_atomic_t got_term, got_hup;
+
+/*
+ * Tell systemd (Type=notify, NotifyAccess=all: the worker says READY when it serves)
+ * how the service is; nothing without NOTIFY_SOCKET or without libsystemd.
+ */
+static void
+notify(const char *state)
+{
+#ifdef HAVE_SYSTEMD
+	sd_notify(0, state);
+#else
+	(void)state;
+#endif
+}
 
 static void
 on_signal(int sig)
@@ -506,6 +523,26 @@ ca_relink(struct idp *idp, int ctl)
 	log_info("connected to the restarted ca process");
 }
 
+/*
+ * SIGTERM or SIGHUP: stop accepting (the parent keeps the listeners, so new connections
+ * wait for the next worker), answer the requests in flight for at most timeout_s, then stop.
+ */
+static void
+drain_and_stop(struct http_server *srv, struct http_server *dsrv, int64_t timeout_s)
+{
+	int n = http_inflight(srv) + http_inflight(dsrv), left;
+
+	log_info("worker stopping: finishing %d request(s) in flight", n);
+	http_drain(dsrv, 0);
+	left = http_drain(srv, timeout_s * 1000);
+	left += http_drain(dsrv, timeout_s * 1000);
+	if (left)
+		log_warn("worker stopping: %d request(s) cut short after %lld s", left,
+		    (long long)timeout_s);
+	http_stop(dsrv);
+	http_stop(srv);
+}
+
 static int
 worker(struct instance *in, const struct listeners *l)
 {
@@ -567,6 +604,8 @@ worker(struct instance *in, const struct listeners *l)
 	}
 	log_info("serving %s with %d threads%s%s", idp.in.settings.url, hs.threads,
 	    dsrv ? ", device check at " : "", dsrv ? idp.in.settings.device_url : "");
+	if (rc == 0)
+		notify("READY=1\nSTATUS=serving");
 	while (!got_term && !got_hup && rc == 0) {
 		if (clock_mono_ms() >= next) {
 			idp_housekeeping(&idp);
@@ -592,9 +631,7 @@ worker(struct instance *in, const struct listeners *l)
 		ca_relink(&idp, l->ctl);
 		usleep(200000);
 	}
-	log_info("worker stopping");
-	http_stop(dsrv);
-	http_stop(srv);
+	drain_and_stop(srv, dsrv, idp.in.settings.connection_timeout);
 	ca_client_close(idp.ca);
 	idp.ca = NULL;
 	free(trust);
@@ -673,14 +710,16 @@ spawn(int (*fn)(struct instance *, const struct listeners *), struct instance *i
 	return pid;
 }
 
-/* Send SIGTERM to the children that run and wait for them. */
+/*
+ * Send SIGTERM to the children that run and wait for them, one after the other: the
+ * worker first, so the requests it finishes can still reach the ca process.
+ */
 static void
 stop_children(pid_t *pids, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (pids[i] > 0)
 			kill(pids[i], SIGTERM);
-	for (size_t i = 0; i < n; i++) {
 		while (pids[i] > 0 && waitpid(pids[i], NULL, 0) == -1 && errno == EINTR)
 			;
 		pids[i] = 0;
@@ -772,6 +811,62 @@ load_checked(struct instance *in, const char *dir, struct buf *err)
 	return 0;
 }
 
+static int
+differ(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b));
+}
+
+/*
+ * The first setting that a reload cannot apply and that changed, or NULL: the parent
+ * bound the listeners and read the TLS files at start, and keeps them across workers.
+ */
+static const char *
+fixed_changed(const struct settings *old, const struct settings *new)
+{
+	if (differ(old->listen, new->listen))
+		return "listen";
+	if (differ(old->device_listen, new->device_listen))
+		return "device_listen";
+	if (old->tls != new->tls || old->device_tls != new->device_tls)
+		return old->tls != new->tls ? "tls" : "device_tls";
+	if (differ(old->tls_cert, new->tls_cert) || differ(old->tls_key, new->tls_key))
+		return differ(old->tls_cert, new->tls_cert) ? "tls_cert" : "tls_key";
+	if (differ(old->device_tls_cert, new->device_tls_cert) ||
+	    differ(old->device_tls_key, new->device_tls_key))
+		return "device_tls_cert";
+	return NULL;
+}
+
+/*
+ * SIGHUP: the new configuration replaces *in (1), unless it is broken or changes a fixed
+ * key (0: the children go on serving with the old one).
+ */
+static int
+reload(const char *dir, struct instance *in)
+{
+	struct instance fresh;
+	struct buf err;
+	const char *key;
+	int rc = 0;
+
+	buf_init(&err, 0);
+	if (load_checked(&fresh, dir, &err) == -1) {
+		log_error("reload failed, keeping the old configuration:\n%s", err.data);
+	} else if ((key = fixed_changed(&in->settings, &fresh.settings)) != NULL) {
+		log_error("reload refused, keeping the old configuration: %s cannot change "
+		    "while sekishod runs (restart it)", key);
+		instance_close(&fresh);
+	} else {
+		instance_close(in);
+		*in = fresh;
+		log_info("configuration reloaded");
+		rc = 1;
+	}
+	buf_free(&err);
+	return rc;
+}
+
 /*
  * Run the worker and the ca process until told to stop; restart one that dies (a crash
  * loop backs off), re-read the configuration on SIGHUP.
@@ -801,26 +896,22 @@ supervise(const char *dir, struct instance *in, const struct listeners *l)
 				break;
 		}
 		if (got_term) {
+			notify("STOPPING=1");
 			stop_children(pids, 2);
 			close_fd(&ctl);
 			return 0;
 		}
 		if (got_hup) {
-			struct buf err;
-			struct instance fresh;
 			got_hup = 0;
-			stop_children(pids, 2);
-			close_fd(&ctl);
-			ran[0] = ran[1] = 0;
-			buf_init(&err, 0);
-			if (load_checked(&fresh, dir, &err) == 0) {
-				instance_close(in);
-				*in = fresh;
-				log_info("configuration reloaded");
+			notify("RELOADING=1");
+			if (reload(dir, in) == 0) {
+				notify("READY=1\nSTATUS=serving (reload refused)");
 			} else {
-				log_error("reload failed, keeping the old configuration:\n%s", err.data);
+				/* the worker finishes its requests; new ones wait in the backlog */
+				stop_children(pids, 2);
+				close_fd(&ctl);
+				ran[0] = ran[1] = 0;
 			}
-			buf_free(&err);
 			continue;
 		}
 		if (w == -1)
@@ -853,6 +944,7 @@ supervise(const char *dir, struct instance *in, const struct listeners *l)
 			sleep((unsigned int)backoff[i]);
 		backoff[i] = backoff[i] == 0 ? 1 : backoff[i] < 30 ? backoff[i] * 2 : 30;
 		if (got_term) {
+			notify("STOPPING=1");
 			stop_children(pids, 2);
 			close_fd(&ctl);
 			return 0;

@@ -47,6 +47,7 @@ static const int64_t bounds_us[] = { 5000, 10000, 25000, 50000, 100000, 250000, 
 
 static uint64_t hist[N_AREAS][N_BOUNDS + 1];	/* per bucket, not cumulative; last: +Inf */
 static uint64_t hist_sum_us[N_AREAS];
+static int64_t inflight;
 
 void
 metrics_label(struct buf *out, const char *value)
@@ -165,6 +166,12 @@ metrics_request(const char *path, int64_t us)
 	__atomic_add_fetch(&hist_sum_us[a], (uint64_t)us, __ATOMIC_RELAXED);
 }
 
+void
+metrics_inflight(int delta)
+{
+	__atomic_add_fetch(&inflight, delta, __ATOMIC_RELAXED);
+}
+
 static void
 render_histograms(struct buf *out)
 {
@@ -202,6 +209,10 @@ metrics_render_counters(struct buf *out)
 				    (unsigned long long)table[i].count);
 	}
 	pthread_mutex_unlock(&lock);
+	buf_printf(out, "# HELP sekisho_http_requests_in_flight Requests begun and not yet "
+	    "answered.\n# TYPE sekisho_http_requests_in_flight gauge\n"
+	    "sekisho_http_requests_in_flight %lld\n",
+	    (long long)__atomic_load_n(&inflight, __ATOMIC_RELAXED));
 	render_histograms(out);
 }
 

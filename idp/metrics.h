@@ -18,6 +18,8 @@
 void metrics_audit(const char *tenant, const char *event, const char *fields);
 /* One request to path answered after us microseconds. */
 void metrics_request(const char *path, int64_t us);
+/* A request began (+1) or completed (-1). */
+void metrics_inflight(int delta);
 /* The counters and histograms, in the text format, appended to out. */
 void metrics_render_counters(struct buf *out);
 /* Forget every count (tests). */

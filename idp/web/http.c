@@ -33,6 +33,8 @@ struct http_server {
 	struct http_settings hs;
 	http_handler_fn fn;
 	void *arg;
+	int inflight;		/* requests begun and not completed (atomic) */
+	int closing;		/* draining: every response closes its connection (atomic) */
 };
 
 struct header {
@@ -367,6 +369,8 @@ uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 	req->conn = conn;
 	req->uri = xstrndup(uri, HTTP_MAX_URI + 1);
 	req->t0_us = mono_us();
+	__atomic_add_fetch(&req->srv->inflight, 1, __ATOMIC_SEQ_CST);
+	metrics_inflight(1);
 	req->status = 200;
 	buf_init(&req->body, (size_t)req->srv->hs.max_body);
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -386,6 +390,12 @@ static void
 completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *srv = cls;
+
+	if (*req_cls) {
+		__atomic_sub_fetch(&srv->inflight, 1, __ATOMIC_SEQ_CST);
+		metrics_inflight(-1);
+	}
 	req_free(*req_cls);
 	*req_cls = NULL;
 }
@@ -479,6 +489,8 @@ send_response(struct http_req *req)
 	}
 	if (!has_cc)
 		MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (__atomic_load_n(&req->srv->closing, __ATOMIC_SEQ_CST))
+		MHD_add_response_header(r, "Connection", "close");
 	ret = MHD_queue_response(req->conn, (unsigned int)req->status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -614,6 +626,30 @@ http_stop_keep_socket(struct http_server *srv)
 	MHD_stop_daemon(srv->d);
 	free(srv);
 	return fd == MHD_INVALID_SOCKET ? -1 : fd;
+}
+
+int
+http_drain(struct http_server *srv, int64_t timeout_ms)
+{
+	int64_t end = mono_us() + timeout_ms * 1000;
+	MHD_socket fd;
+	int n;
+
+	if (srv == NULL)
+		return 0;
+	__atomic_store_n(&srv->closing, 1, __ATOMIC_SEQ_CST);
+	/* The parent keeps its copy of the listener: connections wait in its backlog. */
+	if ((fd = MHD_quiesce_daemon(srv->d)) != MHD_INVALID_SOCKET)
+		close(fd);
+	while ((n = __atomic_load_n(&srv->inflight, __ATOMIC_SEQ_CST)) > 0 && mono_us() < end)
+		usleep(20000);
+	return n;
+}
+
+int
+http_inflight(const struct http_server *srv)
+{
+	return srv ? __atomic_load_n(&srv->inflight, __ATOMIC_SEQ_CST) : 0;
 }
 
 void
