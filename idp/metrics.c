@@ -103,9 +103,8 @@ bump(enum family fam, ...)
 		buf_append(&b, "\"", 1);
 	}
 	va_end(ap);
-	buf_append(&b, "", 1);
 	pthread_mutex_lock(&lock);
-	bump_locked(fam, b.data);
+	bump_locked(fam, b.data ? b.data : "");
 	pthread_mutex_unlock(&lock);
 	buf_free(&b);
 }

@@ -156,6 +156,8 @@ void
 metrics_page(struct idp *idp, struct http_req *req)
 {
 	struct buf out;
+	size_t len;
+	char *text;
 
 	if (!ipnet_match(&idp->metrics_from, http_client_ip(req))) {
 		log_info("metrics: refused %s (not in metrics_from)", http_client_ip(req));
@@ -170,5 +172,6 @@ metrics_page(struct idp *idp, struct http_req *req)
 	metrics_render_counters(&out);
 	render_clock(&out);
 	render_store(idp->in.store, clock_now(), &out);
-	http_body_take(req, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len);
+	text = buf_steal(&out, &len);
+	http_body_take(req, "text/plain; version=0.0.4; charset=utf-8", text, len);
 }

@@ -26,8 +26,7 @@ render(void)
 
 	buf_init(&b, 0);
 	metrics_render_counters(&b);
-	buf_append(&b, "", 1);
-	return b.data;
+	return buf_steal(&b, NULL);
 }
 
 /* 1 when the rendered text has this exact line. */
@@ -79,7 +78,6 @@ test_metrics_label_escape(void **state)
 	(void)state;
 	buf_init(&b, 0);
 	metrics_label(&b, "a\"b\\c\nd");
-	buf_append(&b, "", 1);
 	assert_string_equal(b.data, "a\\\"b\\\\c\\nd");
 	buf_free(&b);
 }
