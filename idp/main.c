@@ -38,6 +38,7 @@
 #include "log.h"
 #include "mail.h"
 #include "metrics.h"
+#include "metrics_page.h"
 #include "pki.h"
 #include "protocol.h"
 #include "totp.h"
@@ -428,6 +429,9 @@ check_start(const char *dir, struct buf *err)
 		if (in.settings.device_listen &&
 		    check_listen(conf, "device_listen", in.settings.device_listen, err) == -1)
 			rc = -1;
+		if (in.settings.metrics_listen &&
+		    check_listen(conf, "metrics_listen", in.settings.metrics_listen, err) == -1)
+			rc = -1;
 		if (check_data(&in, conf, err) == -1)
 			rc = -1;
 		if (instance_check_ca_key(dir, &in.settings, err) == -1)
@@ -461,6 +465,7 @@ become(const char *user)
 struct listeners {
 	int fd;			/* the main listener */
 	int dfd;		/* the device-check listener, or -1 */
+	int mfd;		/* the metrics_listen listener, or -1 */
 	char *key, *cert;
 	char *dkey, *dcert;	/* the device listener's (may be the main ones) */
 	/* set for each child by spawn_missing */
@@ -528,26 +533,46 @@ ca_relink(struct idp *idp, int ctl)
  * wait for the next worker), answer the requests in flight for at most timeout_s, then stop.
  */
 static void
-drain_and_stop(struct http_server *srv, struct http_server *dsrv, int64_t timeout_s)
+drain_and_stop(struct http_server *srv[3], int64_t timeout_s)
 {
-	int n = http_inflight(srv) + http_inflight(dsrv), left;
+	int n = 0, left = 0;
 
+	for (size_t i = 0; i < 3; i++)
+		n += http_inflight(srv[i]);
 	log_info("worker stopping: finishing %d request(s) in flight", n);
-	http_drain(dsrv, 0);
-	left = http_drain(srv, timeout_s * 1000);
-	left += http_drain(dsrv, timeout_s * 1000);
+	for (size_t i = 0; i < 3; i++)
+		http_drain(srv[i], 0);
+	for (size_t i = 0; i < 3; i++)
+		left += http_drain(srv[i], timeout_s * 1000);
 	if (left)
 		log_warn("worker stopping: %d request(s) cut short after %lld s", left,
 		    (long long)timeout_s);
-	http_stop(dsrv);
-	http_stop(srv);
+	for (size_t i = 0; i < 3; i++)
+		http_stop(srv[i]);
+}
+
+/* The metrics_listen server (/metrics only, TLS as the main listener), or NULL. */
+static struct http_server *
+start_metrics(struct idp *idp, const struct http_settings *main_hs, int fd)
+{
+	struct http_settings hs = *main_hs;
+	struct http_server *srv;
+	const char *errstr;
+
+	if (fd == -1)
+		return NULL;
+	hs.listen_fd = fd;
+	hs.threads = 1;
+	if ((srv = http_start(&hs, metrics_handle, idp, &errstr)) == NULL)
+		log_error("metrics listener: %s", errstr);
+	return srv;
 }
 
 static int
 worker(struct instance *in, const struct listeners *l)
 {
 	struct http_settings hs = { 0 };
-	struct http_server *srv, *dsrv = NULL;
+	struct http_server *srv, *dsrv = NULL, *msrv = NULL;
 	struct idp idp;
 	struct buf err;
 	const char *errstr;
@@ -602,6 +627,8 @@ worker(struct instance *in, const struct listeners *l)
 			rc = 1;
 		next_trust = clock_mono_ms() + 5000;
 	}
+	if (l->mfd != -1 && (msrv = start_metrics(&idp, &hs, l->mfd)) == NULL)
+		rc = 1;
 	log_info("serving %s with %d threads%s%s", idp.in.settings.url, hs.threads,
 	    dsrv ? ", device check at " : "", dsrv ? idp.in.settings.device_url : "");
 	if (rc == 0)
@@ -631,7 +658,8 @@ worker(struct instance *in, const struct listeners *l)
 		ca_relink(&idp, l->ctl);
 		usleep(200000);
 	}
-	drain_and_stop(srv, dsrv, idp.in.settings.connection_timeout);
+	drain_and_stop((struct http_server *[3]){ srv, dsrv, msrv },
+	    idp.in.settings.connection_timeout);
 	ca_client_close(idp.ca);
 	idp.ca = NULL;
 	free(trust);
@@ -661,6 +689,8 @@ ca_process(struct instance *in, const struct listeners *l)
 	close(l->fd);
 	if (l->dfd != -1)
 		close(l->dfd);
+	if (l->mfd != -1)
+		close(l->mfd);
 	explicit_bzero(in->master, sizeof(in->master));	/* CA keys are sealed with ca.key */
 	buf_init(&err, 0);
 	if (instance_ca_key(in, key, &err) == 0 && become(as) == 0 &&
@@ -828,6 +858,8 @@ fixed_changed(const struct settings *old, const struct settings *new)
 		return "listen";
 	if (differ(old->device_listen, new->device_listen))
 		return "device_listen";
+	if (differ(old->metrics_listen, new->metrics_listen))
+		return "metrics_listen";
 	if (old->tls != new->tls || old->device_tls != new->device_tls)
 		return old->tls != new->tls ? "tls" : "device_tls";
 	if (differ(old->tls_cert, new->tls_cert) || differ(old->tls_key, new->tls_key))
@@ -963,7 +995,8 @@ main(int argc, char **argv)
 	};
 	const char *dir = NULL;
 	int check = 0, fg = 0, debug = 0, ch, rc;
-	struct listeners l = { .fd = -1, .dfd = -1, .chan = -1, .ctl = -1, .drop = { -1, -1 } };
+	struct listeners l = { .fd = -1, .dfd = -1, .mfd = -1, .chan = -1, .ctl = -1,
+		.drop = { -1, -1 } };
 	struct instance in;
 	struct sigaction sa;
 	struct buf err;
@@ -1014,6 +1047,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (in.settings.device_listen && (l.dfd = bind_listener(in.settings.device_listen)) == -1)
+		return 1;
+	if (in.settings.metrics_listen && (l.mfd = bind_listener(in.settings.metrics_listen)) == -1)
 		return 1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

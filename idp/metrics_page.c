@@ -175,3 +175,14 @@ metrics_page(struct idp *idp, struct http_req *req)
 	text = buf_steal(&out, &len);
 	http_body_take(req, "text/plain; version=0.0.4; charset=utf-8", text, len);
 }
+
+void
+metrics_handle(struct http_req *req, void *arg)
+{
+	if (!strcmp(http_path(req), "/metrics") && !strcmp(http_method(req), "GET")) {
+		metrics_page(arg, req);
+		return;
+	}
+	http_status(req, 404);
+	http_body_copy(req, "text/plain; charset=utf-8", "not found\n", 10);
+}

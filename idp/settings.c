@@ -82,6 +82,7 @@ static const struct conf_entry table[] = {
 	S("smtp_timeout", CONF_DURATION, smtp_timeout, "20s", 1, 300),
 	S("cracklib_dict", CONF_STRING, cracklib_dict, NULL, 0, 0),
 	S("metrics_from", CONF_STRING, metrics_from, "127.0.0.0/8 ::1", 0, 0),
+	S("metrics_listen", CONF_STRING, metrics_listen, NULL, 0, 0),
 	{ NULL, CONF_STRING, 0, NULL, 0, 0 }
 };
 

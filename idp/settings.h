@@ -71,6 +71,7 @@ struct settings {
 	char *cracklib_dict;		/* cracklib dictionary path; NULL: its default */
 	char *saml_device_authn_context;	/* AuthnContextClassRef after a device check */
 	char *metrics_from;		/* addresses and networks that may read /metrics */
+	char *metrics_listen;		/* host:port serving /metrics alone; NULL: the main one */
 };
 
 /* Defaults, then DIR/sekishod.conf.  0, or -1 with "file:line: message" lines in err. */

@@ -253,7 +253,8 @@ route_common(struct idp *idp, struct http_req *req)
 		healthz(req);
 		return 1;
 	}
-	if (!strcmp(path, "/metrics") && is_get(req)) {
+	/* with a metrics_listen of its own, /metrics is answered there only */
+	if (!strcmp(path, "/metrics") && is_get(req) && !idp->in.settings.metrics_listen) {
 		metrics_page(idp, req);
 		return 1;
 	}

@@ -16,6 +16,8 @@
   STA_UNSYNC or TIME_ERROR = not synchronised), and /metrics the same as a gauge.
 - metrics_from: a server allowing only 127.0.0.2 answers 403 to 127.0.0.1 (even with an
   X-Forwarded-For naming 127.0.0.2: no trusted proxy) and 200 to 127.0.0.2.
+- metrics_listen: /metrics is served on that port (and nothing else: 404), the main
+  listener answers /metrics with 404; metrics_from applies there too.
 """
 import concurrent.futures
 import ctypes
@@ -249,6 +251,27 @@ def part_metrics_from():
         srv.close()
 
 
+def part_metrics_listen():
+    port = st.free_port()
+    srv = Server(["metrics_listen 127.0.0.1:%d" % port, "metrics_from 127.0.0.1"])
+    try:
+        own = "https://127.0.0.1:%d" % port
+        r = requests.get(own + "/metrics", verify=srv.ca, timeout=30)
+        t.eq(r.status_code, 200, "metrics_listen: /metrics there")
+        t.ok("sekisho_logins_total" in r.text, "with the numbers")
+        r = requests.get(own + "/t/default/login", verify=srv.ca, timeout=30)
+        t.eq(r.status_code, 404, "metrics_listen answers nothing else")
+        t.eq(scrape(srv).status_code, 404, "the main listener: /metrics 404")
+        t.eq(requests.get(srv.url + "/healthz", verify=srv.ca, timeout=30).status_code, 200,
+             "the main listener still serves")
+        s = requests.Session()
+        s.mount("https://", acc._SourceAdapter("127.0.0.2"))
+        t.eq(s.get(own + "/metrics", verify=srv.ca, timeout=30).status_code, 403,
+             "metrics_from applies on metrics_listen (127.0.0.2: 403)")
+    finally:
+        srv.close()
+
+
 def main():
     srv = Server()
     try:
@@ -258,6 +281,7 @@ def main():
     finally:
         srv.close()
     t.run("metrics_from", part_metrics_from)
+    t.run("metrics_listen", part_metrics_listen)
     t.done()
 
 
