@@ -35,6 +35,8 @@ struct http_server {
 	void *arg;
 	int inflight;		/* requests begun and not completed (atomic) */
 	int closing;		/* draining: every response closes its connection (atomic) */
+	int quiesced_fd;	/* the listener MHD gave back when draining, or -1 */
+	int quiesced;		/* http_drain asked MHD to stop accepting */
 };
 
 struct header {
@@ -590,6 +592,7 @@ http_start(const struct http_settings *hs, http_handler_fn fn, void *arg, const 
 	    MHD_USE_ITC;
 
 	srv->hs = *hs;
+	srv->quiesced_fd = -1;
 	srv->fn = fn;
 	srv->arg = arg;
 	if (hs->tls_key_pem)
@@ -638,9 +641,13 @@ http_drain(struct http_server *srv, int64_t timeout_ms)
 	if (srv == NULL)
 		return 0;
 	__atomic_store_n(&srv->closing, 1, __ATOMIC_SEQ_CST);
-	/* The parent keeps its copy of the listener: connections wait in its backlog. */
-	if ((fd = MHD_quiesce_daemon(srv->d)) != MHD_INVALID_SOCKET)
-		close(fd);
+	/*
+	 * The parent keeps its copy of the listener: connections wait in its backlog.  Ours
+	 * is closed once MHD has stopped (its threads may still have it in their epoll sets).
+	 */
+	if (!srv->quiesced && (fd = MHD_quiesce_daemon(srv->d)) != MHD_INVALID_SOCKET)
+		srv->quiesced_fd = fd;
+	srv->quiesced = 1;
 	while ((n = __atomic_load_n(&srv->inflight, __ATOMIC_SEQ_CST)) > 0 && mono_us() < end)
 		usleep(20000);
 	return n;
@@ -658,5 +665,7 @@ http_stop(struct http_server *srv)
 	if (srv == NULL)
 		return;
 	MHD_stop_daemon(srv->d);
+	if (srv->quiesced_fd != -1)
+		close(srv->quiesced_fd);
 	free(srv);
 }
