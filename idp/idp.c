@@ -55,6 +55,12 @@ idp_init(struct idp *idp, struct instance *in, struct buf *err)
 		instance_close(&idp->in);
 		return -1;
 	}
+	if (ipnet_parse(idp->in.settings.metrics_from, &idp->metrics_from, &errstr) == -1) {
+		buf_printf(err, "metrics_from: %s\n", errstr);
+		pages_free(idp->pages);
+		instance_close(&idp->in);
+		return -1;
+	}
 	idp->pw.t_cost = (uint32_t)idp->in.settings.argon2_t_cost;
 	idp->pw.m_cost = (uint32_t)(idp->in.settings.argon2_m_cost / 1024);
 	idp->pw.parallelism = (uint32_t)idp->in.settings.argon2_parallelism;

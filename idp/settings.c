@@ -88,6 +88,8 @@ static const struct conf_entry table[] = {
 	S("audit_syslog_facility", CONF_STRING, audit_syslog_facility, "authpriv", 0, 0),
 	S("audit_syslog_socket", CONF_STRING, audit_syslog_socket, "/dev/log", 0, 0),
 	S("audit_file", CONF_STRING, audit_file, NULL, 0, 0),
+	S("metrics_from", CONF_STRING, metrics_from, "127.0.0.0/8 ::1", 0, 0),
+	S("metrics_listen", CONF_STRING, metrics_listen, NULL, 0, 0),
 	{ NULL, CONF_STRING, 0, NULL, 0, 0 }
 };
 
@@ -236,6 +238,10 @@ proxy_settings(const char *path, const struct settings *s, struct buf *err)
 
 	if (s->trusted_proxies && ipnet_parse(s->trusted_proxies, &nets, &e) == -1) {
 		buf_printf(err, "%s: trusted_proxies: %s\n", path, e);
+		return -1;
+	}
+	if (ipnet_parse(s->metrics_from, &nets, &e) == -1) {
+		buf_printf(err, "%s: metrics_from: %s\n", path, e);
 		return -1;
 	}
 	return 0;

@@ -78,6 +78,8 @@ struct settings {
 	int audit_syslog_code;		/* derived: the facility's number */
 	char *audit_syslog_socket;	/* the local syslog socket; default /dev/log */
 	char *audit_file;		/* append audit records as JSON lines here; NULL: none */
+	char *metrics_from;		/* addresses and networks that may read /metrics */
+	char *metrics_listen;		/* host:port serving /metrics alone; NULL: the main one */
 };
 
 /* Defaults, then DIR/sekishod.conf.  0, or -1 with "file:line: message" lines in err. */

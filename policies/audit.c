@@ -500,10 +500,20 @@ audit_entry_add(struct audit_entry *e, const char *key, const char *value)
 	log_kv(e->fields + n, sizeof(e->fields) - n, key, value);
 }
 
+static audit_observer_fn observer;
+
+void
+audit_set_observer(audit_observer_fn fn)
+{
+	observer = fn;
+}
+
 void
 audit_entry_log(const struct audit_entry *e, const char *tenant)
 {
 	log_msg(LOG_LEVEL_INFO, NULL, "audit event=%s tenant=%s %s", e->event, tenant, e->fields);
+	if (observer)
+		observer(tenant, e->event, e->fields);
 }
 
 void

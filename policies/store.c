@@ -334,6 +334,19 @@ store_in_use(const char *dir, int hold, int *fd_r, long *pid_r)
 	return hold ? 1 : 0;
 }
 
+int
+store_map_usage(struct store *st, int64_t *used_r, int64_t *size_r)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+
+	if (mdb_env_info(st->env, &info) || mdb_env_stat(st->env, &ms))
+		return -1;
+	*used_r = (int64_t)(info.me_last_pgno + 1) * ms.ms_psize;
+	*size_r = (int64_t)info.me_mapsize;
+	return 0;
+}
+
 /* Double the map (up to the maximum) while no transaction of this process is open. */
 static int
 grow(struct store *st)

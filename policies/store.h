@@ -66,6 +66,8 @@ struct store *store_open_copy(const char *path, const char **errstr);
  * servers from opening it until the caller closes *fd_r.
  */
 int store_in_use(const char *dir, int hold, int *fd_r, long *pid_r);
+/* Bytes of the map in use (up to the last page written) and the map's size; 0 or -1. */
+int store_map_usage(struct store *st, int64_t *used_r, int64_t *size_r);
 /* Purge expired sessions, pending logins, replay entries, logout states and counters. */
 int store_expire(struct store *st, int64_t now, int64_t session_idle);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -21,6 +22,7 @@
 #include "forwarded.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "xmalloc.h"
 
 #define HTTP_MAX_HEADERS 24
@@ -31,6 +33,10 @@ struct http_server {
 	struct http_settings hs;
 	http_handler_fn fn;
 	void *arg;
+	int inflight;		/* requests begun and not completed (atomic) */
+	int closing;		/* draining: every response closes its connection (atomic) */
+	int quiesced_fd;	/* the listener MHD gave back when draining, or -1 */
+	int quiesced;		/* http_drain asked MHD to stop accepting */
 };
 
 struct header {
@@ -52,6 +58,7 @@ struct http_req {
 	const char *raw_query;
 	char method[8];
 	int started;
+	int64_t t0_us;		/* monotonic: when the request line arrived (latency metrics) */
 	int too_large;
 	int bad_query;
 	const char *bad_why;
@@ -570,6 +577,15 @@ req_free(struct http_req *req)
 	free(req);
 }
 
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void *
 uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -579,6 +595,9 @@ uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 	req->srv = cls;
 	req->conn = conn;
 	req->uri = xstrndup(uri, HTTP_MAX_URI + 1);
+	req->t0_us = mono_us();
+	__atomic_add_fetch(&req->srv->inflight, 1, __ATOMIC_SEQ_CST);
+	metrics_inflight(1);
 	req->status = 200;
 	buf_init(&req->body, (size_t)req->srv->hs.max_body);
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -598,6 +617,12 @@ static void
 completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *srv = cls;
+
+	if (*req_cls) {
+		__atomic_sub_fetch(&srv->inflight, 1, __ATOMIC_SEQ_CST);
+		metrics_inflight(-1);
+	}
 	req_free(*req_cls);
 	*req_cls = NULL;
 }
@@ -691,6 +716,8 @@ send_response(struct http_req *req)
 	}
 	if (!has_cc)
 		MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (__atomic_load_n(&req->srv->closing, __ATOMIC_SEQ_CST))
+		MHD_add_response_header(r, "Connection", "close");
 	ret = MHD_queue_response(req->conn, (unsigned int)req->status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -778,6 +805,7 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url, const ch
 		req->bad_why = err;
 	}
 	srv->fn(req, srv->arg);
+	metrics_request(req->path, mono_us() - req->t0_us);
 	return send_response(req);
 }
 
@@ -789,6 +817,7 @@ http_start(const struct http_settings *hs, http_handler_fn fn, void *arg, const 
 	    MHD_USE_ITC;
 
 	srv->hs = *hs;
+	srv->quiesced_fd = -1;
 	srv->fn = fn;
 	srv->arg = arg;
 	if (hs->tls_key_pem)
@@ -827,11 +856,41 @@ http_stop_keep_socket(struct http_server *srv)
 	return fd == MHD_INVALID_SOCKET ? -1 : fd;
 }
 
+int
+http_drain(struct http_server *srv, int64_t timeout_ms)
+{
+	int64_t end = mono_us() + timeout_ms * 1000;
+	MHD_socket fd;
+	int n;
+
+	if (srv == NULL)
+		return 0;
+	__atomic_store_n(&srv->closing, 1, __ATOMIC_SEQ_CST);
+	/*
+	 * The parent keeps its copy of the listener: connections wait in its backlog.  Ours
+	 * is closed once MHD has stopped (its threads may still have it in their epoll sets).
+	 */
+	if (!srv->quiesced && (fd = MHD_quiesce_daemon(srv->d)) != MHD_INVALID_SOCKET)
+		srv->quiesced_fd = fd;
+	srv->quiesced = 1;
+	while ((n = __atomic_load_n(&srv->inflight, __ATOMIC_SEQ_CST)) > 0 && mono_us() < end)
+		usleep(20000);
+	return n;
+}
+
+int
+http_inflight(const struct http_server *srv)
+{
+	return srv ? __atomic_load_n(&srv->inflight, __ATOMIC_SEQ_CST) : 0;
+}
+
 void
 http_stop(struct http_server *srv)
 {
 	if (srv == NULL)
 		return;
 	MHD_stop_daemon(srv->d);
+	if (srv->quiesced_fd != -1)
+		close(srv->quiesced_fd);
 	free(srv);
 }

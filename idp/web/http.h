@@ -37,6 +37,14 @@ typedef void (*http_handler_fn)(struct http_req *req, void *arg);
 struct http_server *http_start(const struct http_settings *hs, http_handler_fn fn, void *arg,
     const char **errstr);
 void http_stop(struct http_server *srv);
+/*
+ * Stop accepting (this process's copy of the listener is closed) and wait up to
+ * timeout_ms for the requests in flight to be answered; their connections close after
+ * the answer.  Returns how many were still running.  http_stop afterwards.
+ */
+int http_drain(struct http_server *srv, int64_t timeout_ms);
+/* Requests begun and not yet completed. */
+int http_inflight(const struct http_server *srv);
 /* Stop but keep the listening socket open (returned, or -1), to start again on it. */
 int http_stop_keep_socket(struct http_server *srv);
 

@@ -16,6 +16,8 @@ import os
 import shutil
 import threading
 
+import requests
+
 import console_common as cc
 import sekisho_test as st
 
@@ -111,6 +113,11 @@ def main():
         tap.eq(len(gens), 1, "one generation after backup_time")
         tap.eq(last[1] if last else None, gens[0] if gens else None, "LAST names it")
         tap.ok(not [n for n in os.listdir(bdir) if n.endswith(".tmp")], "no temporary left")
+        m = requests.get(srv.url + "/metrics", verify=srv.ca, timeout=30).text
+        tap.ok(last is not None and
+               ("sekisho_backup_last_timestamp_seconds %s\n" % last[0]) in m,
+               "/metrics reports the backup LAST names", [x for x in m.splitlines()
+                                                         if "backup" in x])
         tap.ok("event=backup.ok tenant=~operator" in srv.log() and
                ("name=" + gens[0]) in srv.log(), "backup.ok audited and logged")
         tap.eq(w.failed, [], "every write while the backup ran succeeded")
