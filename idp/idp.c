@@ -201,6 +201,8 @@ tenant_build(struct idp *idp, const char *id, uint64_t gen)
 	    tenant_derive_key(&idp->in, &tr, "csrf", t->csrf_key) == -1)
 		goto done;
 	t->brand = brand_load(&tr, t->path);
+	t->suspended = tr.suspended;
+	t->trial_until = tr.trial_until;
 	ok = tenant_load(idp, t) == 0;
 done:
 	store_tenant_clear(&tr);
@@ -290,4 +292,14 @@ idp_housekeeping(struct idp *idp)
 		if (store_audit_prune(idp->in.store, *id, before) > 0)
 			log_info("tenant %s: audit records before the retention period pruned", *id);
 	store_strv_free(ids);
+}
+
+const char *
+idp_tenant_closed(const struct tenant_ctx *t, int64_t now)
+{
+	if (t->suspended)
+		return "suspended";
+	if (t->trial_until && now >= (int64_t)t->trial_until)
+		return "trial_ended";
+	return NULL;
 }
