@@ -297,9 +297,5 @@ idp_housekeeping(struct idp *idp)
 const char *
 idp_tenant_closed(const struct tenant_ctx *t, int64_t now)
 {
-	if (t->suspended)
-		return "suspended";
-	if (t->trial_until && now >= (int64_t)t->trial_until)
-		return "trial_ended";
-	return NULL;
+	return store_tenant_closed(t->suspended, t->trial_until, now);
 }

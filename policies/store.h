@@ -151,6 +151,11 @@ int store_tenant_change(struct store *st, const char *id, const struct tenant *i
  */
 int store_tenant_suspend(struct store *st, const char *id, uint64_t when,
     const struct audit_entry *ae, int *ended_r, const char **errstr);
+/*
+ * Why a tenant with these members serves nothing at time now: "suspended" (by the
+ * operator), "trial_ended" (now at or past trial_until), or NULL when it is open.
+ */
+const char *store_tenant_closed(uint64_t suspended, uint64_t trial_until, int64_t now);
 /* The generation counter changes whenever apps or keys of the tenant change. */
 int store_tenant_generation(struct store *st, const char *id, uint64_t *gen_r);
 void store_tenant_clear(struct tenant *t);

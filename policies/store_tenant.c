@@ -384,6 +384,16 @@ store_tenant_generation(struct store *st, const char *id, uint64_t *gen_r)
 
 /* ---- suspension ---- */
 
+const char *
+store_tenant_closed(uint64_t suspended, uint64_t trial_until, int64_t now)
+{
+	if (suspended)
+		return "suspended";
+	if (trial_until && now >= (int64_t)trial_until)
+		return "trial_ended";
+	return NULL;
+}
+
 struct suspend_op {
 	const char *id;
 	uint64_t when;

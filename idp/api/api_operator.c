@@ -45,8 +45,7 @@ static json_t *
 tenant_rep(struct api_call *c, const struct tenant *t)
 {
 	struct usage n = { 0 };
-	const char *closed = t->suspended ? "suspended" : t->trial_until &&
-	    clock_now() >= (int64_t)t->trial_until ? "trial_ended" : "active";
+	const char *closed = store_tenant_closed(t->suspended, t->trial_until, clock_now());
 
 	if (store_user_list(c->idp->in.store, t->id, usage_cb, &n) < 0) {
 		api_error(c, 500, "internal", NULL, "storage error");
@@ -54,7 +53,7 @@ tenant_rep(struct api_call *c, const struct tenant *t)
 	}
 	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:{s:b, s:I, s:I, s:o}, s:{s:I, s:I, s:I}}",
 	    "id", t->id, "name", t->name ? t->name : t->id, "created", api_time(t->created),
-	    "state", closed, "suspended", api_time(t->suspended),
+	    "state", closed ? closed : "active", "suspended", api_time(t->suspended),
 	    "licence", "licensed", t->licensed != 0, "seats", (json_int_t)t->seats,
 	    "device_seats", (json_int_t)t->device_seats, "trial_until", api_time(t->trial_until),
 	    "usage", "users", (json_int_t)n.users, "operators", (json_int_t)n.operators,
