@@ -17,6 +17,8 @@ struct admin_user_in {
 					 * the first sign-in must set one (must_change) */
 	const char *attrs;		/* "key=value" lines, or NULL */
 	int disabled;
+	int operator;			/* the service operator's account: not billed, at most
+					 * STORE_OPERATORS_MAX per tenant */
 };
 /* Add a user; its new immutable id in *id_r when id_r is not NULL (caller frees). */
 int admin_user_add(struct admin *a, const struct admin_user_in *in, char **id_r);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "admin_licence.h"
 #include "admin_role.h"
 #include "admin_user.h"
 #include "audit.h"
@@ -29,6 +30,8 @@
 static int
 store_fail(struct admin *a, const char *what, const char *name, const char *err)
 {
+	if (admin_licence_refused(a, err) == -1)
+		return -1;
 	if (strstr(err, "email"))
 		return admin_fail(a, ADMIN_CONFLICT, "email", "%s %s: %s", what, name, err);
 	if (strstr(err, "exist") || strstr(err, "taken"))
@@ -258,12 +261,13 @@ admin_user_add_via(struct admin *a, const struct admin_user_in *in, const char *
 	u.display_name = in->display_name && *in->display_name ? (char *)in->display_name : NULL;
 	u.attrs = in->attrs ? attrs_normal(a, in->attrs) : NULL;
 	u.disabled = in->disabled != 0;
+	u.operator = in->operator != 0;
 	u.created = u.pw_changed = (uint64_t)clock_now();
 	/* Whoever first signs in (after a reset link) chooses the password. */
 	u.must_change = u.pwhash == NULL;
 	admin_audit(a, &ae, "admin.user.add", "user", u.name, "email", u.email, "must_change",
 	    u.must_change && !via ? "on" : NULL, "disabled", u.disabled ? "on" : NULL, "via", via,
-	    NULL);
+	    "operator", u.operator ? "on" : NULL, NULL);
 	if (store_user_add(a->in->store, a->tenant, &u, &ae, &err) == -1)
 		store_fail(a, "user", in->name, err);
 	else
@@ -432,7 +436,8 @@ admin_user_update(struct admin *a, const char *name, const struct user_change *c
 	admin_audit(a, &ae, "admin.user.set", "user", name, "email", ch->email, "name",
 	    ch->display_name, "attrs", ch->attrs ? "changed" : NULL, "break_glass",
 	    ch->break_glass, "must_change", ch->must_change, "role",
-	    ch->role ? admin_role_name(*ch->role) : NULL, NULL);
+	    ch->role ? admin_role_name(*ch->role) : NULL, "operator",
+	    ch->operator ? (*ch->operator ? "on" : "off") : NULL, NULL);
 	rc = store_user_update(a->in->store, a->tenant, name, &c, &ae, &err);
 	free(attrs);
 	if (rc == -1)
@@ -461,11 +466,14 @@ int
 admin_user_set_disabled(struct admin *a, const char *name, int disabled)
 {
 	struct audit_entry ae;
+	const char *err = "storage error";
 	int rc;
 
 	admin_audit(a, &ae, disabled ? "admin.user.disable" : "admin.user.enable", "user", name,
 	    NULL);
-	rc = store_user_set_disabled(a->in->store, a->tenant, name, disabled, &ae);
+	rc = store_user_set_disabled_err(a->in->store, a->tenant, name, disabled, &ae, &err);
+	if (rc == -1 && admin_licence_refused(a, err) == -1)
+		return -1;
 	return rc == 1 ? 0 : lookup_fail(a, name, rc);
 }
 

@@ -92,13 +92,6 @@ slurp(const char *path, size_t max, size_t *len_r, const char **errstr)
 
 /* ---- tenant ---- */
 
-static void
-print_tenant(const void *rec, void *arg)
-{
-	const struct tenant *t = rec;
-	printf("%s\t%s\n", t->id, t->name ? t->name : "");
-}
-
 /* Ask the ca process for a CA for tenant; 0 or 1 (message printed). */
 static int
 create_ca(struct cli *c, const char *tenant, const char *keytype)
@@ -127,11 +120,16 @@ int
 cmd_tenant_add(struct cli *c)
 {
 	const char *id = arg(c, 0), *name = opt(c, "--name"), *err;
+	int rc;
 
+	if ((rc = cli_licence_check(c)) != 0)
+		return rc;
 	if (tenant_create(&c->in, id, name ? name : id, &err) == -1)
 		return fail("tenant %s: %s", id, err);
 	cli_audit_event(c, id, "admin.tenant.add", "tenant", id, "name", name, NULL);
 	printf("tenant %s added\n", id);
+	if ((rc = cli_licence_add(c, id)) != 0)
+		return rc;
 	return create_ca(c, id, opt(c, "--ca-key"));
 }
 
@@ -139,12 +137,6 @@ int
 cmd_tenant_ca(struct cli *c)
 {
 	return create_ca(c, arg(c, 0), opt(c, "--ca-key"));
-}
-
-int
-cmd_tenant_list(struct cli *c)
-{
-	return store_tenant_list(c->in.store, print_tenant, NULL) < 0;
 }
 
 /* "tenant T timezone=Z default=allow": the settings as they stand now. */
@@ -249,9 +241,15 @@ cmd_tenant_set(struct cli *c)
 	if ((rc = brand_options(c, &s, &logo)) != 0)
 		return rc;
 	brand = s.display_name || s.logo || s.color || s.help_url || s.clear;
+	if (s.timezone == NULL && s.default_effect == NULL && pwmin == NULL && !brand &&
+	    cli_licence_given(c))
+		return cli_licence_set(c, id);
+	if (cli_licence_given(c) && (s.timezone || s.default_effect || pwmin || brand))
+		return usage_fail(c, "the licence is set by a tenant set of its own");
 	if (s.timezone == NULL && s.default_effect == NULL && pwmin == NULL && !brand)
 		return usage_fail(c, "tenant set needs --timezone, --default, "
-		    "--password-min-length, --display-name, --logo, --color or --help-url");
+		    "--password-min-length, --display-name, --logo, --color, --help-url, --seats, "
+		    "--device-seats, --trial-until, --no-trial or --unlicensed");
 	if (pwmin)
 		s.password_min_length = parse_pw_min(pwmin);
 	rc = admin_tenant_set(&c->adm, id, &s) == -1 ? tenant_set_fail(c) : 0;

@@ -83,13 +83,14 @@ static const char *const db_names[DB__COUNT] = {
 /*
  * 2: users, groups and apps are referred to by immutable ids; 3: access rules and app
  * assignments; 4: second factors, challenges, rate limits; 5: API keys; 6: users' console
- * roles, tenants' branding, apps' initiate_login_uri (store_upgrade.c).
+ * roles, tenants' branding, apps' initiate_login_uri; 7: tenants' licences and operator
+ * accounts (store_upgrade.c).
  * A program must refuse a newer database: a version 2 one would ignore its deny rules and
  * let everyone in, a version 3 one would let users with a second factor in with a
  * password.
  */
-#define SCHEMA_VERSION "6"
-#define SCHEMA_VERSION_N 6
+#define SCHEMA_VERSION "7"
+#define SCHEMA_VERSION_N 7
 
 /*
  * The schema version of the database into *from (a new one is written as the current

@@ -233,6 +233,21 @@ int stx_audit_append(struct store_txn *t, const char *tenant, int64_t now, const
 int stx_session_delete(struct store_txn *t, const char *tenant, const char *user,
     const unsigned char hash[32]);
 
+/*
+ * The licence inside a write transaction (store_licence.c): the use of tenant's licence;
+ * 0 when more users may become active (seats), when one more operator account may be
+ * made, when one more user may hold an active certificate (device seats); else -1 with
+ * *err one of the store_err_* strings (or -1 on a storage error).  Unlicensed: no limit
+ * but STORE_OPERATORS_MAX.
+ */
+int stx_usage(struct store_txn *t, const char *tenant, int64_t now, struct store_usage *u_r);
+int stx_seat_check(struct store_txn *t, const char *tenant, uint64_t more, const char **err);
+int stx_operator_check(struct store_txn *t, const char *tenant, const char **err);
+int stx_device_seat_check(struct store_txn *t, const char *tenant, int64_t now,
+    const char **err);
+/* How many users hold an active certificate at now (store_cert.c): 0, or -1. */
+int stx_cert_holders(struct store_txn *t, const char *tenant, int64_t now, uint64_t *n_r);
+
 /* Record layouts, for the upgrade of older databases (store_upgrade.c). */
 extern const struct rec_field store_tenant_fields[];
 extern const struct rec_field store_user_fields[];

@@ -428,7 +428,7 @@ test_store_upgrade_2_to_3(void **state)
 	set_policy(fx, "app", "crm", "on");
 	fx_set_schema(fx, "2");
 	fx_reopen(fx);
-	assert_int_equal(fx_schema(fx), '6');
+	assert_int_equal(fx_schema(fx), '7');
 	assert_int_equal(store_tenant_get(fx->st, T, &t), 1);
 	assert_string_equal(t.timezone, "Asia/Tokyo");
 	assert_string_equal(t.default_effect, "allow");
@@ -437,13 +437,17 @@ test_store_upgrade_2_to_3(void **state)
 	assert_string_equal(text, "store.upgrade from=2 to=3 timezone=Asia/Tokyo default=allow "
 	    "device_required=4\nstore.upgrade from=3 to=4 users=2 sessions=0 rules=0\n"
 	    "store.upgrade from=4 to=5 users=2 groups=1 apps=2\n"
-	    "store.upgrade from=5 to=6 users=2 apps=2 roles=user\n");
+	    "store.upgrade from=5 to=6 users=2 apps=2 roles=user\n"
+	    "store.upgrade from=6 to=7 licence=unlicensed seats=unlimited users=2 "
+	    "cert_holders=0\n");
 	free(text);
 	text = fx_audit_text(fx, "other");
 	assert_string_equal(text, "store.upgrade from=2 to=3 timezone=Asia/Tokyo default=allow "
 	    "device_required=0\nstore.upgrade from=3 to=4 users=0 sessions=0 rules=0\n"
 	    "store.upgrade from=4 to=5 users=0 groups=0 apps=0\n"
-	    "store.upgrade from=5 to=6 users=0 apps=0 roles=user\n");
+	    "store.upgrade from=5 to=6 users=0 apps=0 roles=user\n"
+	    "store.upgrade from=6 to=7 licence=unlicensed seats=unlimited users=0 "
+	    "cert_holders=0\n");
 	free(text);
 	buf_init(&b, 0);
 	assert_int_equal(store_policy_list(fx->st, T, policy_cb, &b), 0);
@@ -451,8 +455,9 @@ test_store_upgrade_2_to_3(void **state)
 	buf_free(&b);
 	fx_reopen(fx);		/* once per step */
 	text = fx_audit_text(fx, T);
-	assert_null(strstr(strstr(strstr(strstr(strstr(text, "store.upgrade") + 1,
-	    "store.upgrade") + 1, "store.upgrade") + 1, "store.upgrade") + 1, "store.upgrade"));
+	assert_null(strstr(strstr(strstr(strstr(strstr(strstr(text, "store.upgrade") + 1,
+	    "store.upgrade") + 1, "store.upgrade") + 1, "store.upgrade") + 1, "store.upgrade") + 1,
+	    "store.upgrade"));
 	free(text);
 }
 
@@ -484,7 +489,7 @@ test_store_upgrade_1_to_3(void **state)
 	add_tenant(fx, T);
 	fx_set_schema(fx, "1");
 	fx_reopen(fx);
-	assert_int_equal(fx_schema(fx), '6');
+	assert_int_equal(fx_schema(fx), '7');
 	text = fx_audit_text(fx, T);
 	assert_non_null(strstr(text, "store.upgrade from=1 to=2 "));
 	assert_non_null(strstr(text, "\nstore.upgrade from=2 to=3 timezone=Asia/Tokyo "
