@@ -166,7 +166,8 @@ tenant_load(struct idp *idp, struct tenant_ctx *t)
 
 	if (store_app_list(idp->in.store, t->id, add_app, t) < 0)
 		return -1;
-	qsort(t->apps, t->napps, sizeof(*t->apps), app_order);
+	if (t->napps)	/* qsort's base must not be NULL, even for no elements */
+		qsort(t->apps, t->napps, sizeof(*t->apps), app_order);
 	for (const struct protocol *const *p = protocols; *p; p++)
 		if ((*p)->tenant_load(idp, t) == -1) {
 			log_error("tenant %s: %s configuration does not load", t->id, (*p)->name);
