@@ -1,6 +1,6 @@
 /*
  * The operator API at /operator/api/v1/: the service operator's view of every tenant
- * (list with usage, create, read, suspend and resume, delete a trial's API keys, list
+ * (list with usage, create, read, licence, suspend and resume, delete a trial's API keys, list
  * monthly reports).  It authenticates with the operator's keys (`sekisho operator apikey`,
  * stored under STORE_OPERATOR, the same limits as a tenant's keys) and audits in the
  * operator's trail.  It shows a tenant's licence and counts, never its users' secrets.
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin_licence.h"
 #include "admin_operator.h"
 #include "api.h"
 #include "api_int.h"
@@ -19,45 +20,28 @@
 #include "store.h"
 #include "xmalloc.h"
 
-/* Users as the licence counts them: active ones that are not operators, and operators. */
-struct usage {
-	uint64_t users;
-	uint64_t operators;
-	uint64_t disabled;
-};
-
-static void
-usage_cb(const void *rec, void *arg)
-{
-	const struct user *u = rec;
-	struct usage *n = arg;
-
-	if (u->disabled)
-		n->disabled++;
-	else if (u->operator)
-		n->operators++;
-	else
-		n->users++;
-}
-
-/* What the operator sees of a tenant (new), or NULL after answering 500. */
+/* What the operator sees of a tenant (new), or NULL after answering. */
 static json_t *
 tenant_rep(struct api_call *c, const struct tenant *t)
 {
-	struct usage n = { 0 };
 	const char *closed = store_tenant_closed(t->suspended, t->trial_until, clock_now());
+	struct admin_licence l;
+	int on;
 
-	if (store_user_list(c->idp->in.store, t->id, usage_cb, &n) < 0) {
-		api_error(c, 500, "internal", NULL, "storage error");
+	if (admin_licence_get(&c->adm, t->id, &l) == -1) {
+		api_admin_error(c);
 		return NULL;
 	}
-	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:{s:b, s:I, s:I, s:o}, s:{s:I, s:I, s:I}}",
-	    "id", t->id, "name", t->name ? t->name : t->id, "created", api_time(t->created),
-	    "state", closed ? closed : "active", "suspended", api_time(t->suspended),
-	    "licence", "licensed", t->licensed != 0, "seats", (json_int_t)t->seats,
-	    "device_seats", (json_int_t)t->device_seats, "trial_until", api_time(t->trial_until),
-	    "usage", "users", (json_int_t)n.users, "operators", (json_int_t)n.operators,
-	    "disabled", (json_int_t)n.disabled);
+	on = l.licensed != 0;
+	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:{s:b, s:o, s:o, s:o}, s:{s:I, s:I, s:I, "
+	    "s:I}}", "id", t->id, "name", t->name ? t->name : t->id, "created",
+	    api_time(t->created), "state", closed ? closed : "active", "suspended",
+	    api_time(t->suspended), "licence", "licensed", on, "seats",
+	    on ? json_integer((json_int_t)l.seats) : json_null(), "device_seats",
+	    on ? json_integer((json_int_t)l.device_seats) : json_null(), "trial_until",
+	    *l.trial_date ? json_string(l.trial_date) : json_null(), "usage", "users",
+	    (json_int_t)l.use.users, "operators", (json_int_t)l.use.operators, "disabled",
+	    (json_int_t)l.use.disabled, "cert_holders", (json_int_t)l.use.cert_holders);
 }
 
 /* Tenant id's representation (new), or NULL after answering (404 for an unknown id). */
@@ -171,6 +155,64 @@ resume_post(struct api_call *c)
 	tenant_suspend(c, 0);
 }
 
+/* An integer member of the body into *v (given: whether it was there): 0, or -1 (400). */
+static int
+body_int(struct api_call *c, const char *field, int *given, int64_t *v)
+{
+	json_t *n = c->body ? json_object_get(c->body, field) : NULL;
+
+	*given = n != NULL;
+	if (n && !json_is_integer(n)) {
+		api_error(c, 400, "invalid_request", field, "%s is a number", field);
+		return -1;
+	}
+	*v = n ? (int64_t)json_integer_value(n) : 0;
+	return 0;
+}
+
+/* The licence change of the body (a null trial_until ends the trial): 0, or -1 (400). */
+static int
+licence_body(struct api_call *c, struct admin_licence_set *s)
+{
+	static const char *const allowed[] = { "seats", "device_seats", "trial_until",
+		"unlicensed", "force", NULL };
+	json_t *trial = c->body ? json_object_get(c->body, "trial_until") : NULL;
+
+	if (api_only_fields(c, allowed) == -1 ||
+	    body_int(c, "seats", &s->seats_given, &s->seats) == -1 ||
+	    body_int(c, "device_seats", &s->device_given, &s->device_seats) == -1 ||
+	    api_get_bool(c, "unlicensed", 0, &s->unlicensed) == -1 ||
+	    api_get_bool(c, "force", 0, &s->force) == -1)
+		return -1;
+	if (json_is_null(trial)) {
+		s->no_trial = 1;
+		return 0;
+	}
+	return api_get_str(c, "trial_until", 0, 10, &s->trial_until);
+}
+
+static void
+licence_patch(struct api_call *c)
+{
+	struct admin_licence_set s = { 0 };
+	json_t *before, *after = NULL;
+	int rc;
+
+	if ((before = tenant_read(c, c->params[0])) == NULL)
+		return;
+	if (licence_body(c, &s) == -1) {
+		json_decref(before);
+		return;
+	}
+	rc = admin_tenant_licence_set(&c->adm, c->params[0], &s);
+	if (rc == 0) {
+		admin_operator_audit(&c->adm, "operator.tenant.licence", c->params[0], "force",
+		    s.force ? "yes" : NULL, NULL);
+		after = tenant_read(c, c->params[0]);
+	}
+	api_updated(c, before, rc, after);
+}
+
 static void
 trial_keys_delete(struct api_call *c)
 {
@@ -206,6 +248,7 @@ static const struct api_route operator_routes[] = {
 	{ "GET", "tenants", APIKEY_SCOPE_READ, tenants_list },
 	{ "POST", "tenants", APIKEY_SCOPE_WRITE, tenant_post },
 	{ "GET", "tenants/{id}", APIKEY_SCOPE_READ, tenant_get },
+	{ "PATCH", "tenants/{id}/licence", APIKEY_SCOPE_WRITE, licence_patch },
 	{ "POST", "tenants/{id}/suspend", APIKEY_SCOPE_WRITE, suspend_post },
 	{ "POST", "tenants/{id}/resume", APIKEY_SCOPE_WRITE, resume_post },
 	{ "DELETE", "tenants/{id}/trial-keys", APIKEY_SCOPE_WRITE, trial_keys_delete },

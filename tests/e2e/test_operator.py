@@ -7,7 +7,10 @@
 - The operator API at /operator/api/v1/ (every answer validated against its own OpenAPI
   document): tenants list with licence and usage, create (201, 409 when it exists, 400
   for a bad id), get (404 for an unknown one), suspend/resume (409 when already so),
-  delete a trial's API keys, list the monthly reports that lie in DIR/reports/T/YYYY-MM.
+  licence (PATCH: seats, device seats, trial's last day, unlicensed; bad values 400 naming
+  the field, nothing changed), delete a trial's API keys, list the monthly reports that
+  lie in DIR/reports/T/YYYY-MM.  A trial whose last day has passed closes the tenant as a
+  suspension does (login page, OIDC token 403 saying the trial ended) until it is paid.
   No answer holds a password hash, a seed, a sealed key or a key string.
 - Keys do not cross: an operator key at a tenant's API is 401, a tenant key at the
   operator API is 401; a read key cannot write (403).
@@ -94,7 +97,7 @@ def part_api(srv, c, rkey):
     items = c.all_items("tenants")
     ids = {i["id"]: i for i in items}
     t.ok(set(ids) == {"default", "acme"}, "list: every tenant", list(ids))
-    t.eq(ids["acme"]["usage"], {"users": 1, "operators": 0, "disabled": 1},
+    t.eq(ids["acme"]["usage"], {"users": 1, "operators": 0, "disabled": 1, "cert_holders": 0},
          "list: acme's usage")
     no_secrets(str(items), "list")
     r = c.call("GET", "tenants/acme")
@@ -123,6 +126,42 @@ def part_api(srv, c, rkey):
     t.eq(r.body["items"], [{"month": "2026-11", "file": "logins.csv"},
                            {"month": "2026-11", "file": "report.html"}],
          "reports: the month's files")
+
+
+def part_licence(srv, c):
+    r = c.call("PATCH", "tenants/acme/licence", json={"seats": 20, "device_seats": 10,
+                                                     "trial_until": "2099-12-31"})
+    t.eq(r.body["licence"], {"licensed": True, "seats": 20, "device_seats": 10,
+                             "trial_until": "2099-12-31"}, "licence: set")
+    t.eq(r.body["state"], "active", "licence: a trial that has not ended is active")
+    out = srv.cli("tenant", "show", "acme").stdout
+    t.ok("20" in out and "2099-12-31" in out, "licence: tenant show agrees", out)
+    r = c.call("PATCH", "tenants/acme/licence", json={"seats": 10}, expect=400, raw=True)
+    t.eq(r.body.get("field"), "seats", "licence: 10 seats refused naming seats")
+    r = c.call("PATCH", "tenants/acme/licence", json={"seats": "x"}, expect=400, raw=True)
+    t.eq(r.body.get("field"), "seats", "licence: a string for seats is refused")
+    r = c.call("PATCH", "tenants/acme/licence", json={"colour": 1}, expect=400, raw=True)
+    t.eq(c.call("GET", "tenants/acme").body["licence"]["seats"], 20,
+         "licence: refusals changed nothing")
+    # a trial that ended closes the tenant as a suspension does
+    r = c.call("PATCH", "tenants/acme/licence", json={"trial_until": "2020-01-31"})
+    t.eq(r.body["state"], "trial_ended", "licence: a past trial has ended")
+    r = requests.get(srv.base("acme") + "/login", verify=srv.ca, timeout=30)
+    t.ok(r.status_code == 403 and "trial" in r.text, "trial ended: the login page says so",
+         r.status_code)
+    r = requests.post(srv.base("acme") + "/oidc/token", data={"grant_type": "x"},
+                      verify=srv.ca, timeout=30)
+    t.ok(r.status_code == 403 and "trial" in r.text, "trial ended: OIDC token 403", r.text)
+    r = c.call("PATCH", "tenants/acme/licence", json={"trial_until": None})
+    t.ok(r.body["state"] == "active" and r.body["licence"]["trial_until"] is None,
+         "licence: the trial ended into a paid licence, active again")
+    r = requests.get(srv.base("acme") + "/login", verify=srv.ca, timeout=30)
+    t.eq(r.status_code, 200, "paid licence: the login page is back")
+    r = c.call("PATCH", "tenants/acme/licence", json={"unlicensed": True})
+    t.eq(r.body["licence"]["licensed"], False, "licence: unlicensed again")
+    c.call("PATCH", "tenants/nosuch/licence", json={"seats": 20}, expect=404)
+    t.ok(srv.audit_find("admin.tenant.licence", "tenant=acme", recs=srv.audit(tenant="acme")),
+         "tenant trail: admin.tenant.licence")
 
 
 def part_cross_keys(srv, c):
@@ -204,7 +243,7 @@ def part_audit(srv):
     ops = [ln.split("\t", 3) for ln in out.splitlines()]
     ev = [p[2] for p in ops if len(p) == 4]
     for e in ("operator.tenant.add", "operator.tenant.suspend", "operator.tenant.resume",
-              "operator.apikey.delete_trial", "api.call"):
+              "operator.apikey.delete_trial", "operator.tenant.licence", "api.call"):
         t.ok(e in ev, "operator trail: %s" % e)
     t.ok(any("key=ops-rw" in p[3] and "path=/operator/api/v1/tenants" in p[3]
              for p in ops if len(p) == 4), "operator trail: the API calls name the key")
@@ -222,6 +261,7 @@ def main():
         rkey = op_key(srv, "ops-r", "read")
         c = op_client(srv, keys)
         t.run("operator API", part_api, srv, c, rkey)
+        t.run("licence", part_licence, srv, c)
         t.run("keys do not cross", part_cross_keys, srv, c)
         t.run("suspension", part_suspend, srv, c)
         t.run("audit", part_audit, srv)
