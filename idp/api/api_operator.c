@@ -100,19 +100,71 @@ tenant_get(struct api_call *c)
 	}
 }
 
+/* An integer member of the body into *v (given: whether it was there): 0, or -1 (400). */
+static int
+body_int(struct api_call *c, const char *field, int *given, int64_t *v)
+{
+	json_t *n = c->body ? json_object_get(c->body, field) : NULL;
+
+	*given = n != NULL;
+	if (n && !json_is_integer(n)) {
+		api_error(c, 400, "invalid_request", field, "%s is a number", field);
+		return -1;
+	}
+	*v = n ? (int64_t)json_integer_value(n) : 0;
+	return 0;
+}
+
+/*
+ * The licence members of the body (a null trial_until ends the trial; the caller
+ * refuses members it does not take): 0, or -1 (400).
+ */
+static int
+licence_members(struct api_call *c, struct admin_licence_set *s)
+{
+	json_t *trial = c->body ? json_object_get(c->body, "trial_until") : NULL;
+
+	if (body_int(c, "seats", &s->seats_given, &s->seats) == -1 ||
+	    body_int(c, "device_seats", &s->device_given, &s->device_seats) == -1 ||
+	    api_get_bool(c, "unlicensed", 0, &s->unlicensed) == -1 ||
+	    api_get_bool(c, "force", 0, &s->force) == -1)
+		return -1;
+	if (json_is_null(trial)) {
+		s->no_trial = 1;
+		return 0;
+	}
+	return api_get_str(c, "trial_until", 0, 10, &s->trial_until);
+}
+
+static int
+licence_body(struct api_call *c, struct admin_licence_set *s)
+{
+	static const char *const allowed[] = { "seats", "device_seats", "trial_until",
+		"unlicensed", "force", NULL };
+
+	return api_only_fields(c, allowed) == -1 ? -1 : licence_members(c, s);
+}
+
 static void
 tenant_post(struct api_call *c)
 {
-	static const char *const allowed[] = { "id", "name", "ca_key", NULL };
+	static const char *const allowed[] = { "id", "name", "ca_key", "seats",
+		"device_seats", "trial_until", NULL };
+	struct admin_licence_set lic = { 0 };
 	const char *id, *name, *ca_key;
 	json_t *rep;
 	char *loc;
+	int licensed;
 
 	if (api_only_fields(c, allowed) == -1 || api_get_str(c, "id", 1, 63, &id) == -1 ||
 	    api_get_str(c, "name", 0, 128, &name) == -1 ||
-	    api_get_str(c, "ca_key", 0, 16, &ca_key) == -1)
+	    api_get_str(c, "ca_key", 0, 16, &ca_key) == -1 || licence_members(c, &lic) == -1)
 		return;
-	if (admin_operator_tenant_add(&c->adm, id, name, ca_key) == -1) {
+	/* without seats the tenant is unlicensed, as `tenant add` without --seats */
+	licensed = lic.seats_given || lic.device_given || lic.trial_until || lic.no_trial;
+	if ((licensed && admin_licence_check(&c->adm, &lic) == -1) ||
+	    admin_operator_tenant_add(&c->adm, id, name, ca_key) == -1 ||
+	    (licensed && admin_tenant_licence_set(&c->adm, id, &lic) == -1)) {
 		api_admin_error(c);
 		return;
 	}
@@ -153,42 +205,6 @@ static void
 resume_post(struct api_call *c)
 {
 	tenant_suspend(c, 0);
-}
-
-/* An integer member of the body into *v (given: whether it was there): 0, or -1 (400). */
-static int
-body_int(struct api_call *c, const char *field, int *given, int64_t *v)
-{
-	json_t *n = c->body ? json_object_get(c->body, field) : NULL;
-
-	*given = n != NULL;
-	if (n && !json_is_integer(n)) {
-		api_error(c, 400, "invalid_request", field, "%s is a number", field);
-		return -1;
-	}
-	*v = n ? (int64_t)json_integer_value(n) : 0;
-	return 0;
-}
-
-/* The licence change of the body (a null trial_until ends the trial): 0, or -1 (400). */
-static int
-licence_body(struct api_call *c, struct admin_licence_set *s)
-{
-	static const char *const allowed[] = { "seats", "device_seats", "trial_until",
-		"unlicensed", "force", NULL };
-	json_t *trial = c->body ? json_object_get(c->body, "trial_until") : NULL;
-
-	if (api_only_fields(c, allowed) == -1 ||
-	    body_int(c, "seats", &s->seats_given, &s->seats) == -1 ||
-	    body_int(c, "device_seats", &s->device_given, &s->device_seats) == -1 ||
-	    api_get_bool(c, "unlicensed", 0, &s->unlicensed) == -1 ||
-	    api_get_bool(c, "force", 0, &s->force) == -1)
-		return -1;
-	if (json_is_null(trial)) {
-		s->no_trial = 1;
-		return 0;
-	}
-	return api_get_str(c, "trial_until", 0, 10, &s->trial_until);
 }
 
 static void

@@ -5,8 +5,8 @@
   from every tenant's; `apikey list` of a tenant does not show them; certs/scim scopes
   are refused for them.
 - The operator API at /operator/api/v1/ (every answer validated against its own OpenAPI
-  document): tenants list with licence and usage, create (201, 409 when it exists, 400
-  for a bad id), get (404 for an unknown one), suspend/resume (409 when already so),
+  document): tenants list with licence and usage, create (201, licensed when seats are
+  given; 409 when it exists, 400 for a bad id or too few seats, nothing made), get (404 for an unknown one), suspend/resume (409 when already so),
   licence (PATCH: seats, device seats, trial's last day, unlicensed; bad values 400 naming
   the field, nothing changed), delete a trial's API keys, list the monthly reports that
   lie in DIR/reports/T/YYYY-MM.  A trial whose last day has passed closes the tenant as a
@@ -100,6 +100,14 @@ def part_api(srv, c, rkey):
     t.eq(ids["acme"]["usage"], {"users": 1, "operators": 0, "disabled": 1, "cert_holders": 0},
          "list: acme's usage")
     no_secrets(str(items), "list")
+    r = c.call("POST", "tenants", json={"id": "beta", "seats": 25, "device_seats": 10},
+               expect=201)
+    t.eq(r.body["licence"], {"licensed": True, "seats": 25, "device_seats": 10,
+                             "trial_until": None}, "create with seats: licensed")
+    r = c.call("POST", "tenants", json={"id": "gamma", "seats": 5}, expect=400, raw=True)
+    t.eq(r.body.get("field"), "seats", "create with 5 seats: 400 naming seats")
+    c.call("GET", "tenants/gamma", expect=404)
+    t.ok("gamma" not in srv.cli("tenant", "list").stdout, "nothing made of gamma")
     r = c.call("GET", "tenants/acme")
     t.eq(r.body["name"], "Acme KK", "get: the tenant")
     c.call("GET", "tenants/nosuch", expect=404)
