@@ -136,6 +136,11 @@ static const struct cmd_spec table[] = {
 	{ "apikey", "suspend", "NAME", 1, 1, 0, cmd_apikey_suspend, { { 0 } } },
 	{ "apikey", "resume", "NAME", 1, 1, 0, cmd_apikey_suspend, { { 0 } } },
 	{ "apikey", "delete", "NAME", 1, 1, 0, cmd_apikey_delete, { { 0 } } },
+	{ "operator", "apikey", "ACTION [NAME]", 1, 2, CMD_ANY_TENANT, cmd_operator_apikey, {
+		{ "--scope", OPT_VALUE, "read[,write]", NULL, 0 },
+		{ "--expires", OPT_VALUE, "DURATION", NULL, 0 } } },
+	{ "tenant", "suspend", "T", 1, 1, CMD_ANY_TENANT, cmd_tenant_suspend, { { 0 } } },
+	{ "tenant", "resume", "T", 1, 1, CMD_ANY_TENANT, cmd_tenant_suspend, { { 0 } } },
 	{ "cert", "issue", "USER", 1, 1, CMD_CA, cmd_cert_issue, {
 		{ "--label", OPT_VALUE, "LABEL", NULL, 1 }, OUT_FILE,
 		{ "--csr", OPT_VALUE, "FILE.csr", NULL, 0 }, PW_STDIN,
@@ -180,8 +185,10 @@ static const struct cmd_spec table[] = {
 		{ "--app", OPT_VALUE, "A", NULL, 0 },
 		{ "--since", OPT_VALUE, "WHEN", NULL, 0 },
 		{ "--until", OPT_VALUE, "WHEN", NULL, 0 },
-		{ "--json", OPT_FLAG, NULL, NULL, 0 } } },
-	{ "audit", "verify", NULL, 0, 0, 0, cmd_audit_verify, { { 0 } } },
+		{ "--json", OPT_FLAG, NULL, NULL, 0 },
+		{ "--operator", OPT_FLAG, NULL, NULL, 0 } } },
+	{ "audit", "verify", NULL, 0, 0, 0, cmd_audit_verify, {
+		{ "--operator", OPT_FLAG, NULL, NULL, 0 } } },
 	{ "backup", NULL, "PATH", 1, 1, CMD_ANY_TENANT, cmd_backup, { { 0 } } },
 	{ "restore", NULL, "FROM", 1, 1, CMD_NO_DIR, cmd_restore, { { 0 } } },
 };

@@ -59,6 +59,8 @@ cmd_audit_list(struct cli *c)
 	if (opt(c, "--until") && admin_audit_when(opt(c, "--until"), &f.until) == -1)
 		return usage_fail(c, "--until takes a duration such as 30m, 8h or 7d, or a time "
 		    "such as 2026-11-01 or 2026-11-01T09:00:00Z");
+	if (flag(c, "--operator"))	/* the operator's own trail */
+		c->adm.tenant = STORE_OPERATOR;
 	admin_audit_prepare(&c->adm, &f);
 	while ((n = admin_audit_batch(&c->adm, &f, after, BATCH, print_rec, &json, &after)) > 0)
 		;
@@ -76,6 +78,8 @@ cmd_audit_verify(struct cli *c)
 {
 	uint64_t count, bad;
 
+	if (flag(c, "--operator"))
+		c->adm.tenant = STORE_OPERATOR;
 	if (admin_audit_verify(&c->adm, &count, &bad) == -1)
 		return fail("%s", c->adm.msg);
 	printf("audit trail of %s intact\n", c->tenant);

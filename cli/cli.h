@@ -171,6 +171,9 @@ int cmd_apikey_list(struct cli *c);
 int cmd_apikey_show(struct cli *c);
 int cmd_apikey_suspend(struct cli *c);
 int cmd_apikey_delete(struct cli *c);
+/* operator.c */
+int cmd_tenant_suspend(struct cli *c);
+int cmd_operator_apikey(struct cli *c);
 int cmd_app_add_saml(struct cli *c);
 int cmd_app_add_oidc(struct cli *c);
 int cmd_app_list(struct cli *c);

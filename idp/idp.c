@@ -208,6 +208,8 @@ tenant_build(struct idp *idp, const char *id, uint64_t gen)
 	    tenant_derive_key(&idp->in, &tr, "csrf", t->csrf_key) == -1)
 		goto done;
 	t->brand = brand_load(&tr, t->path);
+	t->suspended = tr.suspended;
+	t->trial_until = tr.trial_until;
 	ok = tenant_load(idp, t) == 0;
 done:
 	store_tenant_clear(&tr);
@@ -346,4 +348,10 @@ idp_housekeeping(struct idp *idp)
 			log_info("tenant %s: audit records before the retention period pruned", *id);
 	tenants_sweep(idp, ids);
 	store_strv_free(ids);
+}
+
+const char *
+idp_tenant_closed(const struct tenant_ctx *t, int64_t now)
+{
+	return store_tenant_closed(t->suspended, t->trial_until, now);
 }

@@ -53,6 +53,8 @@ struct tenant_ctx {
 	struct devcert_ca *devca;
 	struct ruleset *rules;	/* access rules, assignments, device-required settings */
 	struct tenant_brand *brand;	/* what the pages show of the company, or NULL */
+	uint64_t suspended;	/* the operator suspended the tenant (time), or 0 */
+	uint64_t trial_until;	/* its trial ends then (s since the epoch), or 0 */
 };
 
 struct idp {
@@ -76,6 +78,11 @@ void idp_free(struct idp *idp);
 /* The current context of tenant id (a reference the caller releases), or NULL if unknown. */
 struct tenant_ctx *idp_tenant(struct idp *idp, const char *id);
 void idp_tenant_release(struct idp *idp, struct tenant_ctx *t);
+/*
+ * Why the tenant serves nothing at time now: "suspended" (by the operator), "trial_ended"
+ * (its trial ran out), or NULL when it is open.
+ */
+const char *idp_tenant_closed(const struct tenant_ctx *t, int64_t now);
 /* The tenant's app known to its protocol as key, or called name; NULL if none. */
 const struct tenant_app *tenant_app_by_key(const struct tenant_ctx *t, const char *key);
 const struct tenant_app *tenant_app_by_name(const struct tenant_ctx *t, const char *name);

@@ -192,6 +192,18 @@ enum {
  */
 int store_tenant_change(struct store *st, const char *id, const struct tenant *in,
     uint64_t pw_min_len, unsigned clear, const struct audit_entry *ae, const char **errstr);
+/*
+ * Suspend the tenant (when: the time of the suspension) or resume it (when 0), with the
+ * audit entry ae in one commit; a suspension ends every SSO session of the tenant with its
+ * OIDC grants (how many in *ended_r, may be NULL).  1 changed, 0 no such tenant, -1 *errstr.
+ */
+int store_tenant_suspend(struct store *st, const char *id, uint64_t when,
+    const struct audit_entry *ae, int *ended_r, const char **errstr);
+/*
+ * Why a tenant with these members serves nothing at time now: "suspended" (by the
+ * operator), "trial_ended" (now at or past trial_until), or NULL when it is open.
+ */
+const char *store_tenant_closed(uint64_t suspended, uint64_t trial_until, int64_t now);
 /* The generation counter changes whenever apps or keys of the tenant change. */
 int store_tenant_generation(struct store *st, const char *id, uint64_t *gen_r);
 void store_tenant_clear(struct tenant *t);

@@ -152,6 +152,8 @@ void skey_add_folded(struct store_key *k, const char *s);
 
 /* End every SSO session of the user with this id; how many, or -1 (store_session.c). */
 int stx_end_user_sessions(struct store_txn *t, const char *tenant, const char *user_id);
+/* Every SSO session of the tenant and their OIDC grants (a suspension): how many, or -1. */
+int stx_end_tenant_sessions(struct store_txn *t, const char *tenant);
 /* The same except the session keep (NULL: none kept). */
 int stx_end_user_sessions_except(struct store_txn *t, const char *tenant, const char *user_id,
     const unsigned char *keep);

@@ -209,8 +209,10 @@ licence_tx(struct store_txn *t, void *arg)
 	snprintf(extra, sizeof(extra), "in_use=%llu holders=%llu%s",
 	    (unsigned long long)op->use->users, (unsigned long long)op->use->cert_holders,
 	    below_use(op->in, op->use) ? " over=yes" : "");
+	/* the daemon's context of the tenant carries the trial's end: reload it */
 	if (stx_put_rec(t, DB_TENANTS, &k, store_tenant_fields, &rec, 0) != 0 ||
-	    stx_audit_entry(t, op->tenant, op->ae, extra, &op->full) < 0)
+	    stx_audit_entry(t, op->tenant, op->ae, extra, &op->full) < 0 ||
+	    stx_bump_generation(t, op->tenant) != 0)
 		rc = -1;
 done:
 	store_tenant_clear(&rec);

@@ -1066,3 +1066,32 @@ stx_session_sps_drop(struct store_txn *t, const char *tenant, const char *entity
 	skey_prefix(&k);
 	return stx_iter_del(t, DB_SESSION_SPS, &k, sps_drop_cb, &d) < 0 ? -1 : d.n;
 }
+
+/* Every SSO session of the tenant with its OIDC grants (a suspension): how many, or -1. */
+static int
+end_all_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct end_sessions *es = arg;
+	const unsigned char *hash = (const unsigned char *)key + klen - 32;
+
+	(void)val, (void)vlen;
+	if (klen < es->prefix_len + 32)
+		return 0;
+	if (stx_session_delete(es->t, es->tenant, NULL, hash) < 0 ||
+	    stx_revoke_session_grants(es->t, es->tenant, hash) < 0)
+		return -1;
+	es->n++;
+	return 2;
+}
+
+int
+stx_end_tenant_sessions(struct store_txn *t, const char *tenant)
+{
+	struct end_sessions es = { .t = t, .tenant = tenant };
+	struct store_key k;
+
+	skey_init(&k, tenant);
+	skey_prefix(&k);
+	es.prefix_len = k.len;
+	return stx_iter_del(t, DB_USER_SESSIONS, &k, end_all_cb, &es) < 0 ? -1 : es.n;
+}

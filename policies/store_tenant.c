@@ -382,6 +382,68 @@ store_tenant_generation(struct store *st, const char *id, uint64_t *gen_r)
 	return rc < 0 ? -1 : 0;
 }
 
+/* ---- suspension ---- */
+
+const char *
+store_tenant_closed(uint64_t suspended, uint64_t trial_until, int64_t now)
+{
+	if (suspended)
+		return "suspended";
+	if (trial_until && now >= (int64_t)trial_until)
+		return "trial_ended";
+	return NULL;
+}
+
+struct suspend_op {
+	const char *id;
+	uint64_t when;
+	const struct audit_entry *ae;
+	struct audit_entry full;
+	int ended;
+};
+
+static int
+suspend_tx(struct store_txn *t, void *arg)
+{
+	struct suspend_op *op = arg;
+	struct tenant cur = { 0 };
+	struct store_key k;
+	char extra[40];
+	int rc;
+
+	skey_init(&k, "");
+	skey_add(&k, op->id);
+	if ((rc = stx_get_rec(t, DB_TENANTS, &k, store_tenant_fields, &cur)) != 1)
+		return rc;
+	cur.suspended = op->when;
+	rc = stx_put_rec(t, DB_TENANTS, &k, store_tenant_fields, &cur, 0);
+	store_tenant_clear(&cur);
+	if (rc != 0)
+		return -1;
+	op->ended = op->when ? stx_end_tenant_sessions(t, op->id) : 0;
+	snprintf(extra, sizeof(extra), "sessions_ended=%d", op->ended);
+	if (op->ended < 0 || stx_audit_entry(t, op->id, op->ae, extra, &op->full) < 0)
+		return -1;
+	/* the daemon reloads the tenant's context, which carries the suspension */
+	return stx_bump_generation(t, op->id) == 0 ? 1 : -1;
+}
+
+int
+store_tenant_suspend(struct store *st, const char *id, uint64_t when,
+    const struct audit_entry *ae, int *ended_r, const char **errstr)
+{
+	struct suspend_op op = { .id = id, .when = when, .ae = ae };
+	int rc = store_run(st, 1, suspend_tx, &op);
+
+	if (rc < 0)
+		*errstr = rc == STORE_FULL ? "database full" : "cannot store the tenant";
+	else if (rc == 1)
+		audit_entry_done(&op.full, id);
+	if (ended_r)
+		*ended_r = rc == 1 ? op.ended : 0;
+	return rc < 0 ? -1 : rc;
+}
+
 /* ---- signing keys ---- */
 
 struct key_op {

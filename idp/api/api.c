@@ -96,15 +96,15 @@ pattern_params(const char *pattern)
  * (GET users/import is the user called import).
  */
 static const struct api_route *
-find_route(const char *method, const char *path, char params[][API_SEGMENT_MAX + 1],
-    int *path_known, char *allow, size_t allow_len)
+find_route(const struct api_route *const *routes, const char *method, const char *path,
+    char params[][API_SEGMENT_MAX + 1], int *path_known, char *allow, size_t allow_len)
 {
 	const struct api_route *found = NULL;
 	int fewest = API_PARAMS_MAX + 1, best = API_PARAMS_MAX + 1, n;
 
 	*path_known = 0;
 	allow[0] = '\0';
-	for (const struct api_route *const *t = tables; *t; t++)
+	for (const struct api_route *const *t = routes; *t; t++)
 		for (const struct api_route *r = *t; r->method; r++) {
 			if (!api_match(r->pattern, path, NULL))
 				continue;
@@ -356,12 +356,24 @@ call_init(struct api_call *c, struct idp *idp, struct tenant_ctx *t, struct http
 	c->adm.ca = idp->ca;
 	c->adm.ca_lock = &idp->ca_lock;
 	c->adm.ip = http_client_ip(req);
+	c->tables = tables;
 }
 
 static void
 json_err(struct api_call *c, int status, const char *error, const char *detail)
 {
 	api_error(c, status, error, NULL, "%s", detail);
+}
+
+void
+api_refuse(struct http_req *req, int status, const char *error, const char *detail)
+{
+	json_t *b = json_pack("{s:s, s:s}", "error", error, "detail", detail);
+	char *s = json_dumps(b, JSON_COMPACT);
+
+	json_decref(b);
+	http_status(req, status);
+	http_body_take(req, "application/json", s, strlen(s));
 }
 
 /* Authenticate, count, and read the body (rest: the path, NULL for SCIM); 0 when the
@@ -401,8 +413,8 @@ dispatch(struct api_call *c, const char *rest)
 {
 	char allow[128];
 	int known;
-	const struct api_route *r = find_route(http_method(c->req), rest, c->param_buf, &known,
-	    allow, sizeof(allow));
+	const struct api_route *r = find_route(c->tables, http_method(c->req), rest,
+	    c->param_buf, &known, allow, sizeof(allow));
 
 	if (r == NULL && known) {
 		http_add_header(c->req, "Allow", allow);
@@ -431,11 +443,19 @@ call_free(struct api_call *c)
 void
 api_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *rest)
 {
+	api_route_tables(idp, t, req, rest, tables, api_openapi());
+}
+
+void
+api_route_tables(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *rest,
+    const struct api_route *const *routes, const json_t *doc)
+{
 	struct api_call c;
 
 	call_init(&c, idp, t, req);
+	c.tables = routes;
 	if (!strcmp(rest, "openapi.json")) {
-		api_doc_serve(&c);
+		api_doc_serve(&c, doc);
 		return;
 	}
 	if (begin(&c, json_err, rest) == 0)

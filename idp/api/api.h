@@ -72,6 +72,7 @@ struct api_call {
 	char key_name_buf[STORE_NAME_MAX + 1];
 	char actor_buf[STORE_NAME_MAX + 8];
 	void (*scim_err)(struct http_req *req, int status, const char *detail);
+	const struct api_route *const *tables;	/* the routes of this API */
 };
 
 /* ---- answers ---- */
@@ -182,7 +183,22 @@ const json_t *api_openapi(void);
 /* Every route table (NULL-terminated), for the test of the document. */
 const struct api_route *const *api_tables(void);
 
+/*
+ * The operator API (api_operator.c): /operator/api/v1/REST, keys of STORE_OPERATOR, its
+ * own routes and OpenAPI document.
+ */
+void api_operator_route(struct idp *idp, struct http_req *req, const char *rest);
+/* The operator API's document (borrowed), and its route tables, for the test. */
+const json_t *api_operator_openapi(void);
+const struct api_route *const *api_operator_tables(void);
+
 /* The SCIM server (scim.c): /t/TENANT/scim/v2/REST. */
 void scim_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *rest);
+/*
+ * Answer a request refused before any key is looked at (a suspended tenant): the API's
+ * {"error": error, "detail": detail}, or SCIM's error body.
+ */
+void api_refuse(struct http_req *req, int status, const char *error, const char *detail);
+void scim_refuse(struct http_req *req, int status, const char *detail);
 
 #endif

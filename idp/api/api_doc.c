@@ -79,9 +79,15 @@ merge(json_t *doc, json_t *frag)
 json_t *
 api_doc_build(const char **errstr)
 {
-	json_t *doc = load("base.json", errstr);
+	return api_doc_assemble("base.json", fragments, errstr);
+}
 
-	for (const char *const *f = fragments; doc && *f; f++) {
+json_t *
+api_doc_assemble(const char *base, const char *const *names, const char **errstr)
+{
+	json_t *doc = load(base, errstr);
+
+	for (const char *const *f = names; doc && *f; f++) {
 		json_t *frag = load(*f, errstr);
 		if (frag == NULL || merge(doc, frag) == -1) {
 			if (frag)
@@ -114,9 +120,8 @@ api_openapi(void)
 }
 
 void
-api_doc_serve(struct api_call *c)
+api_doc_serve(struct api_call *c, const json_t *doc)
 {
-	const json_t *doc = api_openapi();
 	json_t *copy;
 	char *url;
 

@@ -56,6 +56,12 @@ reply_req(struct http_req *req, int status, json_t *body)
 }
 
 void
+scim_refuse(struct http_req *req, int status, const char *detail)
+{
+	reply_req(req, status, error_body(status, NULL, detail));
+}
+
+void
 scim_reply(struct api_call *c, int status, json_t *body)
 {
 	reply_req(c->req, status, body);

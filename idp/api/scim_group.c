@@ -181,7 +181,7 @@ collect_id(const void *rec, void *arg)
 static int
 group_ids(const struct api_call *c, const char *name, json_t *ids)
 {
-	struct grouprec g;
+	struct grouprec g = { 0 };	/* cleared below also when no name was looked up */
 	int rc;
 
 	rc = name ? store_group_get(store_of(c), c->t->id, name, &g) : 0;

@@ -185,13 +185,46 @@ program_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const
 	return 1;
 }
 
+/*
+ * A tenant the operator suspended, or whose trial ended, answers every route but its
+ * brand with that, in the route's own form (page, the API's JSON, SCIM's, a protocol's).
+ */
+static int
+closed_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *rest)
+{
+	const char *why = idp_tenant_closed(t, clock_now()), *detail;
+	const struct protocol *p = NULL;
+	const struct protocol_route *r;
+	int suspended;
+
+	if (why == NULL || !strcmp(rest, "brand.css") || !strcmp(rest, "logo"))
+		return 0;
+	suspended = !strcmp(why, "suspended");
+	detail = suspended ? "the service of this organisation is suspended" :
+	    "the trial of this organisation has ended";
+	audit_event(idp->in.store, t->id, "request.reject", "path", http_path(req), "ip",
+	    http_client_ip(req), "reason", why, NULL);
+	if (!strcmp(rest, "api/v1") || !strncmp(rest, "api/v1/", 7))
+		api_refuse(req, 403, suspended ? "tenant_suspended" : "trial_ended", detail);
+	else if (!strcmp(rest, "scim/v2") || !strncmp(rest, "scim/v2/", 8))
+		scim_refuse(req, 403, detail);
+	else if ((r = protocol_route(rest, &p)) && r->json)
+		p->json_error(req, 403, detail);
+	else
+		page_error(idp->pages, req, 403, suspended ? "error_tenant_suspended" :
+		    "error_trial_ended", NULL);
+	return 1;
+}
+
 static void
 tenant_route(struct idp *idp, struct tenant_ctx *t, struct http_req *req, const char *rest)
 {
 	const struct protocol *p = NULL;
 	const struct protocol_route *r = protocol_route(rest, &p);
 
-	if (program_route(idp, t, req, rest)) {
+	if (closed_route(idp, t, req, rest)) {
+		return;
+	} else if (program_route(idp, t, req, rest)) {
 		return;
 	} else if (!is_get(req) && !is_post(req)) {
 		page_error(idp->pages, req, 405, "error_method", NULL);
@@ -308,6 +341,10 @@ idp_handle(struct http_req *req, void *arg)
 
 	if (route_common(idp, req))
 		return;
+	if (!strcmp(path, "/operator/api/v1") || !strncmp(path, "/operator/api/v1/", 17)) {
+		api_operator_route(idp, req, path[16] ? path + 17 : "");
+		return;
+	}
 	/* PUT, PATCH and DELETE reach only the admin API and SCIM (tenant_route). */
 	if (!is_get(req) && !is_post(req) && strncmp(path, "/t/", 3) != 0) {
 		page_error(idp->pages, req, 405, "error_method", NULL);

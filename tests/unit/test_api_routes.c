@@ -52,20 +52,16 @@ lower(const char *s, char *out, size_t n)
 	out[i] = '\0';
 }
 
-/* Every route has a documented operation with an operationId, responses and security. */
+/* Every route of tables has a documented operation with an operationId, responses, security. */
 static void
-test_routes_documented(void **state)
+check_documented(const json_t *doc, const struct api_route *const *tables)
 {
-	const char *err = NULL;
-	json_t *doc = api_doc_build(&err), *paths;
+	const json_t *paths;
 	char path[300], m[16];
 
-	(void)state;
-	if (doc == NULL)
-		fail_msg("document: %s", err);
 	assert_string_equal(json_string_value(json_object_get(doc, "openapi")), "3.1.0");
 	paths = json_object_get(doc, "paths");
-	for (const struct api_route *const *t = api_tables(); *t; t++) {
+	for (const struct api_route *const *t = tables; *t; t++) {
 		for (const struct api_route *r = *t; r->method; r++) {
 			json_t *op;
 			snprintf(path, sizeof(path), "/%s", r->pattern);
@@ -82,36 +78,74 @@ test_routes_documented(void **state)
 			assert_non_null(r->fn);
 		}
 	}
+}
+
+static void
+test_routes_documented(void **state)
+{
+	const char *err = NULL;
+	json_t *doc = api_doc_build(&err);
+
+	(void)state;
+	if (doc == NULL)
+		fail_msg("document: %s", err);
+	check_documented(doc, api_tables());
 	json_decref(doc);
 }
 
 static int
-has_route(const char *method, const char *path)
+has_route(const struct api_route *const *tables, const char *method, const char *path)
 {
-	for (const struct api_route *const *t = api_tables(); *t; t++)
+	for (const struct api_route *const *t = tables; *t; t++)
 		for (const struct api_route *r = *t; r->method; r++)
 			if (!strcasecmp(r->method, method) && !strcmp(r->pattern, path + 1))
 				return 1;
 	return 0;
 }
 
-/* Every documented operation has a route. */
+/* Every documented operation has a route of tables. */
 static void
-test_document_routed(void **state)
+check_routed(const json_t *doc, const struct api_route *const *tables)
 {
 	static const char *const methods[] = { "get", "post", "put", "patch", "delete", "head",
 		"options", "trace", NULL };
-	const char *err = NULL, *path;
-	json_t *doc = api_doc_build(&err), *item;
+	const char *path;
+	json_t *item;
+
+	json_object_foreach((json_t *)json_object_get(doc, "paths"), path, item) {
+		for (const char *const *m = methods; *m; m++)
+			if (json_object_get(item, *m) && !has_route(tables, *m, path))
+				fail_msg("%s %s is documented but has no route", *m, path);
+	}
+}
+
+static void
+test_document_routed(void **state)
+{
+	const char *err = NULL;
+	json_t *doc = api_doc_build(&err);
 
 	(void)state;
 	assert_non_null(doc);
-	json_object_foreach(json_object_get(doc, "paths"), path, item) {
-		for (const char *const *m = methods; *m; m++)
-			if (json_object_get(item, *m) && !has_route(*m, path))
-				fail_msg("%s %s is documented but has no route", *m, path);
-	}
+	check_routed(doc, api_tables());
 	json_decref(doc);
+}
+
+/* The operator API (api_operator.c) against its own document, and neither leaks into the other. */
+static void
+test_operator_documented(void **state)
+{
+	const json_t *doc = api_operator_openapi();
+	const char *err = NULL;
+	json_t *tenant_doc = api_doc_build(&err);
+
+	(void)state;
+	assert_non_null(doc);
+	check_documented(doc, api_operator_tables());
+	check_routed(doc, api_operator_tables());
+	assert_null(json_object_get(json_object_get(tenant_doc, "paths"), "/tenants"));
+	assert_null(json_object_get(json_object_get(doc, "paths"), "/users"));
+	json_decref(tenant_doc);
 }
 
 int
@@ -121,6 +155,7 @@ main(void)
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_routes_documented),
 		cmocka_unit_test(test_document_routed),
+		cmocka_unit_test(test_operator_documented),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1190,12 +1190,41 @@ test_store_backup(void **state)
 	store_close(copy.st);
 }
 
+/* When a tenant is closed: suspended wins; a trial ends at its second, not before. */
+static void
+test_store_tenant_closed(void **state)
+{
+	static const struct {
+		uint64_t suspended, trial_until;
+		int64_t now;
+		const char *want;
+	} cases[] = {
+		{ 0, 0, T0, NULL },
+		{ T0, 0, T0, "suspended" },
+		{ T0, T0 + 10, T0, "suspended" },
+		{ 0, T0 + 10, T0 + 9, NULL },
+		{ 0, T0 + 10, T0 + 10, "trial_ended" },
+		{ 0, T0 + 10, T0 + 11, "trial_ended" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		const char *got = store_tenant_closed(cases[i].suspended, cases[i].trial_until,
+		    cases[i].now);
+		if (cases[i].want == NULL)
+			assert_null(got);
+		else
+			assert_string_equal(got, cases[i].want);
+	}
+}
+
 int
 main(void)
 {
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store_valid_name),
+		cmocka_unit_test(test_store_tenant_closed),
 		TEST(test_store_reopen_keeps_data),
 		TEST(test_store_schema_version_checked),
 		TEST(test_store_tenants),

@@ -638,6 +638,56 @@ test_store_session_sso_concurrent_replay(void **state)
 	assert_int_equal(session_sp_count(fx, "cookie"), 1);
 }
 
+/*
+ * Suspending a tenant ends every SSO session of it and none of another tenant's, in the
+ * commit that records the suspension (with the count) and moves the generation; resuming
+ * ends nothing; an unknown tenant is 0.
+ */
+static void
+test_store_session_tenant_suspend(void **state)
+{
+	struct fx *fx = *state;
+	struct tenant t = { .id = T, .name = T, .created = T0 }, got;
+	struct session other = { .user = "u1", .methods = "pwd", .created = T0,
+		.last_seen = T0, .authn_instant = T0, .expires = T0 + 3600 };
+	struct audit_entry ae;
+	const char *err = NULL;
+	unsigned char h[32];
+	uint64_t gen;
+	char *audit;
+	int ended = -1;
+
+	assert_int_equal(store_tenant_add(fx->st, &t, &err), 0);
+	add_user(fx, T, "alice", NULL);
+	add_user(fx, T, "bob", NULL);
+	add_session(fx, "c1", "alice", T0, T0 + 3600);
+	add_session(fx, "c2", "alice", T0, T0 + 3600);
+	add_session(fx, "c3", "bob", T0, T0 + 3600);
+	hash_of("c4", h);
+	assert_int_equal(store_session_add(fx->st, "other", h, &other), 0);
+	gen = fx_generation(fx, T);
+	audit_entry_make(&ae, "operator.tenant.suspend", "tenant", T, NULL);
+	assert_int_equal(store_tenant_suspend(fx->st, T, T0 + 5, &ae, &ended, &err), 1);
+	assert_int_equal(ended, 3);
+	assert_int_equal(session_exists(fx, "c1") + session_exists(fx, "c2") +
+	    session_exists(fx, "c3"), 0);
+	assert_int_equal(store_session_get(fx->st, "other", h, &other), 1);
+	store_session_clear(&other);
+	assert_int_equal(store_tenant_get(fx->st, T, &got), 1);
+	assert_int_equal(got.suspended, T0 + 5);
+	store_tenant_clear(&got);
+	assert_true(fx_generation(fx, T) > gen);
+	audit = fx_audit_text(fx, T);
+	assert_non_null(strstr(audit, "operator.tenant.suspend tenant=" T " sessions_ended=3"));
+	free(audit);
+	assert_int_equal(store_tenant_suspend(fx->st, T, 0, NULL, &ended, &err), 1);
+	assert_int_equal(ended, 0);
+	assert_int_equal(store_tenant_get(fx->st, T, &got), 1);
+	assert_int_equal(got.suspended, 0);
+	store_tenant_clear(&got);
+	assert_int_equal(store_tenant_suspend(fx->st, "nosuch", T0, NULL, &ended, &err), 0);
+}
+
 int
 main(void)
 {
@@ -657,6 +707,7 @@ main(void)
 		TEST(test_store_session_failure_add_concurrent),
 		TEST(test_store_session_failure_reserve_concurrent),
 		TEST(test_store_session_sso_concurrent_replay),
+		TEST(test_store_session_tenant_suspend),
 	};
 #undef TEST
 
