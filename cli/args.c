@@ -169,6 +169,11 @@ static const struct cmd_spec table[] = {
 		{ "--json", OPT_FLAG, NULL, NULL, 0 } } },
 	{ "audit", "verify", NULL, 0, 0, 0, cmd_audit_verify, { { 0 } } },
 	{ "backup", NULL, "PATH", 1, 1, CMD_ANY_TENANT, cmd_backup, { { 0 } } },
+	{ "report", NULL, NULL, 0, 0, CMD_ANY_TENANT, cmd_report, {
+		{ "--month", OPT_VALUE, "YYYY-MM", NULL, 0 },
+		{ "--out", OPT_VALUE, "DIR", NULL, 0 },
+		{ "--lang", OPT_VALUE, "LANG", "ja|en", 0 },
+		{ "--list", OPT_FLAG, NULL, NULL, 0 } } },
 };
 
 #define NCMDS (sizeof(table) / sizeof(table[0]))

@@ -70,6 +70,8 @@ struct settings {
 	int64_t smtp_timeout;		/* per message */
 	char *cracklib_dict;		/* cracklib dictionary path; NULL: its default */
 	char *saml_device_authn_context;	/* AuthnContextClassRef after a device check */
+	char *report_dir;		/* monthly reports, report_dir/T/YYYY-MM; default DIR/reports */
+	char *report_lang;		/* the language of the reports the server writes: ja, en */
 };
 
 /* Defaults, then DIR/sekishod.conf.  0, or -1 with "file:line: message" lines in err. */
