@@ -137,13 +137,14 @@ remove_report(const char *path)
 		log_warn("%s: %s", path, strerror(errno));
 }
 
+/* Remove all but the newest keep reports of a's tenant. */
 static void
-keep_newest(struct admin *a, const char *dir)
+keep_newest(struct admin *a, const char *dir, int keep)
 {
 	struct admin_report_file *list;
 	int n = admin_report_files(a, dir, a->tenant, &list);
 
-	for (int i = 0; i < n - ADMIN_REPORT_KEEP; i++) {
+	for (int i = 0; i < n - keep; i++) {
 		remove_report(list[i].path);
 		log_info("tenant %s: report of %s removed (%d are kept)", a->tenant, list[i].month,
 		    ADMIN_REPORT_KEEP);
@@ -172,7 +173,11 @@ make_dir(struct admin *a, const char *path)
 	return 0;
 }
 
-/* Write month's report into dir/T/.YYYY-MM.tmp, then rename it to dir/T/YYYY-MM. */
+/*
+ * Write month's report into dir/T/.YYYY-MM.tmp, make room (keep the newest
+ * ADMIN_REPORT_KEEP - 1), then rename it to dir/T/YYYY-MM: once the month's directory is
+ * there, its files are complete and the old reports gone.
+ */
 static int
 write_month(struct admin *a, const char *dir, const char *month, const char *lang,
     const char *final)
@@ -189,6 +194,8 @@ write_month(struct admin *a, const char *dir, const char *month, const char *lan
 		goto done;
 	rc = admin_report_write(a, &r, lang, tmp);
 	admin_report_clear(&r);
+	if (rc == 0)
+		keep_newest(a, dir, ADMIN_REPORT_KEEP - 1);
 	if (rc == 0 && rename(tmp, final) == -1)
 		rc = admin_fail(a, ADMIN_FAILED, NULL, "%s: %s", final, strerror(errno));
 done:
@@ -220,7 +227,6 @@ admin_report_due(struct admin *a, const char *dir, const char *lang)
 		goto done;
 	admin_audit_event(a, "report.write", "month", month, NULL);
 	log_info("tenant %s: report of %s written to %s", a->tenant, month, final);
-	keep_newest(a, dir);
 	rc = 1;
 done:
 	free(final);
