@@ -12,17 +12,19 @@ report.html, in English and Japanese; report.html opens in headless Chromium wit
 network request or script (a screenshot kept as a test artifact) and prints to a PDF.
 The server writes the tenant's report of November itself once its clock reaches
 1 December, once only (a restart writes nothing again), keeps the newest 13, audits it,
-and `sekisho report --list` lists them.
+and `sekisho report --list` lists them; the tenant's admins download them from the console.
 """
 import collections
 import csv
 import datetime
+import html
 import json
 import os
 import re
 import shutil
 import subprocess
 import time
+import urllib.parse
 import zoneinfo
 
 import access_common
@@ -338,6 +340,35 @@ def server_writes(srv, clock, tmp):
          "sekisho report --list: tenant and month of each report kept")
 
 
+def console(srv):
+    """The reports page of acme's console for an admin: acme's months, newest first, each
+    file a download equal to the file kept; nothing outside the report's files; a plain
+    user gets 403."""
+    srv.cli("user", "set", "alice", "--role", "admin", tenant=TENANT)
+    b, _ = login(srv, "alice")
+    r = b.get(srv.base(TENANT) + "/admin/reports")
+    kept = sorted(os.listdir(os.path.join(srv.dir, "reports", TENANT)), reverse=True)
+    t.eq(re.findall(r'data-month="([0-9-]+)"', r.text), kept,
+         "the console lists acme's reports, newest first")
+    link = re.search(r'href="([^"]+name=report\.html)"', r.text)
+    t.ok(link is not None, "with a link to each report.html")
+    got = b.get(urllib.parse.urljoin(r.url, html.unescape(link.group(1))))
+    with open(os.path.join(srv.dir, "reports", TENANT, kept[0], "report.html"), "rb") as f:
+        t.ok(got.status_code == 200 and got.content == f.read() and
+             got.headers.get("Content-Disposition", "").startswith("attachment;"),
+             "report.html downloads as it was written", got.headers)
+    for q in ("month=2026-11&name=../../../sekishod.conf", "month=../..&name=report.html",
+              "month=2026-11&name=report.html/", "month=2027-01&name=report.html"):
+        got = b.get(srv.base(TENANT) + "/admin/reports/file?" + q)
+        t.ok(got.status_code == 404 and "[general]" not in got.text and
+             "sekisho" not in got.headers.get("Content-Disposition", ""),
+             "reports/file?%s: 404, nothing served" % q)
+    b, _ = login(srv, "bob")
+    got = b.get(srv.base(TENANT) + "/admin/reports")
+    t.ok(got.status_code == 403 and "data-month" not in got.text,
+         "a plain user gets 403 for the reports")
+
+
 def main():
     tmp = st.tempfile.mkdtemp(prefix="sekisho-report-")
     clock = Clock(os.path.join(tmp, "clock"))
@@ -352,6 +383,7 @@ def main():
         t.run("sekisho report", report_cli, srv, tmp, ex)
         t.run("in a browser", browser, tmp)
         t.run("written by the server", server_writes, srv, clock, tmp)
+        t.run("in the console", console, srv)
     finally:
         srv.close()
         shutil.rmtree(tmp, ignore_errors=True)
