@@ -17,6 +17,8 @@ struct admin_user_in {
 					 * the first sign-in must set one (must_change) */
 	const char *attrs;		/* "key=value" lines, or NULL */
 	int disabled;
+	int operator;			/* the service operator's account: not billed, at most
+					 * STORE_OPERATORS_MAX per tenant */
 };
 /* Add a user; its new immutable id in *id_r when id_r is not NULL (caller frees). */
 int admin_user_add(struct admin *a, const struct admin_user_in *in, char **id_r);
@@ -37,8 +39,9 @@ int admin_user_check(struct admin *a, const struct admin_user_in *in);
 int admin_user_import_check(struct admin *a, const struct admin_user_in *in, size_t n,
     size_t *at_r);
 /*
- * The same checks, then all n users added with password (NULL: none, the first sign-in
- * sets one) in one store transaction: all of them or none.  Audited per user as
+ * The same checks, then all n users added (with their attributes, disabled or not) with
+ * password (NULL: none, the first sign-in sets one) in one store transaction: all of
+ * them or none.  Audited per user as
  * admin.user.add with via=import.  0, or -1 after admin_fail (*at_r as above).
  */
 int admin_user_import(struct admin *a, const struct admin_user_in *in, size_t n,

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "admin_licence.h"
 #include "admin_role.h"
 #include "admin_user.h"
 #include "audit.h"
@@ -29,6 +30,8 @@
 static int
 store_fail(struct admin *a, const char *what, const char *name, const char *err)
 {
+	if (admin_licence_refused(a, err) == -1)
+		return -1;
 	if (strstr(err, "email"))
 		return admin_fail(a, ADMIN_CONFLICT, "email", "%s %s: %s", what, name, err);
 	if (strstr(err, "exist") || strstr(err, "taken"))
@@ -258,12 +261,13 @@ admin_user_add_via(struct admin *a, const struct admin_user_in *in, const char *
 	u.display_name = in->display_name && *in->display_name ? (char *)in->display_name : NULL;
 	u.attrs = in->attrs ? attrs_normal(a, in->attrs) : NULL;
 	u.disabled = in->disabled != 0;
+	u.operator = in->operator != 0;
 	u.created = u.pw_changed = (uint64_t)clock_now();
 	/* Whoever first signs in (after a reset link) chooses the password. */
 	u.must_change = u.pwhash == NULL;
 	admin_audit(a, &ae, "admin.user.add", "user", u.name, "email", u.email, "must_change",
 	    u.must_change && !via ? "on" : NULL, "disabled", u.disabled ? "on" : NULL, "via", via,
-	    NULL);
+	    "operator", u.operator ? "on" : NULL, NULL);
 	if (store_user_add(a->in->store, a->tenant, &u, &ae, &err) == -1)
 		store_fail(a, "user", in->name, err);
 	else
@@ -350,12 +354,15 @@ admin_user_import_check(struct admin *a, const struct admin_user_in *in, size_t 
 	return 0;
 }
 
-/* The store record of in with the hash h (borrowed members but the new id). */
+/* The store record of in with the hash h (borrowed members but the new id and attrs). */
 static void
-import_record(const struct admin_user_in *in, char *h, uint64_t now, struct user *u)
+import_record(struct admin *a, const struct admin_user_in *in, char *h, uint64_t now,
+    struct user *u)
 {
 	memset(u, 0, sizeof(*u));
 	u->id = store_new_id();
+	u->attrs = in->attrs ? attrs_normal(a, in->attrs) : NULL;	/* checked already */
+	u->disabled = in->disabled != 0;
 	u->name = (char *)in->name;
 	u->email = (char *)in->email;
 	u->display_name = in->display_name && *in->display_name ? (char *)in->display_name :
@@ -384,14 +391,16 @@ admin_user_import(struct admin *a, const struct admin_user_in *in, size_t n,
 	u = xcalloc(n ? n : 1, sizeof(*u));
 	ae = xcalloc(n ? n : 1, sizeof(*ae));
 	for (size_t i = 0; i < n; i++) {
-		import_record(&in[i], h, (uint64_t)clock_now(), &u[i]);
+		import_record(a, &in[i], h, (uint64_t)clock_now(), &u[i]);
 		admin_audit(a, &ae[i], "admin.user.add", "user", u[i].name, "email", u[i].email,
 		    "via", "import", NULL);
 	}
 	if (n && store_user_add_many(a->in->store, a->tenant, u, ae, n, at_r, &err) == -1)
 		rc = store_fail(a, "user", in[*at_r].name, err);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(u[i].id);
+		free(u[i].attrs);
+	}
 	free(u);
 	free(ae);
 	freezero_str(h);
@@ -432,7 +441,8 @@ admin_user_update(struct admin *a, const char *name, const struct user_change *c
 	admin_audit(a, &ae, "admin.user.set", "user", name, "email", ch->email, "name",
 	    ch->display_name, "attrs", ch->attrs ? "changed" : NULL, "break_glass",
 	    ch->break_glass, "must_change", ch->must_change, "role",
-	    ch->role ? admin_role_name(*ch->role) : NULL, NULL);
+	    ch->role ? admin_role_name(*ch->role) : NULL, "operator",
+	    ch->operator ? (*ch->operator ? "on" : "off") : NULL, NULL);
 	rc = store_user_update(a->in->store, a->tenant, name, &c, &ae, &err);
 	free(attrs);
 	if (rc == -1)
@@ -461,11 +471,14 @@ int
 admin_user_set_disabled(struct admin *a, const char *name, int disabled)
 {
 	struct audit_entry ae;
+	const char *err = "storage error";
 	int rc;
 
 	admin_audit(a, &ae, disabled ? "admin.user.disable" : "admin.user.enable", "user", name,
 	    NULL);
-	rc = store_user_set_disabled(a->in->store, a->tenant, name, disabled, &ae);
+	rc = store_user_set_disabled_err(a->in->store, a->tenant, name, disabled, &ae, &err);
+	if (rc == -1 && admin_licence_refused(a, err) == -1)
+		return -1;
 	return rc == 1 ? 0 : lookup_fail(a, name, rc);
 }
 

@@ -476,6 +476,13 @@ do_issue(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 		rp->limit = 1;
 		goto done;
 	}
+	/* The same for the licence's device seats (a user's first active certificate). */
+	if (active == 0 && store_device_seat_full(st, rq->tenant, now) == 1 &&
+	    store_licence_refusal(st, rq->tenant, store_err_device_seats, now, msg, sizeof(msg))) {
+		fail(rp, msg);
+		rp->limit = 1;
+		goto done;
+	}
 	key = rq->csr ? ca_csr_public_key(rq->csr, strlen(rq->csr), &errstr) :
 	    ca_device_key(&errstr);
 	if (key == NULL) {
@@ -506,7 +513,10 @@ do_issue(struct casvc *s, const struct ca_request *rq, struct ca_reply *rp)
 	    rq->sudo_user, "ip", rq->ip, NULL);
 	/* Nothing leaves this process unless the record committed under the cap. */
 	if (store_cert_add(st, rq->tenant, &c, now, STORE_CERT_CAP, &ae, &errstr) == -1) {
-		if (strstr(errstr, "limit")) {
+		if (store_licence_refusal(st, rq->tenant, errstr, now, msg, sizeof(msg))) {
+			fail(rp, msg);
+			rp->limit = 1;
+		} else if (strstr(errstr, "limit")) {
 			snprintf(msg, sizeof(msg), "user %s already has %d active device "
 			    "certificates (the limit is %d): revoke one first", u.name,
 			    STORE_CERT_CAP, STORE_CERT_CAP);

@@ -22,6 +22,9 @@
 #define USER_OPT { "--user", OPT_VALUE, "U", NULL, 0 }
 #define GROUP_OPT { "--group", OPT_VALUE, "G", NULL, 0 }
 #define BEFORE_OPT(required) { "--before", OPT_VALUE, "OTHER", NULL, required }
+#define SEATS { "--seats", OPT_VALUE, "N", NULL, 0 }
+#define DEVICE_SEATS { "--device-seats", OPT_VALUE, "M", NULL, 0 }
+#define TRIAL { "--trial-until", OPT_VALUE, "YYYY-MM-DD", NULL, 0 }
 #define REASONS "unspecified|keyCompromise|affiliationChanged|superseded|" \
 	"cessationOfOperation|privilegeWithdrawn"
 
@@ -31,7 +34,7 @@ static const struct cmd_spec table[] = {
 		{ "--listen", OPT_VALUE, "ADDR:PORT", NULL, 0 } } },
 	{ "help", NULL, "[COMMAND [SUBCOMMAND]]", 0, 2, CMD_NO_DIR, cmd_help, { { 0 } } },
 	{ "tenant", "add", "T", 1, 1, CMD_CA | CMD_ANY_TENANT, cmd_tenant_add, {
-		{ "--name", OPT_VALUE, "NAME", NULL, 0 }, CA_KEY } },
+		{ "--name", OPT_VALUE, "NAME", NULL, 0 }, CA_KEY, SEATS, DEVICE_SEATS, TRIAL } },
 	{ "tenant", "ca", "T", 1, 1, CMD_CA | CMD_ANY_TENANT, cmd_tenant_ca, { CA_KEY } },
 	{ "tenant", "list", NULL, 0, 0, CMD_ANY_TENANT, cmd_tenant_list, { { 0 } } },
 	{ "tenant", "set", "T", 1, 1, CMD_ANY_TENANT, cmd_tenant_set, {
@@ -45,10 +48,19 @@ static const struct cmd_spec table[] = {
 		{ "--color", OPT_VALUE, "#RGB|#RRGGBB", NULL, 0 },
 		{ "--no-color", OPT_FLAG, NULL, NULL, 0 },
 		{ "--help-url", OPT_VALUE, "https://...|mailto:...", NULL, 0 },
-		{ "--no-help-url", OPT_FLAG, NULL, NULL, 0 } } },
+		{ "--no-help-url", OPT_FLAG, NULL, NULL, 0 }, SEATS, DEVICE_SEATS, TRIAL,
+		{ "--no-trial", OPT_FLAG, NULL, NULL, 0 }, { "--force", OPT_FLAG, NULL, NULL, 0 },
+		{ "--unlicensed", OPT_FLAG, NULL, NULL, 0 } } },
+	{ "tenant", "show", "T", 1, 1, CMD_ANY_TENANT, cmd_tenant_show, { { 0 } } },
+	{ "tenant", "erase", "T", 1, 1, CMD_ANY_TENANT, cmd_tenant_erase, {
+		{ "--confirm", OPT_VALUE, "T", NULL, 1 } } },
+	{ "tenant", "export", "T", 1, 1, CMD_ANY_TENANT, cmd_tenant_export, { OUT_FILE } },
+	{ "tenant", "import", "FILE", 1, 1, CMD_CA | CMD_ANY_TENANT, cmd_tenant_import, {
+		{ "--as", OPT_VALUE, "T", NULL, 0 } } },
 	{ "user", "add", "NAME", 1, 1, 0, cmd_user_add, {
 		{ "--email", OPT_VALUE, "E", NULL, 0 },
-		{ "--name", OPT_VALUE, "DISPLAY", NULL, 0 }, PW_STDIN, ASK_PW } },
+		{ "--name", OPT_VALUE, "DISPLAY", NULL, 0 }, PW_STDIN, ASK_PW,
+		{ "--operator", OPT_FLAG, NULL, NULL, 0 } } },
 	{ "user", "list", NULL, 0, 0, 0, cmd_user_list, { { 0 } } },
 	{ "user", "disable", "NAME", 1, 1, 0, cmd_user_enable, { { 0 } } },
 	{ "user", "enable", "NAME", 1, 1, 0, cmd_user_enable, { { 0 } } },
@@ -61,7 +73,9 @@ static const struct cmd_spec table[] = {
 		{ "--attr", OPT_LIST, "KEY=VALUE", NULL, 0 },
 		{ "--break-glass", OPT_VALUE, "on|off", "on|off", 0 },
 		{ "--must-change-password", OPT_VALUE, "on|off", "on|off", 0 },
-		{ "--role", OPT_VALUE, "ROLE", "user|helpdesk|admin", 0 } } },
+		{ "--role", OPT_VALUE, "ROLE", "user|helpdesk|admin", 0 },
+		{ "--operator", OPT_FLAG, NULL, NULL, 0 },
+		{ "--no-operator", OPT_FLAG, NULL, NULL, 0 } } },
 	{ "user", "show", "NAME", 1, 1, 0, cmd_user_show, { { 0 } } },
 	{ "user", "unlock", "NAME", 1, 1, 0, cmd_user_unlock, { { 0 } } },
 	{ "user", "otp", "add NAME", 2, 2, 0, cmd_user_otp, {
@@ -174,6 +188,7 @@ static const struct cmd_spec table[] = {
 		{ "--out", OPT_VALUE, "DIR", NULL, 0 },
 		{ "--lang", OPT_VALUE, "LANG", "ja|en", 0 },
 		{ "--list", OPT_FLAG, NULL, NULL, 0 } } },
+	{ "restore", NULL, "FROM", 1, 1, CMD_NO_DIR, cmd_restore, { { 0 } } },
 };
 
 #define NCMDS (sizeof(table) / sizeof(table[0]))

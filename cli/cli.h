@@ -18,7 +18,7 @@
 #include "instance.h"
 
 #define MAX_ARGS 64
-#define MAX_OPTS 12
+#define MAX_OPTS 18
 
 /* Exit statuses (sekisho(8), EXIT STATUS). */
 #define EXIT_FAIL 1	/* the command failed */
@@ -131,10 +131,21 @@ void cli_actor(struct ca_request *rq);
 int cmd_help(struct cli *c);
 int cmd_init(struct cli *c);
 int cmd_backup(struct cli *c);
+int cmd_restore(struct cli *c);
 int cmd_tenant_add(struct cli *c);
 int cmd_tenant_ca(struct cli *c);
+int cmd_tenant_show(struct cli *c);
+/* licence.c: whether a licence option was given; set it (tenant set), or after tenant add. */
+int cli_licence_given(struct cli *c);
+int cli_licence_set(struct cli *c, const char *id);
+int cli_licence_add(struct cli *c, const char *id);
+/* tenant add's licence options checked before the tenant is made: 0, or an exit status. */
+int cli_licence_check(struct cli *c);
 int cmd_tenant_list(struct cli *c);
 int cmd_tenant_set(struct cli *c);
+int cmd_tenant_erase(struct cli *c);
+int cmd_tenant_export(struct cli *c);
+int cmd_tenant_import(struct cli *c);
 int cmd_user_add(struct cli *c);
 int cmd_user_list(struct cli *c);
 int cmd_user_enable(struct cli *c);

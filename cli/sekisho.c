@@ -15,6 +15,7 @@
 #include "admin.h"
 #include "admin_tenant.h"
 #include "audit.h"
+#include "backup.h"
 #include "ca.h"
 #include "casvc.h"
 #include "cli.h"
@@ -92,13 +93,6 @@ slurp(const char *path, size_t max, size_t *len_r, const char **errstr)
 
 /* ---- tenant ---- */
 
-static void
-print_tenant(const void *rec, void *arg)
-{
-	const struct tenant *t = rec;
-	printf("%s\t%s\n", t->id, t->name ? t->name : "");
-}
-
 /* Ask the ca process for a CA for tenant; 0 or 1 (message printed). */
 static int
 create_ca(struct cli *c, const char *tenant, const char *keytype)
@@ -127,11 +121,16 @@ int
 cmd_tenant_add(struct cli *c)
 {
 	const char *id = arg(c, 0), *name = opt(c, "--name"), *err;
+	int rc;
 
+	if ((rc = cli_licence_check(c)) != 0)
+		return rc;
 	if (tenant_create(&c->in, id, name ? name : id, &err) == -1)
 		return fail("tenant %s: %s", id, err);
 	cli_audit_event(c, id, "admin.tenant.add", "tenant", id, "name", name, NULL);
 	printf("tenant %s added\n", id);
+	if ((rc = cli_licence_add(c, id)) != 0)
+		return rc;
 	return create_ca(c, id, opt(c, "--ca-key"));
 }
 
@@ -139,12 +138,6 @@ int
 cmd_tenant_ca(struct cli *c)
 {
 	return create_ca(c, arg(c, 0), opt(c, "--ca-key"));
-}
-
-int
-cmd_tenant_list(struct cli *c)
-{
-	return store_tenant_list(c->in.store, print_tenant, NULL) < 0;
 }
 
 /* "tenant T timezone=Z default=allow": the settings as they stand now. */
@@ -249,9 +242,15 @@ cmd_tenant_set(struct cli *c)
 	if ((rc = brand_options(c, &s, &logo)) != 0)
 		return rc;
 	brand = s.display_name || s.logo || s.color || s.help_url || s.clear;
+	if (s.timezone == NULL && s.default_effect == NULL && pwmin == NULL && !brand &&
+	    cli_licence_given(c))
+		return cli_licence_set(c, id);
+	if (cli_licence_given(c) && (s.timezone || s.default_effect || pwmin || brand))
+		return usage_fail(c, "the licence is set by a tenant set of its own");
 	if (s.timezone == NULL && s.default_effect == NULL && pwmin == NULL && !brand)
 		return usage_fail(c, "tenant set needs --timezone, --default, "
-		    "--password-min-length, --display-name, --logo, --color or --help-url");
+		    "--password-min-length, --display-name, --logo, --color, --help-url, --seats, "
+		    "--device-seats, --trial-until, --no-trial or --unlicensed");
 	if (pwmin)
 		s.password_min_length = parse_pw_min(pwmin);
 	rc = admin_tenant_set(&c->adm, id, &s) == -1 ? tenant_set_fail(c) : 0;
@@ -301,7 +300,9 @@ cmd_key_rotate(struct cli *c)
 	return 0;
 }
 
-/* ---- backup, init ---- */
+/* ---- backup, restore, init ---- */
+
+static int dir_ok(const char *dir);
 
 int
 cmd_backup(struct cli *c)
@@ -312,6 +313,40 @@ cmd_backup(struct cli *c)
 		return fail("backup to %s: %s", path, err);
 	printf("backup written to %s\n", path);
 	return 0;
+}
+
+/* Restore into a stopped DIR: only settings and master key are loaded, not the store. */
+int
+cmd_restore(struct cli *c)
+{
+	const char *from = arg(c, 0);
+	char *kept = NULL;
+	struct buf err;
+	int rc = EXIT_FAIL;
+
+	if (c->dir == NULL)
+		return usage_fail(c, "restore needs --dir DIR");
+	if (!dir_ok(c->dir))
+		return EXIT_FAIL;
+	buf_init(&err, 0);
+	if (instance_load(&c->in, c->dir, &err) == -1) {
+		fprintf(stderr, "sekisho: %s", err.data);
+		buf_free(&err);
+		return EXIT_FAIL;
+	}
+	if (backup_restore(&c->in, from, &kept, &err) == -1) {
+		fprintf(stderr, "sekisho: restore refused, nothing changed: %s", err.data);
+	} else {
+		printf("restored %s into %s/data%s%s\n", from, c->dir,
+		    kept ? "; the data it replaced is in " : "", kept ? kept : "");
+		if (instance_open_store(&c->in, &err) == 0)
+			cli_audit_event(c, STORE_OPERATOR, "store.restore", "from", from, NULL);
+		rc = 0;
+	}
+	free(kept);
+	buf_free(&err);
+	instance_close(&c->in);
+	return rc;
 }
 
 int

@@ -52,7 +52,7 @@ int
 cmd_user_add(struct cli *c)
 {
 	struct admin_user_in in = { .name = arg(c, 0), .email = opt(c, "--email"),
-		.display_name = opt(c, "--name") };
+		.display_name = opt(c, "--name"), .operator = flag(c, "--operator") };
 	char *pw, *what;
 	int rc, with_pw;
 
@@ -69,7 +69,8 @@ cmd_user_add(struct cli *c)
 	freezero_str(pw);
 	if (rc == -1)
 		return fail("%s", c->adm.msg);
-	printf("user %s added%s\n", in.name, with_pw ? "" : " (without a password: set one "
+	printf("user %s added%s%s\n", in.name, in.operator ? " (an operator account, not "
+	    "counted against the licence)" : "", with_pw ? "" : " (without a password: set one "
 	    "with sekisho user passwd, or send a link with sekisho user reset-password)");
 	return 0;
 }
@@ -364,13 +365,16 @@ cmd_user_set(struct cli *c)
 		.must_change = opt(c, "--must-change-password") };
 	struct user u;
 	char *attrs = NULL;
-	uint64_t role;
+	uint64_t role, on = 1, off = 0;
 	int rc;
 
 	if (!email && !display && !flag(c, "--attr") && !ch.break_glass && !ch.must_change &&
-	    !opt(c, "--role"))
+	    !opt(c, "--role") && !flag(c, "--operator") && !flag(c, "--no-operator"))
 		return usage_fail(c, "user set needs --email, --name, --attr, --break-glass, "
-		    "--must-change-password or --role");
+		    "--must-change-password, --role, --operator or --no-operator");
+	if (flag(c, "--operator") && flag(c, "--no-operator"))
+		return usage_fail(c, "--operator and --no-operator exclude each other");
+	ch.operator = flag(c, "--operator") ? &on : flag(c, "--no-operator") ? &off : NULL;
 	if (opt(c, "--role") && admin_user_role(&c->adm, opt(c, "--role"), &role) == -1)
 		return fail("--role %s: %s", opt(c, "--role"), c->adm.msg);
 	ch.role = opt(c, "--role") ? &role : NULL;
@@ -411,6 +415,8 @@ cmd_user_show(struct cli *c)
 	if (u.must_change)
 		printf("must_change_password=on\n");
 	printf("role=%s\n", admin_role_name(u.role));
+	if (u.operator)
+		printf("operator=on\n");
 	if (store_failure_get(c->in.store, c->tenant, "user", u.name, &f) == 1)
 		printf("failures=%llu\n", (unsigned long long)f.count);
 	if (store_user_groups(c->in.store, c->tenant, u.id, &groups) == 0)

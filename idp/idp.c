@@ -56,6 +56,12 @@ idp_init(struct idp *idp, struct instance *in, struct buf *err)
 		instance_close(&idp->in);
 		return -1;
 	}
+	if (ipnet_parse(idp->in.settings.metrics_from, &idp->metrics_from, &errstr) == -1) {
+		buf_printf(err, "metrics_from: %s\n", errstr);
+		pages_free(idp->pages);
+		instance_close(&idp->in);
+		return -1;
+	}
 	idp->pw.t_cost = (uint32_t)idp->in.settings.argon2_t_cost;
 	idp->pw.m_cost = (uint32_t)(idp->in.settings.argon2_m_cost / 1024);
 	idp->pw.parallelism = (uint32_t)idp->in.settings.argon2_parallelism;
@@ -167,7 +173,8 @@ tenant_load(struct idp *idp, struct tenant_ctx *t)
 
 	if (store_app_list(idp->in.store, t->id, add_app, t) < 0)
 		return -1;
-	qsort(t->apps, t->napps, sizeof(*t->apps), app_order);
+	if (t->napps > 1)	/* qsort(NULL, 0, ...) is undefined: a tenant without apps */
+		qsort(t->apps, t->napps, sizeof(*t->apps), app_order);
 	for (const struct protocol *const *p = protocols; *p; p++)
 		if ((*p)->tenant_load(idp, t) == -1) {
 			log_error("tenant %s: %s configuration does not load", t->id, (*p)->name);
@@ -214,15 +221,41 @@ done:
 	return t;
 }
 
+/*
+ * Let go of the loaded context of a tenant that is gone (erased): its unsealed keys are
+ * freed once the requests still using it end, not kept until the next restart.
+ */
+static void
+tenant_forget(struct idp *idp, const char *id)
+{
+	struct tenant_ctx *t = NULL, **pp;
+
+	pthread_mutex_lock(&idp->lock);
+	for (pp = &idp->tenants; *pp; pp = &(*pp)->next)
+		if (!strcmp((*pp)->id, id)) {
+			t = *pp;
+			*pp = t->next;
+			break;
+		}
+	pthread_mutex_unlock(&idp->lock);
+	if (t) {
+		log_info("tenant %s: gone, its configuration unloaded", id);
+		idp_tenant_release(idp, t);
+	}
+}
+
 struct tenant_ctx *
 idp_tenant(struct idp *idp, const char *id)
 {
 	struct tenant_ctx *t, **pp, *fresh;
 	uint64_t gen;
 
-	if (!store_valid_name(id, 63) || store_tenant_generation(idp->in.store, id, &gen) == -1 ||
-	    gen == 0)
+	if (!store_valid_name(id, 63) || store_tenant_generation(idp->in.store, id, &gen) == -1)
 		return NULL;
+	if (gen == 0) {
+		tenant_forget(idp, id);
+		return NULL;
+	}
 	pthread_mutex_lock(&idp->lock);
 	for (t = idp->tenants; t; t = t->next)
 		if (!strcmp(t->id, id) && t->generation == gen) {
@@ -295,6 +328,28 @@ reports_due(struct idp *idp, char **ids)
 	}
 }
 
+/* Forget the loaded tenants that are not among ids (the tenants that exist). */
+static void
+tenants_sweep(struct idp *idp, char **ids)
+{
+	char *gone[64];
+	size_t n = 0;
+
+	pthread_mutex_lock(&idp->lock);
+	for (struct tenant_ctx *t = idp->tenants; t && n < 64; t = t->next) {
+		char **id = ids;
+		while (*id && strcmp(*id, t->id))
+			id++;
+		if (*id == NULL)
+			gone[n++] = xstrdup(t->id);
+	}
+	pthread_mutex_unlock(&idp->lock);
+	for (size_t i = 0; i < n; i++) {
+		tenant_forget(idp, gone[i]);
+		free(gone[i]);
+	}
+}
+
 void
 idp_housekeeping(struct idp *idp)
 {
@@ -312,5 +367,6 @@ idp_housekeeping(struct idp *idp)
 		if (store_audit_prune(idp->in.store, *id, before) > 0)
 			log_info("tenant %s: audit records before the retention period pruned", *id);
 	reports_due(idp, ids);
+	tenants_sweep(idp, ids);
 	store_strv_free(ids);
 }

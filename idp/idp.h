@@ -63,6 +63,7 @@ struct idp {
 	struct tenant_ctx *tenants;
 	struct ipnet_list proxy_from;	/* may send device_proxy_header */
 	struct ipnet_list trusted;	/* trusted_proxies: may name the client */
+	struct ipnet_list metrics_from;	/* may read /metrics */
 	struct ca_client *ca;		/* the daemon's ca process (certificates over the API) */
 	pthread_mutex_t ca_lock;	/* one request at a time on ca */
 	pthread_mutex_t api_lock;	/* admin API writes, one at a time (If-Match) */

@@ -21,7 +21,13 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
+#include "audit.h"
+#include "auditfwd.h"
+#include "backup.h"
 #include "clock.h"
 #include "conf.h"
 #include "device.h"
@@ -33,6 +39,8 @@
 #include "ipc.h"
 #include "log.h"
 #include "mail.h"
+#include "metrics.h"
+#include "metrics_page.h"
 #include "pki.h"
 #include "protocol.h"
 #include "totp.h"
@@ -42,6 +50,20 @@
 #define DEFAULT_LISTEN "127.0.0.1:8443"
 
 static volatile sig_atomic_t got_term, got_hup;
+
+/*
+ * Tell systemd (Type=notify, NotifyAccess=all: the worker says READY when it serves)
+ * how the service is; nothing without NOTIFY_SOCKET or without libsystemd.
+ */
+static void
+notify(const char *state)
+{
+#ifdef HAVE_SYSTEMD
+	sd_notify(0, state);
+#else
+	(void)state;
+#endif
+}
 
 static void
 on_signal(int sig)
@@ -409,6 +431,9 @@ check_start(const char *dir, struct buf *err)
 		if (in.settings.device_listen &&
 		    check_listen(conf, "device_listen", in.settings.device_listen, err) == -1)
 			rc = -1;
+		if (in.settings.metrics_listen &&
+		    check_listen(conf, "metrics_listen", in.settings.metrics_listen, err) == -1)
+			rc = -1;
 		if (check_data(&in, conf, err) == -1)
 			rc = -1;
 		if (instance_check_ca_key(dir, &in.settings, err) == -1)
@@ -442,6 +467,7 @@ become(const char *user)
 struct listeners {
 	int fd;			/* the main listener */
 	int dfd;		/* the device-check listener, or -1 */
+	int mfd;		/* the metrics_listen listener, or -1 */
 	char *key, *cert;
 	char *dkey, *dcert;	/* the device listener's (may be the main ones) */
 	/* set for each child by spawn_missing */
@@ -504,16 +530,57 @@ ca_relink(struct idp *idp, int ctl)
 	log_info("connected to the restarted ca process");
 }
 
+/*
+ * SIGTERM or SIGHUP: stop accepting (the parent keeps the listeners, so new connections
+ * wait for the next worker), answer the requests in flight for at most timeout_s, then stop.
+ */
+static void
+drain_and_stop(struct http_server *srv[3], int64_t timeout_s)
+{
+	int n = 0, left = 0;
+
+	for (size_t i = 0; i < 3; i++)
+		n += http_inflight(srv[i]);
+	log_info("worker stopping: finishing %d request(s) in flight", n);
+	for (size_t i = 0; i < 3; i++)
+		http_drain(srv[i], 0);
+	for (size_t i = 0; i < 3; i++)
+		left += http_drain(srv[i], timeout_s * 1000);
+	if (left)
+		log_warn("worker stopping: %d request(s) cut short after %lld s", left,
+		    (long long)timeout_s);
+	for (size_t i = 0; i < 3; i++)
+		http_stop(srv[i]);
+}
+
+/* The metrics_listen server (/metrics only, TLS as the main listener), or NULL. */
+static struct http_server *
+start_metrics(struct idp *idp, const struct http_settings *main_hs, int fd)
+{
+	struct http_settings hs = *main_hs;
+	struct http_server *srv;
+	const char *errstr;
+
+	if (fd == -1)
+		return NULL;
+	hs.listen_fd = fd;
+	hs.threads = 1;
+	if ((srv = http_start(&hs, metrics_handle, idp, &errstr)) == NULL)
+		log_error("metrics listener: %s", errstr);
+	return srv;
+}
+
 static int
 worker(struct instance *in, const struct listeners *l)
 {
 	struct http_settings hs = { 0 };
-	struct http_server *srv, *dsrv = NULL;
+	struct http_server *srv, *dsrv = NULL, *msrv = NULL;
 	struct idp idp;
 	struct buf err;
 	const char *errstr;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int64_t next = 0, next_trust = 0;
+	int64_t next = 0, next_trust = 0, backup_retry = 0, last_backup, next_fwd = 0;
+	struct auditfwd *fwd;
 	char *trust = NULL;
 	int rc = 0;
 
@@ -529,6 +596,7 @@ worker(struct instance *in, const struct listeners *l)
 		return 1;
 	}
 	buf_free(&err);
+	audit_set_observer(metrics_audit);
 	hs.listen_fd = l->fd;
 	hs.threads = idp.in.settings.threads ? (int)idp.in.settings.threads :
 	    (int)(ncpu > 0 ? ncpu : 1);
@@ -562,12 +630,32 @@ worker(struct instance *in, const struct listeners *l)
 			rc = 1;
 		next_trust = clock_mono_ms() + 5000;
 	}
+	if (l->mfd != -1 && (msrv = start_metrics(&idp, &hs, l->mfd)) == NULL)
+		rc = 1;
 	log_info("serving %s with %d threads%s%s", idp.in.settings.url, hs.threads,
 	    dsrv ? ", device check at " : "", dsrv ? idp.in.settings.device_url : "");
+	fwd = auditfwd_open(&idp.in.settings);	/* opened anew on SIGHUP: log rotation */
+	/* Without a generation yet the first backup waits for backup_time, not the start. */
+	if ((last_backup = backup_last(&idp.in.settings)) == 0)
+		last_backup = clock_now();
+	if (rc == 0)
+		notify("READY=1\nSTATUS=serving");
 	while (!got_term && !got_hup && rc == 0) {
 		if (clock_mono_ms() >= next) {
 			idp_housekeeping(&idp);
 			next = clock_mono_ms() + 60000;
+		}
+		if (fwd && clock_mono_ms() >= next_fwd) {
+			auditfwd_run(fwd, idp.in.store);
+			next_fwd = clock_mono_ms() + 1000;
+		}
+		/* Here, not in a thread: requests are served meanwhile, housekeeping can wait. */
+		if (backup_due(&idp.in.settings, last_backup, clock_now()) &&
+		    clock_mono_ms() >= backup_retry) {
+			if (backup_run(&idp.in, clock_now()) == 0)
+				last_backup = clock_now();
+			else
+				backup_retry = clock_mono_ms() + 3600 * 1000;	/* and log once an hour */
 		}
 		/* A new tenant CA: the device listener starts asking for its certificates too. */
 		if (dsrv && clock_mono_ms() >= next_trust) {
@@ -590,8 +678,10 @@ worker(struct instance *in, const struct listeners *l)
 		usleep(200000);
 	}
 	log_info("worker stopping");
-	http_stop(dsrv);
-	http_stop(srv);
+	drain_and_stop((struct http_server *[3]){ srv, dsrv, msrv },
+	    idp.in.settings.connection_timeout);
+	auditfwd_run(fwd, idp.in.store);	/* what came in the last second and the drain */
+	auditfwd_close(fwd);
 	ca_client_close(idp.ca);
 	idp.ca = NULL;
 	free(trust);
@@ -621,6 +711,8 @@ ca_process(struct instance *in, const struct listeners *l)
 	close(l->fd);
 	if (l->dfd != -1)
 		close(l->dfd);
+	if (l->mfd != -1)
+		close(l->mfd);
 	explicit_bzero(in->master, sizeof(in->master));	/* CA keys are sealed with ca.key */
 	buf_init(&err, 0);
 	if (instance_ca_key(in, key, &err) == 0 && become(as) == 0 &&
@@ -670,14 +762,16 @@ spawn(int (*fn)(struct instance *, const struct listeners *), struct instance *i
 	return pid;
 }
 
-/* Send SIGTERM to the children that run and wait for them. */
+/*
+ * Send SIGTERM to the children that run and wait for them, one after the other: the
+ * worker first, so the requests it finishes can still reach the ca process.
+ */
 static void
 stop_children(pid_t *pids, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (pids[i] > 0)
 			kill(pids[i], SIGTERM);
-	for (size_t i = 0; i < n; i++) {
 		while (pids[i] > 0 && waitpid(pids[i], NULL, 0) == -1 && errno == EINTR)
 			;
 		pids[i] = 0;
@@ -769,6 +863,64 @@ load_checked(struct instance *in, const char *dir, struct buf *err)
 	return 0;
 }
 
+static int
+differ(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b));
+}
+
+/*
+ * The first setting that a reload cannot apply and that changed, or NULL: the parent
+ * bound the listeners and read the TLS files at start, and keeps them across workers.
+ */
+static const char *
+fixed_changed(const struct settings *old, const struct settings *new)
+{
+	if (differ(old->listen, new->listen))
+		return "listen";
+	if (differ(old->device_listen, new->device_listen))
+		return "device_listen";
+	if (differ(old->metrics_listen, new->metrics_listen))
+		return "metrics_listen";
+	if (old->tls != new->tls || old->device_tls != new->device_tls)
+		return old->tls != new->tls ? "tls" : "device_tls";
+	if (differ(old->tls_cert, new->tls_cert) || differ(old->tls_key, new->tls_key))
+		return differ(old->tls_cert, new->tls_cert) ? "tls_cert" : "tls_key";
+	if (differ(old->device_tls_cert, new->device_tls_cert) ||
+	    differ(old->device_tls_key, new->device_tls_key))
+		return "device_tls_cert";
+	return NULL;
+}
+
+/*
+ * SIGHUP: the new configuration replaces *in (1), unless it is broken or changes a fixed
+ * key (0: the children go on serving with the old one).
+ */
+static int
+reload(const char *dir, struct instance *in)
+{
+	struct instance fresh;
+	struct buf err;
+	const char *key;
+	int rc = 0;
+
+	buf_init(&err, 0);
+	if (load_checked(&fresh, dir, &err) == -1) {
+		log_error("reload failed, keeping the old configuration:\n%s", err.data);
+	} else if ((key = fixed_changed(&in->settings, &fresh.settings)) != NULL) {
+		log_error("reload refused, keeping the old configuration: %s cannot change "
+		    "while sekishod runs (restart it)", key);
+		instance_close(&fresh);
+	} else {
+		instance_close(in);
+		*in = fresh;
+		log_info("configuration reloaded");
+		rc = 1;
+	}
+	buf_free(&err);
+	return rc;
+}
+
 /*
  * Run the worker and the ca process until told to stop; restart one that dies (a crash
  * loop backs off), re-read the configuration on SIGHUP.
@@ -798,26 +950,22 @@ supervise(const char *dir, struct instance *in, const struct listeners *l)
 				break;
 		}
 		if (got_term) {
+			notify("STOPPING=1");
 			stop_children(pids, 2);
 			close_fd(&ctl);
 			return 0;
 		}
 		if (got_hup) {
-			struct buf err;
-			struct instance fresh;
 			got_hup = 0;
-			stop_children(pids, 2);
-			close_fd(&ctl);
-			ran[0] = ran[1] = 0;
-			buf_init(&err, 0);
-			if (load_checked(&fresh, dir, &err) == 0) {
-				instance_close(in);
-				*in = fresh;
-				log_info("configuration reloaded");
+			notify("RELOADING=1");
+			if (reload(dir, in) == 0) {
+				notify("READY=1\nSTATUS=serving (reload refused)");
 			} else {
-				log_error("reload failed, keeping the old configuration:\n%s", err.data);
+				/* the worker finishes its requests; new ones wait in the backlog */
+				stop_children(pids, 2);
+				close_fd(&ctl);
+				ran[0] = ran[1] = 0;
 			}
-			buf_free(&err);
 			continue;
 		}
 		if (w == -1)
@@ -850,6 +998,7 @@ supervise(const char *dir, struct instance *in, const struct listeners *l)
 			sleep((unsigned int)backoff[i]);
 		backoff[i] = backoff[i] == 0 ? 1 : backoff[i] < 30 ? backoff[i] * 2 : 30;
 		if (got_term) {
+			notify("STOPPING=1");
 			stop_children(pids, 2);
 			close_fd(&ctl);
 			return 0;
@@ -868,7 +1017,8 @@ main(int argc, char **argv)
 	};
 	const char *dir = NULL;
 	int check = 0, fg = 0, debug = 0, ch, rc;
-	struct listeners l = { .fd = -1, .dfd = -1, .chan = -1, .ctl = -1, .drop = { -1, -1 } };
+	struct listeners l = { .fd = -1, .dfd = -1, .mfd = -1, .chan = -1, .ctl = -1,
+		.drop = { -1, -1 } };
 	struct instance in;
 	struct sigaction sa;
 	struct buf err;
@@ -919,6 +1069,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (in.settings.device_listen && (l.dfd = bind_listener(in.settings.device_listen)) == -1)
+		return 1;
+	if (in.settings.metrics_listen && (l.mfd = bind_listener(in.settings.metrics_listen)) == -1)
 		return 1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -83,8 +83,52 @@ static const struct conf_entry table[] = {
 	S("cracklib_dict", CONF_STRING, cracklib_dict, NULL, 0, 0),
 	S("report_dir", CONF_STRING, report_dir, NULL, 0, 0),
 	S("report_lang", CONF_STRING, report_lang, "ja", 0, 0),
+	S("backup_time", CONF_STRING, backup_time, NULL, 0, 0),
+	S("backup_dir", CONF_STRING, backup_dir, NULL, 0, 0),
+	S("backup_keep", CONF_INT, backup_keep, "7", 1, 1000),
+	S("audit_syslog", CONF_BOOL, audit_syslog, "no", 0, 0),
+	S("audit_syslog_facility", CONF_STRING, audit_syslog_facility, "authpriv", 0, 0),
+	S("audit_syslog_socket", CONF_STRING, audit_syslog_socket, "/dev/log", 0, 0),
+	S("audit_file", CONF_STRING, audit_file, NULL, 0, 0),
+	S("metrics_from", CONF_STRING, metrics_from, "127.0.0.0/8 ::1", 0, 0),
+	S("metrics_listen", CONF_STRING, metrics_listen, NULL, 0, 0),
 	{ NULL, CONF_STRING, 0, NULL, 0, 0 }
 };
+
+/* backup_time is HH:MM (24-hour); backup_dir defaults to DIR/backups. */
+static int
+backup_settings(const char *path, const char *dir, struct settings *s, struct buf *err)
+{
+	const char *t = s->backup_time;
+
+	if (t && (strlen(t) != 5 || t[2] != ':' || strspn(t, "0123456789") != 2 ||
+	    strspn(t + 3, "0123456789") != 2 || (t[0] - '0') * 10 + (t[1] - '0') > 23 ||
+	    t[3] > '5')) {
+		buf_printf(err, "%s: backup_time must be HH:MM, such as 03:30\n", path);
+		return -1;
+	}
+	if (s->backup_dir == NULL)
+		s->backup_dir = xasprintf("%s/backups", dir);
+	return 0;
+}
+
+/* audit_syslog_facility by name, as syslog.conf spells it; the number goes to the PRI. */
+static int
+audit_settings(const char *path, struct settings *s, struct buf *err)
+{
+	static const char *const names[] = { "user", "daemon", "auth", "authpriv", "local0",
+		"local1", "local2", "local3", "local4", "local5", "local6", "local7" };
+	static const int codes[] = { 1, 3, 4, 10, 16, 17, 18, 19, 20, 21, 22, 23 };
+
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (!strcmp(s->audit_syslog_facility, names[i])) {
+			s->audit_syslog_code = codes[i];
+			return 0;
+		}
+	buf_printf(err, "%s: audit_syslog_facility must be user, daemon, auth, authpriv or "
+	    "local0 to local7\n", path);
+	return -1;
+}
 
 /* smtp_*: a relay HOST:PORT, a sender address, and how to talk TLS to it. */
 static int
@@ -198,6 +242,10 @@ proxy_settings(const char *path, const struct settings *s, struct buf *err)
 		buf_printf(err, "%s: trusted_proxies: %s\n", path, e);
 		return -1;
 	}
+	if (ipnet_parse(s->metrics_from, &nets, &e) == -1) {
+		buf_printf(err, "%s: metrics_from: %s\n", path, e);
+		return -1;
+	}
 	return 0;
 }
 
@@ -282,6 +330,10 @@ settings_load(const char *dir, struct settings *s, struct buf *err)
 	}
 	if (rc == 0 && s->report_dir == NULL)
 		s->report_dir = xasprintf("%s/reports", dir);
+	if (rc == 0 && backup_settings(path, dir, s, err) == -1)
+		rc = -1;
+	if (rc == 0 && audit_settings(path, s, err) == -1)
+		rc = -1;
 	if (rc == 0 && s->tls_cert == NULL)
 		s->tls_cert = xasprintf("%s/tls/server.crt", dir);
 	if (rc == 0 && s->tls_key == NULL)

@@ -72,6 +72,16 @@ struct settings {
 	char *saml_device_authn_context;	/* AuthnContextClassRef after a device check */
 	char *report_dir;		/* monthly reports, report_dir/T/YYYY-MM; default DIR/reports */
 	char *report_lang;		/* the language of the reports the server writes: ja, en */
+	char *backup_time;		/* "HH:MM" server local time of the daily backup; NULL: none */
+	char *backup_dir;		/* where generations go; default DIR/backups */
+	int64_t backup_keep;		/* generations kept */
+	int audit_syslog;		/* forward audit records to syslog */
+	char *audit_syslog_facility;	/* its facility by name ("authpriv") */
+	int audit_syslog_code;		/* derived: the facility's number */
+	char *audit_syslog_socket;	/* the local syslog socket; default /dev/log */
+	char *audit_file;		/* append audit records as JSON lines here; NULL: none */
+	char *metrics_from;		/* addresses and networks that may read /metrics */
+	char *metrics_listen;		/* host:port serving /metrics alone; NULL: the main one */
 };
 
 /* Defaults, then DIR/sekishod.conf.  0, or -1 with "file:line: message" lines in err. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timex.h>
 
 #include "clock.h"
 
@@ -189,5 +190,18 @@ clock_parse_duration(const char *s, int64_t *seconds_r)
 	if (v > INT64_MAX / mult)
 		return -1;
 	*seconds_r = (int64_t)v * mult;
+	return 0;
+}
+
+int
+clock_sync_status(int *synced_r, int64_t *maxerror_us_r)
+{
+	struct timex tx = { .modes = 0 };	/* read only: needs no privilege */
+	int state = ntp_adjtime(&tx);
+
+	if (state == -1)
+		return -1;
+	*synced_r = state != TIME_ERROR && !(tx.status & STA_UNSYNC);
+	*maxerror_us_r = tx.maxerror;
 	return 0;
 }

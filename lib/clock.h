@@ -24,6 +24,11 @@ int clock_parse_iso8601(const char *s, int64_t *t_r);
  * writes a local time); *t_r is UTC.  0 or -1.
  */
 int clock_parse_iso8601_offset(const char *s, int64_t *t_r);
+/*
+ * Whether the kernel says the clock is synchronised (NTP discipline: not STA_UNSYNC and
+ * not TIME_ERROR) into *synced_r, and its maximum error in microseconds.  0 or -1.
+ */
+int clock_sync_status(int *synced_r, int64_t *maxerror_us_r);
 /* Parse a duration such as "90", "30s", "15m", "8h", "30d"; 0 or -1. */
 int clock_parse_duration(const char *s, int64_t *seconds_r);
 

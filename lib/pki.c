@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "buf.h"
 #include "crypto.h"
 #include "encode.h"
 #include "pki.h"
@@ -211,4 +212,22 @@ done:
 	EVP_PKEY_free(key);
 	X509_free(x);
 	return rc;
+}
+
+char *
+pki_der_cert_pem(const unsigned char *der, size_t len)
+{
+	char *b64 = b64_encode(der, len);
+	size_t n = strlen(b64);
+	struct buf b;
+
+	buf_init(&b, 0);
+	buf_puts(&b, "-----BEGIN CERTIFICATE-----\n");
+	for (size_t i = 0; i < n; i += 64) {
+		buf_append(&b, b64 + i, n - i < 64 ? n - i : 64);
+		buf_putc(&b, '\n');
+	}
+	buf_puts(&b, "-----END CERTIFICATE-----\n");
+	free(b64);
+	return buf_steal(&b, NULL);
 }

@@ -26,6 +26,8 @@ char *pki_generate_key(enum pki_keytype type);
 int pki_cert_fingerprint(const char *cert_pem, char out[96]);
 /* The certificate's base64 DER body without PEM armour (caller frees), for metadata. */
 char *pki_cert_base64(const char *cert_pem);
+/* A certificate's DER as PEM (new string). */
+char *pki_der_cert_pem(const unsigned char *der, size_t len);
 /* 0 when key_pem and cert_pem form a pair and parse; -1 with *errstr. */
 int pki_check_pair(const char *key_pem, const char *cert_pem, const char **errstr);
 

@@ -315,6 +315,98 @@ store_audit_verify(struct store *st, const char *tenant, uint64_t *bad_seq_r,
 	return rc < 0 ? -1 : 0;
 }
 
+/* ---- positions of readers that follow the trail (audit forwarding) ---- */
+
+struct mark_op {
+	const char *tenant, *name;
+	uint64_t seq;
+	int found;
+};
+
+static void
+mark_key(struct store_key *k, const char *tenant, const char *name)
+{
+	skey_init(k, tenant);
+	skey_add(k, "audit_mark");
+	skey_add(k, name);
+}
+
+static int
+head_tx(struct store_txn *t, void *arg)
+{
+	struct mark_op *op = arg;
+	struct chain_point head = { 0 };
+	int rc = get_point(t, op->tenant, "audit_head", &head);
+
+	op->seq = rc == 1 ? head.seq : 0;
+	rec_clear(point_fields, &head);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+store_audit_head(struct store *st, const char *tenant, uint64_t *seq_r)
+{
+	struct mark_op op = { .tenant = tenant };
+	int rc = store_run(st, 0, head_tx, &op);
+
+	*seq_r = op.seq;
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+mark_get_tx(struct store_txn *t, void *arg)
+{
+	struct mark_op *op = arg;
+	struct store_key k;
+	const unsigned char *v;
+	const void *vp;
+	size_t len;
+	int rc;
+
+	mark_key(&k, op->tenant, op->name);
+	if ((rc = stx_get(t, DB_META, &k, &vp, &len)) != 1)
+		return rc;
+	if (len != 8)
+		return -1;
+	v = vp;
+	op->seq = 0;
+	for (int i = 0; i < 8; i++)
+		op->seq = op->seq << 8 | v[i];
+	op->found = 1;
+	return 0;
+}
+
+int
+store_audit_mark_get(struct store *st, const char *tenant, const char *name, uint64_t *seq_r)
+{
+	struct mark_op op = { .tenant = tenant, .name = name };
+	int rc = store_run(st, 0, mark_get_tx, &op);
+
+	*seq_r = op.seq;
+	return rc < 0 ? -1 : op.found;
+}
+
+static int
+mark_set_tx(struct store_txn *t, void *arg)
+{
+	struct mark_op *op = arg;
+	unsigned char be[8];
+	struct store_key k;
+
+	for (int i = 0; i < 8; i++)
+		be[i] = (unsigned char)(op->seq >> (56 - 8 * i));
+	mark_key(&k, op->tenant, op->name);
+	return stx_put(t, DB_META, &k, be, 8, 0);
+}
+
+int
+store_audit_mark_set(struct store *st, const char *tenant, const char *name, uint64_t seq)
+{
+	struct mark_op op = { .tenant = tenant, .name = name, .seq = seq };
+
+	return store_run(st, 1, mark_set_tx, &op) < 0 ? -1 : 0;
+}
+
 static int
 prune_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
 {
@@ -408,10 +500,20 @@ audit_entry_add(struct audit_entry *e, const char *key, const char *value)
 	log_kv(e->fields + n, sizeof(e->fields) - n, key, value);
 }
 
+static audit_observer_fn observer;
+
+void
+audit_set_observer(audit_observer_fn fn)
+{
+	observer = fn;
+}
+
 void
 audit_entry_log(const struct audit_entry *e, const char *tenant)
 {
 	log_msg(LOG_LEVEL_INFO, NULL, "audit event=%s tenant=%s %s", e->event, tenant, e->fields);
+	if (observer)
+		observer(tenant, e->event, e->fields);
 }
 
 void

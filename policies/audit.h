@@ -26,6 +26,12 @@ void audit_entry_makev(struct audit_entry *e, const char *event, va_list ap);
 void audit_entry_add(struct audit_entry *e, const char *key, const char *value);
 /* The log line of an entry whose record committed. */
 void audit_entry_log(const struct audit_entry *e, const char *tenant);
+/*
+ * fn sees every record's tenant, event and fields as its log line is written (the
+ * daemon's counters for /metrics); set once at start, before threads run.  NULL: none.
+ */
+typedef void (*audit_observer_fn)(const char *tenant, const char *event, const char *fields);
+void audit_set_observer(audit_observer_fn fn);
 
 /* The key=value fields of a record, split and unquoted. */
 struct audit_fields {

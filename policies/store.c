@@ -6,10 +6,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -83,13 +85,14 @@ static const char *const db_names[DB__COUNT] = {
 /*
  * 2: users, groups and apps are referred to by immutable ids; 3: access rules and app
  * assignments; 4: second factors, challenges, rate limits; 5: API keys; 6: users' console
- * roles, tenants' branding, apps' initiate_login_uri (store_upgrade.c).
+ * roles, tenants' branding, apps' initiate_login_uri; 7: tenants' licences and operator
+ * accounts (store_upgrade.c).
  * A program must refuse a newer database: a version 2 one would ignore its deny rules and
  * let everyone in, a version 3 one would let users with a second factor in with a
  * password.
  */
-#define SCHEMA_VERSION "6"
-#define SCHEMA_VERSION_N 6
+#define SCHEMA_VERSION "7"
+#define SCHEMA_VERSION_N 7
 
 /*
  * The schema version of the database into *from (a new one is written as the current
@@ -230,6 +233,117 @@ store_backup(struct store *st, const char *path, const char **errstr)
 		*errstr = "backup failed";
 		return -1;
 	}
+	return 0;
+}
+
+/* The named databases of a copy, read-only; a missing one means it is no Sekisho store. */
+static int
+copy_dbis(struct store *st, const char **errstr)
+{
+	MDB_val k = { 6, "schema" }, cur;
+	MDB_txn *txn;
+	int rc;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)))
+		goto fail;
+	for (int i = 0; i < DB__COUNT && rc == 0; i++)
+		rc = mdb_dbi_open(txn, db_names[i], 0, &st->dbi[i]);
+	if (rc == 0)
+		rc = mdb_get(txn, st->dbi[DB_META], &k, &cur);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
+	if (cur.mv_size != 1 || *(char *)cur.mv_data < '1' ||
+	    *(char *)cur.mv_data > SCHEMA_VERSION[0]) {
+		mdb_txn_abort(txn);
+		*errstr = "the copy has an unknown schema version (written by a newer Sekisho?)";
+		return -1;
+	}
+	/* Committing keeps the handles open; an abort would close them. */
+	if ((rc = mdb_txn_commit(txn)) == 0)
+		return 0;
+fail:
+	log_error("mdb: %s", mdb_strerror(rc));
+	*errstr = "not a Sekisho database (damaged, or not a backup)";
+	return -1;
+}
+
+struct store *
+store_open_copy(const char *path, const char **errstr)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	int rc;
+
+	/* No lock file: a copy has no other user, and its directory may be read-only. */
+	if ((rc = mdb_env_create(&st->env)) ||
+	    (rc = mdb_env_set_maxdbs(st->env, DB__COUNT + 4)) ||
+	    (rc = mdb_env_open(st->env, path, MDB_RDONLY | MDB_NOLOCK | MDB_NOTLS, 0600))) {
+		log_error("%s: %s", path, mdb_strerror(rc));
+		*errstr = rc == ENOENT ? "no data.mdb there" :
+		    "not a Sekisho database (damaged, or not a backup)";
+		goto fail;
+	}
+	st->map_max = SIZE_MAX;
+	pthread_rwlock_init(&st->resize_lock, NULL);
+	pthread_mutex_init(&st->q_lock, NULL);
+	st->q_tail = &st->q_head;
+	if (copy_dbis(st, errstr) == 0)
+		return st;
+	store_close(st);
+	return NULL;
+fail:
+	if (st->env)
+		mdb_env_close(st->env);
+	free(st);
+	return NULL;
+}
+
+/*
+ * Every process with the environment open holds a shared fcntl lock on the first byte of
+ * lock.mdb (LMDB's way to tell the first opener); a write lock is granted only when none
+ * does.  With hold, the lock is kept on *fd_r so no server starts meanwhile.
+ */
+int
+store_in_use(const char *dir, int hold, int *fd_r, long *pid_r)
+{
+	char *path = xasprintf("%s/data/lock.mdb", dir);
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	free(path);
+	*fd_r = -1;
+	*pid_r = 0;
+	if (fd == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (fcntl(fd, F_GETLK, &fl) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (fl.l_type != F_UNLCK) {
+		*pid_r = (long)fl.l_pid;
+		close(fd);
+		return 1;
+	}
+	fl.l_type = F_WRLCK;
+	if (hold && fcntl(fd, F_SETLK, &fl) == 0) {
+		*fd_r = fd;
+		return 0;
+	}
+	close(fd);
+	return hold ? 1 : 0;
+}
+
+int
+store_map_usage(struct store *st, int64_t *used_r, int64_t *size_r)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+
+	if (mdb_env_info(st->env, &info) || mdb_env_stat(st->env, &ms))
+		return -1;
+	*used_r = (int64_t)(info.me_last_pgno + 1) * ms.ms_psize;
+	*size_r = (int64_t)info.me_mapsize;
 	return 0;
 }
 
@@ -814,22 +928,39 @@ store_new_id(void)
 }
 
 int
+stx_meta_u64(struct store_txn *t, const struct store_key *k, uint64_t *v_r)
+{
+	const void *v;
+	size_t len;
+	int rc = stx_get(t, DB_META, k, &v, &len);
+
+	*v_r = 0;
+	if (rc != 1)
+		return rc;
+	return rec_u64(v, len, v_r) == 0 ? 1 : 0;
+}
+
+int
+stx_meta_put_u64(struct store_txn *t, const struct store_key *k, uint64_t v)
+{
+	unsigned char be[8];
+
+	for (int i = 0; i < 8; i++)
+		be[i] = (unsigned char)(v >> (56 - 8 * i));
+	return stx_put(t, DB_META, k, be, 8, 0) == 0 ? 0 : -1;
+}
+
+int
 stx_bump_generation(struct store_txn *t, const char *tenant)
 {
 	struct store_key k;
-	const void *v;
-	size_t len;
-	uint64_t gen = 0;
-	unsigned char be[8];
+	uint64_t gen;
 
 	skey_init(&k, tenant);
 	skey_add(&k, "generation");
-	if (stx_get(t, DB_META, &k, &v, &len) == 1 && len == 8)
-		(void)rec_u64(v, len, &gen);
-	gen++;
-	for (int i = 0; i < 8; i++)
-		be[i] = (unsigned char)(gen >> (56 - 8 * i));
-	return stx_put(t, DB_META, &k, be, 8, 0) == 0 ? 0 : -1;
+	if (stx_meta_u64(t, &k, &gen) != 1)
+		gen = stx_generation_floor(t);	/* a new tenant: above any erased one's */
+	return stx_meta_put_u64(t, &k, gen + 1);
 }
 
 /* ---- keys ---- */

@@ -54,6 +54,20 @@ void store_close(struct store *st);
 int store_reader_check(struct store *st);
 /* Compacting hot copy into path (a new directory); 0 or -1. */
 int store_backup(struct store *st, const char *path, const char **errstr);
+/*
+ * Open a copy made by store_backup (path: the directory holding data.mdb) read-only, to
+ * check it; NULL with *errstr when it does not open as a Sekisho store of a known schema.
+ * Only reads work on it; store_close releases it.
+ */
+struct store *store_open_copy(const char *path, const char **errstr);
+/*
+ * Whether a process (a server, a command) has the store of dir open: 1 (*pid_r: one of
+ * them), 0 not, -1 cannot tell.  With hold, 0 leaves *fd_r holding a lock that keeps
+ * servers from opening it until the caller closes *fd_r.
+ */
+int store_in_use(const char *dir, int hold, int *fd_r, long *pid_r);
+/* Bytes of the map in use (up to the last page written) and the map's size; 0 or -1. */
+int store_map_usage(struct store *st, int64_t *used_r, int64_t *size_r);
 /* Purge expired sessions, pending logins, replay entries, logout states and counters. */
 int store_expire(struct store *st, int64_t now, int64_t session_idle);
 
@@ -106,6 +120,40 @@ struct tenant {
 #define STORE_OPERATOR "~operator"
 /* At most this many operator accounts per tenant (not counted against the seats). */
 #define STORE_OPERATORS_MAX 2
+/* What a licence counts (store_licence.c). */
+struct store_usage {
+	uint64_t users;		/* active users that are not operators: what the seats count */
+	uint64_t operators;	/* operator accounts, disabled or not */
+	uint64_t disabled;	/* disabled users that are not operators */
+	uint64_t cert_holders;	/* users holding an active (unrevoked, unexpired) certificate */
+};
+/* The use of tenant's licence at now (certificates expire): 0, or -1. */
+int store_usage(struct store *st, const char *tenant, int64_t now, struct store_usage *u_r);
+/*
+ * Set tenant id's licence to in's licensed, seats, device_seats and trial_until (all 0 when
+ * licensed is 0) with the audit entry ae (the use is appended), in one transaction that
+ * also counts the use into *use_r: refused (-1, *errstr store_err_below_use) when the new
+ * licence is below it, unless force (then nothing is removed but nothing new is allowed).
+ * 1 changed, 0 no such tenant, -1 with *errstr.
+ */
+int store_tenant_licence(struct store *st, const char *id, const struct tenant *in, int force,
+    int64_t now, const struct audit_entry *ae, struct store_usage *use_r, const char **errstr);
+/*
+ * The *errstr of a change the licence refuses (compare the pointer): no free seat (user
+ * add, import, enable, operator flag off), no free device seat (a user's first active
+ * certificate), STORE_OPERATORS_MAX operators already, a licence below the use.
+ */
+extern const char store_err_seats[], store_err_device_seats[], store_err_operators[],
+    store_err_below_use[];
+/*
+ * When err is a refusal of the licence (store_err_seats, _device_seats, _operators), the
+ * sentence for a person naming the limit and the use ("the licence has 20 seats and 20 are
+ * in use") into buf, and 1; else 0.
+ */
+int store_licence_refusal(struct store *st, const char *tenant, const char *err, int64_t now,
+    char *buf, size_t len);
+/* 1 when the licence lets no more users hold an active certificate at now, 0, -1. */
+int store_device_seat_full(struct store *st, const char *tenant, int64_t now);
 int store_tenant_add(struct store *st, const struct tenant *t, const char **errstr);
 int store_tenant_get(struct store *st, const char *id, struct tenant *t_r);
 int store_tenant_list(struct store *st, store_each_fn cb, void *arg);
@@ -147,6 +195,15 @@ int store_tenant_change(struct store *st, const char *id, const struct tenant *i
 /* The generation counter changes whenever apps or keys of the tenant change. */
 int store_tenant_generation(struct store *st, const char *id, uint64_t *gen_r);
 void store_tenant_clear(struct tenant *t);
+/*
+ * Erase tenant: its record and every record under its key prefix in every database
+ * (users, groups, apps, sealed keys, certificates, sessions, codes, tokens, API keys,
+ * audit trail, meta), in one transaction with ae appended to the operator's audit trail
+ * (with records=N, how many went, also in *records_r).  1 erased, 0 no such tenant (*errstr),
+ * -1 *errstr.
+ */
+int store_tenant_erase(struct store *st, const char *tenant, const struct audit_entry *ae,
+    uint64_t *records_r, const char **errstr);
 
 /* ---- signing keys ---- */
 enum store_key_state {
@@ -212,6 +269,9 @@ int store_user_get_by_id(struct store *st, const char *tenant, const char *id,
 /* Disabling, re-enabling or a new password end every session and grant of the user.  1/0/-1. */
 int store_user_set_disabled(struct store *st, const char *tenant, const char *name, int disabled,
     const struct audit_entry *ae);
+/* The same with *errstr on -1: re-enabling needs a free seat (store_err_seats). */
+int store_user_set_disabled_err(struct store *st, const char *tenant, const char *name,
+    int disabled, const struct audit_entry *ae, const char **errstr);
 int store_user_set_password(struct store *st, const char *tenant, const char *name,
     const char *pwhash, int64_t now, const struct audit_entry *ae);
 /*
@@ -229,6 +289,7 @@ struct user_change {
 	const char *break_glass;	/* "on", "off", or NULL */
 	const char *must_change;	/* "on", "off", or NULL */
 	const uint64_t *role;	/* the new enum admin_role, or NULL */
+	const uint64_t *operator;	/* 1 the service operator's account, 0 not, or NULL */
 };
 /* 1 changed, 0 no such user, -1 with *errstr (e-mail taken, storage). */
 int store_user_update(struct store *st, const char *tenant, const char *name,
@@ -986,6 +1047,15 @@ int store_audit_range_before(struct store *st, const char *tenant, uint64_t befo
 /* Check the chain; 0 intact, -1 with *errstr and the first bad sequence number. */
 int store_audit_verify(struct store *st, const char *tenant, uint64_t *bad_seq_r,
     const char **errstr);
+/* The sequence number of the newest record into *seq_r (0: none yet); 0 or -1. */
+int store_audit_head(struct store *st, const char *tenant, uint64_t *seq_r);
+/*
+ * A named position in the tenant's trail (the last record a forwarder passed on): 1 found,
+ * 0 not (*seq_r 0), -1; set it with store_audit_mark_set (0 or -1).
+ */
+int store_audit_mark_get(struct store *st, const char *tenant, const char *name,
+    uint64_t *seq_r);
+int store_audit_mark_set(struct store *st, const char *tenant, const char *name, uint64_t seq);
 /* Remove records older than before, keeping the chain verifiable from the new start. */
 int store_audit_prune(struct store *st, const char *tenant, int64_t before);
 void store_audit_clear(struct audit_rec *r);

@@ -183,6 +183,9 @@ cert_add_tx(struct store_txn *t, void *arg)
 		op->err = "device certificate limit reached (active certificates per user)";
 		return -1;
 	}
+	/* A user's first active certificate takes a device seat of the licence. */
+	if (op->active == 0 && stx_device_seat_check(t, op->tenant, op->now, &op->err) < 0)
+		return -1;
 	serial_key(&k, op->tenant, op->in->serial);
 	if (stx_put_rec(t, DB_CERTS, &k, store_cert_fields, op->in, STX_NOOVERWRITE) != 0)
 		return -1;
@@ -208,6 +211,44 @@ store_cert_add(struct store *st, const char *tenant, const struct devcert *c, in
 
 	if (rc < 0)
 		*errstr = rc == STORE_FULL ? "database full" : op.err;
+	return rc < 0 ? -1 : 0;
+}
+
+/* Counts distinct users (the index is in user order) with an active certificate. */
+static int
+holder_cb(const void *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	struct cert_op *op = arg;
+	const char *user = (const char *)key + op->skip;
+	size_t ulen = strnlen(user, klen - op->skip);
+	int before = op->active;
+
+	if (op->user && strlen(op->user) == ulen && !memcmp(op->user, user, ulen))
+		return 0;	/* counted already */
+	op->skip += ulen + 1;
+	if (count_cb(key, klen, val, vlen, op) < 0)
+		return -1;
+	op->skip -= ulen + 1;
+	if (op->active > before) {
+		free((char *)op->user);
+		op->user = xstrndup(user, ulen);
+	}
+	return 0;
+}
+
+int
+stx_cert_holders(struct store_txn *t, const char *tenant, int64_t now, uint64_t *n_r)
+{
+	struct cert_op op = { .tenant = tenant, .now = now, .t = t };
+	struct store_key k;
+	int rc;
+
+	skey_init(&k, tenant);
+	skey_prefix(&k);
+	op.skip = k.len;
+	rc = stx_iter(t, DB_CERTS_BY_USER, &k, holder_cb, &op);
+	free((char *)op.user);
+	*n_r = (uint64_t)op.active;
 	return rc < 0 ? -1 : 0;
 }
 

@@ -135,8 +135,17 @@ int stx_each_via(struct store_txn *t, enum store_db index, const struct store_ke
 int store_each_by(struct store *st, const char *tenant, enum store_db index, enum store_db target,
     const struct rec_field *fields, size_t size, store_each_fn fn, void *arg);
 
+/* A big-endian 64-bit number in DB_META at k: 1 found (0 when absent or not one), -1. */
+int stx_meta_u64(struct store_txn *t, const struct store_key *k, uint64_t *v_r);
+int stx_meta_put_u64(struct store_txn *t, const struct store_key *k, uint64_t v);
+
 /* Bump the tenant's configuration generation (apps, keys, tenant settings changed). */
 int stx_bump_generation(struct store_txn *t, const char *tenant);
+/*
+ * The highest generation an erased tenant had (store_erase.c): a tenant made again with
+ * its id starts above it, so no server takes the new tenant for the one it has loaded.
+ */
+uint64_t stx_generation_floor(struct store_txn *t);
 
 /* Adds s folded to lower case (ASCII): names and e-mail addresses in indexes. */
 void skey_add_folded(struct store_key *k, const char *s);
@@ -230,6 +239,21 @@ int stx_audit_append(struct store_txn *t, const char *tenant, int64_t now, const
 /* Delete a session and its SPs; with user set, also its entry in the user's index. */
 int stx_session_delete(struct store_txn *t, const char *tenant, const char *user,
     const unsigned char hash[32]);
+
+/*
+ * The licence inside a write transaction (store_licence.c): the use of tenant's licence;
+ * 0 when more users may become active (seats), when one more operator account may be
+ * made, when one more user may hold an active certificate (device seats); else -1 with
+ * *err one of the store_err_* strings (or -1 on a storage error).  Unlicensed: no limit
+ * but STORE_OPERATORS_MAX.
+ */
+int stx_usage(struct store_txn *t, const char *tenant, int64_t now, struct store_usage *u_r);
+int stx_seat_check(struct store_txn *t, const char *tenant, uint64_t more, const char **err);
+int stx_operator_check(struct store_txn *t, const char *tenant, const char **err);
+int stx_device_seat_check(struct store_txn *t, const char *tenant, int64_t now,
+    const char **err);
+/* How many users hold an active certificate at now (store_cert.c): 0, or -1. */
+int stx_cert_holders(struct store_txn *t, const char *tenant, int64_t now, uint64_t *n_r);
 
 /* Record layouts, for the upgrade of older databases (store_upgrade.c). */
 extern const struct rec_field store_tenant_fields[];

@@ -10,6 +10,8 @@
  * (API keys): the same, with new databases that start empty.  Schema 5 to 6 (console
  * roles, branding, initiate_login_uri): new fields only, which read as unset (every user a
  * plain user, no branding); the record says how many users and apps the tenant holds.
+ * Schema 6 to 7 (licences, operator accounts): new fields only; every tenant stays
+ * unlicensed (no limit) and every user a billed user; the record says so with the use.
  */
 #include "config.h"
 
@@ -623,6 +625,25 @@ up6_tenant(struct store_txn *t, const char *tenant)
 	return rc == 0 ? 0 : -1;
 }
 
+/* ---- schema 6 to 7 ---- */
+
+static int
+up7_tenant(struct store_txn *t, const char *tenant)
+{
+	struct store_usage u;
+	char *fields;
+	int rc;
+
+	if (stx_usage(t, tenant, clock_now(), &u) < 0)
+		return -1;
+	fields = xasprintf("from=6 to=7 licence=unlicensed seats=unlimited users=%llu "
+	    "cert_holders=%llu", (unsigned long long)u.users,
+	    (unsigned long long)u.cert_holders);
+	rc = stx_audit_append(t, tenant, clock_now(), "store.upgrade", fields);
+	free(fields);
+	return rc == 0 ? 0 : -1;
+}
+
 /* Schema 1 to 2 for one tenant. */
 static int
 up2_tenant(struct store_txn *t, const char *tenant, const char **errstr)
@@ -648,7 +669,7 @@ stx_upgrade(struct store_txn *t, int from, const char **errstr)
 	int rc = 0;
 
 	*errstr = "cannot upgrade the database";
-	if (from < 1 || from > 5) {
+	if (from < 1 || from > 6) {
 		*errstr = "database has an unknown schema version";
 		return -1;
 	}
@@ -665,8 +686,10 @@ stx_upgrade(struct store_txn *t, int from, const char **errstr)
 			rc = up4_tenant(t, ts.id[i]);
 		if (rc == 0 && from <= 4)
 			rc = up5_tenant(t, ts.id[i]);
-		if (rc == 0)
+		if (rc == 0 && from <= 5)
 			rc = up6_tenant(t, ts.id[i]);
+		if (rc == 0)
+			rc = up7_tenant(t, ts.id[i]);
 		free(ts.id[i]);
 	}
 	free(ts.id);

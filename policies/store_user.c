@@ -135,12 +135,23 @@ struct user_op {
 	int64_t now;
 	int by_id;			/* name is the user's id */
 	int chosen;			/* the user chose the password: must_change clears */
+	int counted;			/* the licence was checked for the whole import */
 	const unsigned char *keep;	/* the session that stays, or NULL */
 	const struct user_change *change;
 	const struct audit_entry *ae;
 	struct audit_entry full;
 	const char *err;
 };
+
+/* What adding u takes of the licence: an operator account, or a seat when active. */
+static int
+licence_allows(struct store_txn *t, const char *tenant, const struct user *u,
+    const char **err)
+{
+	if (u->operator)
+		return stx_operator_check(t, tenant, err);
+	return stx_seat_check(t, tenant, !u->disabled, err);
+}
 
 static int
 user_add_tx(struct store_txn *t, void *arg)
@@ -149,6 +160,8 @@ user_add_tx(struct store_txn *t, void *arg)
 	struct store_key k;
 	int rc;
 
+	if (!op->counted && licence_allows(t, op->tenant, op->in, &op->err) < 0)
+		return -1;
 	if ((rc = put_index(t, DB_USERS_NAME, op->tenant, op->in->name, op->in->id)) != 0) {
 		op->err = rc == 1 ? "user already exists" : op->err;
 		return -1;
@@ -212,7 +225,15 @@ static int
 user_add_many_tx(struct store_txn *t, void *arg)
 {
 	struct many_op *op = arg;
+	uint64_t active = 0;
 
+	/* One count for the whole import: all of it fits in the licence or none is added. */
+	for (size_t i = 0; i < op->n; i++)
+		active += !op->u[i].disabled && !op->u[i].operator;
+	op->at = 0;
+	if (stx_seat_check(t, op->one.tenant, active, &op->one.err) < 0)
+		return -1;
+	op->one.counted = 1;
 	for (op->at = 0; op->at < op->n; op->at++) {
 		op->one.in = &op->u[op->at];
 		op->one.ae = &op->ae[op->at];
@@ -333,6 +354,9 @@ end_access(struct store_txn *t, const char *tenant, const char *id,
 static int
 set_disabled(struct store_txn *t, struct user_op *op, struct user *u)
 {
+	if (!op->disabled && u->disabled && !u->operator &&
+	    stx_seat_check(t, op->tenant, 1, &op->err) < 0)
+		return -1;
 	u->disabled = (uint64_t)op->disabled;
 	return end_access(t, op->tenant, u->id, NULL);
 }
@@ -377,6 +401,19 @@ store_user_set_disabled(struct store *st, const char *tenant, const char *name, 
 	struct user_op op = { .tenant = tenant, .name = name, .disabled = disabled, .ae = ae };
 
 	return run_modify(st, &op, disabled_tx);
+}
+
+int
+store_user_set_disabled_err(struct store *st, const char *tenant, const char *name,
+    int disabled, const struct audit_entry *ae, const char **errstr)
+{
+	struct user_op op = { .tenant = tenant, .name = name, .disabled = disabled, .ae = ae,
+		.err = "cannot store the user" };
+	int rc = run_modify(st, &op, disabled_tx);
+
+	if (rc < 0)
+		*errstr = rc == STORE_FULL ? "database full" : op.err;
+	return rc < 0 ? -1 : rc;
 }
 
 int
@@ -425,6 +462,18 @@ replace_str(char **field, const char *value)
 	*field = *value ? xstrdup(value) : NULL;
 }
 
+/* An operator account is not counted: at most STORE_OPERATORS_MAX; back, it takes a seat. */
+static int
+set_operator(struct store_txn *t, struct user_op *op, struct user *u, uint64_t on)
+{
+	if (on && !u->operator && stx_operator_check(t, op->tenant, &op->err) < 0)
+		return -1;
+	if (!on && u->operator && !u->disabled && stx_seat_check(t, op->tenant, 1, &op->err) < 0)
+		return -1;
+	u->operator = on != 0;
+	return 0;
+}
+
 static int
 apply_change(struct store_txn *t, struct user_op *op, struct user *u)
 {
@@ -440,6 +489,8 @@ apply_change(struct store_txn *t, struct user_op *op, struct user *u)
 		u->must_change = !strcmp(ch->must_change, "on");
 	if (ch->role)
 		u->role = *ch->role;
+	if (ch->operator && set_operator(t, op, u, *ch->operator) < 0)
+		return -1;
 	if (ch->break_glass == NULL)
 		return 0;
 	/* Whom rules apply to changed: running servers reload (the rule set's generation). */

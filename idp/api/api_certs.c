@@ -20,6 +20,7 @@
 #include "encode.h"
 #include "form.h"
 #include "http.h"
+#include "pki.h"
 #include "xmalloc.h"
 
 /* A certificate as GET shows it (and as its ETag and the audit record see it). */
@@ -43,25 +44,6 @@ cert_json(const struct devcert *d, int64_t now)
 	return o;
 }
 
-/* The DER of a certificate as PEM (new string). */
-static char *
-der_pem(const unsigned char *der, size_t len)
-{
-	char *b64 = b64_encode(der, len);
-	size_t n = strlen(b64);
-	struct buf b;
-
-	buf_init(&b, 0);
-	buf_puts(&b, "-----BEGIN CERTIFICATE-----\n");
-	for (size_t i = 0; i < n; i += 64) {
-		buf_append(&b, b64 + i, n - i < 64 ? n - i : 64);
-		buf_putc(&b, '\n');
-	}
-	buf_puts(&b, "-----END CERTIFICATE-----\n");
-	free(b64);
-	return buf_steal(&b, NULL);
-}
-
 /* The certificate serial as JSON (with its PEM when pem is set), or NULL after answering. */
 static json_t *
 cert_get(struct api_call *c, const char *serial, int pem)
@@ -78,7 +60,7 @@ cert_get(struct api_call *c, const char *serial, int pem)
 	}
 	o = cert_json(&d, clock_now());
 	if (pem && d.der) {
-		char *p = der_pem(d.der, d.der_len);
+		char *p = pki_der_cert_pem(d.der, d.der_len);
 		json_object_set_new(o, "certificate", json_string(p));
 		free(p);
 	}

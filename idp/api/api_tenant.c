@@ -2,12 +2,14 @@
  * The admin API's tenant settings (tenant: time zone and default effect of the access
  * rules, the password policy's minimum length, the branding; tenant/logo) and signing
  * keys (signing-keys, and signing-keys/rotate), through admin/tenant.c as `sekisho tenant
- * set` and `sekisho key` do.  A key's private part is never shown.
+ * set` and `sekisho key` do.  A key's private part is never shown.  GET also shows the
+ * licence and its use (admin/licence.c), which only the service operator changes.
  */
 #include "config.h"
 
 #include <string.h>
 
+#include "admin_licence.h"
 #include "admin_tenant.h"
 #include "api.h"
 #include "form.h"
@@ -36,6 +38,26 @@ tenant_current(struct api_call *c)
 	return rep;
 }
 
+/* The licence and its use, read only: a tenant does not set its own licence. */
+static json_t *
+licence_json(struct api_call *c)
+{
+	struct admin_licence l;
+	int on;
+
+	if (admin_licence_get(&c->adm, c->adm.tenant, &l) == -1)
+		return json_null();
+	on = l.licensed != 0;
+	return json_pack("{s:b, s:o, s:I, s:o, s:I, s:I, s:i, s:o, s:b}", "licensed", on,
+	    "seats", on ? json_integer((json_int_t)l.seats) : json_null(), "seats_in_use",
+	    (json_int_t)l.use.users, "device_seats", on ?
+	    json_integer((json_int_t)l.device_seats) : json_null(), "device_seats_in_use",
+	    (json_int_t)l.use.cert_holders, "operators", (json_int_t)l.use.operators,
+	    "operators_max", STORE_OPERATORS_MAX, "trial_until",
+	    *l.trial_date ? json_string(l.trial_date) : json_null(), "over",
+	    on && (l.use.users > l.seats || l.use.cert_holders > l.device_seats));
+}
+
 static void
 tenant_get(struct api_call *c)
 {
@@ -43,7 +65,9 @@ tenant_get(struct api_call *c)
 
 	if (rep == NULL)
 		return;
+	/* The use changes with every user: the ETag covers what PATCH changes only. */
 	api_set_etag(c, rep);
+	json_object_set_new(rep, "licence", licence_json(c));
 	api_reply(c, 200, rep);
 }
 

@@ -94,7 +94,21 @@ static const struct console_action actions[] = {
 	{ "/cert/revoke", ADMIN_RIGHT_REVOKE_CERT, NULL, console_cert_revoke, "certs" },
 	{ "/settings", ADMIN_RIGHT_MANAGE, console_settings_get, NULL, NULL },
 	{ "/settings/save", ADMIN_RIGHT_MANAGE, NULL, console_settings_save, NULL },
+	{ "/settings/logo", ADMIN_RIGHT_MANAGE, NULL, console_logo_save, NULL },
+	{ "/settings/logo/remove", ADMIN_RIGHT_MANAGE, NULL, console_logo_remove, NULL },
+	{ "/app/icon", ADMIN_RIGHT_MANAGE, NULL, console_app_icon_save, NULL },
+	{ "/app/icon/remove", ADMIN_RIGHT_MANAGE, NULL, console_app_icon_remove, NULL },
 	{ NULL, 0, NULL, NULL, NULL },
+};
+
+/* The actions whose post takes a file: only they read a multipart/form-data body. */
+static const struct {
+	const char *path;
+	const struct http_upload *upload;
+} uploads[] = {
+	{ "/settings/logo", &console_logo_upload },
+	{ "/app/icon", &console_icon_upload },
+	{ NULL, NULL },
 };
 
 /* The notices a change may end with (?done=): anything else is not shown. */
@@ -110,6 +124,8 @@ static const char *const notices[] = {
 	"console_done_rule_deleted",
 	"console_done_key_suspended", "console_done_key_resumed", "console_done_key_deleted",
 	"console_done_settings_saved",
+	"console_done_logo_saved", "console_done_logo_removed", "console_done_icon_saved",
+	"console_done_icon_removed",
 	NULL,
 };
 
@@ -175,6 +191,29 @@ csrf_ok(struct console_req *c)
 		return 1;
 	reject(c, "csrf");
 	console_error(c, 400, "console_csrf", "");
+	return 0;
+}
+
+/*
+ * The multipart body of an action that takes a file, into the form (the CSRF token is
+ * one of its fields): 1 parsed, or no file taken; 0 refused with a page saying why.
+ */
+static int
+upload_ok(struct console_req *c, const struct console_action *act)
+{
+	const char *err;
+	char *msg;
+	size_t i;
+
+	for (i = 0; uploads[i].path && strcmp(uploads[i].path, act->path); i++)
+		;
+	if (uploads[i].path == NULL ||
+	    http_upload_parse(c->req, uploads[i].upload, &err) == 0)
+		return 1;
+	reject(c, "upload");
+	msg = xasprintf("%s (%s)", page_msg(c->idp->pages, c->lang, "console_upload_bad"), err);
+	console_message(c, 400, page_msg(c->idp->pages, c->lang, "error_title"), msg, "");
+	free(msg);
 	return 0;
 }
 
@@ -347,6 +386,8 @@ run(struct console_req *c, const struct console_action *act, int post)
 		    "" : NULL);
 	} else if (!post) {
 		act->get(c);
+	} else if (!upload_ok(c, act)) {
+		return;
 	} else if (!csrf_ok(c)) {
 		return;
 	} else if (act->back && !proof_recent(&c->ss.s)) {
@@ -505,17 +546,25 @@ console_render(struct console_req *c, int status, const char *name, struct tmpl_
 }
 
 void
-console_error(struct console_req *c, int status, const char *msg, const char *back)
+console_message(struct console_req *c, int status, const char *title, const char *message,
+    const char *back)
 {
 	struct tmpl_vars *v = tmpl_vars_new();
 	char *url = back ? console_url(c, back) : NULL;
 
-	tmpl_set(v, "title", page_msg(c->idp->pages, c->lang, "error_title"));
-	tmpl_set(v, "message", page_msg(c->idp->pages, c->lang, msg));
+	tmpl_set(v, "title", title);
+	tmpl_set(v, "message", message);
 	tmpl_set(v, "back_url", url);
 	console_render(c, status, "error.html", v);
 	tmpl_vars_free(v);
 	free(url);
+}
+
+void
+console_error(struct console_req *c, int status, const char *msg, const char *back)
+{
+	console_message(c, status, page_msg(c->idp->pages, c->lang, "error_title"),
+	    page_msg(c->idp->pages, c->lang, msg), back);
 }
 
 int
@@ -531,16 +580,36 @@ console_failed_status(const struct console_req *c)
 void
 console_failed(struct console_req *c, const char *back)
 {
-	struct tmpl_vars *v = tmpl_vars_new();
-	char *url = console_url(c, back);
+	console_failed_field(c, back, NULL);
+}
 
-	tmpl_set(v, "title", page_msg(c->idp->pages, c->lang, "console_refused"));
-	tmpl_set(v, "message", c->adm.msg[0] ? c->adm.msg :
-	    page_msg(c->idp->pages, c->lang, "error_server"));
-	tmpl_set(v, "back_url", url);
-	console_render(c, console_failed_status(c), "error.html", v);
-	tmpl_vars_free(v);
-	free(url);
+/* The label's message key of the input the admin layer named, or NULL. */
+static const char *
+label_of(const struct console_req *c, const struct console_label *labels)
+{
+	for (; labels && labels->field && c->adm.field; labels++)
+		if (!strcmp(labels->field, c->adm.field))
+			return labels->msg;
+	return NULL;
+}
+
+void
+console_failed_field(struct console_req *c, const char *back,
+    const struct console_label *labels)
+{
+	const char *label = label_of(c, labels), *m = c->adm.msg;
+	size_t n = label ? strlen(c->adm.field) : 0;
+	char *msg;
+
+	/* "logo: SVG has a script element" under the label "Logo" loses its own prefix. */
+	if (label && !strncmp(m, c->adm.field, n) && !strncmp(m + n, ": ", 2))
+		m += n + 2;
+	msg = !*m ? xstrdup(page_msg(c->idp->pages, c->lang, "error_server")) : label ?
+	    xasprintf("%s: %s", page_msg(c->idp->pages, c->lang, label), m) : xstrdup(m);
+
+	console_message(c, console_failed_status(c), page_msg(c->idp->pages, c->lang,
+	    "console_refused"), msg, back);
+	free(msg);
 }
 
 void

@@ -11,7 +11,20 @@
 #include "admin_app.h"
 #include "admin_catalog.h"
 #include "console_int.h"
+#include "icon.h"
 #include "xmalloc.h"
+
+static const char *const icon_fields[] = { "csrf", "name", NULL };
+const struct http_upload console_icon_upload = { icon_fields, "icon", ICON_MAX, 1024 };
+
+/* The inputs of the page, for messages that name the one at fault. */
+static const struct console_label labels[] = {
+	{ "display_name", "console_app_display_name" },
+	{ "description", "console_app_description" },
+	{ "initiate_login_uri", "console_app_initiate" },
+	{ "icon", "console_app_icon" },
+	{ NULL, NULL },
+};
 
 /* The tenant's values an app of this protocol is set up with, in the order shown. */
 static const char *const saml_keys[] = { "metadata_url", "idp_entity_id", "sso_url",
@@ -128,7 +141,7 @@ console_app_edit(struct console_req *c)
 		.initiate_login_uri = console_field(c, "initiate_login_uri") };
 
 	if ((name == NULL ? no_app(c) : admin_app_set_display(&c->adm, name, &d)) < 0)
-		console_failed(c, "apps");
+		console_failed_field(c, "apps", labels);
 	else
 		console_done_at(c, "app", name, "console_done_app_saved");
 }
@@ -167,4 +180,39 @@ console_app_delete(struct console_req *c)
 		console_failed(c, "apps");
 	else
 		console_done(c, "apps", "console_done_app_deleted");
+}
+
+/* Set (len > 0) or remove the icon as PUT and DELETE apps/{name}/icon do. */
+static void
+icon_write(struct console_req *c, const unsigned char *icon, size_t len, const char *type)
+{
+	const char *name = console_name(c);
+	struct app_display d = { .icon = icon, .icon_len = len, .icon_type = type };
+
+	if ((name == NULL ? no_app(c) : admin_app_set_display(&c->adm, name, &d)) < 0)
+		console_failed_field(c, "apps", labels);
+	else
+		console_done_at(c, "app", name, len ? "console_done_icon_saved" :
+		    "console_done_icon_removed");
+}
+
+void
+console_app_icon_save(struct console_req *c)
+{
+	const struct http_file *f = http_file(c->req);
+	const char *ct = f ? f->content_type : NULL;
+
+	/* The declared type counts when it is an image type: the bytes must then agree. */
+	if (ct && strcmp(ct, "image/png") && strcmp(ct, "image/svg+xml"))
+		ct = NULL;
+	if (f == NULL)
+		console_error(c, 400, "console_upload_no_file", "apps");
+	else
+		icon_write(c, f->data, f->len, ct);
+}
+
+void
+console_app_icon_remove(struct console_req *c)
+{
+	icon_write(c, (const unsigned char *)"", 0, NULL);
 }

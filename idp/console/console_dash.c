@@ -3,7 +3,7 @@
  * logins and refusals per day for 30 days and certificates expiring per month as SVG
  * charts drawn on the server (svgchart.h), each with its numbers in a table for screen
  * readers, refusals by reason, active users and API keys near their monthly quota, all
- * from admin_stats (the numbers GET stats answers).
+ * from admin_stats (the numbers GET stats answers); the seats in use against the licence.
  */
 #include "config.h"
 
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "admin_licence.h"
 #include "admin_stats.h"
 #include "console_int.h"
 #include "svgchart.h"
@@ -115,6 +116,22 @@ lists(struct tmpl_vars *v, const struct admin_stats *s)
 	}
 }
 
+/* Seats in use against the licence (the operator sets it; no limit when unlicensed). */
+static void
+licence(struct console_req *c, struct tmpl_vars *v)
+{
+	struct admin_licence l;
+
+	if (admin_licence_get(&c->adm, c->adm.tenant, &l) == -1)
+		return;
+	set_u64(v, "licence_in_use", l.use.users);
+	if (!l.licensed)
+		return;
+	set_u64(v, "licence_seats", l.seats);
+	set_u64(v, "licence_holders", l.use.cert_holders);
+	set_u64(v, "licence_device_seats", l.device_seats);
+}
+
 void
 console_dashboard(struct console_req *c, struct tmpl_vars *v)
 {
@@ -131,6 +148,7 @@ console_dashboard(struct console_req *c, struct tmpl_vars *v)
 	set_u64(v, "dash_logins_total", s.logins);
 	set_u64(v, "dash_refusals_total", s.refusals);
 	set_u64(v, "dash_active_users", s.active_users);
+	licence(c, v);
 	days(c, v, &s);
 	months(c, v, &s);
 	lists(v, &s);

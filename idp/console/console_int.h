@@ -44,12 +44,23 @@ char *console_named(const struct console_req *c, const char *page, const char *n
 /* Render name with v and what every console page has (CSRF, navigation, no-store). */
 void console_render(struct console_req *c, int status, const char *name,
     struct tmpl_vars *v);
+/* An error page with these texts and a link back to back (a console page, or NULL). */
+void console_message(struct console_req *c, int status, const char *title,
+    const char *message, const char *back);
 /* An error page with message key msg and a link back to back (a console page, or NULL). */
 void console_error(struct console_req *c, int status, const char *msg, const char *back);
 /* The HTTP status for the admin_* call that failed (400 invalid, 409 conflict ...). */
 int console_failed_status(const struct console_req *c);
 /* An admin_* call failed: its status and message, with a link back to back. */
 void console_failed(struct console_req *c, const char *back);
+/* The label (message key msg) of the input the admin layer calls field. */
+struct console_label {
+	const char *field;
+	const char *msg;
+};
+/* console_failed, its message led by the label of the input at fault (labels end NULL). */
+void console_failed_field(struct console_req *c, const char *back,
+    const struct console_label *labels);
 /* Done: to page (a console page) with notice key msg (one of console_notices). */
 void console_done(struct console_req *c, const char *page, const char *msg);
 /* Done: to page ("user", "group") of the one called name, with notice msg. */
@@ -109,6 +120,10 @@ void console_cert_revoke(struct console_req *c);
 /* The tenant's settings and branding (console_settings.c). */
 void console_settings_get(struct console_req *c);
 void console_settings_save(struct console_req *c);
+/* The logo: a file of a multipart body (console_logo_upload), or removed. */
+extern const struct http_upload console_logo_upload;
+void console_logo_save(struct console_req *c);
+void console_logo_remove(struct console_req *c);
 
 /* Apps (console_apps.c, console_catalog.c, console_app.c). */
 void console_apps_get(struct console_req *c);
@@ -123,6 +138,10 @@ void console_app_edit(struct console_req *c);
 void console_app_assign(struct console_req *c);
 void console_app_unassign(struct console_req *c);
 void console_app_delete(struct console_req *c);
+/* An app's icon: a file of a multipart body (console_icon_upload), or removed. */
+extern const struct http_upload console_icon_upload;
+void console_app_icon_save(struct console_req *c);
+void console_app_icon_remove(struct console_req *c);
 /*
  * The page of the app called name with v (a notice, a client secret shown this once);
  * the tenant's values to paste into the app unless have_paste (v has them already).

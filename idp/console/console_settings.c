@@ -2,8 +2,8 @@
  * The tenant's settings in the console (admins only): time zone, default effect, minimum
  * password length and branding (display name, accent colour, help URL), changed through
  * admin_tenant_set as PATCH tenant does.  Only what the form changes is sent, so an
- * unchanged form writes nothing.  The logo needs a file upload, which the HTTP layer does
- * not parse (no multipart/form-data): the API's PUT tenant/logo sets it.
+ * unchanged form writes nothing.  The logo comes as the file of a multipart/form-data
+ * form and goes through admin_tenant_set as PUT tenant/logo does.
  */
 #include "config.h"
 
@@ -13,6 +13,22 @@
 
 #include "admin_tenant.h"
 #include "console_int.h"
+#include "icon.h"
+
+static const char *const logo_fields[] = { "csrf", NULL };
+const struct http_upload console_logo_upload = { logo_fields, "logo", ICON_MAX, 1024 };
+
+/* The inputs of the page, for messages that name the one at fault. */
+static const struct console_label labels[] = {
+	{ "timezone", "console_settings_timezone" },
+	{ "default_effect", "console_settings_default_effect" },
+	{ "password_min_length", "console_settings_pw_min" },
+	{ "display_name", "console_settings_display_name" },
+	{ "color", "console_settings_color" },
+	{ "help_url", "console_settings_help_url" },
+	{ "logo", "console_settings_logo" },
+	{ NULL, NULL },
+};
 
 static void
 settings_vars(struct tmpl_vars *v, const struct admin_tenant *t)
@@ -112,7 +128,38 @@ console_settings_save(struct console_req *c)
 	}
 	admin_tenant_clear(&t);
 	if (rc < 0)
-		console_failed(c, "settings");
+		console_failed_field(c, "settings", labels);
 	else
 		console_done(c, "settings", "console_done_settings_saved");
+}
+
+/* Set (len > 0) or remove the logo as PUT and DELETE tenant/logo do. */
+static void
+logo_write(struct console_req *c, const unsigned char *logo, size_t len)
+{
+	struct admin_tenant_set s = { .logo = len ? logo : NULL, .logo_len = len,
+		.clear = len ? 0 : STORE_BRAND_LOGO };
+
+	if (admin_tenant_set(&c->adm, c->t->id, &s) < 0)
+		console_failed_field(c, "settings", labels);
+	else
+		console_done(c, "settings", len ? "console_done_logo_saved" :
+		    "console_done_logo_removed");
+}
+
+void
+console_logo_save(struct console_req *c)
+{
+	const struct http_file *f = http_file(c->req);
+
+	if (f == NULL)
+		console_error(c, 400, "console_upload_no_file", "settings");
+	else
+		logo_write(c, f->data, f->len);
+}
+
+void
+console_logo_remove(struct console_req *c)
+{
+	logo_write(c, NULL, 0);
 }

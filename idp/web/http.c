@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
@@ -21,6 +22,7 @@
 #include "forwarded.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "xmalloc.h"
 
 #define HTTP_MAX_HEADERS 24
@@ -31,10 +33,21 @@ struct http_server {
 	struct http_settings hs;
 	http_handler_fn fn;
 	void *arg;
+	int inflight;		/* requests begun and not completed (atomic) */
+	int closing;		/* draining: every response closes its connection (atomic) */
+	int quiesced_fd;	/* the listener MHD gave back when draining, or -1 */
+	int quiesced;		/* http_drain asked MHD to stop accepting */
 };
 
 struct header {
 	char *name, *value;
+};
+
+/* A file part of a multipart body: what http_file lends out. */
+struct upload_file {
+	struct http_file pub;
+	char *name, *filename, *ctype;
+	struct buf data;
 };
 
 struct http_req {
@@ -45,6 +58,7 @@ struct http_req {
 	const char *raw_query;
 	char method[8];
 	int started;
+	int64_t t0_us;		/* monotonic: when the request line arrived (latency metrics) */
 	int too_large;
 	int bad_query;
 	const char *bad_why;
@@ -52,6 +66,7 @@ struct http_req {
 	struct form form;
 	struct cookie_jar cookies;
 	struct buf body;
+	struct upload_file *upload;	/* the file of a multipart body, or NULL */
 	char ip[INET6_ADDRSTRLEN];	/* the TCP peer */
 	char client[FORWARDED_IP_MAX];	/* the client behind trusted proxies */
 	/* response */
@@ -229,6 +244,222 @@ http_get_data(const struct http_req *req)
 	return req->data;
 }
 
+/* ---- multipart/form-data bodies (routes that take a file) ---- */
+
+/* The parse of one body: the part being read, how many came, the first fault. */
+struct upload {
+	struct http_req *req;
+	const struct http_upload *up;
+	struct upload_file *file;	/* the file part, once it began */
+	int open;			/* a part is being read */
+	int is_file;			/* it is the file */
+	char *name;			/* a text part's name */
+	struct buf value;		/* a text part's value */
+	size_t parts;
+	const char *err;
+};
+
+static void
+upload_file_free(struct upload_file *f)
+{
+	if (f == NULL)
+		return;
+	free(f->name);
+	free(f->filename);
+	free(f->ctype);
+	buf_free(&f->data);
+	free(f);
+}
+
+int
+http_is_multipart(const struct http_req *req)
+{
+	const char *ct = http_header(req, "Content-Type");
+
+	return ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
+}
+
+const struct http_file *
+http_file(const struct http_req *req)
+{
+	return req->upload && req->upload->data.len ? &req->upload->pub : NULL;
+}
+
+/* The text part just read into the form: 0, or -1 with u->err. */
+static int
+upload_field_end(struct upload *u)
+{
+	struct form *fm = &u->req->form;
+	struct form_field *f;
+
+	if (memchr(u->value.data ? u->value.data : "", '\0', u->value.len)) {
+		u->err = "a form field has a NUL byte";
+		return -1;
+	}
+	if (fm->n == FORM_MAX_FIELDS) {
+		u->err = "the form has more parts than expected";
+		return -1;
+	}
+	f = &fm->f[fm->n++];
+	f->name = u->name;
+	f->value = u->value.data ? buf_steal(&u->value, NULL) : xstrdup("");
+	u->name = NULL;
+	return 0;
+}
+
+static int
+upload_part_end(struct upload *u)
+{
+	int rc = 0;
+
+	if (u->open && !u->is_file)
+		rc = upload_field_end(u);
+	free(u->name);
+	u->name = NULL;
+	buf_free(&u->value);
+	u->open = 0;
+	return rc;
+}
+
+/* 1 when name is one of the text fields up expects; how many there are in *n_r. */
+static int
+upload_expected(const struct http_upload *up, const char *name, size_t *n_r)
+{
+	int found = 0;
+
+	*n_r = 0;
+	for (const char *const *f = up->fields; *f; f++, (*n_r)++)
+		found |= name && !strcmp(*f, name);
+	return found;
+}
+
+/* Whether a part may come: 0, or -1 with u->err. */
+static int
+upload_part_ok(struct upload *u, const char *key, const char *filename)
+{
+	size_t n;
+	int expected = upload_expected(u->up, key, &n);
+
+	if (key == NULL)
+		u->err = "a part of the form has no name";
+	else if (filename && u->file)
+		u->err = "the form has a second file";
+	else if (++u->parts > n + 1)
+		u->err = "the form has more parts than expected";
+	else if (filename ? strcmp(key, u->up->file) != 0 : !expected)
+		u->err = "the form has a part that is not expected";
+	else if (!filename && form_get(&u->req->form, key))
+		u->err = "a form field is sent twice";
+	return u->err ? -1 : 0;
+}
+
+static int
+upload_part_begin(struct upload *u, const char *key, const char *filename, const char *ctype)
+{
+	if (upload_part_end(u) == -1 || upload_part_ok(u, key, filename) == -1)
+		return -1;
+	u->open = 1;
+	u->is_file = filename != NULL;
+	if (!u->is_file) {
+		u->name = xstrdup(key);
+		buf_init(&u->value, u->up->field_max);
+		return 0;
+	}
+	u->file = xcalloc(1, sizeof(*u->file));
+	u->file->name = xstrdup(key);
+	u->file->filename = xstrdup(filename);
+	u->file->ctype = ctype ? xstrdup(ctype) : NULL;
+	buf_init(&u->file->data, u->up->file_max + 1);
+	return 0;
+}
+
+/* More of the part: a file keeps file_max + 1 bytes at most, so its reader refuses it. */
+static int
+upload_part_data(struct upload *u, const char *data, size_t size)
+{
+	struct buf *b;
+
+	if (!u->is_file) {
+		if (buf_append(&u->value, data, size) == -1)
+			u->err = "a form field is longer than allowed";
+		return u->err ? -1 : 0;
+	}
+	b = &u->file->data;
+	if (size > b->max - b->len)
+		size = b->max - b->len;
+	buf_append(b, data, size);
+	return 0;
+}
+
+/*
+ * libmicrohttpd's iterator: called at offset 0 when a part begins, and then with more of
+ * its value.  It may call twice at offset 0 for one part (an empty call before the
+ * first bytes), so an empty part of the same name and kind is taken to go on.
+ */
+static enum MHD_Result
+upload_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+    const char *ctype, const char *enc, const char *data, uint64_t off, size_t size)
+{
+	struct upload *u = cls;
+	size_t have = u->is_file ? u->file->data.len : u->value.len;
+	int same = u->open && off == 0 && have == 0 && key && (filename != NULL) ==
+	    u->is_file && !strcmp(key, u->is_file ? u->file->name : u->name);
+
+	(void)kind;
+	(void)enc;
+	if (off == 0 && !same && upload_part_begin(u, key, filename, ctype) == -1)
+		return MHD_NO;
+	if (size && upload_part_data(u, data, size) == -1)
+		return MHD_NO;
+	return MHD_YES;
+}
+
+static int
+upload_run(struct upload *u)
+{
+	struct http_req *req = u->req;
+	struct MHD_PostProcessor *pp = MHD_create_post_processor(req->conn, 4096, upload_iter, u);
+	enum MHD_Result ok;
+
+	if (pp == NULL) {
+		u->err = "the form's body has no boundary (or one too long)";
+		return -1;
+	}
+	ok = MHD_post_process(pp, req->body.data ? req->body.data : "", req->body.len);
+	if (ok == MHD_YES && upload_part_end(u) == -1)
+		ok = MHD_NO;
+	/* A body cut before its closing boundary leaves the processor unfinished. */
+	if (MHD_destroy_post_processor(pp) == MHD_NO || u->parts == 0)
+		ok = MHD_NO;
+	if (ok == MHD_NO && u->err == NULL)
+		u->err = "the form's body is cut short or malformed";
+	return ok == MHD_YES ? 0 : -1;
+}
+
+int
+http_upload_parse(struct http_req *req, const struct http_upload *up, const char **errstr)
+{
+	struct upload u = { .req = req, .up = up };
+	int rc;
+
+	if (strcmp(req->method, "POST") || !http_is_multipart(req) || req->upload)
+		return 0;
+	form_free(&req->form);
+	rc = upload_run(&u);
+	upload_part_end(&u);
+	if (rc == -1) {
+		form_free(&req->form);
+		upload_file_free(u.file);
+		*errstr = u.err;
+		return -1;
+	}
+	if ((req->upload = u.file) != NULL)
+		req->upload->pub = (struct http_file){ .name = u.file->name,
+			.filename = u.file->filename, .content_type = u.file->ctype,
+			.data = (const unsigned char *)u.file->data.data, .len = u.file->data.len };
+	return 0;
+}
+
 /* ---- response ---- */
 
 void
@@ -331,6 +562,7 @@ req_free(struct http_req *req)
 		req->stream_free(req->stream_arg);
 	form_free(&req->query);
 	form_free(&req->form);
+	upload_file_free(req->upload);
 	cookie_free(&req->cookies);
 	buf_free(&req->body);
 	for (size_t i = 0; i < req->nhdrs; i++) {
@@ -345,6 +577,15 @@ req_free(struct http_req *req)
 	free(req);
 }
 
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void *
 uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 {
@@ -354,6 +595,9 @@ uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 	req->srv = cls;
 	req->conn = conn;
 	req->uri = xstrndup(uri, HTTP_MAX_URI + 1);
+	req->t0_us = mono_us();
+	__atomic_add_fetch(&req->srv->inflight, 1, __ATOMIC_SEQ_CST);
+	metrics_inflight(1);
 	req->status = 200;
 	buf_init(&req->body, (size_t)req->srv->hs.max_body);
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -373,6 +617,12 @@ static void
 completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *srv = cls;
+
+	if (*req_cls) {
+		__atomic_sub_fetch(&srv->inflight, 1, __ATOMIC_SEQ_CST);
+		metrics_inflight(-1);
+	}
 	req_free(*req_cls);
 	*req_cls = NULL;
 }
@@ -466,6 +716,8 @@ send_response(struct http_req *req)
 	}
 	if (!has_cc)
 		MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (__atomic_load_n(&req->srv->closing, __ATOMIC_SEQ_CST))
+		MHD_add_response_header(r, "Connection", "close");
 	ret = MHD_queue_response(req->conn, (unsigned int)req->status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -553,6 +805,7 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url, const ch
 		req->bad_why = err;
 	}
 	srv->fn(req, srv->arg);
+	metrics_request(req->path, mono_us() - req->t0_us);
 	return send_response(req);
 }
 
@@ -564,6 +817,7 @@ http_start(const struct http_settings *hs, http_handler_fn fn, void *arg, const 
 	    MHD_USE_ITC;
 
 	srv->hs = *hs;
+	srv->quiesced_fd = -1;
 	srv->fn = fn;
 	srv->arg = arg;
 	if (hs->tls_key_pem)
@@ -602,11 +856,41 @@ http_stop_keep_socket(struct http_server *srv)
 	return fd == MHD_INVALID_SOCKET ? -1 : fd;
 }
 
+int
+http_drain(struct http_server *srv, int64_t timeout_ms)
+{
+	int64_t end = mono_us() + timeout_ms * 1000;
+	MHD_socket fd;
+	int n;
+
+	if (srv == NULL)
+		return 0;
+	__atomic_store_n(&srv->closing, 1, __ATOMIC_SEQ_CST);
+	/*
+	 * The parent keeps its copy of the listener: connections wait in its backlog.  Ours
+	 * is closed once MHD has stopped (its threads may still have it in their epoll sets).
+	 */
+	if (!srv->quiesced && (fd = MHD_quiesce_daemon(srv->d)) != MHD_INVALID_SOCKET)
+		srv->quiesced_fd = fd;
+	srv->quiesced = 1;
+	while ((n = __atomic_load_n(&srv->inflight, __ATOMIC_SEQ_CST)) > 0 && mono_us() < end)
+		usleep(20000);
+	return n;
+}
+
+int
+http_inflight(const struct http_server *srv)
+{
+	return srv ? __atomic_load_n(&srv->inflight, __ATOMIC_SEQ_CST) : 0;
+}
+
 void
 http_stop(struct http_server *srv)
 {
 	if (srv == NULL)
 		return;
 	MHD_stop_daemon(srv->d);
+	if (srv->quiesced_fd != -1)
+		close(srv->quiesced_fd);
 	free(srv);
 }

@@ -37,6 +37,14 @@ typedef void (*http_handler_fn)(struct http_req *req, void *arg);
 struct http_server *http_start(const struct http_settings *hs, http_handler_fn fn, void *arg,
     const char **errstr);
 void http_stop(struct http_server *srv);
+/*
+ * Stop accepting (this process's copy of the listener is closed) and wait up to
+ * timeout_ms for the requests in flight to be answered; their connections close after
+ * the answer.  Returns how many were still running.  http_stop afterwards.
+ */
+int http_drain(struct http_server *srv, int64_t timeout_ms);
+/* Requests begun and not yet completed. */
+int http_inflight(const struct http_server *srv);
 /* Stop but keep the listening socket open (returned, or -1), to start again on it. */
 int http_stop_keep_socket(struct http_server *srv);
 
@@ -56,6 +64,36 @@ const struct buf *http_body(const struct http_req *req);
  * can answer with a page and an audit record.
  */
 const char *http_input_error(const struct http_req *req);
+
+/* What a route that takes one file accepts in a multipart/form-data body. */
+struct http_upload {
+	const char *const *fields;	/* the text fields' names (NULL-terminated) */
+	const char *file;		/* the file part's name */
+	size_t file_max;		/* bytes; a longer file arrives cut at file_max + 1 */
+	size_t field_max;		/* bytes of each text field */
+};
+
+/* The file of a multipart body (http_upload), borrowed for the request. */
+struct http_file {
+	const char *name;		/* the part's name (upload->file) */
+	const char *filename;		/* as the client named it, maybe "" */
+	const char *content_type;	/* as declared, or NULL */
+	const unsigned char *data;
+	size_t len;
+};
+
+/*
+ * Parse a POST's multipart/form-data body with libmicrohttpd's post processor: its text
+ * fields into http_form, its file (when one was chosen) for http_file.  A body of another
+ * type is left alone.  0; -1 with *errstr for a person (no boundary, cut short, a part
+ * not expected, a second file, too many parts, a field too long), the form left empty.
+ * Only routes that take a file call it: elsewhere a multipart body is no form.
+ */
+int http_upload_parse(struct http_req *req, const struct http_upload *up, const char **errstr);
+/* 1 when the request's body is multipart/form-data. */
+int http_is_multipart(const struct http_req *req);
+/* The file http_upload_parse found, or NULL when none was sent (or the file was empty). */
+const struct http_file *http_file(const struct http_req *req);
 const char *http_header(const struct http_req *req, const char *name);
 /* A cookie's value, borrowed; NULL when absent or sent twice. */
 const char *http_cookie(const struct http_req *req, const char *name);

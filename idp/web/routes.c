@@ -13,11 +13,13 @@
 #include "api.h"
 #include "audit.h"
 #include "brand.h"
+#include "clock.h"
 #include "console.h"
 #include "device.h"
 #include "idp.h"
 #include "log.h"
 #include "login.h"
+#include "metrics_page.h"
 #include "protocol.h"
 #include "resume.h"
 #include "routes.h"
@@ -222,13 +224,38 @@ help_page(struct idp *idp, struct http_req *req, int unknown)
 	tmpl_vars_free(v);
 }
 
+/*
+ * "ok", then whether the kernel's clock is synchronised: assertions, tokens and
+ * certificates carry times, so a monitor should see a clock that drifts.  The status
+ * stays 200: the service answers, and a load balancer must not drop every node at once.
+ */
+static void
+healthz(struct http_req *req)
+{
+	int synced = 0;
+	int64_t maxerr = 0;
+	char *body;
+
+	if (clock_sync_status(&synced, &maxerr) == -1)
+		body = xasprintf("ok\nclock_synchronised unknown\n");
+	else
+		body = xasprintf("ok\nclock_synchronised %s\nclock_maxerror_us %lld\n",
+		    synced ? "yes" : "no", (long long)maxerr);
+	http_body_take(req, "text/plain; charset=utf-8", body, strlen(body));
+}
+
 int
 route_common(struct idp *idp, struct http_req *req)
 {
 	const char *path = http_path(req);
 
 	if (!strcmp(path, "/healthz")) {
-		http_body_copy(req, "text/plain; charset=utf-8", "ok\n", 3);
+		healthz(req);
+		return 1;
+	}
+	/* with a metrics_listen of its own, /metrics is answered there only */
+	if (!strcmp(path, "/metrics") && is_get(req) && !idp->in.settings.metrics_listen) {
+		metrics_page(idp, req);
 		return 1;
 	}
 	if (!strncmp(path, "/static/", 8)) {

@@ -1,7 +1,9 @@
 """What the console's test files share: the test clock, signing in, the console's URLs,
 and finding and submitting its forms (with the session's CSRF token in them)."""
 import re
+import struct
 import urllib.parse
+import zlib
 
 import sekisho_test as st
 
@@ -55,3 +57,17 @@ def csrf_of(b, srv, user):
     """A valid console CSRF token of b's session (from user's page)."""
     return re.search(r'name="csrf" value="([^"]+)"',
                      b.get(console(srv, "user") + "?name=" + user).text).group(1)
+
+
+# An SVG icon (%s: more of it) and a PNG, for the uploads of logos and icons.
+SVG = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">%s'
+       '<circle cx="8" cy="8" r="7" fill="#0a0"/></svg>')
+
+
+def png(w=16, h=16):
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data +
+                struct.pack(">I", zlib.crc32(kind + data)))
+    raw = b"".join(b"\0" + b"\x00\x80\xff\xff" * w for _ in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))

@@ -407,6 +407,18 @@ def faketime_env(clock_file):
     return env
 
 
+def wait_until(cond, what, timeout=60):
+    """cond()'s first true value, asked every 0.2 s; RuntimeError naming what after
+    timeout seconds (a limit for a hung server, not a timing the test measures)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.2)
+    raise RuntimeError("timed out waiting for " + what)
+
+
 def grep_secret_leaks(text, secrets):
     """The secrets (strings) that appear in text."""
     return [s for s in secrets if s and s in text]

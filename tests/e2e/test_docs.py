@@ -17,7 +17,7 @@ t.ok(len(code_keys) > 20, "settings table found (%d keys)" % len(code_keys))
 t.eq(sorted(code_keys - doc_keys), [], "every setting is documented in sekishod.conf.5")
 t.eq(sorted(doc_keys - code_keys), [], "every documented setting exists")
 for page in ("sekishod.8", "sekisho.8", "sekishod.conf.5", "sekisho-api.7",
-             "sekisho-templates.5"):
+             "sekisho-templates.5", "sekisho-export.5"):
     r = subprocess.run(["mandoc", "-T", "lint", "-W", "warning",
                         os.path.join(st.SRCDIR, "docs", page)], capture_output=True, text=True)
     if r.returncode == 127 or "not found" in r.stderr:

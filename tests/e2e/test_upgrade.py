@@ -76,12 +76,12 @@ def check_store(t, srv, label):
     t.ok("laptop" in certs and "active" in certs, "%s: the device certificate is alice's"
          % label, certs)
     recs = [f for e, f in srv.audit() if e == "store.upgrade"]
-    t.eq(len(recs), 5, "%s: the upgrade is audited once per step (1 to 2, 2 to 3, 3 to 4, "
-         "4 to 5, 5 to 6)" % label)
-    t.ok(len(recs) == 5 and recs[1].startswith("from=2 to=3 ") and
+    t.eq(len(recs), 6, "%s: the upgrade is audited once per step (1 to 2, 2 to 3, 3 to 4, "
+         "4 to 5, 5 to 6, 6 to 7)" % label)
+    t.ok(len(recs) == 6 and recs[1].startswith("from=2 to=3 ") and
          recs[2].startswith("from=3 to=4 ") and recs[3].startswith("from=4 to=5 ") and
-         recs[4].startswith("from=5 to=6 "),
-         "%s: the steps to schema 3, 4, 5 and 6 follow in the same upgrade" % label, recs)
+         recs[4].startswith("from=5 to=6 ") and recs[5].startswith("from=6 to=7 "),
+         "%s: the steps to schema 3, 4, 5, 6 and 7 follow in the same upgrade" % label, recs)
     fields = recs[0] if recs else ""
     t.ok("from=1 to=2" in fields and "users=2" in fields and "groups=2" in fields and
          "memberships=3" in fields and "policies=4" in fields, "%s: audit counts" % label,
@@ -101,4 +101,4 @@ def any_case(t, srv):
     t.ok(r.status_code == 200 and "portal" in r.url, "alice logs in (any case)", r.url)
 
 
-pv.Scenario(PREV, 1, populate, check_store, PASSWORD, 5, any_case).main()
+pv.Scenario(PREV, 1, populate, check_store, PASSWORD, 6, any_case).main()

@@ -77,10 +77,11 @@ def check_store(t, srv, label):
          "%s: one upgrade record in the other tenant" % label)
     for tenant in (None, "branch"):
         t.eq([f[:12] for f in pv.upgrades(srv, tenant)],
-             ["from=2 to=3 ", "from=3 to=4 ", "from=4 to=5 ", "from=5 to=6 "],
+             ["from=2 to=3 ", "from=3 to=4 ", "from=4 to=5 ", "from=5 to=6 ",
+              "from=6 to=7 "],
              "%s: then the steps to schema 4, 5 and 6, once in %s" % (label, tenant or "default"))
     r = srv.cli("audit", "verify", check=False)
     t.ok(r.returncode == 0, "%s: audit chain intact" % label, r.stderr)
 
 
-pv.Scenario(PREV, 2, populate, check_store, PASSWORD, 4, pv.refused_by_prev).main()
+pv.Scenario(PREV, 2, populate, check_store, PASSWORD, 5, pv.refused_by_prev).main()

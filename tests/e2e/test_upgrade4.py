@@ -66,17 +66,19 @@ def check_store(t, srv, label):
     t.eq(rule_lines(srv, "branch"), ["1\tcarol-out\teffect=deny users=carol"],
          "%s: the other tenant's rule kept" % label)
     recs = pv.upgrades(srv)
-    t.ok(len(recs) == 3 and
+    t.ok(len(recs) == 4 and
          re.fullmatch(r"from=3 to=4 users=2 sessions=[01] rules=3", recs[0]) is not None and
          recs[1] == "from=4 to=5 users=2 groups=1 apps=2" and
-         recs[2] == "from=5 to=6 users=2 apps=2 roles=user",
+         recs[2] == "from=5 to=6 users=2 apps=2 roles=user" and
+         recs[3] == "from=6 to=7 licence=unlicensed seats=unlimited users=2 cert_holders=0",
          "%s: one upgrade record per step, with what the tenant holds" % label, recs)
     t.eq(pv.upgrades(srv, "branch"), ["from=3 to=4 users=1 sessions=0 rules=1",
                                       "from=4 to=5 users=1 groups=0 apps=0",
-                                      "from=5 to=6 users=1 apps=0 roles=user"],
+                                      "from=5 to=6 users=1 apps=0 roles=user",
+                                      "from=6 to=7 licence=unlicensed seats=unlimited users=1 cert_holders=0"],
          "%s: one upgrade record per step in the other tenant" % label)
     r = srv.cli("audit", "verify", check=False)
     t.ok(r.returncode == 0, "%s: audit chain intact" % label, r.stderr)
 
 
-pv.Scenario(PREV, 3, populate, check_store, PASSWORD, 3, pv.refused_by_prev).main()
+pv.Scenario(PREV, 3, populate, check_store, PASSWORD, 4, pv.refused_by_prev).main()

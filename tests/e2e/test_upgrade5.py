@@ -51,10 +51,12 @@ def check_store(t, srv, label):
              if line[:1].isdigit()]
     t.eq(rules, ["1\tno-bob\teffect=deny users=bob"], "%s: the rule kept" % label)
     t.eq(pv.upgrades(srv), ["from=4 to=5 users=2 groups=1 apps=2",
-                            "from=5 to=6 users=2 apps=2 roles=user"],
+                            "from=5 to=6 users=2 apps=2 roles=user",
+                            "from=6 to=7 licence=unlicensed seats=unlimited users=2 cert_holders=0"],
          "%s: one upgrade record per step, with what the tenant holds" % label)
     t.eq(pv.upgrades(srv, "branch"), ["from=4 to=5 users=1 groups=0 apps=0",
-                                      "from=5 to=6 users=1 apps=0 roles=user"],
+                                      "from=5 to=6 users=1 apps=0 roles=user",
+                                      "from=6 to=7 licence=unlicensed seats=unlimited users=1 cert_holders=0"],
          "%s: one upgrade record per step in the other tenant" % label)
     r = srv.cli("apikey", "create", "hr-sync", "--scope", "read,write", check=False)
     t.ok(r.returncode == 0 and
@@ -75,4 +77,4 @@ def login_then_refused(t, srv):
     pv.refused_by_prev(t, srv)
 
 
-pv.Scenario(PREV, 4, populate, check_store, PASSWORD, 2, login_then_refused).main()
+pv.Scenario(PREV, 4, populate, check_store, PASSWORD, 3, login_then_refused).main()

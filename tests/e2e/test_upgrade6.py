@@ -48,9 +48,11 @@ def check_store(t, srv, label):
     t.ok("alice\t" in users and "bob\t" in users, "%s: users kept" % label, users)
     t.eq(srv.cli("group", "members", "staff").stdout, "alice\n",
          "%s: memberships kept" % label)
-    t.eq(pv.upgrades(srv), ["from=5 to=6 users=2 apps=2 roles=user"],
+    t.eq(pv.upgrades(srv), ["from=5 to=6 users=2 apps=2 roles=user",
+                            "from=6 to=7 licence=unlicensed seats=unlimited users=2 cert_holders=0"],
          "%s: one upgrade record, with what the tenant holds" % label)
-    t.eq(pv.upgrades(srv, "branch"), ["from=5 to=6 users=1 apps=0 roles=user"],
+    t.eq(pv.upgrades(srv, "branch"), ["from=5 to=6 users=1 apps=0 roles=user",
+                                      "from=6 to=7 licence=unlicensed seats=unlimited users=1 cert_holders=0"],
          "%s: one upgrade record in the other tenant" % label)
     t.ok("role=user\n" in srv.cli("user", "show", "alice").stdout,
          "%s: a user written before roles is a plain user" % label)
@@ -82,4 +84,4 @@ def login_then_refused(t, srv):
     pv.refused_by_prev(t, srv)
 
 
-pv.Scenario(PREV, 5, populate, check_store, PASSWORD, 1, login_then_refused).main()
+pv.Scenario(PREV, 5, populate, check_store, PASSWORD, 2, login_then_refused).main()

@@ -175,6 +175,15 @@ hash_of(const char *s, unsigned char h[32])
 }
 
 void
+fx_add_tenant(struct fx *fx, const char *id)
+{
+	struct tenant t = { .id = (char *)id, .name = (char *)id, .created = T0 };
+	const char *err = NULL;
+
+	assert_int_equal(store_tenant_add(fx->st, &t, &err), 0);
+}
+
+void
 add_user(struct fx *fx, const char *tenant, const char *name, const char *email)
 {
 	struct user u = { .name = (char *)name, .email = (char *)email,

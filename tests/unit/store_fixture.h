@@ -35,6 +35,8 @@ void hash_of(const char *s, unsigned char h[32]);
 void fx_set_schema(struct fx *fx, const char *version);
 /* The schema version as stored (the store is reopened). */
 char fx_schema(struct fx *fx);
+/* A tenant called id (its name too), made at T0. */
+void fx_add_tenant(struct fx *fx, const char *id);
 void add_user(struct fx *fx, const char *tenant, const char *name, const char *email);
 /* A user whose immutable id is chosen (records in tests can then name it directly). */
 void add_user_with_id(struct fx *fx, const char *tenant, const char *name, const char *id);

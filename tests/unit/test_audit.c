@@ -235,6 +235,32 @@ range_cb(const struct audit_rec *r, void *arg)
 	buf_printf(arg, "%llu;", (unsigned long long)r->seq);
 }
 
+/* The head and the named marks of forwarders: per tenant, apart from the records. */
+static void
+test_audit_head_mark(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t seq = 99;
+
+	assert_int_equal(store_audit_head(fx->st, T, &seq), 0);
+	assert_int_equal(seq, 0);
+	assert_int_equal(store_audit_mark_get(fx->st, T, "forward", &seq), 0);
+	assert_int_equal(seq, 0);
+	append_n(fx, T, 3, 1000, 1);
+	append_n(fx, "t1", 1, 1000, 1);
+	assert_int_equal(store_audit_head(fx->st, T, &seq), 0);
+	assert_int_equal(seq, 3);
+	assert_int_equal(store_audit_mark_set(fx->st, T, "forward", 0x0102030405060708ULL), 0);
+	assert_int_equal(store_audit_mark_get(fx->st, T, "forward", &seq), 1);
+	assert_int_equal(seq, 0x0102030405060708ULL);
+	assert_int_equal(store_audit_mark_get(fx->st, "t1", "forward", &seq), 0);
+	assert_int_equal(store_audit_mark_get(fx->st, T, "other", &seq), 0);
+	assert_int_equal(store_audit_mark_set(fx->st, T, "forward", 2), 0);
+	assert_int_equal(store_audit_mark_get(fx->st, T, "forward", &seq), 1);
+	assert_int_equal(seq, 2);
+	assert_int_equal(store_audit_verify(fx->st, T, &seq, &(const char *){ NULL }), 0);
+}
+
 /* Batches of at most max after a sequence number, and only the tenant's. */
 static void
 test_audit_range(void **state)
@@ -647,6 +673,7 @@ main(void)
 		TEST(test_audit_prune_then_tamper),
 		TEST(test_audit_prune_all),
 		TEST(test_audit_range),
+		TEST(test_audit_head_mark),
 		TEST(test_audit_range_before),
 		TEST(test_audit_event),
 		TEST(test_audit_event_without_store),

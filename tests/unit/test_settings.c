@@ -232,6 +232,7 @@ test_settings_bad_values(void **state)
 		{ "no_such_key 1", "unknown setting \"no_such_key\"" },
 		{ "threads", "threads: missing value" },
 		{ "argon2_m_cost 4k", "argon2_m_cost: 4k is out of range (8192 to 4294967296)" },
+		{ "backup_keep 0", "backup_keep: 0 is out of range (1 to 1000)" },
 	};
 
 	for (size_t i = 0; i < NELEM(cases); i++) {
@@ -267,6 +268,16 @@ test_settings_cross_checks(void **state)
 		    "log_level must be error, warn, info or debug" },
 		{ "url https://idp.example.org\nlog_level INFO\n",
 		    "log_level must be error, warn, info or debug" },
+		{ "url https://idp.example.org\nbackup_time 3:30\n",
+		    "backup_time must be HH:MM, such as 03:30" },
+		{ "url https://idp.example.org\nbackup_time 24:00\n",
+		    "backup_time must be HH:MM, such as 03:30" },
+		{ "url https://idp.example.org\nbackup_time 03:60\n",
+		    "backup_time must be HH:MM, such as 03:30" },
+		{ "url https://idp.example.org\nbackup_time 0a:30\n",
+		    "backup_time must be HH:MM, such as 03:30" },
+		{ "url https://idp.example.org\naudit_syslog_facility kern\n",
+		    "audit_syslog_facility must be user, daemon, auth, authpriv or local0 to local7" },
 	};
 
 	for (size_t i = 0; i < NELEM(cases); i++) {

@@ -295,6 +295,79 @@ test_store_user_add_many(void **state)
 	assert_int_equal(raw_count(fx, "users"), 3);
 }
 
+/* A licensed tenant of n seats (the store takes any number; admin/licence.c checks them). */
+static void
+licence(struct fx *fx, uint64_t seats, int force, int want)
+{
+	struct tenant lic = { .licensed = 1, .seats = seats };
+	struct store_usage use;
+	const char *err = NULL;
+
+	assert_int_equal(store_tenant_licence(fx->st, T, &lic, force, T0, NULL, &use, &err), want);
+	if (want == -1)
+		assert_ptr_equal(err, store_err_below_use);
+}
+
+/*
+ * Seats count active users that are not operators, in the write transaction of the change:
+ * add, import (all or none), enable, operator flag off; operators at most 2.
+ */
+static void
+test_store_licence_seats(void **state)
+{
+	struct fx *fx = *state;
+	struct tenant t = { .id = T, .name = "Acme", .created = T0 };
+	struct user u[2] = { { .id = "i1", .name = "ann" }, { .id = "i2", .name = "ben" } };
+	struct user op = { .id = "o1", .name = "op1", .operator = 1 };
+	struct audit_entry ae[2] = { { 0 } };
+	struct store_usage use;
+	uint64_t off = 0;
+	struct user_change ch = { .operator = &off };
+	const char *err = NULL;
+	size_t at;
+
+	assert_int_equal(store_tenant_add(fx->st, &t, &err), 0);
+	add_user(fx, T, "alice", NULL);
+	licence(fx, 2, 0, 1);
+	/* An import of two into the one free seat: none added. */
+	assert_int_equal(store_user_add_many(fx->st, T, u, ae, 2, &at, &err), -1);
+	assert_ptr_equal(err, store_err_seats);
+	assert_int_equal(raw_count(fx, "users"), 1);
+	assert_int_equal(store_user_add(fx->st, T, &u[0], NULL, &err), 0);
+	assert_int_equal(store_user_add(fx->st, T, &u[1], NULL, &err), -1);
+	assert_ptr_equal(err, store_err_seats);
+	/* A disabled user takes no seat, and re-enabling needs one. */
+	u[1].disabled = 1;
+	assert_int_equal(store_user_add(fx->st, T, &u[1], NULL, &err), 0);
+	assert_int_equal(store_user_set_disabled_err(fx->st, T, "ben", 0, NULL, &err), -1);
+	assert_ptr_equal(err, store_err_seats);
+	/* Operators are not counted, at most STORE_OPERATORS_MAX. */
+	assert_int_equal(store_user_add(fx->st, T, &op, NULL, &err), 0);
+	op.id = "o2";
+	op.name = "op2";
+	assert_int_equal(store_user_add(fx->st, T, &op, NULL, &err), 0);
+	op.id = "o3";
+	op.name = "op3";
+	assert_int_equal(store_user_add(fx->st, T, &op, NULL, &err), -1);
+	assert_ptr_equal(err, store_err_operators);
+	assert_int_equal(store_user_update(fx->st, T, "op1", &ch, NULL, &err), -1);
+	assert_ptr_equal(err, store_err_seats);
+	assert_int_equal(store_usage(fx->st, T, T0, &use), 0);
+	assert_int_equal(use.users, 2);
+	assert_int_equal(use.operators, 2);
+	assert_int_equal(use.disabled, 1);
+	/* Below the use: refused, or set with force (nothing removed, nothing new). */
+	licence(fx, 1, 0, -1);
+	licence(fx, 1, 1, 1);
+	assert_int_equal(raw_count(fx, "users"), 5);
+	assert_int_equal(store_user_set_disabled(fx->st, T, "ann", 1, NULL), 1);
+	assert_int_equal(store_user_set_disabled_err(fx->st, T, "ann", 0, NULL, &err), -1);
+	/* Another tenant, unlicensed, has no limit. */
+	add_user(fx, "other", "a1", NULL);
+	add_user(fx, "other", "a2", NULL);
+	add_user(fx, "other", "a3", NULL);
+}
+
 static void
 test_store_user_disable_enable(void **state)
 {
@@ -1131,6 +1204,7 @@ main(void)
 		TEST(test_store_user_by_email_case_insensitive),
 		TEST(test_store_user_duplicates),
 		TEST(test_store_user_add_many),
+		TEST(test_store_licence_seats),
 		TEST(test_store_user_disable_enable),
 		TEST(test_store_user_set_password),
 		TEST(test_store_user_remove),

@@ -249,15 +249,6 @@ test_store_assign_removed_with_objects(void **state)
 /* ---- tenant settings ---- */
 
 static void
-add_tenant(struct fx *fx, const char *id)
-{
-	struct tenant t = { .id = (char *)id, .name = (char *)id, .created = T0 };
-	const char *err = NULL;
-
-	assert_int_equal(store_tenant_add(fx->st, &t, &err), 0);
-}
-
-static void
 test_store_tenant_set(void **state)
 {
 	struct fx *fx = *state;
@@ -267,7 +258,7 @@ test_store_tenant_set(void **state)
 	uint64_t gen;
 	char *text;
 
-	add_tenant(fx, T);
+	fx_add_tenant(fx, T);
 	assert_int_equal(store_tenant_get(fx->st, T, &t), 1);
 	assert_null(t.timezone);
 	assert_null(t.default_effect);
@@ -318,7 +309,7 @@ test_store_tenant_update(void **state)
 	struct tenant t;
 	char *text;
 
-	add_tenant(fx, T);
+	fx_add_tenant(fx, T);
 	audit_entry_make(&ae, "admin.tenant.set", "tenant", T, NULL);
 	assert_int_equal(store_tenant_update(fx->st, T, "UTC", "deny", 129, &ae, &err), -1);
 	assert_int_equal(store_tenant_update(fx->st, T, "UTC", "deny", 12, &ae, &err), 1);
@@ -419,8 +410,8 @@ test_store_upgrade_2_to_3(void **state)
 	struct buf b;
 	char *text;
 
-	add_tenant(fx, T);
-	add_tenant(fx, "other");
+	fx_add_tenant(fx, T);
+	fx_add_tenant(fx, "other");
 	add_objects(fx);
 	set_policy(fx, "tenant", NULL, "on");
 	set_policy(fx, "user", "alice", "off");
@@ -428,7 +419,7 @@ test_store_upgrade_2_to_3(void **state)
 	set_policy(fx, "app", "crm", "on");
 	fx_set_schema(fx, "2");
 	fx_reopen(fx);
-	assert_int_equal(fx_schema(fx), '6');
+	assert_int_equal(fx_schema(fx), '7');
 	assert_int_equal(store_tenant_get(fx->st, T, &t), 1);
 	assert_string_equal(t.timezone, "Asia/Tokyo");
 	assert_string_equal(t.default_effect, "allow");
@@ -437,13 +428,17 @@ test_store_upgrade_2_to_3(void **state)
 	assert_string_equal(text, "store.upgrade from=2 to=3 timezone=Asia/Tokyo default=allow "
 	    "device_required=4\nstore.upgrade from=3 to=4 users=2 sessions=0 rules=0\n"
 	    "store.upgrade from=4 to=5 users=2 groups=1 apps=2\n"
-	    "store.upgrade from=5 to=6 users=2 apps=2 roles=user\n");
+	    "store.upgrade from=5 to=6 users=2 apps=2 roles=user\n"
+	    "store.upgrade from=6 to=7 licence=unlicensed seats=unlimited users=2 "
+	    "cert_holders=0\n");
 	free(text);
 	text = fx_audit_text(fx, "other");
 	assert_string_equal(text, "store.upgrade from=2 to=3 timezone=Asia/Tokyo default=allow "
 	    "device_required=0\nstore.upgrade from=3 to=4 users=0 sessions=0 rules=0\n"
 	    "store.upgrade from=4 to=5 users=0 groups=0 apps=0\n"
-	    "store.upgrade from=5 to=6 users=0 apps=0 roles=user\n");
+	    "store.upgrade from=5 to=6 users=0 apps=0 roles=user\n"
+	    "store.upgrade from=6 to=7 licence=unlicensed seats=unlimited users=0 "
+	    "cert_holders=0\n");
 	free(text);
 	buf_init(&b, 0);
 	assert_int_equal(store_policy_list(fx->st, T, policy_cb, &b), 0);
@@ -451,8 +446,9 @@ test_store_upgrade_2_to_3(void **state)
 	buf_free(&b);
 	fx_reopen(fx);		/* once per step */
 	text = fx_audit_text(fx, T);
-	assert_null(strstr(strstr(strstr(strstr(strstr(text, "store.upgrade") + 1,
-	    "store.upgrade") + 1, "store.upgrade") + 1, "store.upgrade") + 1, "store.upgrade"));
+	assert_null(strstr(strstr(strstr(strstr(strstr(strstr(text, "store.upgrade") + 1,
+	    "store.upgrade") + 1, "store.upgrade") + 1, "store.upgrade") + 1, "store.upgrade") + 1,
+	    "store.upgrade"));
 	free(text);
 }
 
@@ -464,7 +460,7 @@ test_store_upgrade_keeps_settings(void **state)
 	const char *err = NULL;
 	struct tenant t;
 
-	add_tenant(fx, T);
+	fx_add_tenant(fx, T);
 	assert_int_equal(store_tenant_set(fx->st, T, NULL, "deny", NULL, &err), 1);
 	fx_set_schema(fx, "2");
 	fx_reopen(fx);
@@ -481,10 +477,10 @@ test_store_upgrade_1_to_3(void **state)
 	struct fx *fx = *state;
 	char *text;
 
-	add_tenant(fx, T);
+	fx_add_tenant(fx, T);
 	fx_set_schema(fx, "1");
 	fx_reopen(fx);
-	assert_int_equal(fx_schema(fx), '6');
+	assert_int_equal(fx_schema(fx), '7');
 	text = fx_audit_text(fx, T);
 	assert_non_null(strstr(text, "store.upgrade from=1 to=2 "));
 	assert_non_null(strstr(text, "\nstore.upgrade from=2 to=3 timezone=Asia/Tokyo "

@@ -919,11 +919,13 @@ test_store_upgrade_3_to_4(void **state)
 	assert_int_equal(store_rule_add(fx->st, T, &r, NULL, NULL, err), 0);
 	fx_set_schema(fx, "3");
 	fx_reopen(fx);
-	assert_int_equal(fx_schema(fx), '6');
+	assert_int_equal(fx_schema(fx), '7');
 	text = fx_audit_text(fx, T);
 	assert_string_equal(text, "store.upgrade from=3 to=4 users=1 sessions=1 rules=1\n"
 	    "store.upgrade from=4 to=5 users=1 groups=0 apps=0\n"
-	    "store.upgrade from=5 to=6 users=1 apps=0 roles=user\n");
+	    "store.upgrade from=5 to=6 users=1 apps=0 roles=user\n"
+	    "store.upgrade from=6 to=7 licence=unlicensed seats=unlimited users=1 "
+	    "cert_holders=0\n");
 	free(text);
 	/* What was there reads with the new fields unset. */
 	assert_int_equal(store_user_get(fx->st, T, "alice", &u), 1);
@@ -940,8 +942,8 @@ test_store_upgrade_3_to_4(void **state)
 	assert_int_equal(count(fx), 0);
 	fx_reopen(fx);		/* once */
 	text = fx_audit_text(fx, T);
-	assert_null(strstr(strstr(strstr(strstr(text, "store.upgrade") + 1, "store.upgrade") + 1,
-	    "store.upgrade") + 1, "store.upgrade"));
+	assert_null(strstr(strstr(strstr(strstr(strstr(text, "store.upgrade") + 1,
+	    "store.upgrade") + 1, "store.upgrade") + 1, "store.upgrade") + 1, "store.upgrade"));
 	free(text);
 }
 
