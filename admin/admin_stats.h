@@ -63,6 +63,14 @@ struct admin_stats {
  * device.check.fail, and saml.sso.deny for no_email), else 0.
  */
 int admin_stats_refusal(const char *event, const char *reason);
+/*
+ * The UTC instant of local, a local time in zone written as seconds since the epoch as if
+ * the zone were UTC (timegm of the local calendar date): its midnight's instant.
+ */
+int64_t admin_stats_local_to_utc(const char *zone, int64_t local);
+struct strmap;
+/* Add name (NULL or empty: nothing) to users in lower case, to count people in any case. */
+void admin_stats_note_user(struct strmap *users, const char *name);
 /* The numbers at clock_now() into s_r (clear it with admin_stats_clear): 0, or -1 after admin_fail. */
 int admin_stats(struct admin *a, struct admin_stats *s_r);
 void admin_stats_clear(struct admin_stats *s);

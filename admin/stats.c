@@ -61,6 +61,12 @@ local_to_utc(const char *zone, int64_t local)
 	return local - utc_offset(zone, t);
 }
 
+int64_t
+admin_stats_local_to_utc(const char *zone, int64_t local)
+{
+	return local_to_utc(zone, local);
+}
+
 static void
 fill_days(struct admin_stats *s)
 {
@@ -119,8 +125,8 @@ day_of(const struct walk *w, int64_t t)
 	return -1;
 }
 
-static void
-note_user(struct walk *w, const char *name)
+void
+admin_stats_note_user(struct strmap *users, const char *name)
 {
 	char *lower;
 
@@ -129,7 +135,7 @@ note_user(struct walk *w, const char *name)
 	lower = xstrdup(name);
 	for (char *p = lower; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
-	strmap_slot(w->users, lower);
+	strmap_slot(users, lower);
 	free(lower);
 }
 
@@ -169,7 +175,7 @@ walk_rec(const struct audit_rec *r, const struct audit_fields *kv, void *arg)
 	if (!strcmp(r->event, "login.ok")) {
 		w->s->days[d].logins++;
 		w->s->logins++;
-		note_user(w, audit_fields_get(kv, "user"));
+		admin_stats_note_user(w->users, audit_fields_get(kv, "user"));
 	} else if (admin_stats_refusal(r->event, audit_fields_get(kv, "reason"))) {
 		w->s->days[d].refusals++;
 		w->s->refusals++;

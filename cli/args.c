@@ -190,6 +190,11 @@ static const struct cmd_spec table[] = {
 	{ "audit", "verify", NULL, 0, 0, 0, cmd_audit_verify, {
 		{ "--operator", OPT_FLAG, NULL, NULL, 0 } } },
 	{ "backup", NULL, "PATH", 1, 1, CMD_ANY_TENANT, cmd_backup, { { 0 } } },
+	{ "report", NULL, NULL, 0, 0, CMD_ANY_TENANT, cmd_report, {
+		{ "--month", OPT_VALUE, "YYYY-MM", NULL, 0 },
+		{ "--out", OPT_VALUE, "DIR", NULL, 0 },
+		{ "--lang", OPT_VALUE, "LANG", "ja|en", 0 },
+		{ "--list", OPT_FLAG, NULL, NULL, 0 } } },
 	{ "restore", NULL, "FROM", 1, 1, CMD_NO_DIR, cmd_restore, { { 0 } } },
 };
 

@@ -6,7 +6,7 @@
  * assignments and portal display; catalog.c apps from the catalog's templates; cert.c
  * device certificates; policy.c access rules and the device-required settings; apikey.c
  * the tenant's API keys; audit.c the audit trail and the records of changes made here;
- * prompt.c passwords from standard input or a terminal.
+ * report.c the monthly report; prompt.c passwords from standard input or a terminal.
  */
 #ifndef SEKISHO_CLI_H
 #define SEKISHO_CLI_H
@@ -197,5 +197,6 @@ int cmd_policy_move(struct cli *c);
 int cmd_policy_test(struct cli *c);
 int cmd_audit_list(struct cli *c);
 int cmd_audit_verify(struct cli *c);
+int cmd_report(struct cli *c);
 
 #endif

@@ -14,6 +14,7 @@
 #include "brand.h"
 #include "clock.h"
 #include "device.h"
+#include "admin_report.h"
 #include "idp.h"
 #include "log.h"
 #include "natcmp.h"
@@ -308,6 +309,27 @@ idp_tenant_release(struct idp *idp, struct tenant_ctx *t)
 		tenant_ctx_free(t);
 }
 
+/*
+ * Each tenant's report of the previous month once it has ended (admin_report_due); after
+ * a failure (report_dir not writable ...) the next try is an hour later, not a minute.
+ */
+static void
+reports_due(struct idp *idp, char **ids)
+{
+	static int64_t next_try;
+	const struct settings *s = &idp->in.settings;
+
+	if (clock_now() < next_try)
+		return;
+	for (char **id = ids; *id; id++) {
+		struct admin a = { .in = &idp->in, .tenant = *id, .actor = "sekishod" };
+		if (admin_report_due(&a, s->report_dir, s->report_lang) == -1) {
+			log_error("tenant %s: monthly report: %s", *id, a.msg);
+			next_try = clock_now() + 3600;
+		}
+	}
+}
+
 /* Forget the loaded tenants that are not among ids (the tenants that exist). */
 static void
 tenants_sweep(struct idp *idp, char **ids)
@@ -346,6 +368,7 @@ idp_housekeeping(struct idp *idp)
 	for (char **id = ids; *id; id++)
 		if (store_audit_prune(idp->in.store, *id, before) > 0)
 			log_info("tenant %s: audit records before the retention period pruned", *id);
+	reports_due(idp, ids);
 	tenants_sweep(idp, ids);
 	store_strv_free(ids);
 }

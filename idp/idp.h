@@ -88,7 +88,7 @@ const struct tenant_app *tenant_app_by_key(const struct tenant_ctx *t, const cha
 const struct tenant_app *tenant_app_by_name(const struct tenant_ctx *t, const char *name);
 /* The request handler given to http_start. */
 void idp_handle(struct http_req *req, void *arg);
-/* Periodic housekeeping: expiry, audit retention, stale readers. */
+/* Periodic housekeeping: expiry, audit retention, stale readers, monthly reports. */
 void idp_housekeeping(struct idp *idp);
 
 #endif

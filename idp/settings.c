@@ -81,6 +81,8 @@ static const struct conf_entry table[] = {
 	S("smtp_ca_file", CONF_STRING, smtp_ca_file, NULL, 0, 0),
 	S("smtp_timeout", CONF_DURATION, smtp_timeout, "20s", 1, 300),
 	S("cracklib_dict", CONF_STRING, cracklib_dict, NULL, 0, 0),
+	S("report_dir", CONF_STRING, report_dir, NULL, 0, 0),
+	S("report_lang", CONF_STRING, report_lang, "ja", 0, 0),
 	S("backup_time", CONF_STRING, backup_time, NULL, 0, 0),
 	S("backup_dir", CONF_STRING, backup_dir, NULL, 0, 0),
 	S("backup_keep", CONF_INT, backup_keep, "7", 1, 1000),
@@ -322,6 +324,12 @@ settings_load(const char *dir, struct settings *s, struct buf *err)
 		rc = -1;
 	if (rc == 0 && smtp_settings(path, s, err) == -1)
 		rc = -1;
+	if (rc == 0 && strcmp(s->report_lang, "ja") && strcmp(s->report_lang, "en")) {
+		buf_printf(err, "%s: report_lang must be ja or en\n", path);
+		rc = -1;
+	}
+	if (rc == 0 && s->report_dir == NULL)
+		s->report_dir = xasprintf("%s/reports", dir);
 	if (rc == 0 && backup_settings(path, dir, s, err) == -1)
 		rc = -1;
 	if (rc == 0 && audit_settings(path, s, err) == -1)

@@ -70,6 +70,8 @@ struct settings {
 	int64_t smtp_timeout;		/* per message */
 	char *cracklib_dict;		/* cracklib dictionary path; NULL: its default */
 	char *saml_device_authn_context;	/* AuthnContextClassRef after a device check */
+	char *report_dir;		/* monthly reports, report_dir/T/YYYY-MM; default DIR/reports */
+	char *report_lang;		/* the language of the reports the server writes: ja, en */
 	char *backup_time;		/* "HH:MM" server local time of the daily backup; NULL: none */
 	char *backup_dir;		/* where generations go; default DIR/backups */
 	int64_t backup_keep;		/* generations kept */

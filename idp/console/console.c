@@ -87,6 +87,8 @@ static const struct console_action actions[] = {
 	{ "/audit", ADMIN_RIGHT_READ_AUDIT, console_audit_get, NULL, NULL },
 	{ "/audit/export", ADMIN_RIGHT_READ_AUDIT, console_audit_export, NULL, NULL },
 	{ "/audit/verify", ADMIN_RIGHT_READ_AUDIT, console_audit_verify, NULL, NULL },
+	{ "/reports", ADMIN_RIGHT_READ_AUDIT, console_reports_get, NULL, NULL },
+	{ "/reports/file", ADMIN_RIGHT_READ_AUDIT, console_reports_file, NULL, NULL },
 	{ "/certs", ADMIN_RIGHT_VIEW_USERS, console_certs_get, NULL, NULL },
 	{ "/certs/issue", ADMIN_RIGHT_MANAGE, NULL, console_cert_issue, "certs" },
 	{ "/cert/revoke", ADMIN_RIGHT_REVOKE_CERT, NULL, console_cert_revoke, "certs" },
@@ -506,6 +508,7 @@ set_nav(struct tmpl_vars *v, const char *name)
 		{ "console_sim", "nav_rules" }, { "console_keys", "nav_keys" },
 		{ "console_audit", "nav_audit" }, { "console_certs", "nav_certs" },
 		{ "console_settings", "nav_settings" }, { "console.html", "nav_home" },
+		{ "console_reports", "nav_reports" },
 	};
 
 	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
@@ -530,6 +533,7 @@ console_render(struct console_req *c, int status, const char *name, struct tmpl_
 	set_url(c, v, "audit_url", "audit");
 	set_url(c, v, "certs_url", "certs");
 	set_url(c, v, "settings_url", "settings");
+	set_url(c, v, "reports_url", "reports");
 	tmpl_set(v, "wide", "1");
 	tmpl_set(v, "username", c->ss.user.name);
 	tmpl_set(v, "role", admin_role_name(c->ss.user.role));

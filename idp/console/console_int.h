@@ -110,6 +110,9 @@ void console_key_delete(struct console_req *c);
 void console_audit_get(struct console_req *c);
 void console_audit_verify(struct console_req *c);
 void console_audit_export(struct console_req *c);
+/* The monthly reports kept for the tenant, and their files (console_reports.c). */
+void console_reports_get(struct console_req *c);
+void console_reports_file(struct console_req *c);
 /* Device certificates (console_certs.c). */
 void console_certs_get(struct console_req *c);
 void console_cert_issue(struct console_req *c);

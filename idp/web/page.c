@@ -18,7 +18,7 @@
 #include "page.h"
 #include "xmalloc.h"
 
-#define PAGE_MAX_FILES 64
+#define PAGE_MAX_FILES 96
 #define PAGE_MAX_FILE_SIZE (256 * 1024)
 
 struct page_file {
