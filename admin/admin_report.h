@@ -94,6 +94,8 @@ struct admin_report_file {
 int admin_report_files(struct admin *a, const char *dir, const char *tenant,
     struct admin_report_file **list_r);
 void admin_report_files_free(struct admin_report_file *list, size_t n);
+/* Remove every report of tenant under dir, and dir/tenant: how many, or -1 after admin_fail. */
+int admin_report_remove_tenant(struct admin *a, const char *dir, const char *tenant);
 /*
  * The server's monthly run for a's tenant: when the previous month (local) has no report
  * under dir/T/ yet and the tenant existed in it, write it (in lang) as dir/T/YYYY-MM/

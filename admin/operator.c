@@ -218,8 +218,7 @@ admin_operator_reports(struct admin *a, const char *id,
 	if (tenant_get(a, id, &t) == -1)
 		return -1;
 	store_tenant_clear(&t);
-	/* part C's report_dir setting; its default until that setting exists */
-	dir = xasprintf("%s/reports/%s", a->in->dir, id);
+	dir = xasprintf("%s/%s", a->in->settings.report_dir, id);
 	n = scandir(dir, &ents, NULL, name_order);
 	for (int i = 0; i < n; i++) {
 		if (is_month(ents[i]->d_name))

@@ -137,6 +137,25 @@ remove_report(const char *path)
 		log_warn("%s: %s", path, strerror(errno));
 }
 
+int
+admin_report_remove_tenant(struct admin *a, const char *dir, const char *tenant)
+{
+	struct admin_report_file *list;
+	int n = admin_report_files(a, dir, tenant, &list);
+	char *top;
+
+	if (n < 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		remove_report(list[i].path);
+	admin_report_files_free(list, (size_t)n);
+	top = xasprintf("%s/%s", dir, tenant);
+	if (rmdir(top) == -1 && errno != ENOENT)
+		log_warn("%s: %s", top, strerror(errno));
+	free(top);
+	return n;
+}
+
 /* Remove all but the newest keep reports of a's tenant. */
 static void
 keep_newest(struct admin *a, const char *dir, int keep)

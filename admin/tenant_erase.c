@@ -7,8 +7,11 @@
 
 #include <string.h>
 
+#include "admin_report.h"
 #include "admin_tenantio.h"
 #include "audit.h"
+#include "instance.h"
+#include "log.h"
 #include "store.h"
 
 int
@@ -28,6 +31,10 @@ admin_tenant_erase(struct admin *a, const char *id, const char *confirm, uint64_
 		return admin_fail(a, ADMIN_NOT_FOUND, NULL, "tenant %s: no such tenant", id);
 	if (rc < 0)
 		return admin_fail(a, ADMIN_FAILED, NULL, "tenant %s: %s", id, err);
+	/* its monthly reports are its data too; the records are gone whatever happens here */
+	if (admin_report_remove_tenant(a, a->in->settings.report_dir, id) < 0)
+		log_warn("tenant %s: erased, but its reports under %s: %s", id,
+		    a->in->settings.report_dir, a->msg);
 	admin_ok(a);
 	return 0;
 }

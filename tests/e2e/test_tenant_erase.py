@@ -181,9 +181,16 @@ try:
     others["acmex"]["key"] = ac.make_key(srv, "acmex", "ops", "read")
     srv.add_user("alice", PW)
     others["default"] = {"key": ac.make_key(srv, "default", "ops", "read")}
+    # a monthly report kept where the server keeps them (report_dir, default DIR/reports)
+    rdir = os.path.join(srv.dir, "reports", "acme", "2026-11")
+    os.makedirs(rdir)
+    srv.cli("report", "--month", "2026-11", "--out", rdir, tenant="acme")
+    t.ok(os.path.exists(os.path.join(rdir, "report.html")), "acme has a monthly report")
     before = raw_dump(srv)
     t.run("refusals", refused, srv, before)
     r = srv.cli("tenant", "erase", "acme", "--confirm", "acme", check=False)
+    t.ok(not os.path.exists(os.path.join(srv.dir, "reports", "acme")),
+         "its monthly reports are gone too")
     t.ok(r.returncode == 0 and re.search(r"^tenant acme erased \(\d+ records\)", r.stdout),
          "tenant erase acme --confirm acme", r.stdout + r.stderr)
     t.run("raw scan", scan, srv, before)
